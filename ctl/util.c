@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Input validation shared by all commands: interfaces, CIDRs, privileges. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <unistd.h>
+
+#include "nacct.h"
+#include "log.h"
+
+_Static_assert(offsetof(struct nacct_config, n_subnets) ==
+		       offsetof(struct nacct_config, subnets) + sizeof(struct nacct_cidr *),
+	       "OPT_CIDRS binds a list and its count side by side");
+
+int nacct_ifindex(const char *ifname)
+{
+	unsigned int idx;
+
+	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') ||
+	    strchr(ifname, ':') || !strcmp(ifname, ".") || !strcmp(ifname, "..")) {
+		nacct_usage_error("invalid interface name '%s'", ifname ? ifname : "");
+		return 0;
+	}
+	idx = if_nametoindex(ifname);
+	if (!idx)
+		nacct_usage_error("no such interface: %s", ifname);
+	return idx;
+}
+
+int nacct_parse_cidr(const char *s, struct nacct_cidr *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long plen;
+	int maxlen, i;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = NACCT_AF_INET;
+		maxlen = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = NACCT_AF_INET6;
+		maxlen = 128;
+	} else {
+		return -EINVAL;
+	}
+	if (slash) {
+		errno = 0;
+		if (!*slash || *slash == '-' || *slash == '+')
+			return -EINVAL;
+		plen = strtoul(slash, &end, 10);
+		if (errno || *end || plen > (unsigned long)maxlen)
+			return -EINVAL;
+	} else {
+		plen = maxlen;
+	}
+	out->plen = plen;
+	/* host bits set (10.1.2.3/8) are cleared, as ip route does not: be kind */
+	for (i = 0; i < 16; i++) {
+		int bits = (int)plen - i * 8;
+
+		if (bits >= 8)
+			continue;
+		out->addr[i] &= bits <= 0 ? 0 : (__u8)(0xff << (8 - bits));
+	}
+	return 0;
+}
+
+static int add_cidr_list(const char *list, const char *origin, struct nacct_cidr **out,
+			 size_t *n)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ", \t\r\n", &save); tok; tok = strtok_r(NULL, ", \t\r\n", &save)) {
+		struct nacct_cidr c, *tmp;
+		size_t i;
+
+		if (nacct_parse_cidr(tok, &c)) {
+			nacct_usage_error("--subnets: invalid CIDR '%s'%s%s", tok, origin ? " in " : "",
+					  origin ? origin : "");
+			err = -EINVAL;
+			break;
+		}
+		for (i = 0; i < *n; i++)
+			if ((*out)[i].family == c.family && (*out)[i].plen == c.plen &&
+			    !memcmp((*out)[i].addr, c.addr, 16))
+				break;
+		if (i < *n)
+			continue; /* duplicate */
+		if (*n >= NACCT_MAX_SUBNETS) {
+			nacct_usage_error("--subnets: more than %d subnets", NACCT_MAX_SUBNETS);
+			err = -EINVAL;
+			break;
+		}
+		tmp = realloc(*out, (*n + 1) * sizeof(**out));
+		if (!tmp) {
+			err = -ENOMEM;
+			break;
+		}
+		*out = tmp;
+		(*out)[(*n)++] = c;
+	}
+	free(copy);
+	return err;
+}
+
+int nacct_parse_cidrs(const char *arg, struct nacct_cidr **out, size_t *n)
+{
+	if (!arg || !*arg) {
+		nacct_usage_error("--subnets: empty list");
+		return -EINVAL;
+	}
+	if (arg[0] == '@') {
+		FILE *f = fopen(arg + 1, "r");
+		char line[512];
+		int err = 0;
+
+		if (!f) {
+			nacct_usage_error("--subnets: cannot read %s: %s", arg + 1, strerror(errno));
+			return -EINVAL;
+		}
+		while (!err && fgets(line, sizeof(line), f)) {
+			char *hash = strchr(line, '#');
+
+			if (hash)
+				*hash = '\0';
+			err = add_cidr_list(line, arg + 1, out, n);
+		}
+		fclose(f);
+		if (!err && !*n) {
+			nacct_usage_error("--subnets: no CIDR in %s", arg + 1);
+			err = -EINVAL;
+		}
+		return err;
+	}
+	return add_cidr_list(arg, NULL, out, n);
+}
+
+static int have_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return !!(data[cap / 32].effective & (1U << (cap % 32)));
+}
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+
+int nacct_need_bpf(void)
+{
+	struct statfs st;
+
+	if (!have_cap(CAP_SYS_ADMIN) &&
+	    !(have_cap(CAP_BPF) && have_cap(CAP_NET_ADMIN) && have_cap(CAP_PERFMON)))
+		return nacct_usage_error("permission denied: nacct needs root, or CAP_BPF + "
+					 "CAP_NET_ADMIN + CAP_PERFMON");
+	if (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+			return nacct_usage_error("bpffs is not mounted at /sys/fs/bpf and cannot be "
+						 "mounted: %s", strerror(errno));
+		pr_debug("mounted bpffs at /sys/fs/bpf\n");
+	}
+	if (mkdir(NACCT_PIN_ROOT, 0700) && errno != EEXIST)
+		return nacct_usage_error("cannot create %s: %s", NACCT_PIN_ROOT, strerror(errno));
+	return 0;
+}

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Accounting shared by the XDP and TC programs: turns a parsed packet into
+ * exactly one increment of one bucket (a flow, the overflow bucket, the
+ * malformed bucket or a non-IP ethertype), plus the interface totals and
+ * one subnet counter.  Nothing here knows the context type.
+ */
+#ifndef NACCT_ACCOUNT_BPF_H
+#define NACCT_ACCOUNT_BPF_H
+
+#include "parse.h"
+#include "maps.bpf.h"
+
+#ifndef E2BIG
+#define E2BIG 7
+#endif
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
+
+static __always_inline int nacct_addr_cmp(const __u8 *a, const __u8 *b)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 16; i++) {
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	}
+	return 0;
+}
+
+/* subnet id of an address, 0 when no configured prefix covers it */
+static __noinline __u32 nacct_subnet_of(const __u8 *addr, __u8 family)
+{
+	struct nacct_subnet_key k;
+	struct nacct_subnet_val *v;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	k.prefixlen = 8 + 128;
+	k.family = family;
+	if (family == NACCT_AF_INET)
+		__builtin_memcpy(k.addr, addr + 12, 4);
+	else
+		__builtin_memcpy(k.addr, addr, 16);
+	v = bpf_map_lookup_elem(&nacct_subnets, &k);
+	return v ? v->id : 0;
+}
+
+static __always_inline void nacct_subnet_add(__u32 id, __u32 dir, __u64 pkts, __u64 bytes)
+{
+	struct nacct_subnet_stats *s = bpf_map_lookup_elem(&nacct_subnet_stats, &id);
+
+	if (!s) {
+		/* an id beyond the array cannot happen; fall back to "unmatched" */
+		__u32 zero = 0;
+
+		s = bpf_map_lookup_elem(&nacct_subnet_stats, &zero);
+		if (!s)
+			return;
+	}
+	s->packets[dir] += pkts;
+	s->bytes[dir] += bytes;
+}
+
+/* later fragments: recover the ports the first fragment carried */
+static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stats *st,
+					     __u32 dir)
+{
+	struct nacct_frag_key fk;
+	struct nacct_frag_val *fv;
+
+	__builtin_memset(&fk, 0, sizeof(fk));
+	__builtin_memcpy(fk.src, pkt->src, 16);
+	__builtin_memcpy(fk.dst, pkt->dst, 16);
+	fk.id = pkt->frag_id;
+	fk.proto = pkt->proto;
+
+	if (pkt->frag_more) {
+		struct nacct_frag_val nv = { .sport = pkt->sport, .dport = pkt->dport };
+
+		bpf_map_update_elem(&nacct_frags, &fk, &nv, BPF_ANY);
+		return;
+	}
+	fv = bpf_map_lookup_elem(&nacct_frags, &fk);
+	if (fv) {
+		pkt->sport = fv->sport;
+		pkt->dport = fv->dport;
+	} else {
+		st->frag_noports[dir]++;
+	}
+}
+
+/*
+ * Account one packet (or, at TC, one GSO skb standing for @pkts wire
+ * packets of @bytes wire bytes in total).  Returns nothing: accounting
+ * never changes the verdict.
+ */
+static __always_inline void nacct_account(struct nacct_pkt *pkt, int res, __u32 dir,
+					  __u64 pkts, __u64 bytes)
+{
+	struct nacct_flow_key key;
+	struct nacct_flow_val *v, nv;
+	struct nacct_stats *st;
+	__u32 zero = 0, sub_id;
+	__u8 edir;
+	__u64 now;
+	int err;
+
+	st = bpf_map_lookup_elem(&nacct_stats, &zero);
+	if (!st)
+		return;
+	dir &= 1;
+	st->packets[dir] += pkts;
+	st->bytes[dir] += bytes;
+
+	if (res == NACCT_P_MALFORMED) {
+		st->malformed_packets[dir] += pkts;
+		st->malformed_bytes[dir] += bytes;
+		if (pkt->malformed < NACCT_MAL_MAX)
+			st->malformed[pkt->malformed & 7]++;
+		return;
+	}
+	if (res == NACCT_P_NONIP) {
+		__u32 et = pkt->ethertype < 0x0600 ? 0 : pkt->ethertype;
+		struct nacct_ethertype_val *ev, ne;
+
+		st->nonip_packets[dir] += pkts;
+		st->nonip_bytes[dir] += bytes;
+		ev = bpf_map_lookup_elem(&nacct_ethertypes, &et);
+		if (!ev) {
+			__builtin_memset(&ne, 0, sizeof(ne));
+			ne.packets[dir] = pkts;
+			ne.bytes[dir] = bytes;
+			err = bpf_map_update_elem(&nacct_ethertypes, &et, &ne, BPF_NOEXIST);
+			if (!err)
+				return;
+			/* table full: the "other" bucket, pre-inserted by the loader */
+			if (err != -EEXIST)
+				et = 0xffff;
+			ev = bpf_map_lookup_elem(&nacct_ethertypes, &et);
+			if (!ev)
+				return;
+		}
+		ev->packets[dir] += pkts;
+		ev->bytes[dir] += bytes;
+		return;
+	}
+
+	if (pkt->is_frag) {
+		st->frag_packets[dir] += pkts;
+		nacct_frag_ports(pkt, st, dir);
+	}
+
+	/* canonical key: lower endpoint first */
+	__builtin_memset(&key, 0, sizeof(key));
+	err = nacct_addr_cmp(pkt->src, pkt->dst);
+	if (err == 0)
+		err = bpf_ntohs(pkt->sport) < bpf_ntohs(pkt->dport) ? -1 :
+		      bpf_ntohs(pkt->sport) > bpf_ntohs(pkt->dport) ? 1 : 0;
+	if (err <= 0) {
+		edir = 0; /* src is lo */
+		__builtin_memcpy(key.lo_addr, pkt->src, 16);
+		__builtin_memcpy(key.hi_addr, pkt->dst, 16);
+		key.lo_port = pkt->sport;
+		key.hi_port = pkt->dport;
+	} else {
+		edir = 1;
+		__builtin_memcpy(key.lo_addr, pkt->dst, 16);
+		__builtin_memcpy(key.hi_addr, pkt->src, 16);
+		key.lo_port = pkt->dport;
+		key.hi_port = pkt->sport;
+	}
+	key.proto = pkt->proto;
+	key.family = pkt->family;
+	key.vlan = pkt->vlan;
+
+	now = bpf_ktime_get_coarse_ns();
+	v = bpf_map_lookup_elem(&nacct_flows, &key);
+	if (!v) {
+		__builtin_memset(&nv, 0, sizeof(nv));
+		nv.packets[dir] = pkts;
+		nv.bytes[dir] = bytes;
+		nv.first_seen = now;
+		nv.last_seen = now;
+		nv.tcp_flags[dir] = pkt->tcp_flags;
+		nv.first_dir = edir;
+		nv.seen_dirs = 1 << edir;
+		nv.subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
+		nv.subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
+		err = bpf_map_update_elem(&nacct_flows, &key, &nv, BPF_NOEXIST);
+		if (!err) {
+			/* RX counts the sender's subnet, TX the receiver's */
+			sub_id = (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo;
+			nacct_subnet_add(sub_id, dir, pkts, bytes);
+			return;
+		}
+		if (err == -EEXIST)
+			v = bpf_map_lookup_elem(&nacct_flows, &key);
+		if (!v) {
+			/* map full (E2BIG) or out of memory: the overflow bucket */
+			st->overflow_packets[dir] += pkts;
+			st->overflow_bytes[dir] += bytes;
+			if (err != -E2BIG && err != -EEXIST)
+				st->flow_insert_err++;
+			sub_id = (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo;
+			nacct_subnet_add(sub_id, dir, pkts, bytes);
+			return;
+		}
+	}
+	if (!v->first_seen) {
+		/* first packet of this flow on this CPU: fill this CPU's slot */
+		v->first_seen = now;
+		v->first_dir = edir;
+		v->subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
+		v->subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
+	}
+	v->packets[dir] += pkts;
+	v->bytes[dir] += bytes;
+	v->last_seen = now;
+	v->tcp_flags[dir] |= pkt->tcp_flags;
+	v->seen_dirs |= 1 << edir;
+	sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
+	nacct_subnet_add(sub_id, dir, pkts, bytes);
+}
+
+static __always_inline void nacct_stats_gso(__u32 dir)
+{
+	struct nacct_stats *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&nacct_stats, &zero);
+	if (st)
+		st->gso_skbs[dir & 1]++;
+}
+
+/*
+ * Sampling decision: 1 in cfg->sample_n packets.  Returns the scratch
+ * buffer with its header filled and *caplen set, or NULL when this packet
+ * is not sampled.  The caller copies caplen bytes with its context's
+ * load_bytes helper and calls nacct_sample_emit().
+ */
+static __always_inline struct nacct_sample_buf *
+nacct_sample_begin(struct nacct_cfg *cfg, __u32 len, __u32 dir, __u32 ifindex, __u32 *caplen)
+{
+	struct nacct_sample_buf *buf;
+	__u32 zero = 0, n = cfg->sample_n, cl;
+
+	if (!n)
+		return NULL;
+	if (n > 1 && bpf_get_prandom_u32() % n)
+		return NULL;
+	buf = bpf_map_lookup_elem(&nacct_sample_scratch, &zero);
+	if (!buf)
+		return NULL;
+	cl = len < cfg->snaplen ? len : cfg->snaplen;
+	if (cl > NACCT_SNAPLEN_MAX)
+		cl = NACCT_SNAPLEN_MAX;
+	buf->hdr.ts = bpf_ktime_get_ns();
+	buf->hdr.ifindex = ifindex;
+	buf->hdr.len = len;
+	buf->hdr.caplen = cl;
+	buf->hdr.dir = dir;
+	*caplen = cl;
+	return buf;
+}
+
+static __always_inline void nacct_sample_emit(struct nacct_sample_buf *buf, __u32 caplen)
+{
+	struct nacct_stats *st;
+	__u32 zero = 0;
+	long err;
+
+	if (caplen > NACCT_SNAPLEN_MAX)
+		return;
+	err = bpf_ringbuf_output(&nacct_samples, buf, sizeof(buf->hdr) + caplen, 0);
+	st = bpf_map_lookup_elem(&nacct_stats, &zero);
+	if (!st)
+		return;
+	if (err)
+		st->sample_drops++;
+	else
+		st->samples++;
+}
+
+#endif /* NACCT_ACCOUNT_BPF_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Map definitions of the data path.  Included by the XDP and the TC
+ * object; every map is pinned by name under /sys/fs/bpf/nacct/<iface>/
+ * (the loader sets pin_root_path), so both objects of one interface share
+ * one set of maps, and the maps outlive the process that loaded them.
+ * Sizes marked "set at load" are overwritten by the loader before load.
+ */
+#ifndef NACCT_MAPS_BPF_H
+#define NACCT_MAPS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "nacct.h"
+
+/* flow records: canonical key -> per-CPU counters (size set at load) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, NACCT_MAX_FLOWS_DEFAULT);
+	__type(key, struct nacct_flow_key);
+	__type(value, struct nacct_flow_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_flows SEC(".maps");
+
+/* interface totals and non-flow buckets; one per-CPU element */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_stats SEC(".maps");
+
+/* subnet prefixes (v4 and v6 in one trie) -> subnet id (size set at load) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__type(key, struct nacct_subnet_key);
+	__type(value, struct nacct_subnet_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_subnets SEC(".maps");
+
+/* per-subnet counters by subnet id; id 0 = no subnet matched (set at load) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_subnet_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_subnet_stats SEC(".maps");
+
+/* non-IP frames by ethertype (0: 802.3 length field / LLC; 0xffff: table full) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, NACCT_MAX_ETHERTYPES);
+	__type(key, __u32);
+	__type(value, struct nacct_ethertype_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_ethertypes SEC(".maps");
+
+/*
+ * First fragment -> ports, so that later fragments (which carry no L4
+ * header) land in the flow of their datagram.  LRU: an evicted entry only
+ * costs port recovery (counted in frag_noports), never a count.
+ */
+struct nacct_frag_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__be32 id;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct nacct_frag_val {
+	__be16 sport;
+	__be16 dport;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NACCT_FRAG_TRACK);
+	__type(key, struct nacct_frag_key);
+	__type(value, struct nacct_frag_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_frags SEC(".maps");
+
+/* run-time knobs (sampling, tap); one element, written by user space */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_cfg SEC(".maps");
+
+/* attachment state for `status` and `detach`; written by user space only */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_meta SEC(".maps");
+
+/* sampled packets to user space (nacct capture); size set at load */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_samples SEC(".maps");
+
+/* scratch for building a sample before bpf_ringbuf_output() */
+struct nacct_sample_buf {
+	struct nacct_sample_hdr hdr;
+	__u8 data[NACCT_SNAPLEN_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_sample_buf);
+} nacct_sample_scratch SEC(".maps");
+
+#endif /* NACCT_MAPS_BPF_H */

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+const char *nacct_netns_suffix(void)
+{
+	static char suffix[32];
+	static int done;
+	struct stat self;
+
+	if (done)
+		return suffix;
+	done = 1;
+	suffix[0] = '\0';
+	/* the initial namespace's inode is a constant of the kernel
+	 * (PROC_NET_INIT_INO); /proc/1 may not be ours to look at */
+	if (stat("/proc/self/ns/net", &self) == 0 && self.st_ino != 0xEFFFFFF9U)
+		snprintf(suffix, sizeof(suffix), ":ns%lu", (unsigned long)self.st_ino);
+	return suffix;
+}
+
+/*
+ * bpffs refuses names with a '.', interface names may have one
+ * ("eth0.100"), and ':' is the one printable character an interface name
+ * can never hold: so '.' is stored as ':', and an attachment made in
+ * another network namespace carries ":ns<inode of that netns>".
+ */
+int nacct_pin_name(const char *ifname, char *buf, size_t len)
+{
+	size_t i, n = strlen(ifname);
+	int k;
+
+	if (n + 1 > len)
+		return -ENAMETOOLONG;
+	for (i = 0; i <= n; i++)
+		buf[i] = ifname[i] == '.' ? ':' : ifname[i];
+	k = snprintf(buf + n, len - n, "%s", nacct_netns_suffix());
+	return k < 0 || (size_t)k >= len - n ? -ENAMETOOLONG : 0;
+}
+
+int nacct_pin_dir(const char *ifname, char *buf, size_t len)
+{
+	char name[64];
+	int n, err = nacct_pin_name(ifname, name, sizeof(name));
+
+	if (err)
+		return err;
+	n = snprintf(buf, len, "%s/%s", NACCT_PIN_ROOT, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int nacct_ncpus(void)
+{
+	static int n;
+
+	if (!n) {
+		n = libbpf_num_possible_cpus();
+		if (n <= 0)
+			n = 1;
+	}
+	return n;
+}
+
+int nacct_map_open(const char *dir, const char *name, __u32 type, __u32 key_size,
+		   __u32 value_size)
+{
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info);
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (info.type != type || info.key_size != key_size ||
+	    (value_size && info.value_size != value_size)) {
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
+int nacct_read_stats(int fd, struct nacct_stats *out)
+{
+	int ncpu = nacct_ncpus(), i;
+	size_t k, words = sizeof(*out) / sizeof(__u64);
+	struct nacct_stats *v;
+	__u32 zero = 0;
+
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, v)) {
+		int err = -errno;
+
+		free(v);
+		return err;
+	}
+	memset(out, 0, sizeof(*out));
+	/* every field is a __u64 counter: sum them word by word */
+	for (i = 0; i < ncpu; i++)
+		for (k = 0; k < words; k++)
+			((__u64 *)out)[k] += ((__u64 *)&v[i])[k];
+	free(v);
+	return 0;
+}
+
+int nacct_read_meta(int fd, struct nacct_meta *out)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, out) ? -errno : 0;
+}
+
+static void merge_flow(struct nacct_flow_val *dst, const struct nacct_flow_val *pcpu, int ncpu)
+{
+	__u64 first = 0;
+	int i, d;
+
+	memset(dst, 0, sizeof(*dst));
+	for (i = 0; i < ncpu; i++) {
+		const struct nacct_flow_val *v = &pcpu[i];
+
+		for (d = 0; d < NACCT_DIR_MAX; d++) {
+			dst->packets[d] += v->packets[d];
+			dst->bytes[d] += v->bytes[d];
+			dst->tcp_flags[d] |= v->tcp_flags[d];
+		}
+		dst->seen_dirs |= v->seen_dirs;
+		if (v->last_seen > dst->last_seen)
+			dst->last_seen = v->last_seen;
+		/* the CPU that saw the flow first knows who started it */
+		if (v->first_seen && (!first || v->first_seen < first)) {
+			first = v->first_seen;
+			dst->first_dir = v->first_dir;
+			dst->subnet_lo = v->subnet_lo;
+			dst->subnet_hi = v->subnet_hi;
+		}
+	}
+	dst->first_seen = first;
+}
+
+int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n)
+{
+	int ncpu = nacct_ncpus(), err = 0;
+	__u32 chunk = 4096, count, i;
+	struct nacct_flow_key *keys = NULL;
+	struct nacct_flow_val *vals = NULL;
+	struct nacct_flow *res = NULL;
+	size_t have = 0, cap = 0;
+	__u64 batch = 0;
+	int first = 1;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	for (;;) {
+		if (!keys) {
+			keys = calloc(chunk, sizeof(*keys));
+			vals = calloc((size_t)chunk * ncpu, sizeof(*vals));
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+		count = chunk;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count,
+					   &opts);
+		if (err)
+			err = -errno;
+		if (err && err != -ENOENT) {
+			if (err == -ENOSPC && count == 0) {
+				/* one bucket holds more than a chunk: grow and retry */
+				chunk *= 2;
+				free(keys);
+				free(vals);
+				keys = NULL;
+				vals = NULL;
+				continue;
+			}
+			goto out;
+		}
+		if (have + count > cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			struct nacct_flow *tmp;
+
+			while (ncap < have + count)
+				ncap *= 2;
+			tmp = realloc(res, ncap * sizeof(*res));
+			if (!tmp) {
+				err = -ENOMEM;
+				goto out;
+			}
+			res = tmp;
+			cap = ncap;
+		}
+		for (i = 0; i < count; i++) {
+			res[have].key = keys[i];
+			merge_flow(&res[have].val, &vals[(size_t)i * ncpu], ncpu);
+			have++;
+		}
+		first = 0;
+		if (err == -ENOENT) {
+			err = 0;
+			break;
+		}
+	}
+out:
+	free(keys);
+	free(vals);
+	if (err) {
+		free(res);
+		return err;
+	}
+	*out = res;
+	*n = have;
+	return 0;
+}
+
+int nacct_read_subnet_stats(int fd, struct nacct_subnet_stats **out, size_t *n)
+{
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info), id;
+	int ncpu = nacct_ncpus(), i, d;
+	struct nacct_subnet_stats *res, *pc;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		return -errno;
+	res = calloc(info.max_entries, sizeof(*res));
+	pc = calloc(ncpu, sizeof(*pc));
+	if (!res || !pc) {
+		free(res);
+		free(pc);
+		return -ENOMEM;
+	}
+	for (id = 0; id < info.max_entries; id++) {
+		if (bpf_map_lookup_elem(fd, &id, pc))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			for (d = 0; d < NACCT_DIR_MAX; d++) {
+				res[id].packets[d] += pc[i].packets[d];
+				res[id].bytes[d] += pc[i].bytes[d];
+			}
+	}
+	free(pc);
+	*out = res;
+	*n = info.max_entries;
+	return 0;
+}
+
+static int cmp_subnet_id(const void *a, const void *b)
+{
+	const struct nacct_subnet *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int nacct_read_subnets(int fd, struct nacct_subnet **out, size_t *n)
+{
+	struct nacct_subnet_key key, next, *prev = NULL;
+	struct nacct_subnet_val val;
+	struct nacct_subnet *res = NULL, *tmp;
+	size_t have = 0, cap = 0;
+	char abuf[INET6_ADDRSTRLEN];
+
+	/* LPM tries have no batch ops; a few thousand prefixes at most */
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		if (have == cap) {
+			cap = cap ? cap * 2 : 64;
+			tmp = realloc(res, cap * sizeof(*res));
+			if (!tmp) {
+				free(res);
+				return -ENOMEM;
+			}
+			res = tmp;
+		}
+		memset(&res[have], 0, sizeof(res[have]));
+		res[have].id = val.id;
+		res[have].family = key.family;
+		res[have].plen = key.prefixlen - 8;
+		memcpy(res[have].addr, key.addr, 16);
+		inet_ntop(key.family == NACCT_AF_INET ? AF_INET : AF_INET6, key.addr, abuf,
+			  sizeof(abuf));
+		snprintf(res[have].cidr, sizeof(res[have].cidr), "%s/%u", abuf, res[have].plen);
+		have++;
+	}
+	if (have)
+		qsort(res, have, sizeof(*res), cmp_subnet_id);
+	*out = res;
+	*n = have;
+	return 0;
+}
+
+int nacct_read_ethertypes(int fd, struct nacct_ethertype **out, size_t *n)
+{
+	int ncpu = nacct_ncpus(), i, d;
+	__u32 key, next, *prev = NULL;
+	struct nacct_ethertype_val *pc;
+	struct nacct_ethertype *res = NULL, *tmp;
+	size_t have = 0, cap = 0;
+
+	pc = calloc(ncpu, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, pc))
+			continue;
+		if (have == cap) {
+			cap = cap ? cap * 2 : 16;
+			tmp = realloc(res, cap * sizeof(*res));
+			if (!tmp) {
+				free(res);
+				free(pc);
+				return -ENOMEM;
+			}
+			res = tmp;
+		}
+		memset(&res[have], 0, sizeof(res[have]));
+		res[have].ethertype = key;
+		for (i = 0; i < ncpu; i++)
+			for (d = 0; d < NACCT_DIR_MAX; d++) {
+				res[have].val.packets[d] += pc[i].packets[d];
+				res[have].val.bytes[d] += pc[i].bytes[d];
+			}
+		have++;
+	}
+	free(pc);
+	*out = res;
+	*n = have;
+	return 0;
+}
+
+void nacct_iface_close(struct nacct_iface_maps *m)
+{
+	int *fds[] = { &m->flows, &m->stats, &m->subnets, &m->subnet_stats,
+		       &m->ethertypes, &m->cfg, &m->meta };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->flows = m->stats = m->subnets = m->subnet_stats = m->ethertypes = m->cfg = m->meta = -1;
+	snprintf(m->ifname, sizeof(m->ifname), "%s", ifname);
+	err = nacct_pin_dir(ifname, m->dir, sizeof(m->dir));
+	if (err)
+		return err;
+
+#define OPEN(field, name, type, ks, vs)                                   \
+	do {                                                              \
+		m->field = nacct_map_open(m->dir, name, type, ks, vs);    \
+		if (m->field < 0) {                                       \
+			err = m->field;                                   \
+			m->field = -1;                                    \
+			goto fail;                                        \
+		}                                                         \
+	} while (0)
+
+	OPEN(meta, "nacct_meta", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_meta));
+	OPEN(flows, "nacct_flows", BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct nacct_flow_key),
+	     sizeof(struct nacct_flow_val));
+	OPEN(stats, "nacct_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct nacct_stats));
+	OPEN(subnets, "nacct_subnets", BPF_MAP_TYPE_LPM_TRIE, sizeof(struct nacct_subnet_key),
+	     sizeof(struct nacct_subnet_val));
+	OPEN(subnet_stats, "nacct_subnet_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+	     sizeof(struct nacct_subnet_stats));
+	OPEN(ethertypes, "nacct_ethertypes", BPF_MAP_TYPE_PERCPU_HASH, 4,
+	     sizeof(struct nacct_ethertype_val));
+	OPEN(cfg, "nacct_cfg", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_cfg));
+#undef OPEN
+	err = nacct_read_meta(m->meta, &m->meta_val);
+	if (err)
+		goto fail;
+	if (m->meta_val.version != NACCT_META_VERSION) {
+		err = -EPROTO;
+		goto fail;
+	}
+	return 0;
+fail:
+	nacct_iface_close(m);
+	return err;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int nacct_list_attached(char ***names, size_t *n)
+{
+	const char *suffix = nacct_netns_suffix();
+	size_t slen = strlen(suffix), have = 0, cap = 0;
+	char **res = NULL, **tmp;
+	struct dirent *de;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	d = opendir(NACCT_PIN_ROOT);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name), i;
+		const char *ns;
+
+		if (de->d_name[0] == '.' || !strncmp(de->d_name, NACCT_PIN_TMP, strlen(NACCT_PIN_TMP)))
+			continue;
+		ns = strstr(de->d_name, ":ns");
+		/* only this namespace's attachments */
+		if (slen ? (len <= slen || strcmp(de->d_name + len - slen, suffix)) : ns != NULL)
+			continue;
+		if (have == cap) {
+			cap = cap ? cap * 2 : 8;
+			tmp = realloc(res, cap * sizeof(*res));
+			if (!tmp)
+				break;
+			res = tmp;
+		}
+		res[have] = strndup(de->d_name, slen ? len - slen : len);
+		if (!res[have])
+			continue;
+		for (i = 0; res[have][i]; i++)
+			if (res[have][i] == ':')
+				res[have][i] = '.';
+		have++;
+	}
+	closedir(d);
+	if (have)
+		qsort(res, have, sizeof(*res), cmp_str);
+	*names = res;
+	*n = have;
+	return 0;
+}
+
+__u64 nacct_mono_to_wall(__u64 mono_ns)
+{
+	struct timespec mono, real;
+	__s64 off;
+
+	if (!mono_ns)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	off = ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+	return mono_ns + off;
+}
+
+const char *nacct_addr_str(const __u8 *addr, __u8 family, char *buf, size_t len)
+{
+	if (family == NACCT_AF_INET)
+		inet_ntop(AF_INET, addr + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, addr, buf, len);
+	return buf;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * User-side access to the pinned maps of an attachment: where the pins
+ * live, opening them with a check that they match this build, per-CPU
+ * sums, and whole-map batched dumps.
+ */
+#ifndef NACCT_MAPS_H
+#define NACCT_MAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/bpf.h>
+#include "nacct.h"
+
+/* an interface's pin directory: /sys/fs/bpf/nacct/<ifname>[:ns<inode>] */
+int nacct_pin_dir(const char *ifname, char *buf, size_t len);
+/* its last component ('.' in the interface name stored as ':') */
+int nacct_pin_name(const char *ifname, char *buf, size_t len);
+/* prefix of an attachment still being built */
+#define NACCT_PIN_TMP ":tmp:"
+/* the suffix for the current network namespace ("" in the initial one) */
+const char *nacct_netns_suffix(void);
+
+int nacct_ncpus(void);
+
+/*
+ * Open a pinned map and check type, key and value size against this
+ * build.  Returns an fd, or a negative errno (-ENOENT: not pinned,
+ * -EPROTO: pinned by an incompatible build).
+ */
+int nacct_map_open(const char *dir, const char *name, __u32 type, __u32 key_size,
+		   __u32 value_size);
+
+/* all per-CPU copies of the stats element, summed */
+int nacct_read_stats(int fd, struct nacct_stats *out);
+int nacct_read_meta(int fd, struct nacct_meta *out);
+
+/* one flow with its per-CPU values merged */
+struct nacct_flow {
+	struct nacct_flow_key key;
+	struct nacct_flow_val val; /* summed; first_seen min, last_seen max */
+};
+
+/* every flow of the map (batched), merged per CPU; caller frees *out */
+int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n);
+
+/* per-subnet counters, index = subnet id; caller frees */
+int nacct_read_subnet_stats(int fd, struct nacct_subnet_stats **out, size_t *n);
+
+/* one configured subnet */
+struct nacct_subnet {
+	__u32 id;
+	__u8 family; /* NACCT_AF_INET / NACCT_AF_INET6 */
+	__u8 plen;
+	__u8 addr[16];
+	char cidr[64];
+};
+int nacct_read_subnets(int fd, struct nacct_subnet **out, size_t *n);
+
+/* non-IP frames by ethertype */
+struct nacct_ethertype {
+	__u32 ethertype;
+	struct nacct_ethertype_val val;
+};
+int nacct_read_ethertypes(int fd, struct nacct_ethertype **out, size_t *n);
+
+/* the maps of one attachment, opened read-only-ish for listing commands */
+struct nacct_iface_maps {
+	char ifname[32];
+	char dir[256];
+	int flows, stats, subnets, subnet_stats, ethertypes, cfg, meta;
+	struct nacct_meta meta_val;
+};
+int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m);
+void nacct_iface_close(struct nacct_iface_maps *m);
+/* ifnames of all attachments in this network namespace; caller frees */
+int nacct_list_attached(char ***names, size_t *n);
+
+/* CLOCK_MONOTONIC ns (what the data path stamps) -> wall clock ns */
+__u64 nacct_mono_to_wall(__u64 mono_ns);
+
+/* format an address of the key's family */
+const char *nacct_addr_str(const __u8 *addr, __u8 family, char *buf, size_t len);
+
+#endif /* NACCT_MAPS_H */

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * nacct — the shared contract between the BPF programs and user space.
+ *
+ * Every key, value and event struct lives here, with fixed-width types
+ * and explicit padding only, so that BPF and user space agree byte for
+ * byte.  Keys are always zeroed before they are filled: one stray padding
+ * byte would make two keys for one flow.
+ *
+ * Flow key choice (documented in README "Flow key"):
+ *   The key is canonical and direction-free.  Of the two endpoints
+ *   (address, port) the one that compares lower (address bytes first,
+ *   then port, both in network byte order) is stored as "lo", the other
+ *   as "hi".  A packet a->b and its reply b->a therefore land in the same
+ *   record, and a socket seen by a side program (local/remote address and
+ *   port) maps to the very same key without knowing which side sent
+ *   first.  IPv4 addresses are stored as IPv4-mapped IPv6 addresses
+ *   (::ffff:a.b.c.d) so one key type serves both families.
+ *   The record remembers which endpoint sent the first packet
+ *   (first_dir) so that output can show src -> dst as initiator ->
+ *   responder.
+ */
+#ifndef NACCT_H
+#define NACCT_H
+
+#ifdef __BPF__
+/* BPF side: uapi types come from linux/types.h via the program */
+#else
+#include <linux/types.h>
+#endif
+
+/* ---- limits (each overridable at build time) ---------------------------- */
+#ifndef NACCT_MAX_FLOWS_DEFAULT
+#define NACCT_MAX_FLOWS_DEFAULT 262144
+#endif
+#ifndef NACCT_MAX_SUBNETS
+#define NACCT_MAX_SUBNETS 131072 /* LPM entries; id 0 is "unmatched" */
+#endif
+#ifndef NACCT_MAX_ETHERTYPES
+#define NACCT_MAX_ETHERTYPES 256
+#endif
+#ifndef NACCT_MAX_VLAN_DEPTH
+#define NACCT_MAX_VLAN_DEPTH 2 /* 802.1Q / 802.1ad (QinQ) */
+#endif
+#ifndef NACCT_MAX_IPV6_EXT
+#define NACCT_MAX_IPV6_EXT 8 /* bounded IPv6 extension-header walk */
+#endif
+#ifndef NACCT_FRAG_TRACK
+#define NACCT_FRAG_TRACK 16384 /* IPv4/IPv6 fragment -> ports table */
+#endif
+
+#define NACCT_PIN_ROOT "/sys/fs/bpf/nacct"
+
+/* hook direction: index into every [2] counter array */
+enum nacct_dir {
+	NACCT_DIR_RX = 0, /* ingress: XDP, or TC ingress */
+	NACCT_DIR_TX = 1, /* egress: TC egress */
+	NACCT_DIR_MAX = 2,
+};
+
+/* key.family */
+enum nacct_family {
+	NACCT_AF_INET = 4,
+	NACCT_AF_INET6 = 6,
+};
+
+/* key.flags */
+enum nacct_key_flags {
+	/* non-first fragment whose ports could not be recovered */
+	NACCT_KEY_F_FRAG_NOPORTS = 1 << 0,
+};
+
+/*
+ * Flow key, 40 bytes, no implicit padding.  lo/hi: see the top of file.
+ * ICMP and ICMPv6 have no ports: both port fields hold the echo
+ * identifier for echo request/reply (so a ping and its replies share a
+ * flow), else (type << 8 | code).
+ */
+struct nacct_flow_key {
+	__u8 lo_addr[16];
+	__u8 hi_addr[16];
+	__be16 lo_port;
+	__be16 hi_port;
+	__u8 proto;  /* IPPROTO_* (L4 protocol after the extension headers) */
+	__u8 family; /* NACCT_AF_INET / NACCT_AF_INET6 */
+	__u16 vlan;  /* outermost VLAN id (0: untagged); host byte order */
+};
+
+/*
+ * Flow value, per CPU.  User space sums packets/bytes, takes the minimum
+ * non-zero first_seen and the maximum last_seen, ORs the TCP flags.  A
+ * CPU slot whose first_seen is 0 has not seen the flow yet.
+ */
+struct nacct_flow_val {
+	__u64 packets[NACCT_DIR_MAX]; /* by hook direction */
+	__u64 bytes[NACCT_DIR_MAX];   /* frame length incl. Ethernet header */
+	__u64 first_seen;             /* CLOCK_MONOTONIC ns, coarse (jiffy) */
+	__u64 last_seen;
+	__u8 tcp_flags[NACCT_DIR_MAX]; /* OR of TCP flags seen */
+	__u8 first_dir;  /* 0: first packet went lo->hi, 1: hi->lo */
+	__u8 seen_dirs;  /* bit 0: lo->hi seen, bit 1: hi->lo seen */
+	__u32 subnet_lo; /* subnet id of lo_addr (cached per CPU slot) */
+	__u32 subnet_hi; /* subnet id of hi_addr */
+	__u32 pad;
+};
+
+/*
+ * Subnet LPM key.  One trie serves both families: the first data byte is
+ * the family, so prefixlen = 8 + the CIDR's prefix length.  IPv4 networks
+ * use the first 4 address bytes.
+ */
+struct nacct_subnet_key {
+	__u32 prefixlen;
+	__u8 family;
+	__u8 addr[16];
+	__u8 pad[3];
+};
+
+/* value of the LPM trie: index into nacct_subnet_stats */
+struct nacct_subnet_val {
+	__u32 id; /* 1 .. NACCT_MAX_SUBNETS */
+	__u32 pad;
+};
+
+/*
+ * Per-subnet counters, per CPU, indexed by subnet id (0 = no subnet
+ * matched).  A received packet is counted against the subnet of its
+ * source address, a sent packet against the subnet of its destination:
+ * "rx" is traffic from the subnet, "tx" traffic to it.  Every IP packet
+ * that is accounted to a flow or to overflow lands in exactly one id.
+ */
+struct nacct_subnet_stats {
+	__u64 packets[NACCT_DIR_MAX];
+	__u64 bytes[NACCT_DIR_MAX];
+};
+
+/* reasons a packet is counted as malformed */
+enum nacct_malformed {
+	NACCT_MAL_ETH = 0,    /* shorter than an Ethernet header */
+	NACCT_MAL_VLAN,       /* truncated VLAN tag, or deeper than supported */
+	NACCT_MAL_IP4_HDR,    /* truncated IPv4 header, IHL < 5, bad version */
+	NACCT_MAL_IP4_LEN,    /* total length < IHL*4 or beyond the frame */
+	NACCT_MAL_IP6_HDR,    /* truncated IPv6 header or bad version */
+	NACCT_MAL_IP6_EXT,    /* truncated extension header, or chain too long */
+	NACCT_MAL_L4,         /* truncated TCP/UDP/ICMP/SCTP header, bad doff */
+	NACCT_MAL_MAX,
+};
+
+/*
+ * Interface totals and the buckets that are not flows, per CPU, one
+ * element (key 0).  Conservation:
+ *   packets[d] = sum(flows.packets[d]) + overflow_packets[d]
+ *                + malformed_packets[d] + nonip_packets[d]
+ * and the same for bytes.
+ */
+struct nacct_stats {
+	__u64 packets[NACCT_DIR_MAX];
+	__u64 bytes[NACCT_DIR_MAX];
+	__u64 overflow_packets[NACCT_DIR_MAX]; /* flow map full */
+	__u64 overflow_bytes[NACCT_DIR_MAX];
+	__u64 malformed_packets[NACCT_DIR_MAX];
+	__u64 malformed_bytes[NACCT_DIR_MAX];
+	__u64 nonip_packets[NACCT_DIR_MAX]; /* by ethertype in nacct_ethertypes */
+	__u64 nonip_bytes[NACCT_DIR_MAX];
+	__u64 frag_packets[NACCT_DIR_MAX];  /* IP fragments (also in flows) */
+	__u64 frag_noports[NACCT_DIR_MAX];  /* non-first fragments, ports unknown */
+	__u64 gso_skbs[NACCT_DIR_MAX];      /* TC: GSO skbs split into wire packets */
+	__u64 flow_insert_err; /* insert failed for another reason than full */
+	__u64 sample_drops;    /* ring buffer full when sampling */
+	__u64 samples;         /* packets copied to the sample ring buffer */
+	__u64 malformed[NACCT_MAL_MAX];
+	__u64 pad;
+};
+
+/* non-IP traffic by ethertype (host byte order), per CPU */
+struct nacct_ethertype_val {
+	__u64 packets[NACCT_DIR_MAX];
+	__u64 bytes[NACCT_DIR_MAX];
+};
+
+/*
+ * Run-time configuration, one element (key 0), written by user space at
+ * attach and by `nacct capture`; read by the data path on every packet.
+ */
+struct nacct_cfg {
+	__u32 sample_n;   /* 0: sampling off; N: 1 in N packets; 1: every packet */
+	__u32 snaplen;    /* bytes copied per sample (<= NACCT_SNAPLEN_MAX) */
+	__u32 tap;        /* tap mode: redirect samples to XSKMAP, drop the rest */
+	__u32 pad;
+};
+
+#ifndef NACCT_SNAPLEN_MAX
+#define NACCT_SNAPLEN_MAX 1536
+#endif
+
+/* sample record in the nacct_samples ring buffer: header + caplen bytes */
+struct nacct_sample_hdr {
+	__u64 ts;       /* bpf_ktime_get_boot_ns() */
+	__u32 ifindex;
+	__u32 len;      /* original frame length */
+	__u32 caplen;   /* bytes that follow */
+	__u8 dir;       /* NACCT_DIR_RX / NACCT_DIR_TX */
+	__u8 pad[3];
+};
+
+/* state of an attachment, kept in the pinned nacct_meta map (key 0) */
+enum nacct_hook {
+	NACCT_HOOK_XDP = 1, /* XDP ingress + TC egress (default) */
+	NACCT_HOOK_TC = 2,  /* TC ingress + TC egress */
+};
+
+enum nacct_xdp_mode {
+	NACCT_MODE_NONE = 0,
+	NACCT_MODE_NATIVE = 1,
+	NACCT_MODE_GENERIC = 2,
+	NACCT_MODE_OFFLOAD = 3,
+};
+
+#define NACCT_META_REASON_LEN 120
+
+struct nacct_meta {
+	__u32 version;     /* NACCT_META_VERSION */
+	__u32 ifindex;
+	__u32 hook;        /* enum nacct_hook */
+	__u32 xdp_mode;    /* enum nacct_xdp_mode */
+	__u32 max_flows;
+	__u32 tc_prio;     /* our cls_bpf filters: this priority, handle 1 */
+	__u32 tc_qdisc_created; /* we created clsact and remove it at detach */
+	__u32 pad;
+	__u64 attached_at; /* wall clock, ns since the epoch */
+	char ifname[16];
+	char reason[NACCT_META_REASON_LEN]; /* why this mode was chosen */
+};
+
+#define NACCT_META_VERSION 1
+
+#endif /* NACCT_H */

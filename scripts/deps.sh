@@ -1,0 +1,41 @@
+#!/bin/bash
+# Install every Debian package nacct's build, tests and demo need.
+# Idempotent: installs only what is missing; safe to run on a fresh
+# Debian 12 machine as root.  Usage: scripts/deps.sh [build|test|all]
+set -euo pipefail
+
+build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+	    libpcap-dev linux-libc-dev bpftool iproute2)
+test_pkgs=(iputils-ping tcpdump tshark iperf3 ncat nftables jq ethtool procps kmod util-linux)
+
+want=("${build_pkgs[@]}")
+case "${1:-all}" in
+build) ;;
+test|all) want+=("${test_pkgs[@]}") ;;
+*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$s" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+	exit 2
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture: answer no, non-interactively
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/nacct-deps.log 2>&1; then
+	apt-get update -q >>/tmp/nacct-deps.log 2>&1
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/nacct-deps.log 2>&1 || {
+		tail -n 20 /tmp/nacct-deps.log >&2
+		echo "deps: apt-get install failed" >&2
+		exit 1
+	}
+fi
