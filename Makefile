@@ -25,14 +25,21 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_SRCS  := xdp/nacct_xdp.bpf.c tc/nacct_tc.bpf.c
+# every *.bpf.c of the program folders becomes an object and a skeleton;
+# every .c of ctl/ and af_xdp/ is part of the nacct binary
+BPF_DIRS  := xdp tc probes
+BPF_SRCS  := $(foreach d,$(BPF_DIRS),$(wildcard $(d)/*.bpf.c))
 BPF_OBJS  := $(patsubst %.bpf.c,$(OUTPUT)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS     := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS))
-BPF_HDRS  := $(wildcard maps/*.h)
-CTL_SRCS  := $(wildcard ctl/*.c) maps/maps.c
+BPF_HDRS  := $(wildcard maps/*.h $(addsuffix /*.h,$(BPF_DIRS))) $(OUTPUT)/vmlinux.h
+CTL_SRCS  := $(wildcard ctl/*.c af_xdp/*.c) maps/maps.c
+vpath %.bpf.c $(BPF_DIRS)
 CTL_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(CTL_SRCS))
 UNIT_SRCS := tests/unit/test_prog.c maps/maps.c
 UNIT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS))
+
+# keep generated objects and skeletons between runs
+.SECONDARY:
 
 .PHONY: all deps deps-build test test-unit test-integration demo clean install uninstall
 
@@ -44,19 +51,19 @@ deps:
 deps-build:
 	$(Q)scripts/deps.sh build
 
-$(OUTPUT) $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/tests/unit:
+$(OUTPUT) $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/config.h: scripts/configure.sh | $(OUTPUT)
 	$(call msg,CONFIG,$@)
 	$(Q)CC=$(CC) scripts/configure.sh $@
 
-$(OUTPUT)/%.bpf.o: xdp/%.bpf.c $(BPF_HDRS) | $(OUTPUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
+# kernel types for CO-RE programs (probes/); generated, never committed
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/%.bpf.o: tc/%.bpf.c $(BPF_HDRS) | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: %.bpf.c $(BPF_HDRS) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
@@ -65,7 +72,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/%.o: %.c $(SKELS) $(OUTPUT)/config.h $(wildcard ctl/*.h maps/*.h) | $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/tests/unit
+$(OUTPUT)/%.o: %.c $(SKELS) $(OUTPUT)/config.h $(wildcard ctl/*.h maps/*.h) | $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -77,15 +84,20 @@ $(OUTPUT)/test_unit: $(UNIT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+TEST_TOOLS := $(OUTPUT)/udpsend $(OUTPUT)/rawsend
+$(OUTPUT)/%: tests/tools/%.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -o $@ $<
+
 # the README's test command: installs what is missing, builds, runs everything
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/test_unit
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/test_unit $(TEST_TOOLS)
 	$(Q)tests/run.sh
 
-test-unit: all $(OUTPUT)/test_unit
+test-unit: all $(OUTPUT)/test_unit $(TEST_TOOLS)
 	$(Q)tests/run.sh unit
 
-test-integration: all
+test-integration: all $(TEST_TOOLS)
 	$(Q)tests/run.sh integration
 
 # the main job on a built-in demo: its own netns + veth, real traffic

@@ -435,7 +435,9 @@ int nacct_list_attached(char ***names, size_t *n)
 		size_t len = strlen(de->d_name), i;
 		const char *ns;
 
-		if (de->d_name[0] == '.' || !strncmp(de->d_name, NACCT_PIN_TMP, strlen(NACCT_PIN_TMP)))
+		/* ':' never starts an attachment: ":tmp:..." is one being built,
+		 * other ":name" entries are nacct's global objects (side programs) */
+		if (de->d_name[0] == '.' || de->d_name[0] == ':')
 			continue;
 		ns = strstr(de->d_name, ":ns");
 		/* only this namespace's attachments */

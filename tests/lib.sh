@@ -1,0 +1,95 @@
+#!/bin/bash
+# Shared helpers for nacct's integration tests.
+#
+# Every test builds its own uniquely named network namespaces and veth
+# pair (never the host's interfaces) and removes them on exit.  Output is
+# TAP-like and read by tests/run.sh:
+#   ok NAME            a passed check
+#   not ok NAME        a failed check (with "# ..." lines explaining)
+#   skip NAME REASON   a check that cannot run here
+# BPF tools run through nsenter --net (ip netns exec remounts /sys, which
+# hides bpffs).
+
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NACCT=${NACCT:-$ROOT/nacct}
+T_ID="nt$$$(printf '%04x' $((RANDOM)))"
+NS_A="${T_ID}a"
+NS_B="${T_ID}b"
+T_FAILED=0
+T_TMP=$(mktemp -d /tmp/nacct-test.XXXXXX)
+_T_CLEANUP=()
+
+t_ok() { echo "ok $*"; }
+t_fail() { echo "not ok $1"; shift; for l in "$@"; do echo "# $l"; done; T_FAILED=1; }
+t_skip() { echo "skip $*"; }
+t_log() { echo "# $*"; }
+
+# t_check NAME EXPECTED ACTUAL
+t_check() {
+	if [ "$2" = "$3" ]; then t_ok "$1 ($3)"; else t_fail "$1" "expected: $2" "actual:   $3"; fi
+}
+
+t_cleanup_add() { _T_CLEANUP+=("$*"); }
+
+_t_cleanup() {
+	local i
+	for ((i = ${#_T_CLEANUP[@]} - 1; i >= 0; i--)); do eval "${_T_CLEANUP[i]}" >/dev/null 2>&1 || true; done
+	ip netns del "$NS_A" 2>/dev/null || true
+	ip netns del "$NS_B" 2>/dev/null || true
+	rm -rf "$T_TMP"
+}
+trap _t_cleanup EXIT
+
+t_need_root() {
+	if [ "$(id -u)" != 0 ]; then t_skip "$(basename "$0")" "needs root"; exit 0; fi
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+}
+
+# run a command in namespace A or B (nsenter keeps bpffs visible)
+in_a() { nsenter --net=/run/netns/"$NS_A" "$@"; }
+in_b() { nsenter --net=/run/netns/"$NS_B" "$@"; }
+nacct_b() { in_b "$NACCT" "$@"; }
+nacct_a() { in_a "$NACCT" "$@"; }
+
+# two namespaces joined by one veth pair: A (198.18.0.1, fd00:18::1, iface
+# ${T_ID}a0) <-> B (198.18.0.2, fd00:18::2, iface ${T_ID}b0)
+IF_A="${T_ID}a0"
+IF_B="${T_ID}b0"
+t_setup_pair() {
+	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1
+	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B" || return 1
+	ip -n "$NS_A" addr add 198.18.0.1/24 dev "$IF_A"
+	ip -n "$NS_B" addr add 198.18.0.2/24 dev "$IF_B"
+	ip -n "$NS_A" addr add fd00:18::1/64 dev "$IF_A" nodad
+	ip -n "$NS_B" addr add fd00:18::2/64 dev "$IF_B" nodad
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	ip -n "$NS_A" link set "$IF_A" up
+	ip -n "$NS_B" link set "$IF_B" up
+	# static neighbours: no ARP/ND noise unless a test wants it
+	local mac_a mac_b
+	mac_a=$(ip -n "$NS_A" -br link show "$IF_A" | awk '{print $3}')
+	mac_b=$(ip -n "$NS_B" -br link show "$IF_B" | awk '{print $3}')
+	ip -n "$NS_A" neigh add 198.18.0.2 lladdr "$mac_b" dev "$IF_A" nud permanent
+	ip -n "$NS_B" neigh add 198.18.0.1 lladdr "$mac_a" dev "$IF_B" nud permanent
+	ip -n "$NS_A" neigh add fd00:18::2 lladdr "$mac_b" dev "$IF_A" nud permanent
+	ip -n "$NS_B" neigh add fd00:18::1 lladdr "$mac_a" dev "$IF_B" nud permanent
+	# IPv6 link-local chatter (RS, MLD) would race the counters: silence it
+	for ns in "$NS_A" "$NS_B"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.router_solicitations=0 \
+			net.ipv6.conf.default.router_solicitations=0 2>/dev/null
+	done
+	t_cleanup_add "in_b $NACCT detach $IF_B"
+	t_cleanup_add "in_a $NACCT detach $IF_A"
+}
+
+# interface counters from the kernel: t_ifstat NS IFACE rx_packets
+t_ifstat() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
+
+# JSON helpers
+t_status_json() { in_"$1" "$NACCT" status "$2" --json; }
+t_jq() { jq -r "$@"; }
+
+# wait until a file stops growing or N seconds pass
+t_settle() { sleep "${1:-0.3}"; }
