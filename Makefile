@@ -14,6 +14,11 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	   -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Imaps -Ictl
 LDLIBS  := -lbpf -lxdp -lelf -lz
+# nacct top: the full-screen view (wide-character ncurses)
+LDLIBS  += $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+# export (IPFIX) and serve (Prometheus): libfixbuf needs glib's flags too
+CFLAGS  += $(shell pkg-config --cflags libfixbuf libmicrohttpd 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs libfixbuf libmicrohttpd 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ -Wall \
 	      -Wno-unused-function -Imaps -I$(OUTPUT) -I/usr/include/$(MULTIARCH)
 
@@ -84,7 +89,12 @@ $(OUTPUT)/test_unit: $(UNIT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-TEST_TOOLS := $(OUTPUT)/udpsend $(OUTPUT)/rawsend
+TEST_TOOLS := $(OUTPUT)/udpsend $(OUTPUT)/rawsend $(OUTPUT)/tests/xdp_pass.bpf.o
+$(OUTPUT)/tests/%.bpf.o: tests/tools/%.bpf.c | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(OUTPUT)/%: tests/tools/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -o $@ $<
@@ -104,6 +114,43 @@ test-integration: all $(TEST_TOOLS)
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
+
+# benchmarks (bench/): their own BPF objects and skeletons in .output/bench/,
+# binaries that reuse nacct's skeletons; `make bench-quick` takes minutes
+BENCH_BPF_OBJS := $(patsubst bench/%.bpf.c,$(OUTPUT)/bench/%.bpf.o,$(wildcard bench/*.bpf.c))
+BENCH_BINS := $(OUTPUT)/bench_micro $(OUTPUT)/bench_gen
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
+
+$(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bench_$* > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/bench_micro: bench/micro.c $(OUTPUT)/bench/micro.skel.h $(SKELS) maps/nacct.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench $< $(LDLIBS) -lm -o $@
+
+$(OUTPUT)/bench_gen: bench/gen.c $(OUTPUT)/bench/gen.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench $< $(LDLIBS) -lpthread -o $@
+
+.PHONY: bench bench-quick bench-build
+bench-build: all $(BENCH_BINS) $(BENCH_BPF_OBJS)
+
+bench:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)bench/run.sh
+
+bench-quick:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)bench/run.sh --quick
 
 PREFIX ?= /usr/local
 install: nacct

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <string.h>
+
+#include "pkt.h"
+
+static const __u8 mac_a[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a };
+static const __u8 mac_b[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0b };
+
+void pkt_addr4(__u8 *a, __u8 b0, __u8 b1, __u8 b2, __u8 b3)
+{
+	memset(a, 0, 16);
+	a[0] = b0;
+	a[1] = b1;
+	a[2] = b2;
+	a[3] = b3;
+}
+
+void pkt_addr6(__u8 *a, __u16 hi, __u16 lo)
+{
+	memset(a, 0, 16);
+	a[0] = 0xfd;
+	pkt_put16(a + 2, hi);
+	pkt_put16(a + 14, lo);
+}
+
+void pkt_spec_init(struct pkt_spec *s, int family, __u8 proto, __u16 sport, __u16 dport)
+{
+	memset(s, 0, sizeof(*s));
+	s->family = family;
+	s->proto = proto;
+	s->sport = sport;
+	s->dport = dport;
+	if (family == 4) {
+		pkt_addr4(s->src, 198, 18, 0, 1);
+		pkt_addr4(s->dst, 198, 18, 0, 2);
+	} else if (family == 6) {
+		pkt_addr6(s->src, 1, 1);
+		pkt_addr6(s->dst, 1, 2);
+	}
+	if (proto == PKT_P_ICMP)
+		s->icmp_type = 8;
+	if (proto == PKT_P_ICMPV6)
+		s->icmp_type = 128;
+	if (proto == PKT_P_TCP)
+		s->tcp_flags = 0x02;
+	s->frag_id = 0x4242;
+}
+
+void pkt_spec_reverse(struct pkt_spec *s)
+{
+	__u8 t[16];
+	__u16 p;
+
+	memcpy(t, s->src, 16);
+	memcpy(s->src, s->dst, 16);
+	memcpy(s->dst, t, 16);
+	p = s->sport;
+	s->sport = s->dport;
+	s->dport = p;
+}
+
+/* size of the L4 header written for @s */
+static size_t l4_size(const struct pkt_spec *s)
+{
+	switch (s->proto) {
+	case PKT_P_TCP:
+		return 20 + s->tcp_opt;
+	case PKT_P_UDP:
+	case PKT_P_UDPLITE:
+	case PKT_P_ICMP:
+	case PKT_P_ICMPV6:
+		return 8;
+	case PKT_P_SCTP:
+		return 12;
+	default:
+		return 0;
+	}
+}
+
+static void write_l4(const struct pkt_spec *s, __u8 *p, size_t l4len)
+{
+	switch (s->proto) {
+	case PKT_P_TCP:
+		pkt_put16(p, s->sport);
+		pkt_put16(p + 2, s->dport);
+		p[4] = 0x11; /* sequence number */
+		p[12] = (__u8)(((20 + s->tcp_opt) / 4) << 4);
+		p[13] = s->tcp_flags;
+		pkt_put16(p + 14, 65535);
+		memset(p + 20, 1, s->tcp_opt); /* NOP options */
+		break;
+	case PKT_P_UDP:
+	case PKT_P_UDPLITE:
+		pkt_put16(p, s->sport);
+		pkt_put16(p + 2, s->dport);
+		/* UDP: length; UDP-Lite: checksum coverage (0 = all) */
+		pkt_put16(p + 4, s->proto == PKT_P_UDP ? (__u16)l4len : 0);
+		break;
+	case PKT_P_SCTP:
+		pkt_put16(p, s->sport);
+		pkt_put16(p + 2, s->dport);
+		p[4] = 0xde; /* verification tag */
+		break;
+	case PKT_P_ICMP:
+	case PKT_P_ICMPV6:
+		p[0] = s->icmp_type;
+		p[1] = s->icmp_code;
+		pkt_put16(p + 4, s->sport); /* echo identifier */
+		pkt_put16(p + 6, 1);        /* sequence */
+		break;
+	default:
+		break;
+	}
+}
+
+/* bytes of one IPv6 extension header of type @t as the builder writes it */
+static size_t ext_size(__u8 t)
+{
+	switch (t) {
+	case 43:
+		return 24; /* hdrlen 2 */
+	case 51:
+		return 16; /* AH: (2 + 2) * 4 */
+	default:
+		return 8;
+	}
+}
+
+size_t pkt_build(const struct pkt_spec *s, __u8 *buf, size_t cap, struct pkt_layout *lay)
+{
+	size_t off = 12, l3, l4 = 0, len, l4h = 0, iplen;
+	int later = 0, i;
+
+	memset(lay, 0, sizeof(*lay));
+	if (cap < 64)
+		return 0;
+	memset(buf, 0, cap);
+	memcpy(buf, mac_b, 6);
+	memcpy(buf + 6, mac_a, 6);
+	for (i = 0; i < s->nvlan; i++) {
+		pkt_put16(buf + off, s->vlan_tpid[i]);
+		pkt_put16(buf + off + 2, s->vlan_vid[i]);
+		off += 4;
+	}
+	pkt_put16(buf + off,
+		  s->family == 4 ? 0x0800 : s->family == 6 ? 0x86dd : s->ethertype);
+	off += 2;
+	l3 = off;
+	lay->l3 = l3;
+
+	if (s->family == 0) {
+		len = off + s->payload;
+		if (len > cap)
+			return 0;
+		memset(buf + off, 0xab, s->payload);
+		lay->l4 = lay->pay = off;
+		lay->len = len;
+		return len;
+	}
+
+	if (s->family == 4) {
+		size_t ihl = 20 + s->ip4_opt;
+		__u16 fo = 0;
+
+		later = s->frag && s->frag_off;
+		l4 = l3 + ihl;
+		l4h = later ? 0 : l4_size(s);
+		iplen = ihl + l4h + s->payload;
+		len = l3 + iplen;
+		if (len > cap)
+			return 0;
+		buf[l3] = (__u8)(0x40 | (ihl / 4));
+		pkt_put16(buf + l3 + 2, (__u16)iplen);
+		pkt_put16(buf + l3 + 4, (__u16)s->frag_id);
+		if (s->frag)
+			fo = (__u16)((s->frag_mf ? 0x2000 : 0) | (s->frag_off & 0x1fff));
+		pkt_put16(buf + l3 + 6, fo);
+		buf[l3 + 8] = 64;
+		buf[l3 + 9] = s->proto;
+		memcpy(buf + l3 + 12, s->src, 4);
+		memcpy(buf + l3 + 16, s->dst, 4);
+		memset(buf + l3 + 20, 1, s->ip4_opt); /* NOP options */
+	} else {
+		size_t p = l3 + 40;
+		__u8 *nh = buf + l3 + 6;
+
+		buf[l3] = 0x60;
+		buf[l3 + 7] = 64;
+		memcpy(buf + l3 + 8, s->src, 16);
+		memcpy(buf + l3 + 24, s->dst, 16);
+		for (i = 0; i < s->n_ext && !later; i++) {
+			size_t n = ext_size(s->ext[i]);
+
+			if (p + n > cap)
+				return 0;
+			*nh = s->ext[i];
+			nh = buf + p;
+			if (s->ext[i] == 44) {
+				buf[p + 1] = 0;
+				pkt_put16(buf + p + 2,
+					  (__u16)((s->frag_off << 3) | (s->frag_mf ? 1 : 0)));
+				buf[p + 4] = s->frag_id >> 24;
+				buf[p + 5] = s->frag_id >> 16;
+				buf[p + 6] = s->frag_id >> 8;
+				buf[p + 7] = s->frag_id;
+				later = s->frag_off != 0;
+			} else if (s->ext[i] == 51) {
+				buf[p + 1] = (__u8)(n / 4 - 2);
+			} else {
+				buf[p + 1] = (__u8)(n / 8 - 1);
+				if (n > 8) /* padding option PadN over the rest */
+					buf[p + 2] = 1, buf[p + 3] = (__u8)(n - 4);
+			}
+			p += n;
+		}
+		/* a later fragment's remaining headers are part of its data */
+		*nh = (later && i < s->n_ext) ? s->ext[i] : s->proto;
+		l4 = p;
+		l4h = later ? 0 : l4_size(s);
+		len = l4 + l4h + s->payload;
+		if (len > cap)
+			return 0;
+		pkt_put16(buf + l3 + 4, (__u16)(len - l3 - 40));
+	}
+	if (l4h)
+		write_l4(s, buf + l4, l4h + s->payload);
+	memset(buf + l4 + l4h, 0xcd, s->payload);
+	lay->l4 = l4;
+	lay->pay = l4 + l4h;
+	lay->has_l4 = !later && l4h;
+	lay->len = len;
+	return len;
+}
