@@ -13,12 +13,15 @@ MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	   -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Imaps -Ictl
-LDLIBS  := -lbpf -lxdp -lelf -lz
+LDLIBS  := -lbpf -lxdp -lelf -lz -lpcap
 # nacct top: the full-screen view (wide-character ncurses)
 LDLIBS  += $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 # export (IPFIX) and serve (Prometheus): libfixbuf needs glib's flags too
 CFLAGS  += $(shell pkg-config --cflags libfixbuf libmicrohttpd 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs libfixbuf libmicrohttpd 2>/dev/null)
+# nacct caps: xdp-features from the "netdev" generic netlink family
+CFLAGS  += $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+LDLIBS  += $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null || echo -lnl-genl-3 -lnl-3)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ -Wall \
 	      -Wno-unused-function -Imaps -I$(OUTPUT) -I/usr/include/$(MULTIARCH)
 
@@ -40,8 +43,10 @@ BPF_HDRS  := $(wildcard maps/*.h $(addsuffix /*.h,$(BPF_DIRS))) $(OUTPUT)/vmlinu
 CTL_SRCS  := $(wildcard ctl/*.c af_xdp/*.c) maps/maps.c
 vpath %.bpf.c $(BPF_DIRS)
 CTL_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(CTL_SRCS))
-UNIT_SRCS := tests/unit/test_prog.c maps/maps.c
+UNIT_SRCS := tests/unit/test_prog.c tests/unit/harness.c tests/unit/pkt.c maps/maps.c
 UNIT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS))
+FUZZ_SRCS := tests/unit/fuzz_prog.c tests/unit/harness.c tests/unit/pkt.c maps/maps.c
+FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(FUZZ_SRCS))
 
 # keep generated objects and skeletons between runs
 .SECONDARY:
@@ -77,19 +82,29 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/%.o: %.c $(SKELS) $(OUTPUT)/config.h $(wildcard ctl/*.h maps/*.h) | $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit
+$(OUTPUT)/%.o: %.c $(SKELS) $(OUTPUT)/config.h $(wildcard ctl/*.h maps/*.h af_xdp/*.h) | $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 nacct: $(CTL_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/test_unit: $(UNIT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-TEST_TOOLS := $(OUTPUT)/udpsend $(OUTPUT)/rawsend $(OUTPUT)/tests/xdp_pass.bpf.o
+$(OUTPUT)/fuzz_prog: $(FUZZ_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# the long fuzz run: >= 10M frames through the real programs (seed printed)
+NACCT_FUZZ_SEED ?= $(shell date +%s)
+.PHONY: test-long
+test-long: $(OUTPUT)/fuzz_prog
+	$(Q)$(OUTPUT)/fuzz_prog 10000000 $(NACCT_FUZZ_SEED)
+
+TEST_TOOLS := $(OUTPUT)/udpsend $(OUTPUT)/rawsend $(OUTPUT)/tcpxfer $(OUTPUT)/tests/xdp_pass.bpf.o
 $(OUTPUT)/tests/%.bpf.o: tests/tools/%.bpf.c | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -101,10 +116,10 @@ $(OUTPUT)/%: tests/tools/%.c | $(OUTPUT)
 
 # the README's test command: installs what is missing, builds, runs everything
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/test_unit $(TEST_TOOLS)
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog $(TEST_TOOLS)
 	$(Q)tests/run.sh
 
-test-unit: all $(OUTPUT)/test_unit $(TEST_TOOLS)
+test-unit: all $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog $(TEST_TOOLS)
 	$(Q)tests/run.sh unit
 
 test-integration: all $(TEST_TOOLS)
@@ -152,12 +167,39 @@ bench-quick:
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)bench/run.sh --quick
 
+# the man page is generated from the command table (nacct --man), so it
+# lists every command of this build; it is never committed
+all: doc/nacct.8
+.PHONY: man
+man: doc/nacct.8
+doc/nacct.8: nacct
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p doc && ./nacct --man > $@.tmp && mv $@.tmp $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSTEMDUNITDIR=...]
 PREFIX ?= /usr/local
-install: nacct
-	install -D -m 0755 nacct $(DESTDIR)$(PREFIX)/sbin/nacct
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/nacct
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS := nacct@.service nacct-export@.service
+install: nacct doc/nacct.8
+	install -D -m 0755 nacct $(DESTDIR)$(SBINDIR)/nacct
+	install -D -m 0644 doc/nacct.8 $(DESTDIR)$(MANDIR)/man8/nacct.8
+	install -D -m 0644 completion/nacct.bash $(DESTDIR)$(BASHCOMPDIR)/nacct
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/$$u.in \
+			> $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; \
+	done
+	install -D -m 0644 systemd/nacct-export.default $(DESTDIR)$(DOCDIR)/examples/nacct-export.default
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/nacct
+	rm -f $(DESTDIR)$(SBINDIR)/nacct $(DESTDIR)$(MANDIR)/man8/nacct.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/nacct $(DESTDIR)$(DOCDIR)/examples/nacct-export.default
+	for u in $(UNITS); do rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; done
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	$(call msg,CLEAN,)

@@ -29,6 +29,9 @@
 #include "nacct.h"
 #include "log.h"
 #include "attach.h"
+#include "caps.h"    /* xdp-features for --mode auto (issue 7) */
+#include "offload.h" /* --mode offload (issue 7) */
+#include "probes.h"
 #include "../maps/maps.h"
 #include "nacct_xdp.skel.h"
 #include "nacct_tc.skel.h"
@@ -117,8 +120,12 @@ static int prog_name_by_id(__u32 id, char *name, size_t len)
 	return 0;
 }
 
-/* the id of the XDP link on ifindex, if the current program is link-owned */
-static int find_xdp_link(int ifindex, __u32 *link_id)
+/*
+ * The XDP link that holds prog_id on ifindex.  Link info names the ifindex
+ * but not the network namespace, so the (global) program id must match
+ * too: never touch another namespace's link.
+ */
+static int find_xdp_link(int ifindex, __u32 prog_id, __u32 *link_id)
 {
 	__u32 id = 0;
 
@@ -131,7 +138,7 @@ static int find_xdp_link(int ifindex, __u32 *link_id)
 			continue;
 		memset(&info, 0, sizeof(info));
 		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.type == BPF_LINK_TYPE_XDP &&
-		    (int)info.xdp.ifindex == ifindex) {
+		    (int)info.xdp.ifindex == ifindex && info.prog_id == prog_id) {
 			*link_id = id;
 			close(fd);
 			return 0;
@@ -312,18 +319,37 @@ static int attach_xdp(struct attach_ctx *a, struct nacct_config *cfg, struct nac
 {
 	int prog_fd = bpf_program__fd(a->xdp->progs.nacct_xdp);
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
-	char native_err[64] = "";
+	char native_err[64] = "", feat[96] = "";
 	int fd;
 
+	/* ---- issue 7: offload, and auto asks xdp-features first ---- */
+	if (cfg->mode == NACCT_M_OFFLOAD)
+		return nacct_offload_attach(a->ifindex, a->tmpdir, meta, &a->link_fd);
+	if (cfg->mode == NACCT_M_AUTO) {
+		struct nacct_caps caps;
+
+		/* no native support advertised: straight to generic; unknown
+		 * (kernel < 6.3): the trial below decides */
+		if (!nacct_caps_query(a->ifindex, a->ifname, &caps, 0)) {
+			if (nacct_caps_auto(&caps, feat, sizeof(feat)) == NACCT_MODE_GENERIC)
+				goto generic;
+			if (caps.src == NACCT_CAPS_UNKNOWN)
+				snprintf(feat, sizeof(feat), "no xdp-features (kernel < 6.3), trial");
+		}
+	}
+	/* ---- end issue 7 ---- */
 	if (cfg->mode == NACCT_M_AUTO || cfg->mode == NACCT_M_NATIVE) {
 		lopts.flags = XDP_FLAGS_DRV_MODE;
 		fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &lopts);
 		if (fd >= 0) {
 			a->link_fd = fd;
 			meta->xdp_mode = NACCT_MODE_NATIVE;
-			snprintf(meta->reason, sizeof(meta->reason), "%s",
-				 cfg->mode == NACCT_M_NATIVE ?
-					 "native requested" :
+			if (cfg->mode == NACCT_M_NATIVE)
+				snprintf(meta->reason, sizeof(meta->reason), "native requested");
+			else if (feat[0])
+				snprintf(meta->reason, sizeof(meta->reason), "auto: %s: native", feat);
+			else
+				snprintf(meta->reason, sizeof(meta->reason),
 					 "auto: the driver accepted a native XDP program");
 			return 0;
 		}
@@ -332,6 +358,7 @@ static int attach_xdp(struct attach_ctx *a, struct nacct_config *cfg, struct nac
 		if (cfg->mode == NACCT_M_NATIVE || fd == -EBUSY || fd == -EEXIST)
 			return fd;
 	}
+generic:
 	lopts.flags = XDP_FLAGS_SKB_MODE;
 	fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &lopts);
 	if (fd < 0)
@@ -340,6 +367,11 @@ static int attach_xdp(struct attach_ctx *a, struct nacct_config *cfg, struct nac
 	meta->xdp_mode = NACCT_MODE_GENERIC;
 	if (cfg->mode == NACCT_M_GENERIC)
 		snprintf(meta->reason, sizeof(meta->reason), "generic requested");
+	else if (!native_err[0])
+		snprintf(meta->reason, sizeof(meta->reason), "auto: %s: generic", feat);
+	else if (feat[0])
+		snprintf(meta->reason, sizeof(meta->reason),
+			 "auto: %s; native attach failed (%s): generic", feat, native_err);
 	else
 		snprintf(meta->reason, sizeof(meta->reason),
 			 "auto: native XDP attach failed (%s), fell back to generic", native_err);
@@ -367,16 +399,18 @@ static int check_existing_xdp(struct attach_ctx *a, struct nacct_config *cfg)
 	}
 	pr_info("%s: removing %s XDP program id %u ('%s')\n", a->ifname,
 		cfg->force ? "the existing" : "a stale nacct", id, name);
-	if (find_xdp_link(a->ifindex, &link_id) == 0) {
+	/* a netlink-attached program goes with a netlink detach; a link-owned
+	 * one refuses that (EBUSY) and is detached through its link */
+	bpf_xdp_detach(a->ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	bpf_xdp_detach(a->ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	if (bpf_xdp_query_id(a->ifindex, 0, &id) == 0 && id &&
+	    find_xdp_link(a->ifindex, id, &link_id) == 0) {
 		int fd = bpf_link_get_fd_by_id(link_id);
 
 		if (fd >= 0) {
 			bpf_link_detach(fd);
 			close(fd);
 		}
-	} else {
-		bpf_xdp_detach(a->ifindex, XDP_FLAGS_SKB_MODE, NULL);
-		bpf_xdp_detach(a->ifindex, XDP_FLAGS_DRV_MODE, NULL);
 	}
 	return 0;
 }
@@ -394,7 +428,7 @@ int cmd_attach(struct nacct_config *cfg)
 	struct attach_ctx a = { .link_fd = -1 };
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct nacct_meta meta;
-	struct nacct_cfg ncfg = { .snaplen = 128 };
+	struct nacct_cfg ncfg = { .snaplen = 128, .sample_n = (__u32)cfg->sample_n };
 	struct timespec now;
 	__u32 zero = 0, et_other = 0xffff;
 	struct nacct_ethertype_val *et0;
@@ -402,8 +436,12 @@ int cmd_attach(struct nacct_config *cfg)
 	int err, ret = NACCT_EXIT_FAIL;
 	const char *what = "";
 
-	if (cfg->mode == NACCT_M_OFFLOAD)
-		return nacct_usage_error("--mode offload is not supported yet");
+	/* --mode offload: refuse early, naming what the driver lacks (ctl/offload.c) */
+	if (cfg->mode == NACCT_M_OFFLOAD) {
+		err = nacct_offload_check(cfg);
+		if (err)
+			return err;
+	}
 	a.ifindex = nacct_ifindex(cfg->argv[0]);
 	if (!a.ifindex)
 		return NACCT_EXIT_USAGE;
@@ -519,7 +557,9 @@ int cmd_attach(struct nacct_config *cfg)
 	if (!err && a.link_fd >= 0) {
 		char path[512];
 
-		err = pin_prog(a.xdp->progs.nacct_xdp, a.tmpdir, "prog_xdp");
+		/* offload: ctl/offload.c pinned the device's program already */
+		if (meta.xdp_mode != NACCT_MODE_OFFLOAD)
+			err = pin_prog(a.xdp->progs.nacct_xdp, a.tmpdir, "prog_xdp");
 		snprintf(path, sizeof(path), "%s/link_xdp", a.tmpdir);
 		if (!err && bpf_obj_pin(a.link_fd, path))
 			err = -errno;
@@ -535,6 +575,7 @@ int cmd_attach(struct nacct_config *cfg)
 	a.tmpdir[0] = '\0';
 	close(a.link_fd);
 	a.link_fd = -1;
+	nacct_probes_ensure(); /* side programs; a failure is reported, the attach stands */
 
 	if (meta.hook == NACCT_HOOK_XDP)
 		printf("%s: attached: XDP ingress (%s mode) + TC egress\n  mode: %s\n", a.ifname,
@@ -602,6 +643,8 @@ int nacct_detach_dir(const char *ifname, const char *dir, int quiet)
 		err = nacct_rm_pin_dir(dir);
 	if (!err && !quiet)
 		printf("%s: detached\n", ifname);
+	if (!err)
+		nacct_probes_release_if_unused(); /* the last attachment takes the side programs */
 	return err;
 }
 

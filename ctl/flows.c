@@ -12,6 +12,11 @@
 #include "nacct.h"
 #include "log.h"
 #include "../maps/maps.h"
+#include "probes.h"
+
+/* TCP side records of the side programs (probes/), when they are attached */
+static struct nacct_probe_view g_pv;
+static int g_have_pv;
 
 static int open_iface(const char *ifname, struct nacct_iface_maps *m)
 {
@@ -114,9 +119,14 @@ static int flows_one(const char *ifname, struct nacct_config *cfg, int *header_d
 			printf("ifname,proto,src,sport,dst,dport,vlan,packets,bytes,rx_packets,rx_bytes,"
 			       "tx_packets,tx_bytes,tcp_flags,first_seen,last_seen\n");
 		else
-			printf("%-10s %-5s %39s %5s   %-39s %5s %4s %10s %12s %10s %10s %-8s %-8s\n",
+			printf("%-10s %-5s %39s %5s   %-39s %5s %4s %10s %12s %10s %10s %-8s %-8s",
 			       "IFACE", "PROTO", "SRC", "SPORT", "DST", "DPORT", "VLAN", "PACKETS",
 			       "BYTES", "RX_PKTS", "TX_PKTS", "FLAGS", "LAST");
+		if (!cfg->csv) {
+			if (g_have_pv)
+				nacct_probe_flow_cols_hdr(stdout);
+			putchar('\n');
+		}
 		*header_done = 1;
 	}
 	for (i = 0; i < lim; i++) {
@@ -142,13 +152,16 @@ static int flows_one(const char *ifname, struct nacct_config *cfg, int *header_d
 			       "\"sport\":%u,\"dst\":\"%s\",\"dport\":%u,\"vlan\":%u,"
 			       "\"packets\":%llu,\"bytes\":%llu,\"rx_packets\":%llu,\"rx_bytes\":%llu,"
 			       "\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tcp_flags\":\"%s\","
-			       "\"first_seen\":\"%s\",\"last_seen\":\"%s\"}\n",
+			       "\"first_seen\":\"%s\",\"last_seen\":\"%s\"",
 			       f->key.family, proto, f->key.proto, sbuf, sport, dbuf, dport,
 			       f->key.vlan, (unsigned long long)pk, (unsigned long long)by,
 			       (unsigned long long)f->val.packets[0],
 			       (unsigned long long)f->val.bytes[0],
 			       (unsigned long long)f->val.packets[1],
 			       (unsigned long long)f->val.bytes[1], fbuf, t1, t2);
+			if (g_have_pv)
+				nacct_probe_flow_json(stdout, &g_pv, &f->key, f->val.first_dir);
+			printf("}\n");
 		} else if (cfg->csv) {
 			printf("%s,%s,%s,%u,%s,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%s,%s,%s\n", ifname,
 			       proto, sbuf, sport, dbuf, dport, f->key.vlan, (unsigned long long)pk,
@@ -158,11 +171,14 @@ static int flows_one(const char *ifname, struct nacct_config *cfg, int *header_d
 			       (unsigned long long)f->val.bytes[1], fbuf, t1, t2);
 		} else {
 			printf("%-10s %-5s %39s %5u > %-39s %5u %4u %10llu %12llu %10llu %10llu %-8s "
-			       "%.8s\n",
+			       "%.8s",
 			       ifname, proto, sbuf, sport, dbuf, dport, f->key.vlan,
 			       (unsigned long long)pk, (unsigned long long)by,
 			       (unsigned long long)f->val.packets[0],
 			       (unsigned long long)f->val.packets[1], fbuf, t2[0] ? t2 + 11 : "");
+			if (g_have_pv)
+				nacct_probe_flow_cols(stdout, &g_pv, &f->key, f->val.first_dir);
+			putchar('\n');
 		}
 	}
 	free(fl);
@@ -180,6 +196,7 @@ int cmd_flows(struct nacct_config *cfg)
 	err = nacct_need_bpf();
 	if (err)
 		return err;
+	g_have_pv = nacct_probe_view_load(&g_pv) == 0;
 	err = iface_list(cfg, 0, &names, &n);
 	if (err) {
 		pr_warn("cannot list attachments: %s\n", strerror(-err));
@@ -194,6 +211,8 @@ int cmd_flows(struct nacct_config *cfg)
 			ret = r;
 	}
 	free_names(names, n);
+	if (g_have_pv)
+		nacct_probe_view_free(&g_pv);
 	return ret;
 }
 

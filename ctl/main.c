@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nacct.h"
 #include "log.h"
@@ -28,6 +29,8 @@ enum opt_type {
 	OPT_U64,   /* __u64 with min/max */
 	OPT_ENUM,  /* int = index into vals */
 	OPT_CIDRS, /* struct nacct_cidr * list + count */
+	OPT_STR,   /* const char * (points into argv) */
+	OPT_RATIO, /* __u64 N of a rate "1/N" or "N", with min/max */
 };
 
 struct nacct_opt {
@@ -55,7 +58,8 @@ struct nacct_cmd {
 
 static const struct nacct_opt opts_attach[] = {
 	{ "mode", 0, OPT_ENUM, CFG(mode), "MODE",
-	  "XDP mode: auto (native, else generic; says why), native, generic", nacct_mode_names },
+	  "XDP mode: auto (native if the driver has it, else generic; says why), native, "
+	  "generic, offload (runs on the NIC: device totals only; see nacct caps)", nacct_mode_names },
 	{ "hook", 0, OPT_ENUM, CFG(hook), "HOOK",
 	  "ingress hook: xdp (default) or tc; egress is always TC", nacct_hook_names },
 	{ "subnets", 0, OPT_CIDRS, CFG(subnets), "CIDR[,CIDR...]|@FILE",
@@ -65,6 +69,9 @@ static const struct nacct_opt opts_attach[] = {
 	  NULL, 16, 1ULL << 26 },
 	{ "force", 0, OPT_FLAG, CFG(force), NULL,
 	  "replace an XDP program that is not nacct's" },
+	{ "sample", 0, OPT_RATIO, CFG(sample_n), "1/N",
+	  "mirror 1 in N packets to the sample ring buffer from the start (for nacct capture)",
+	  NULL, 1, UINT32_MAX },
 	{ 0 },
 };
 
@@ -80,6 +87,85 @@ static const struct nacct_opt opts_flows[] = {
 	  nacct_sort_names },
 	{ "top", 'n', OPT_U64, CFG(top), "N", "show only the first N flows", NULL, 1,
 	  UINT32_MAX },
+	{ 0 },
+};
+
+static const struct nacct_opt opts_top[] = {
+	{ "interval", 'i', OPT_U64, CFG(interval), "SECONDS",
+	  "seconds between refreshes (default 2); rates are over the measured interval", NULL, 1,
+	  3600 },
+	{ "by", 'b', OPT_ENUM, CFG(by), "VIEW",
+	  "rows: flows (default), subnets, ports (protocol + responder port), protocols",
+	  nacct_top_by_names },
+	{ "count", 'n', OPT_U64, CFG(count), "COUNT", "exit after COUNT refreshes", NULL, 1,
+	  UINT32_MAX },
+	{ "rows", 0, OPT_U64, CFG(top), "N",
+	  "rows per refresh when not on a terminal (default 25)", NULL, 1, UINT32_MAX },
+	{ "json", 'j', OPT_FLAG, CFG(json), NULL,
+	  "one JSON object per row and per refresh (a \"total\" object first)" },
+	{ 0 },
+};
+
+static const struct nacct_opt opts_capture[] = {
+	{ "write", 'w', OPT_STR, CFG(write), "FILE|-",
+	  "pcap file (nanosecond timestamps), or - for stdout; with -G a strftime(3) pattern" },
+	{ "count", 'c', OPT_U64, CFG(count), "COUNT", "stop after exactly COUNT packets written",
+	  NULL, 1, UINT64_MAX },
+	{ "rotate", 'G', OPT_U64, CFG(rotate), "SECONDS",
+	  "start a new file every SECONDS (FILE as strftime pattern, else FILE, FILE.1, ...)",
+	  NULL, 1, 1U << 30 },
+	{ "sample", 0, OPT_RATIO, CFG(sample_n), "1/N",
+	  "capture 1 in N packets, drawn at random (default 1/1: every packet)", NULL, 1,
+	  UINT32_MAX },
+	{ "snaplen", 's', OPT_U64, CFG(snaplen), "N",
+	  "bytes kept per packet (default and most: 1536 inline, 4096 with --tap)", NULL, 1,
+	  262144 },
+	{ "tap", 0, OPT_FLAG, CFG(tap), NULL,
+	  "tap mode for a mirror port: sampled RX frames go to AF_XDP sockets, all other RX "
+	  "frames are DROPPED after counting" },
+	{ "frames", 0, OPT_U64, CFG(xsk_frames), "N",
+	  "--tap: UMEM frames per RX queue, power of two (default 4096, 4 KiB each)", NULL, 64,
+	  1U << 20 },
+	{ "ring", 0, OPT_U64, CFG(xsk_ring), "N",
+	  "--tap: AF_XDP RX ring size per queue, power of two (default 2048)", NULL, 64,
+	  1U << 18 },
+	{ 0 },
+};
+
+static const struct nacct_opt opts_events[] = {
+	{ "drops", 0, OPT_FLAG, CFG(ev_drops), NULL, "drops with the kernel's reason (tcpdrop)" },
+	{ "retrans", 0, OPT_FLAG, CFG(ev_retrans), NULL, "TCP retransmits (tcpretrans)" },
+	{ "states", 0, OPT_FLAG, CFG(ev_states), NULL,
+	  "state changes, connect/accept latency, listen, resets (tcpstates, tcpconnlat)" },
+	{ "life", 0, OPT_FLAG, CFG(ev_life), NULL, "lifespans with bytes and segments (tcplife)" },
+	{ "pid", 'p', OPT_U64, CFG(ev_pid), "PID", "only events of this process", NULL, 1,
+	  UINT32_MAX },
+	{ "lport", 'L', OPT_U64, CFG(ev_lport), "LPORT",
+	  "only this local port (drops: the packet's destination port)", NULL, 1, 65535 },
+	{ "rport", 'D', OPT_U64, CFG(ev_rport), "RPORT",
+	  "only this remote port (drops: the packet's source port)", NULL, 1, 65535 },
+	{ "json", 'j', OPT_FLAG, CFG(json), NULL, "one JSON object per event" },
+	{ 0 },
+};
+
+static const struct nacct_opt opts_export[] = {
+	{ "ipfix", 0, OPT_STR, CFG(ipfix), "HOST:PORT", "IPFIX collector (e.g. nfcapd)" },
+	{ "transport", 0, OPT_ENUM, CFG(transport), "PROTO", "udp (default) or tcp",
+	  nacct_transport_names },
+	{ "idle-timeout", 0, OPT_U64, CFG(idle_timeout), "S",
+	  "remove a flow idle for S seconds, export its last delta (default 15)", NULL, 1,
+	  86400 },
+	{ "active-timeout", 0, OPT_U64, CFG(active_timeout), "S",
+	  "export a running flow every S seconds (default 60)", NULL, 1, 86400 },
+	{ "observation-domain", 0, OPT_U64, CFG(obs_domain), "N",
+	  "IPFIX observation domain id (default 0)", NULL, 0, UINT32_MAX },
+	{ "json", 'j', OPT_FLAG, CFG(json), NULL, "JSON lines on stdout instead of IPFIX" },
+	{ 0 },
+};
+
+static const struct nacct_opt opts_serve[] = {
+	{ "metrics", 0, OPT_STR, CFG(metrics), "ADDR:PORT",
+	  "listen address of the Prometheus endpoint (default 127.0.0.1:9464)" },
 	{ 0 },
 };
 
@@ -99,6 +185,24 @@ static const struct nacct_cmd commands[] = {
 	{ "subnets", cmd_subnets, opts_json, "[IFACE] [INTERVAL [COUNT]]", 0, 3,
 	  "per-subnet counters, rx = from the subnet, tx = to it; with INTERVAL, per-interval deltas",
 	  "nacct subnets eth0 1 5" },
+	{ "top", cmd_top, opts_top, "[IFACE]", 0, 1,
+	  "live rates by flow, subnet, port or protocol (keys: q quit, s sort, b view, p pause)",
+	  "nacct top eth0 -i 1 --by subnets" },
+	{ "capture", cmd_capture, opts_capture, "IFACE [FILTER...]", 1, 256,
+	  "sampled packets to pcap (tcpdump filter syntax); attaches for the duration if needed",
+	  "nacct capture eth0 -w out.pcap -c 1000 --sample 1/100 udp port 53" },
+	{ "events", cmd_events, opts_events, "[IFACE]", 0, 1,
+	  "stream TCP side events: drops with reason, retransmits, states, lifespans (no kprobes)",
+	  "nacct events eth0 --retrans --states -D 443" },
+	{ "caps", cmd_caps, opts_json, "IFACE", 1, 1,
+	  "the driver's XDP capabilities (xdp-features, offload probe) and what --mode auto picks",
+	  "nacct caps eth0 --json" },
+	{ "export", cmd_export, opts_export, "IFACE", 1, 1,
+	  "expire flows and export them as IPFIX (or JSON lines), exactly once across restarts",
+	  "nacct export eth0 --ipfix 127.0.0.1:9995 --idle-timeout 15 --active-timeout 60" },
+	{ "serve", cmd_serve, opts_serve, "", 0, 0,
+	  "Prometheus metrics of every attached interface of this network namespace",
+	  "nacct serve --metrics 127.0.0.1:9464" },
 	{ 0 },
 };
 
@@ -125,9 +229,11 @@ static void print_opts(FILE *f, const struct nacct_opt *o)
 	char lhs[64];
 
 	for (; o && o->name; o++) {
-		snprintf(lhs, sizeof(lhs), "%s%c%s--%s%s%s", o->shrt ? "-" : "", o->shrt ? o->shrt : ' ',
-			 o->shrt ? ", " : "  ", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-34s %s\n", o->shrt ? lhs : lhs + 2, o->help);
+		/* "-x, --long ARG", or "    --long ARG" aligned with it */
+		snprintf(lhs, sizeof(lhs), "%c%c%s--%s%s%s", o->shrt ? '-' : ' ',
+			 o->shrt ? o->shrt : ' ', o->shrt ? ", " : "  ", o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		fprintf(f, "  %-34s %s\n", lhs, o->help);
 	}
 }
 
@@ -196,6 +302,26 @@ static int set_opt(struct nacct_config *cfg, const struct nacct_opt *o, const ch
 				return 0;
 			}
 		goto bad;
+	case OPT_RATIO:
+		errno = 0;
+		if (val && !strncmp(val, "1/", 2))
+			val += 2;
+		if (!val || !*val || *val == '-' || *val == '+')
+			goto bad;
+		u = strtoull(val, &end, 10);
+		if (errno || *end)
+			goto bad;
+		if (u < o->min || u > o->max)
+			return nacct_usage_error("--%s 1/%s: N must be between %llu and %llu", o->name,
+						 val, (unsigned long long)o->min,
+						 (unsigned long long)o->max);
+		*(__u64 *)base = u;
+		return 0;
+	case OPT_STR:
+		if (!val || !*val)
+			goto bad;
+		*(const char **)base = val;
+		return 0;
 	case OPT_CIDRS:
 		if (nacct_parse_cidrs(val, (struct nacct_cidr **)base,
 				      (size_t *)(base + sizeof(struct nacct_cidr *))))
@@ -283,6 +409,197 @@ static int parse_args(struct nacct_config *cfg, const struct nacct_cmd *cmd, int
 	return 0;
 }
 
+/*
+ * The man page nacct(8) and the shell completion are generated from the
+ * command table above, so a command added to the table appears in
+ * `nacct --help`, `nacct help CMD`, the man page and the completion at once.
+ *   nacct --man                   roff for nacct(8) (make writes doc/nacct.8)
+ *   nacct --complete-words        command names and global options
+ *   nacct --complete-words CMD    CMD's options; "@iface" if it takes IFACE
+ *   nacct --complete-words CMD OPT  OPT's values; "@file", "@value" or nothing (a flag)
+ */
+static void roff(FILE *f, const char *s)
+{
+	int bol = 1;
+
+	for (; s && *s; s++) {
+		if (bol && (*s == '.' || *s == '\''))
+			fputs("\\&", f);
+		bol = *s == '\n';
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void man_opts(FILE *f, const struct nacct_opt *o)
+{
+	int i;
+
+	for (; o && o->name; o++) {
+		fputs(".TP\n", f);
+		if (o->shrt)
+			fprintf(f, "\\fB\\-%c\\fR, ", o->shrt);
+		fputs("\\fB\\-\\-", f);
+		roff(f, o->name);
+		fputs("\\fR", f);
+		if (o->arg) {
+			fputs(" \\fI", f);
+			roff(f, o->arg);
+			fputs("\\fR", f);
+		}
+		fputc('\n', f);
+		roff(f, o->help);
+		if (o->type == OPT_ENUM && o->vals) {
+			fputs(" (one of:", f);
+			for (i = 0; o->vals[i]; i++)
+				fprintf(f, "%s \\fB%s\\fR", i ? "," : "", o->vals[i]);
+			fputc(')', f);
+		} else if (o->type == OPT_U64 && o->max) {
+			fprintf(f, " (%llu to %llu)", (unsigned long long)o->min,
+				(unsigned long long)o->max);
+		}
+		fputs(".\n", f);
+	}
+}
+
+static int print_man(FILE *f)
+{
+	const struct nacct_cmd *c;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	time_t when = sde ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
+	char date[32];
+	struct tm tm;
+
+	gmtime_r(&when, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	fprintf(f, ".\\\" generated by 'nacct --man' from the command table in ctl/main.c\n"
+		   ".TH NACCT 8 \"%s\" \"nacct %s\" \"System Administration\"\n", date,
+		NACCT_VERSION);
+	fputs(".SH NAME\nnacct \\- exact per\\-flow and per\\-subnet packet accounting with XDP "
+	      "and TC\n"
+	      ".SH SYNOPSIS\n.B nacct\n[\\fB\\-v\\fR] \\fICOMMAND\\fR [\\fIoptions\\fR] "
+	      "[\\fIargs\\fR]\n.br\n.B nacct help\n\\fICOMMAND\\fR\n.br\n"
+	      ".B nacct\n\\fB\\-\\-help\\fR | \\fB\\-\\-version\\fR\n"
+	      ".SH DESCRIPTION\n"
+	      "\\fBnacct\\fR counts every packet of a network interface into per\\-flow and "
+	      "per\\-subnet counters inside the kernel: an XDP program on ingress (or TC when XDP "
+	      "is unavailable) and a TC program on egress, sharing one parser and one set of "
+	      "maps.\n.PP\n"
+	      "\\fBnacct attach\\fR loads the programs, pins their maps and links under "
+	      "\\fI/sys/fs/bpf/nacct/IFACE\\fR and exits; the programs keep counting after "
+	      "\\fBnacct\\fR exits, and every later command reads the pinned maps. A restart of "
+	      "any user\\-space part loses no counts. \\fBnacct detach\\fR removes everything.\n"
+	      ".PP\nThe flow key is direction\\-free: a packet and its reply count into one flow "
+	      "record with separate counters per direction (rx: ingress, tx: egress). The sum of "
+	      "all flows plus the overflow, malformed and non\\-IP buckets equals the interface "
+	      "totals.\n"
+	      ".PP\nListing commands take \\fB\\-\\-json\\fR (one object per line) and most take "
+	      "\\fB\\-\\-csv\\fR; without an interface they cover every attachment in the current "
+	      "network namespace. Rates are shown in 1000\\-based units (k, M, G); colour is used "
+	      "only on a terminal and never when \\fBNO_COLOR\\fR is set.\n",
+	      f);
+	fputs(".SH COMMANDS\n", f);
+	for (c = commands; c->name; c++) {
+		fprintf(f, ".SS \"%s", c->name);
+		if (c->opts && c->opts->name)
+			fputs(" [options]", f);
+		if (c->args && *c->args) {
+			fputc(' ', f);
+			roff(f, c->args);
+		}
+		fputs("\"\n", f);
+		roff(f, c->summary);
+		fputs(".\n", f);
+		man_opts(f, c->opts);
+		fputs(".PP\nExample:\n.PP\n.RS 4\n.nf\n", f);
+		roff(f, c->example);
+		fputs("\n.fi\n.RE\n", f);
+	}
+	fputs(".SS \"help [COMMAND]\"\nThe options of \\fICOMMAND\\fR and an example.\n"
+	      ".SH GLOBAL OPTIONS\n", f);
+	man_opts(f, opts_global);
+	fputs(".TP\n\\fB\\-V\\fR, \\fB\\-\\-version\\fR\nPrint the version and exit.\n", f);
+	fputs(".SH EXIT STATUS\n.TP\n.B 0\nSuccess.\n.TP\n.B 1\nA run\\-time failure (the "
+	      "kernel refused a program, a map could not be read).\n.TP\n.B 2\nBad input: an "
+	      "unknown command or option, an invalid value, an interface that does not exist or "
+	      "is not attached, missing privileges. One line on standard error says which.\n"
+	      ".SH FILES\n.TP\n.I /sys/fs/bpf/nacct/IFACE\n"
+	      "Pinned maps, programs and the XDP link of an attachment in the initial network "
+	      "namespace ('.' in interface names is stored as ':').\n"
+	      ".TP\n.I /sys/fs/bpf/nacct/IFACE:nsINODE\nThe same for an interface in another "
+	      "network namespace (\\fIINODE\\fR: the namespace's inode number).\n"
+	      ".TP\n.I /sys/fs/bpf/nacct/:probes\nMaps of the TCP side programs (drops, "
+	      "retransmits, states), one set for the whole host.\n"
+	      ".TP\n.I /lib/systemd/system/nacct@.service\nAttach at boot: \\fBsystemctl enable "
+	      "\\-\\-now nacct@eth0\\fR; stopping the unit detaches.\n"
+	      ".TP\n.I /lib/systemd/system/nacct\\-export@.service\nThe flow exporter for one "
+	      "interface; its arguments come from \\fI/etc/default/nacct\\-export\\-IFACE\\fR "
+	      "(\\fBNACCT_EXPORT_ARGS=\\fR).\n"
+	      ".SH PRIVILEGES\nCommands that load programs or read pinned maps need root, or "
+	      "\\fBCAP_BPF\\fR, \\fBCAP_NET_ADMIN\\fR and \\fBCAP_PERFMON\\fR, and a BPF "
+	      "filesystem mounted on \\fI/sys/fs/bpf\\fR (nacct mounts it when it is missing). "
+	      "\\fBhelp\\fR, \\fB\\-\\-help\\fR and \\fB\\-\\-version\\fR need nothing.\n"
+	      ".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nWhen set and not empty, no colour is used.\n"
+	      ".SH EXAMPLES\n.nf\n",
+	      f);
+	for (c = commands; c->name; c++) {
+		roff(f, c->example);
+		fputc('\n', f);
+	}
+	fputs(".fi\n.SH SEE ALSO\n\\fBbpftool\\fR(8), \\fBip\\fR(8), \\fBtc\\fR(8), "
+	      "\\fBxdp\\-loader\\fR(8), \\fBtcpdump\\fR(8)\n",
+	      f);
+	return 0;
+}
+
+static int complete_words(int argc, char **argv)
+{
+	const struct nacct_cmd *c;
+	const struct nacct_opt *o;
+	int pass, i;
+
+	if (argc < 1) {
+		for (c = commands; c->name; c++)
+			printf("%s\n", c->name);
+		printf("help\n--help\n--version\n--verbose\n");
+		return 0;
+	}
+	for (c = commands; c->name; c++)
+		if (!strcmp(c->name, argv[0]))
+			break;
+	if (!c->name)
+		return NACCT_EXIT_USAGE;
+	if (argc < 2) {
+		for (pass = 0; pass < 2; pass++)
+			for (o = pass ? opts_global : c->opts; o && o->name; o++)
+				printf("--%s\n", o->name);
+		if (c->args && strstr(c->args, "IFACE"))
+			printf("@iface\n");
+		return 0;
+	}
+	/* the values of one option, long or short */
+	for (pass = 0; pass < 2; pass++)
+		for (o = pass ? opts_global : c->opts; o && o->name; o++) {
+			if (strncmp(argv[1], "--", 2) ? !(argv[1][0] == '-' && argv[1][1] == o->shrt &&
+							   !argv[1][2])
+						      : strcmp(argv[1] + 2, o->name))
+				continue;
+			if (o->type == OPT_ENUM)
+				for (i = 0; o->vals[i]; i++)
+					printf("%s\n", o->vals[i]);
+			else if (o->type == OPT_CIDRS || (o->arg && strstr(o->arg, "FILE")))
+				printf("@file\n");
+			else if (o->type != OPT_FLAG)
+				printf("@value\n");
+			return 0;
+		}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct nacct_config cfg;
@@ -302,6 +619,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
 			printf("nacct %s\n", NACCT_VERSION);
 			return 0;
+		} else if (!strcmp(argv[i], "--man")) {
+			return print_man(stdout);
+		} else if (!strcmp(argv[i], "--complete-words")) {
+			return complete_words(argc - i - 1, argv + i + 1);
 		} else
 			return nacct_usage_error("unknown option '%s' (see 'nacct --help')", argv[i]);
 	}

@@ -49,6 +49,37 @@ struct nacct_config {
 	int sort; /* index into nacct_sort_names */
 	__u64 top;
 
+	/* top */
+	__u64 interval; /* -i SECONDS between refreshes */
+	int by;         /* index into nacct_top_by_names */
+	__u64 count;    /* -n: refreshes, then exit (0: until q) */
+
+	/* export / serve */
+	const char *ipfix;      /* --ipfix HOST:PORT */
+	int transport;          /* index into nacct_transport_names: udp, tcp */
+	__u64 idle_timeout;     /* seconds; 0: default 15 */
+	__u64 active_timeout;   /* seconds; 0: default 60 */
+	__u64 obs_domain;       /* IPFIX observation domain id */
+	const char *metrics;    /* --metrics ADDR:PORT */
+
+	/* capture (-c COUNT uses count above); attach --sample too */
+	__u64 sample_n;         /* --sample 1/N (OPT_RATIO); 0: not given */
+	__u64 snaplen;          /* --snaplen N; 0: the most the data path copies */
+	const char *write;      /* -w FILE|- */
+	__u64 rotate;           /* -G SECONDS: a new file every SECONDS */
+	int tap;                /* --tap: AF_XDP tap mode */
+	__u64 xsk_frames;       /* --frames N: UMEM frames per queue */
+	__u64 xsk_ring;         /* --ring N: RX ring descriptors per queue */
+
+	/* events (TCP side events, ctl/events.c) */
+	int ev_drops;    /* --drops */
+	int ev_retrans;  /* --retrans */
+	int ev_states;   /* --states: state changes, connect/accept, listen, resets */
+	int ev_life;     /* --life: lifespans */
+	__u64 ev_pid;    /* -p PID; 0: any */
+	__u64 ev_lport;  /* -L LPORT; 0: any */
+	__u64 ev_rport;  /* -D RPORT; 0: any */
+
 	/* global */
 	int verbose;
 	int help;
@@ -57,6 +88,8 @@ struct nacct_config {
 extern const char *const nacct_mode_names[];
 extern const char *const nacct_hook_names[];
 extern const char *const nacct_sort_names[];
+extern const char *const nacct_transport_names[];
+extern const char *const nacct_top_by_names[];
 
 enum nacct_mode_idx { NACCT_M_AUTO = 0, NACCT_M_NATIVE, NACCT_M_GENERIC, NACCT_M_OFFLOAD };
 enum nacct_hook_idx { NACCT_H_XDP = 0, NACCT_H_TC };
@@ -81,6 +114,12 @@ int cmd_detach(struct nacct_config *cfg);
 int cmd_status(struct nacct_config *cfg);
 int cmd_flows(struct nacct_config *cfg);
 int cmd_subnets(struct nacct_config *cfg);
+int cmd_caps(struct nacct_config *cfg); /* ctl/caps.c */
+int cmd_export(struct nacct_config *cfg);
+int cmd_serve(struct nacct_config *cfg);
+int cmd_top(struct nacct_config *cfg);
+int cmd_capture(struct nacct_config *cfg);
+int cmd_events(struct nacct_config *cfg);
 
 /* output helpers (ctl/output.c) */
 void json_str(FILE *f, const char *s);
@@ -88,5 +127,11 @@ const char *nacct_proto_name(__u8 proto, char *buf, size_t len);
 /* RFC 3339 UTC with milliseconds; "" for 0 */
 const char *nacct_rfc3339(__u64 wall_ns, char *buf, size_t len);
 const char *nacct_tcp_flags_str(__u8 flags, char *buf, size_t len);
+/* 1000-based human units, 3 significant digits: "950", "1.23k", "45.6M" */
+const char *nacct_human(double v, char *buf, size_t len);
+/* the same with a unit: nacct_human_rate(1.5e6, "b/s") = "1.50 Mb/s" */
+const char *nacct_human_rate(double v, const char *unit, char *buf, size_t len);
+/* 1 when fd is a terminal and NO_COLOR is unset (and TERM is not dumb) */
+int nacct_use_color(int fd);
 
 #endif /* NACCT_CTL_H */

@@ -12,6 +12,7 @@
 #include "nacct.h"
 #include "log.h"
 #include "attach.h"
+#include "offload.h"
 #include "../maps/maps.h"
 
 static const char *const mal_names[NACCT_MAL_MAX] = {
@@ -108,6 +109,7 @@ static int status_one(const char *ifname, int json)
 	struct nacct_iface_maps m;
 	struct nacct_stats st;
 	struct status_sums sums;
+	struct nacct_hw_counter hw[NACCT_HW_SLOTS];
 	struct nacct_ethertype *et = NULL;
 	struct nacct_subnet *subs = NULL;
 	size_t n_et = 0, n_subs = 0, i;
@@ -127,6 +129,14 @@ static int status_one(const char *ifname, int json)
 		return NACCT_EXIT_FAIL;
 	}
 	err = nacct_read_stats(m.stats, &st);
+	/* offload: received frames were counted on the NIC (ctl/offload.c) */
+	if (!err && m.meta_val.xdp_mode == NACCT_MODE_OFFLOAD) {
+		err = nacct_offload_read(m.dir, hw);
+		if (!err) {
+			st.packets[NACCT_DIR_RX] += hw[NACCT_HW_ALL].packets;
+			st.bytes[NACCT_DIR_RX] += hw[NACCT_HW_ALL].bytes;
+		}
+	}
 	if (!err)
 		err = sum_flows(m.flows, &sums);
 	if (err) {
@@ -187,6 +197,8 @@ static int status_one(const char *ifname, int json)
 		printf(",\"flow_insert_errors\":%llu,\"samples\":%llu,\"sample_drops\":%llu}",
 		       (unsigned long long)st.flow_insert_err, (unsigned long long)st.samples,
 		       (unsigned long long)st.sample_drops);
+		if (m.meta_val.xdp_mode == NACCT_MODE_OFFLOAD)
+			nacct_offload_print(stdout, hw, 1);
 		printf(",\"malformed\":{");
 		for (i = 0; i < NACCT_MAL_MAX; i++)
 			printf("%s\"%s\":%llu", i ? "," : "", mal_names[i],
@@ -228,6 +240,8 @@ static int status_one(const char *ifname, int json)
 		ROW("overflow", st.overflow_packets, st.overflow_bytes);
 		ROW("malformed", st.malformed_packets, st.malformed_bytes);
 		ROW("non-IP", st.nonip_packets, st.nonip_bytes);
+		if (m.meta_val.xdp_mode == NACCT_MODE_OFFLOAD)
+			nacct_offload_print(stdout, hw, 0);
 #undef ROW
 		printf("  fragments: %llu (ports unknown: %llu)   GSO skbs split: %llu   samples: %llu "
 		       "(ring full: %llu)\n",

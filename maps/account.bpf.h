@@ -238,52 +238,86 @@ static __always_inline void nacct_stats_gso(__u32 dir)
 }
 
 /*
- * Sampling decision: 1 in cfg->sample_n packets.  Returns the scratch
- * buffer with its header filled and *caplen set, or NULL when this packet
- * is not sampled.  The caller copies caplen bytes with its context's
- * load_bytes helper and calls nacct_sample_emit().
+ * Sampling decision: 1 in cfg->sample_n packets, drawn at random so that
+ * the sample does not lock onto a periodic traffic pattern (a counter
+ * would pick the same packet of every N-packet burst).  sample_n 1 takes
+ * every packet; 0 switches sampling off.
+ */
+static __always_inline int nacct_sample_pick(const struct nacct_cfg *cfg)
+{
+	__u32 n = cfg->sample_n;
+
+	if (!n)
+		return 0;
+	return n == 1 || bpf_get_prandom_u32() % n == 0;
+}
+
+/* count one sample handed to user space (@ok) or lost on the way */
+static __always_inline void nacct_sample_count(int ok)
+{
+	struct nacct_stats *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&nacct_stats, &zero);
+	if (!st)
+		return;
+	if (ok)
+		st->samples++;
+	else
+		st->sample_drops++;
+}
+
+/*
+ * Inline sampling: returns the scratch buffer with its header filled and
+ * *caplen set, or NULL when this packet is not sampled.  The caller copies
+ * caplen bytes with its context's load_bytes helper and calls
+ * nacct_sample_emit().
  */
 static __always_inline struct nacct_sample_buf *
 nacct_sample_begin(struct nacct_cfg *cfg, __u32 len, __u32 dir, __u32 ifindex, __u32 *caplen)
 {
 	struct nacct_sample_buf *buf;
-	__u32 zero = 0, n = cfg->sample_n, cl;
+	__u32 zero = 0, cl;
 
-	if (!n)
-		return NULL;
-	if (n > 1 && bpf_get_prandom_u32() % n)
-		return NULL;
-	buf = bpf_map_lookup_elem(&nacct_sample_scratch, &zero);
-	if (!buf)
+	if (!nacct_sample_pick(cfg))
 		return NULL;
 	cl = len < cfg->snaplen ? len : cfg->snaplen;
 	if (cl > NACCT_SNAPLEN_MAX)
 		cl = NACCT_SNAPLEN_MAX;
+	if (!cl)
+		return NULL;
+	buf = bpf_map_lookup_elem(&nacct_sample_scratch, &zero);
+	if (!buf)
+		return NULL;
 	buf->hdr.ts = bpf_ktime_get_ns();
 	buf->hdr.ifindex = ifindex;
 	buf->hdr.len = len;
 	buf->hdr.caplen = cl;
 	buf->hdr.dir = dir;
+	buf->hdr.pad[0] = buf->hdr.pad[1] = buf->hdr.pad[2] = 0;
 	*caplen = cl;
 	return buf;
 }
 
+/*
+ * The copy into the scratch buffer failed (the load_bytes helper refused):
+ * the packet was picked but never reached user space.
+ */
+static __always_inline void nacct_sample_fail(void)
+{
+	nacct_sample_count(0);
+}
+
 static __always_inline void nacct_sample_emit(struct nacct_sample_buf *buf, __u32 caplen)
 {
-	struct nacct_stats *st;
-	__u32 zero = 0;
 	long err;
 
-	if (caplen > NACCT_SNAPLEN_MAX)
+	if (caplen > NACCT_SNAPLEN_MAX) {
+		nacct_sample_count(0);
 		return;
+	}
 	err = bpf_ringbuf_output(&nacct_samples, buf, sizeof(buf->hdr) + caplen, 0);
-	st = bpf_map_lookup_elem(&nacct_stats, &zero);
-	if (!st)
-		return;
-	if (err)
-		st->sample_drops++;
-	else
-		st->samples++;
+	nacct_sample_count(!err);
 }
 
 #endif /* NACCT_ACCOUNT_BPF_H */

@@ -195,7 +195,7 @@ struct nacct_cfg {
 
 /* sample record in the nacct_samples ring buffer: header + caplen bytes */
 struct nacct_sample_hdr {
-	__u64 ts;       /* bpf_ktime_get_boot_ns() */
+	__u64 ts;       /* bpf_ktime_get_ns(): CLOCK_MONOTONIC ns */
 	__u32 ifindex;
 	__u32 len;      /* original frame length */
 	__u32 caplen;   /* bytes that follow */
@@ -233,5 +233,134 @@ struct nacct_meta {
 };
 
 #define NACCT_META_VERSION 1
+
+/* ==== hardware offload (xdp/nacct_offload.bpf.c, ctl/offload.c) ==========
+ *
+ * An offloaded program runs on the NIC and may use only maps the device
+ * holds: no per-CPU maps, no ring buffer, no LPM, ARRAY/HASH only, and as
+ * few entries as the device allows (netdevsim: 2; nfp: thousands).  So the
+ * offload variant keeps interface totals only, in one ARRAY of
+ * NACCT_HW_SLOTS counters pinned as nacct_hw_stats: [NACCT_HW_ALL] every
+ * received frame, [NACCT_HW_NONIP] the frames among them that carry no
+ * IPv4/IPv6 header (or too short a one).  Counters are shared by all RX
+ * queues: the program adds atomically.
+ */
+enum nacct_hw_slot {
+	NACCT_HW_ALL = 0,
+	NACCT_HW_NONIP = 1,
+	NACCT_HW_SLOTS = 2,
+};
+
+struct nacct_hw_counter {
+	__u64 packets;
+	__u64 bytes; /* frame length incl. Ethernet header */
+};
+
+/* ==== TCP side events (probes/nacct_probes.bpf.c, ctl/probes.c) ==========
+ *
+ * Side programs on the kernel's own tracepoints (kfree_skb,
+ * tcp_retransmit_skb, inet_sock_set_state, tcp_probe, tcp_*_reset) keep
+ * their records in global maps pinned under NACCT_PIN_ROOT/:probes
+ * (one set for the whole host: tracepoints see every netns).  Records are
+ * keyed by struct nacct_flow_key built exactly like the data path's, with
+ * vlan = 0, so `nacct flows` joins them onto its flows ignoring the VLAN.
+ * Per-endpoint arrays [2] are indexed by the key's endpoint the socket is
+ * on: 0 = lo, 1 = hi (both sockets of a local connection fill one record).
+ */
+#define NACCT_PROBES_PIN ":probes" /* directory under NACCT_PIN_ROOT */
+#ifndef NACCT_TCP_MAX
+#define NACCT_TCP_MAX 65536 /* flow side records (LRU: the oldest go first) */
+#endif
+#ifndef NACCT_SOCK_MAX
+#define NACCT_SOCK_MAX 65536 /* live sockets tracked for lifespans */
+#endif
+#ifndef NACCT_DROP_REASONS
+#define NACCT_DROP_REASONS 512 /* reason values >= this land in the last slot */
+#endif
+
+/* value of nacct_tcp (shared LRU hash, atomic adds) */
+struct nacct_tcp_val {
+	__u64 first_ns;      /* session start: first state change seen (CLOCK_MONOTONIC) */
+	__u64 end_ns;        /* session end: last CLOSE seen, 0 while open */
+	__u64 drops;         /* packets of this flow freed with a drop reason */
+	__u64 retrans[2];    /* segments retransmitted by the socket on endpoint lo / hi */
+	__u64 connect_ns[2]; /* SYN_SENT -> ESTABLISHED of the socket on that endpoint */
+	__u32 srtt_us[2];    /* last smoothed RTT of that socket, microseconds */
+	__u32 pid[2];        /* owner (tgid) where the context had it, 0 unknown */
+	__u32 last_reason;   /* enum skb_drop_reason of the last drop */
+	__u8 state[2];       /* last TCP state (TCP_ESTABLISHED = 1 ...), 0 = no socket */
+	__u8 pad[2];
+	char comm[2][16];
+};
+
+/* per-flow drops by reason: nacct_tcp_drops (LRU hash) -> __u64 count */
+struct nacct_drop_key {
+	struct nacct_flow_key flow; /* vlan = 0 */
+	__u32 reason;               /* enum skb_drop_reason of the running kernel */
+	__u32 pad;
+};
+
+enum nacct_ev_type {
+	NACCT_EV_DROP = 1,    /* skb:kfree_skb with a reason */
+	NACCT_EV_RETRANS = 2, /* tcp:tcp_retransmit_skb */
+	NACCT_EV_STATE = 3,   /* sock:inet_sock_set_state */
+	NACCT_EV_LIFE = 4,    /* a socket reached CLOSE: its lifespan (tcplife) */
+	NACCT_EV_CONNECT = 5, /* SYN_SENT -> ESTABLISHED (tcpconnlat) */
+	NACCT_EV_ACCEPT = 6,  /* SYN_RECV -> ESTABLISHED (tcpaccept) */
+	NACCT_EV_LISTEN = 7,  /* -> LISTEN (solisten) */
+	NACCT_EV_RST_RX = 8,  /* tcp:tcp_receive_reset */
+	NACCT_EV_RST_TX = 9,  /* tcp:tcp_send_reset */
+	NACCT_EV_MAX,
+};
+
+/*
+ * One side event in the nacct_events ring buffer.  Addresses are
+ * v4-mapped for IPv4; saddr/sport is the socket's local end (drops: the
+ * packet's source).  No kernel addresses are ever copied out.
+ */
+struct nacct_probe_event {
+	__u64 ts;       /* bpf_ktime_get_ns() */
+	__u64 dur_ns;   /* STATE: time in oldstate; LIFE: lifespan; CONNECT/ACCEPT: latency */
+	__u64 rx_bytes; /* LIFE: bytes received (payload); RETRANS: segments */
+	__u64 tx_bytes; /* LIFE: bytes acked (payload) */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__be16 sport;
+	__be16 dport;
+	__u32 pid;      /* 0: not known in this context */
+	__u32 ifindex;  /* device of the skb / socket, 0 unknown */
+	__u32 netns;    /* network namespace inode */
+	__u32 reason;   /* DROP: skb_drop_reason; RST_TX: sk_rst_reason */
+	__u32 srtt_us;
+	__u32 rx_segs;  /* LIFE: segments in */
+	__u32 tx_segs;  /* LIFE: segments out */
+	__u16 type;     /* enum nacct_ev_type */
+	__u8 family;    /* NACCT_AF_INET / NACCT_AF_INET6 */
+	__u8 proto;
+	__u8 oldstate;
+	__u8 newstate;
+	__u8 pad[6];
+	char comm[16];
+};
+
+/* counters of the side programs: nacct_probe_stats, per CPU, key 0 */
+struct nacct_probe_stats {
+	__u64 events;       /* records written to nacct_events */
+	__u64 events_lost;  /* ring buffer full */
+	__u64 drops;        /* kfree_skb calls with a drop reason */
+	__u64 drops_noflow; /* ... whose packet gave no flow key (non-IP, truncated) */
+	__u64 retrans;      /* retransmitted segments */
+	__u64 state_changes;
+	__u64 rtt_updates;
+	__u64 resets_rx;
+	__u64 resets_tx;
+	__u64 map_errors;   /* a record could not be inserted */
+};
+
+/* nacct_probe_cfg (array, key 0): written by `nacct events` */
+struct nacct_probe_cfg {
+	__u32 events_on; /* 0: aggregate only, nothing to the ring buffer */
+	__u32 pad;
+};
 
 #endif /* NACCT_H */

@@ -97,11 +97,13 @@ static __always_inline void nacct_v4_mapped(__u8 *dst, __be32 a)
 }
 
 /*
- * L4: ports and flags.  Returns 0, or -1 with pkt->malformed set.  @l4len
- * is what the IP header says is left for L4 (bounded by the frame).
+ * L4: ports and flags.  Returns 0, or -1 with pkt->malformed set.
+ * @l4_avail is what the IP header says is left for L4, bounded by the
+ * frame: an L4 header must lie inside its datagram, not in the
+ * Ethernet padding or trailer after it.
  */
 static __always_inline int nacct_parse_l4(struct hdr_cursor *c, void *data_end,
-					  struct nacct_pkt *pkt)
+					  __u32 l4_avail, struct nacct_pkt *pkt)
 {
 	void *p = c->pos;
 
@@ -110,10 +112,12 @@ static __always_inline int nacct_parse_l4(struct hdr_cursor *c, void *data_end,
 		struct tcphdr *th = p;
 		__u32 doff;
 
-		if ((void *)(th + 1) > data_end)
+		if ((void *)(th + 1) > data_end || l4_avail < sizeof(*th))
 			goto bad;
 		doff = th->doff * 4;
-		if (doff < sizeof(*th))
+		/* options are not read, but they must be there (against the
+		 * datagram, not data_end: at TC they may sit past the linear part) */
+		if (doff < sizeof(*th) || doff > l4_avail)
 			goto bad;
 		pkt->sport = th->source;
 		pkt->dport = th->dest;
@@ -125,7 +129,7 @@ static __always_inline int nacct_parse_l4(struct hdr_cursor *c, void *data_end,
 	case 136: /* UDP-Lite */ {
 		struct udphdr *uh = p;
 
-		if ((void *)(uh + 1) > data_end)
+		if ((void *)(uh + 1) > data_end || l4_avail < sizeof(*uh))
 			goto bad;
 		pkt->sport = uh->source;
 		pkt->dport = uh->dest;
@@ -136,7 +140,7 @@ static __always_inline int nacct_parse_l4(struct hdr_cursor *c, void *data_end,
 		struct sctp_ports *sp = p;
 
 		/* common header is 12 bytes: ports, vtag, checksum */
-		if (p + 12 > data_end)
+		if (p + 12 > data_end || l4_avail < 12)
 			goto bad;
 		pkt->sport = sp->sport;
 		pkt->dport = sp->dport;
@@ -149,7 +153,7 @@ static __always_inline int nacct_parse_l4(struct hdr_cursor *c, void *data_end,
 		__u8 type, code;
 		__be16 id;
 
-		if (p + 8 > data_end)
+		if (p + 8 > data_end || l4_avail < 8)
 			goto bad;
 		type = ic[0];
 		code = ic[1];
@@ -178,7 +182,7 @@ static __always_inline int nacct_parse_ipv4(struct hdr_cursor *c, void *data_end
 					    __u32 l3_avail, struct nacct_pkt *pkt)
 {
 	struct iphdr *iph = c->pos;
-	__u32 ihl, tot;
+	__u32 ihl, tot, dlen;
 	__u16 frag;
 
 	if ((void *)(iph + 1) > data_end || iph->version != 4)
@@ -195,6 +199,7 @@ static __always_inline int nacct_parse_ipv4(struct hdr_cursor *c, void *data_end
 		pkt->malformed = NACCT_MAL_IP4_LEN;
 		return -1;
 	}
+	dlen = tot ? tot : l3_avail;
 	pkt->family = NACCT_AF_INET;
 	pkt->proto = iph->protocol;
 	nacct_v4_mapped(pkt->src, iph->saddr);
@@ -212,17 +217,34 @@ static __always_inline int nacct_parse_ipv4(struct hdr_cursor *c, void *data_end
 		pkt->frag_more = 1;
 	}
 	c->pos += ihl;
-	return nacct_parse_l4(c, data_end, pkt);
+	return nacct_parse_l4(c, data_end, dlen > ihl ? dlen - ihl : 0, pkt);
 bad_hdr:
 	pkt->malformed = NACCT_MAL_IP4_HDR;
 	return -1;
+}
+
+static __always_inline int nacct_ipv6_is_ext(__u8 nh)
+{
+	switch (nh) {
+	case 0:   /* hop-by-hop */
+	case 43:  /* routing */
+	case 44:  /* fragment */
+	case 51:  /* AH */
+	case 60:  /* destination options */
+	case 135: /* mobility */
+	case 139: /* HIP */
+	case 140: /* shim6 */
+		return 1;
+	default:  /* 59 (no next header) and upper layers */
+		return 0;
+	}
 }
 
 static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end,
 					    __u32 l3_avail, struct nacct_pkt *pkt)
 {
 	struct ipv6hdr *ip6 = c->pos;
-	__u32 plen;
+	__u32 plen, rem;
 	__u8 nh;
 	int i;
 
@@ -236,6 +258,8 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 		pkt->malformed = NACCT_MAL_IP6_HDR;
 		return -1;
 	}
+	/* bytes of the datagram after the fixed header */
+	rem = plen ? plen : l3_avail - sizeof(*ip6);
 	pkt->family = NACCT_AF_INET6;
 	__builtin_memcpy(pkt->src, &ip6->saddr, 16);
 	__builtin_memcpy(pkt->dst, &ip6->daddr, 16);
@@ -243,52 +267,33 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 	c->pos = ip6 + 1;
 	nh = ip6->nexthdr;
 
-	/* bounded walk: the verifier needs a constant trip count */
+	/*
+	 * Bounded walk (the verifier needs a constant trip count): up to
+	 * NACCT_MAX_IPV6_EXT extension headers, then the upper layer.  Every
+	 * header must lie inside the frame and inside payload_len.
+	 */
 #pragma unroll
-	for (i = 0; i < NACCT_MAX_IPV6_EXT; i++) {
-		switch (nh) {
-		case 0:   /* hop-by-hop */
-		case 43:  /* routing */
-		case 60:  /* destination options */
-		case 135: /* mobility */
-		case 139: /* HIP */
-		case 140: /* shim6 */ {
-			struct ipv6_opt_hdr_n *oh = c->pos;
-			__u32 len;
+	for (i = 0; i <= NACCT_MAX_IPV6_EXT; i++) {
+		struct ipv6_opt_hdr_n *oh = c->pos;
+		__u32 len;
 
-			if ((void *)(oh + 1) > data_end)
-				goto bad_ext;
-			len = (oh->hdrlen + 1) * 8;
-			if (c->pos + len > data_end)
-				goto bad_ext;
-			nh = oh->nexthdr;
-			c->pos += len;
-			pkt->hdr_len += len;
-			break;
+		if (!nacct_ipv6_is_ext(nh)) {
+			pkt->proto = nh;
+			return nacct_parse_l4(c, data_end, rem, pkt);
 		}
-		case 51: { /* AH: length in 4-octet units, minus 2 */
-			struct ipv6_opt_hdr_n *oh = c->pos;
-			__u32 len;
-
-			if ((void *)(oh + 1) > data_end)
-				goto bad_ext;
-			len = (oh->hdrlen + 2) * 4;
-			if (c->pos + len > data_end)
-				goto bad_ext;
-			nh = oh->nexthdr;
-			c->pos += len;
-			pkt->hdr_len += len;
-			break;
-		}
-		case NACCT_IPV6_FRAG: {
+		/* chain longer than we walk: not a packet we can trust */
+		if (i == NACCT_MAX_IPV6_EXT)
+			goto bad_ext;
+		if (nh == NACCT_IPV6_FRAG) {
 			struct ipv6_frag_hdr_n *fh = c->pos;
 			__u16 off;
 
-			if ((void *)(fh + 1) > data_end)
+			if ((void *)(fh + 1) > data_end || rem < sizeof(*fh))
 				goto bad_ext;
 			off = bpf_ntohs(fh->frag_off);
 			nh = fh->nexthdr;
 			c->pos = fh + 1;
+			rem -= sizeof(*fh);
 			pkt->hdr_len += sizeof(*fh);
 			/* an atomic fragment (offset 0, no M) is not fragmented */
 			if (off & 0xfff9) {
@@ -301,15 +306,22 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 				}
 				pkt->frag_more = 1;
 			}
-			break;
+			continue;
 		}
-		case 59: /* no next header */
-		default:
-			pkt->proto = nh;
-			return nacct_parse_l4(c, data_end, pkt);
-		}
+		if ((void *)(oh + 1) > data_end)
+			goto bad_ext;
+		/* AH counts 4-octet units minus 2, the others 8-octet units minus 1 */
+		if (nh == 51)
+			len = (oh->hdrlen + 2) * 4;
+		else
+			len = (oh->hdrlen + 1) * 8;
+		if (len > rem || c->pos + len > data_end)
+			goto bad_ext;
+		nh = oh->nexthdr;
+		c->pos += len;
+		rem -= len;
+		pkt->hdr_len += len;
 	}
-	/* chain longer than we walk: that is not a packet we can trust */
 bad_ext:
 	pkt->malformed = NACCT_MAL_IP6_EXT;
 	return -1;
@@ -325,7 +337,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 	struct hdr_cursor c = { .pos = data };
 	struct ethhdr *eth = data;
 	__u16 proto;
-	int i, vlan_seen = 0;
+	int i, vlan_seen = 0, hw_tags = 0;
 
 	if ((void *)(eth + 1) > data_end) {
 		pkt->malformed = NACCT_MAL_ETH;
@@ -337,6 +349,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 	if (hw_vlan >= 0) {
 		pkt->vlan = hw_vlan & 0x0fff;
 		vlan_seen = 1;
+		hw_tags = 1;
 	}
 
 #pragma unroll
@@ -345,7 +358,8 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 
 		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
 			break;
-		if (i == NACCT_MAX_VLAN_DEPTH || (void *)(vh + 1) > data_end) {
+		/* a tag the kernel already took into metadata counts too */
+		if (i + hw_tags == NACCT_MAX_VLAN_DEPTH || (void *)(vh + 1) > data_end) {
 			pkt->malformed = NACCT_MAL_VLAN;
 			return NACCT_P_MALFORMED;
 		}

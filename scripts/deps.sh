@@ -1,18 +1,26 @@
 #!/bin/bash
 # Install every Debian package nacct's build, tests and demo need.
 # Idempotent: installs only what is missing; safe to run on a fresh
-# Debian 12 machine as root.  Usage: scripts/deps.sh [build|test|all]
+# Debian 12 machine as root.  Usage: scripts/deps.sh [build|test|all|bench|vm]
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-	    libpcap-dev linux-libc-dev bpftool iproute2)
-test_pkgs=(iputils-ping tcpdump tshark iperf3 ncat nftables jq ethtool procps kmod util-linux)
+	    libpcap-dev linux-libc-dev bpftool iproute2 libfixbuf-dev libmicrohttpd-dev
+	    libnl-genl-3-dev libncurses-dev)
+test_pkgs=(iputils-ping tcpdump tshark iperf3 ncat nftables jq ethtool procps kmod util-linux
+	   tmux groff-base dpkg-dev debhelper fakeroot
+	   nfdump prometheus curl libbpf-tools)
+bench_pkgs=(gnuplot-nox pmacct softflowd nfdump)
+# make test-kernels: Debian kernels under qemu (tests/vm/), netdevsim built out of tree
+vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod make gcc libc6-dev)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in
 build) ;;
 test|all) want+=("${test_pkgs[@]}") ;;
-*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+vm) want+=("${test_pkgs[@]}" "${vm_pkgs[@]}") ;;
+*) echo "usage: $0 [build|test|all|bench|vm]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -59,8 +59,17 @@ static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 		__u64 cl = caplen;
 
 		asm volatile("" : "+r"(cl));
-		if (cl >= 1 && cl <= NACCT_SNAPLEN_MAX && !bpf_skb_load_bytes(skb, 0, buf->data, cl))
+		/* one test per barrier: clang folds "cl >= 1 && cl <= MAX" into
+		 * "cl - 1 <= MAX - 1" on a copy of cl, and verifiers before
+		 * ~6.18 do not carry that bound back (Debian's 6.1 and 6.12
+		 * reject the program: "R4 invalid zero-sized read") */
+		if (cl > NACCT_SNAPLEN_MAX)
+			cl = 0;
+		asm volatile("" : "+r"(cl));
+		if (cl >= 1 && !bpf_skb_load_bytes(skb, 0, buf->data, cl))
 			nacct_sample_emit(buf, cl);
+		else
+			nacct_sample_fail();
 	}
 	return TC_ACT_UNSPEC;
 }

@@ -37,7 +37,7 @@ _t_cleanup() {
 	for ((i = ${#_T_CLEANUP[@]} - 1; i >= 0; i--)); do eval "${_T_CLEANUP[i]}" >/dev/null 2>&1 || true; done
 	ip netns del "$NS_A" 2>/dev/null || true
 	ip netns del "$NS_B" 2>/dev/null || true
-	rm -rf "$T_TMP"
+	if [ -n "${NACCT_KEEP_TMP:-}" ]; then echo "# kept $T_TMP"; else rm -rf "$T_TMP"; fi
 }
 trap _t_cleanup EXIT
 
@@ -58,6 +58,12 @@ IF_A="${T_ID}a0"
 IF_B="${T_ID}b0"
 t_setup_pair() {
 	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1
+	# IPv6 link-local chatter (router solicitations) would race the
+	# counters: off by default in the new namespaces, before the veth exists
+	for ns in "$NS_A" "$NS_B"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.router_solicitations=0 \
+			net.ipv6.conf.default.router_solicitations=0 2>/dev/null
+	done
 	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B" || return 1
 	ip -n "$NS_A" addr add 198.18.0.1/24 dev "$IF_A"
 	ip -n "$NS_B" addr add 198.18.0.2/24 dev "$IF_B"
@@ -75,11 +81,8 @@ t_setup_pair() {
 	ip -n "$NS_B" neigh add 198.18.0.1 lladdr "$mac_a" dev "$IF_B" nud permanent
 	ip -n "$NS_A" neigh add fd00:18::2 lladdr "$mac_b" dev "$IF_A" nud permanent
 	ip -n "$NS_B" neigh add fd00:18::1 lladdr "$mac_a" dev "$IF_B" nud permanent
-	# IPv6 link-local chatter (RS, MLD) would race the counters: silence it
-	for ns in "$NS_A" "$NS_B"; do
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.router_solicitations=0 \
-			net.ipv6.conf.default.router_solicitations=0 2>/dev/null
-	done
+	ip netns exec "$NS_A" sysctl -qw "net.ipv6.conf.$IF_A.router_solicitations=0" 2>/dev/null
+	ip netns exec "$NS_B" sysctl -qw "net.ipv6.conf.$IF_B.router_solicitations=0" 2>/dev/null
 	t_cleanup_add "in_b $NACCT detach $IF_B"
 	t_cleanup_add "in_a $NACCT detach $IF_A"
 }

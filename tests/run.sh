@@ -34,6 +34,7 @@ run_one() { # name, command...
 
 if [ "$sel" = all ] || [ "$sel" = unit ]; then
 	run_one unit .output/test_unit
+	run_one fuzz .output/fuzz_prog 200000 1
 fi
 if [ "$sel" != unit ]; then
 	for t in tests/integration/test_*.sh; do

@@ -44,20 +44,34 @@ int nacct_xdp(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&nacct_cfg, &zero);
 	if (!cfg)
 		return XDP_PASS;
-	buf = nacct_sample_begin(cfg, len, NACCT_DIR_RX, ctx->ingress_ifindex, &caplen);
 	if (cfg->tap) {
-		if (buf)
-			return bpf_redirect_map(&nacct_xsks, ctx->rx_queue_index, XDP_DROP);
-		return XDP_DROP;
+		/* the frame itself goes to the AF_XDP socket of its queue.  A queue
+		 * without a socket is a lost sample here; a full socket ring is
+		 * counted by the socket (XDP_STATISTICS, read by nacct capture) */
+		if (!nacct_sample_pick(cfg))
+			return XDP_DROP;
+		res = bpf_redirect_map(&nacct_xsks, ctx->rx_queue_index, XDP_DROP);
+		nacct_sample_count(res == XDP_REDIRECT);
+		return res;
 	}
+	buf = nacct_sample_begin(cfg, len, NACCT_DIR_RX, ctx->ingress_ifindex, &caplen);
 	if (buf) {
 		/* 64-bit and re-checked after the barrier: the verifier must see
 		 * the bound on the very register handed to the helper */
 		__u64 cl = caplen;
 
 		asm volatile("" : "+r"(cl));
-		if (cl >= 1 && cl <= NACCT_SNAPLEN_MAX && !bpf_xdp_load_bytes(ctx, 0, buf->data, cl))
+		/* one test per barrier: clang folds "cl >= 1 && cl <= MAX" into
+		 * "cl - 1 <= MAX - 1" on a copy of cl, and verifiers before
+		 * ~6.18 do not carry that bound back (Debian's 6.1 and 6.12
+		 * reject the program: "R4 invalid zero-sized read") */
+		if (cl > NACCT_SNAPLEN_MAX)
+			cl = 0;
+		asm volatile("" : "+r"(cl));
+		if (cl >= 1 && !bpf_xdp_load_bytes(ctx, 0, buf->data, cl))
 			nacct_sample_emit(buf, cl);
+		else
+			nacct_sample_fail();
 	}
 	return XDP_PASS;
 }

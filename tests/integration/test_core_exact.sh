@@ -23,7 +23,7 @@ mode=$(nacct_b status "$IF_B" --json | jq -r .mode)
 t_check "auto mode on veth is native" native "$mode"
 
 sleep 1 # let link-up chatter (MLD) pass before the window opens
-ip netns exec "$NS_B" tcpdump -i "$IF_B" -w "$T_TMP/b.pcap" -U -n 2>"$T_TMP/tcpdump.err" &
+ip netns exec "$NS_B" tcpdump -i "$IF_B" -w "$T_TMP/b.pcap" -U --immediate-mode -n 2>"$T_TMP/tcpdump.err" &
 TCPDUMP=$!
 t_cleanup_add "kill $TCPDUMP"
 for _ in $(seq 50); do grep -q listening "$T_TMP/tcpdump.err" && break; sleep 0.1; done

@@ -249,6 +249,18 @@ const char *ut_hook_name(enum ut_hook h)
 	return h == UT_XDP ? "xdp" : h == UT_TC_EGRESS ? "tc_egress" : "tc_ingress";
 }
 
+int ut_refused(enum ut_hook h, const __u8 *pkt, size_t len)
+{
+	__u16 et;
+
+	if (len < 14)
+		return 1;
+	if (h == UT_XDP)
+		return 0;
+	et = (__u16)(pkt[12] << 8 | pkt[13]);
+	return (et == 0x0800 && len < 14 + 20) || (et == 0x86dd && len < 14 + 40);
+}
+
 int ut_pass_verdict(enum ut_hook h)
 {
 	return h == UT_XDP ? 2 /* XDP_PASS */ : TC_ACT_UNSPEC;

@@ -67,6 +67,13 @@ struct __sk_buff;
  */
 int ut_run(struct ut *u, enum ut_hook h, const void *pkt, __u32 len,
 	   const struct __sk_buff *skb_ctx, int *verdict);
+/*
+ * Frames BPF_PROG_TEST_RUN refuses with EINVAL before any program runs
+ * (found here on 6.18, and checked by the fuzzer on every frame): shorter
+ * than an Ethernet header; for skb programs also an IPv4/IPv6 ethertype
+ * with less than the fixed IP header behind it.
+ */
+int ut_refused(enum ut_hook h, const __u8 *pkt, size_t len);
 /* the expected verdict of a hook: XDP_PASS or TC_ACT_UNSPEC */
 int ut_pass_verdict(enum ut_hook h);
 /* run and check the verdict; failures are printed under @name */

@@ -163,7 +163,8 @@ flock -u 9
 RUN=$(mktemp -d /tmp/nacct-vm-run.XXXXXX)
 cleanup() { [ "${NACCT_VM_KEEP:-0}" = 1 ] && log "run dir kept: $RUN" || rm -rf "$RUN"; }
 trap cleanup EXIT
-printf 'NACCT_VM_MODULES=%q\n' "${NACCT_VM_MODULES:-}" > "$RUN/env"
+# every NACCT_VM_* variable reaches the guest's script
+for v in $(compgen -v | grep '^NACCT_VM_' || true); do printf '%s=%q\n' "$v" "${!v}"; done > "$RUN/env"
 {
 	printf 'cd %q || exit 125\n' "$PWD"
 	printf 'exec %q' "$SCRIPT"; printf ' %q' "$@"; echo
@@ -171,8 +172,8 @@ printf 'NACCT_VM_MODULES=%q\n' "${NACCT_VM_MODULES:-}" > "$RUN/env"
 cat > "$RUN/stage2.sh" <<'STAGE2'
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
 ulimit -l unlimited
-. /run/vm/env
-[ -z "$NACCT_VM_MODULES" ] || modprobe -a $NACCT_VM_MODULES
+set -a; . /run/vm/env; set +a
+[ -z "${NACCT_VM_MODULES:-}" ] || modprobe -a $NACCT_VM_MODULES
 read up _ < /proc/uptime
 echo "vm: kernel $(uname -r) up after ${up}s"
 sh /run/vm/cmd.sh < /dev/null

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bench_micro: per-packet cost of nacct's real XDP and TC programs under
+ * BPF_PROG_TEST_RUN, next to baselines measured in the same run (a bare
+ * XDP_PASS and a bare PERCPU_HASH update, bench/micro.bpf.c).
+ *
+ * One flow: test_run of one packet, repeat N (>= 10M); the kernel reports
+ * the mean ns per iteration.  Many flows: the "rewriter" program
+ * (bench_xdp_rw / bench_tc_rw) writes flow number (i mod F) into the source
+ * address/port of the very packet being run and tail-calls the program
+ * under test, so one test_run of repeat N is a stream of F distinct flows.
+ * The rewriter + tail call has its own baseline (rw -> XDP_PASS).  The
+ * first F iterations insert (the "insert" phase, repeat = F), the next N
+ * update existing flows ("update" phase).  Maps are fresh for every run;
+ * the process is pinned to one CPU so the per-CPU counter and per-CPU flow
+ * values stay on one CPU.
+ *
+ * nacct's objects are loaded with pin_root_path set to a private
+ * directory under /sys/fs/bpf (removed after every load).
+ *
+ * Usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] [--tsv FILE]
+ * Markdown tables on stdout; one TSV row per measurement in --tsv FILE:
+ *   hook family prog flows phase subnets sample_n min median max
+ */
+#ifndef BENCH_MICRO_C
+#define BENCH_MICRO_C
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "nacct.h"
+#include "nacct_xdp.skel.h"
+#include "nacct_tc.skel.h"
+#include "bench/micro.skel.h"
+
+#define MAX_RUNS 15
+
+static struct {
+	__u32 repeat;
+	int runs;
+	__u32 flows;
+	int quick;
+	FILE *tsv;
+	char pin[128];
+} opt = { .repeat = 10000000, .runs = 3, .flows = 1000000 };
+
+/* ---- packets ------------------------------------------------------------ */
+
+static const __u8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const __u8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+/* 64-byte Ethernet/IPv4/UDP frame, or 78-byte Ethernet/IPv6/UDP frame */
+static size_t build_pkt(__u8 *p, int family)
+{
+	size_t len = family == 4 ? 64 : 78, l3 = family == 4 ? 20 : 40;
+	__u8 *l4 = p + 14 + l3;
+
+	memset(p, 0, len);
+	memcpy(p, mac_b, 6);
+	memcpy(p + 6, mac_a, 6);
+	if (family == 4) {
+		p[12] = 0x08;
+		p[14] = 0x45;
+		p[16] = (len - 14) >> 8;
+		p[17] = (len - 14) & 0xff;
+		p[22] = 64;
+		p[23] = IPPROTO_UDP;
+		inet_pton(AF_INET, "198.18.0.1", p + 26);
+		inet_pton(AF_INET, "198.19.255.254", p + 30);
+	} else {
+		p[12] = 0x86;
+		p[13] = 0xdd;
+		p[14] = 0x60;
+		p[18] = (len - 54) >> 8;
+		p[19] = (len - 54) & 0xff;
+		p[20] = IPPROTO_UDP;
+		p[21] = 64;
+		inet_pton(AF_INET6, "fd00:18::1", p + 22);
+		inet_pton(AF_INET6, "fd00:19::1", p + 38);
+	}
+	l4[0] = 0x30; /* sport 12345 */
+	l4[1] = 0x39;
+	l4[2] = 0x13; /* dport 5001 */
+	l4[3] = 0x89;
+	l4[4] = (len - 14 - l3) >> 8;
+	l4[5] = (len - 14 - l3) & 0xff;
+	return len;
+}
+
+/* ---- test_run ----------------------------------------------------------- */
+
+/* mean ns per iteration of one test_run, or -1 */
+static double run_once(int prog_fd, const __u8 *pkt, size_t len, __u32 repeat)
+{
+	__u8 out[256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog_fd, &o)) {
+		fprintf(stderr, "bench_micro: test_run: %s\n", strerror(errno));
+		return -1;
+	}
+	return o.duration;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct result {
+	double min, med, max;
+};
+
+static struct result summarize(double *v, int n)
+{
+	struct result r = { -1, -1, -1 };
+
+	if (n <= 0)
+		return r;
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	r.min = v[0];
+	r.med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	r.max = v[n - 1];
+	return r;
+}
+
+static void record(const char *hook, int family, const char *prog, __u32 flows, const char *phase,
+		   __u32 subnets, __u32 sample_n, struct result r)
+{
+	if (opt.tsv)
+		fprintf(opt.tsv, "%s\t%d\t%s\t%u\t%s\t%u\t%u\t%.1f\t%.1f\t%.1f\n", hook, family, prog,
+			flows, phase, subnets, sample_n, r.min, r.med, r.max);
+	fprintf(stderr, "  %-3s v%d %-10s flows=%-7u %-6s subnets=%-6u sample_n=%-4u "
+		"%.1f / %.1f / %.1f ns\n", hook, family, prog, flows, phase, subnets, sample_n,
+		r.min, r.med, r.max);
+}
+
+/* ---- nacct's real objects ------------------------------------------------- */
+
+struct nacct_objs {
+	struct nacct_xdp *xdp;
+	struct nacct_tc *tc;
+};
+
+static void rm_pins(void)
+{
+	DIR *d = opendir(opt.pin);
+	struct dirent *e;
+	char path[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", opt.pin, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(opt.pin);
+}
+
+static void nacct_unload(struct nacct_objs *n)
+{
+	nacct_xdp__destroy(n->xdp);
+	nacct_tc__destroy(n->tc);
+	n->xdp = NULL;
+	n->tc = NULL;
+	rm_pins();
+}
+
+static unsigned int ceil_log2(__u32 n)
+{
+	unsigned int b = 0;
+
+	while ((1u << b) < n)
+		b++;
+	return b;
+}
+
+/*
+ * n prefixes of one family, all distinct, covering the start of
+ * 198.18.0.0/15 (v4: /(15 + log2 n)) or fd00:18::/64 (v6: /(64 + log2 n)),
+ * so the benchmark's source addresses always hit one.
+ */
+static int fill_subnets(int fd, __u32 n, int family)
+{
+	unsigned int bits = ceil_log2(n ? n : 1);
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct nacct_subnet_key k;
+		struct nacct_subnet_val v = { .id = i + 1 };
+
+		memset(&k, 0, sizeof(k));
+		if (family == 4) {
+			unsigned int plen = 15 + bits;
+			__u32 a = 0xc6120000u + (plen < 32 ? (i << (32 - plen)) : i);
+
+			a = htonl(a);
+			k.family = NACCT_AF_INET;
+			k.prefixlen = 8 + plen;
+			memcpy(k.addr, &a, 4);
+		} else {
+			unsigned int plen = 64 + bits;
+			__u64 lo = (__u64)i << (64 - bits);
+			int j;
+
+			if (!bits)
+				lo = 0;
+			k.family = NACCT_AF_INET6;
+			k.prefixlen = 8 + plen;
+			inet_pton(AF_INET6, "fd00:18::", k.addr);
+			for (j = 0; j < 8; j++)
+				k.addr[8 + j] = lo >> (56 - 8 * j);
+		}
+		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
+			return -errno;
+	}
+	return 0;
+}
+
+static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int family,
+		      __u32 sample_n)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct nacct_cfg cfg = { .sample_n = sample_n, .snaplen = 128 };
+	__u32 zero = 0;
+	int err;
+
+	memset(n, 0, sizeof(*n));
+	rm_pins();
+	if (mkdir(opt.pin, 0700) && errno != EEXIST)
+		return -errno;
+	oo.pin_root_path = opt.pin;
+	n->xdp = nacct_xdp__open_opts(&oo);
+	n->tc = nacct_tc__open_opts(&oo);
+	if (!n->xdp || !n->tc) {
+		err = -errno;
+		goto out;
+	}
+	/* the same sizes in both objects, as nacct attach does, or pins clash */
+	bpf_map__set_max_entries(n->xdp->maps.nacct_flows, max_flows);
+	bpf_map__set_max_entries(n->tc->maps.nacct_flows, max_flows);
+	bpf_map__set_max_entries(n->xdp->maps.nacct_subnets, subnets ? subnets : 1);
+	bpf_map__set_max_entries(n->tc->maps.nacct_subnets, subnets ? subnets : 1);
+	bpf_map__set_max_entries(n->xdp->maps.nacct_subnet_stats, subnets + 1);
+	bpf_map__set_max_entries(n->tc->maps.nacct_subnet_stats, subnets + 1);
+	err = nacct_xdp__load(n->xdp);
+	if (!err)
+		err = nacct_tc__load(n->tc);
+	if (!err)
+		err = fill_subnets(bpf_map__fd(n->xdp->maps.nacct_subnets), subnets, family);
+	if (!err && bpf_map_update_elem(bpf_map__fd(n->xdp->maps.nacct_cfg), &zero, &cfg, BPF_ANY))
+		err = -errno;
+out:
+	if (err) {
+		fprintf(stderr, "bench_micro: loading nacct: %s\n", strerror(-err));
+		nacct_unload(n);
+	}
+	return err;
+}
+
+/* ---- baselines --------------------------------------------------------- */
+
+static struct bench_micro *bench_load(__u32 max_flows, __u32 nflows)
+{
+	struct bench_micro *b = bench_micro__open();
+
+	if (!b)
+		return NULL;
+	bpf_map__set_max_entries(b->maps.bench_flows, max_flows);
+	bpf_map__set_max_entries(b->maps.bench_flows64, max_flows);
+	if (bench_micro__load(b)) {
+		bench_micro__destroy(b);
+		return NULL;
+	}
+	b->bss->nflows = nflows;
+	return b;
+}
+
+static int set_jmp(struct bench_micro *b, int tc, int target_fd)
+{
+	__u32 zero = 0;
+	int map = bpf_map__fd(tc ? b->maps.bench_tc_jmp : b->maps.bench_jmp);
+
+	return bpf_map_update_elem(map, &zero, &target_fd, BPF_ANY) ? -errno : 0;
+}
+
+enum target {
+	T_PASS, T_HASH, T_HASH64, T_NACCT,
+};
+
+static const char *target_name[] = { "pass", "hash", "hash64", "nacct" };
+
+/*
+ * One measurement of target @t: @runs runs, each on fresh maps.  With
+ * flows > 1 through the rewriter; phase insert (repeat = flows) and then
+ * update (repeat = opt.repeat) are both recorded.
+ */
+static void measure(int tc, int family, enum target t, __u32 flows, __u32 subnets,
+		    __u32 sample_n)
+{
+	double ins[MAX_RUNS], upd[MAX_RUNS];
+	int n_ins = 0, n_upd = 0, r;
+	__u8 pkt[128];
+	size_t len = build_pkt(pkt, family);
+	__u32 max_flows = flows > 1 ? flows + flows / 16 : 1024;
+
+	for (r = 0; r < opt.runs; r++) {
+		struct nacct_objs n = { 0 };
+		struct bench_micro *b = bench_load(max_flows, flows > 1 ? flows : 0);
+		int fd = -1;
+		double d;
+
+		if (!b) {
+			fprintf(stderr, "bench_micro: cannot load bench/micro.bpf.c\n");
+			return;
+		}
+		if (t == T_NACCT) {
+			if (nacct_load(&n, max_flows, subnets, family, sample_n)) {
+				bench_micro__destroy(b);
+				return;
+			}
+			fd = tc ? bpf_program__fd(n.tc->progs.nacct_tc_egress) :
+				  bpf_program__fd(n.xdp->progs.nacct_xdp);
+		} else if (tc) {
+			fd = bpf_program__fd(t == T_PASS ? b->progs.bench_tc_pass :
+					     b->progs.bench_tc_hash);
+		} else {
+			fd = bpf_program__fd(t == T_PASS   ? b->progs.bench_xdp_pass :
+					     t == T_HASH   ? b->progs.bench_xdp_hash :
+							     b->progs.bench_xdp_hash64);
+		}
+		if (flows > 1) {
+			if (set_jmp(b, tc, fd)) {
+				fprintf(stderr, "bench_micro: tail call setup: %s\n", strerror(errno));
+				goto next;
+			}
+			fd = bpf_program__fd(tc ? b->progs.bench_tc_rw : b->progs.bench_xdp_rw);
+			d = run_once(fd, pkt, len, flows);
+			if (d >= 0)
+				ins[n_ins++] = d;
+		}
+		d = run_once(fd, pkt, len, opt.repeat);
+		if (d >= 0)
+			upd[n_upd++] = d;
+next:
+		if (t == T_NACCT)
+			nacct_unload(&n);
+		bench_micro__destroy(b);
+	}
+	if (n_ins)
+		record(tc ? "tc" : "xdp", family, target_name[t], flows, "insert", subnets, sample_n,
+		       summarize(ins, n_ins));
+	record(tc ? "tc" : "xdp", family, target_name[t], flows, flows > 1 ? "update" : "hot",
+	       subnets, sample_n, summarize(upd, n_upd));
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] "
+			"[--tsv FILE]\n");
+	exit(2);
+}
+
+static int quiet_print(enum libbpf_print_level l, const char *fmt, va_list ap)
+{
+	return l == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "quick", no_argument, NULL, 'q' },  { "repeat", required_argument, NULL, 'r' },
+		{ "runs", required_argument, NULL, 'n' }, { "flows", required_argument, NULL, 'f' },
+		{ "tsv", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+	};
+	static const __u32 subnet_set[] = { 0, 10, 10000, 100000 };
+	__u32 fl[2];
+	cpu_set_t cs;
+	int c, fam, i, j, t;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'q': opt.quick = 1; break;
+		case 'r': opt.repeat = strtoul(optarg, NULL, 0); break;
+		case 'n': opt.runs = atoi(optarg); break;
+		case 'f': opt.flows = strtoul(optarg, NULL, 0); break;
+		case 't':
+			opt.tsv = fopen(optarg, "w");
+			if (!opt.tsv) {
+				fprintf(stderr, "bench_micro: %s: %s\n", optarg, strerror(errno));
+				return 1;
+			}
+			break;
+		default: usage();
+		}
+	}
+	if (opt.runs < 1 || opt.runs > MAX_RUNS || opt.repeat < 1 || opt.flows < 2)
+		usage();
+	libbpf_set_print(quiet_print);
+	snprintf(opt.pin, sizeof(opt.pin), "/sys/fs/bpf/nacct-bench-%d", getpid());
+
+	/* one CPU: per-CPU counters and per-CPU flow slots stay on it */
+	CPU_ZERO(&cs);
+	CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0, &cs);
+	sched_setaffinity(0, sizeof(cs), &cs);
+
+	fl[0] = 1;
+	fl[1] = opt.flows;
+	fprintf(stderr, "bench_micro: repeat %u, %d runs, %u flows\n", opt.repeat, opt.runs,
+		opt.flows);
+	for (fam = 4; fam <= 6; fam += 2) {
+		if (opt.quick && fam == 6)
+			break;
+		for (i = 0; i < 2; i++) {
+			for (t = T_PASS; t < T_NACCT; t++)
+				measure(0, fam, t, fl[i], 0, 0);
+			for (j = 0; j < 4; j++) {
+				if (opt.quick && (j == 1 || j == 3))
+					continue;
+				measure(0, fam, T_NACCT, fl[i], subnet_set[j], 0);
+			}
+			measure(0, fam, T_NACCT, fl[i], 0, 1000);
+		}
+	}
+	/* TC egress: IPv4 baselines and nacct, 1 flow and many */
+	for (i = 0; i < 2; i++) {
+		measure(1, 4, T_PASS, fl[i], 0, 0);
+		measure(1, 4, T_HASH, fl[i], 0, 0);
+		measure(1, 4, T_NACCT, fl[i], 0, 0);
+	}
+	rm_pins();
+	if (opt.tsv)
+		fclose(opt.tsv);
+	return 0;
+}
+
+#endif /* BENCH_MICRO_C */

@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * nacct side programs: the kernel's own TCP and drop events, joined onto
+ * the flow records the packets built (same canonical key, vlan = 0).
+ *
+ * Tracepoints first (tp_btf: typed arguments, no trace record to build):
+ *   skb:kfree_skb            drops with their reason, every protocol
+ *   tcp:tcp_retransmit_skb   retransmitted segments
+ *   sock:inet_sock_set_state states, lifespans, connect/accept latency, listen
+ *   tcp:tcp_probe            smoothed RTT
+ *   tcp:tcp_receive_reset / tcp:tcp_send_reset
+ * Every TCP program has a kprobe twin ("?kprobe/...": not loaded by
+ * default); the loader (ctl/probes.c) switches to it only when the running
+ * kernel's BTF has no such tracepoint.  kfree_skb has been a tracepoint
+ * for as long as BPF has existed and has no twin.
+ *
+ * Nothing here is per packet to user space: records are aggregated in
+ * maps; the ring buffer carries side events only, and only while a reader
+ * (`nacct events`) has switched them on.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "nacct.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+#define ETH_P_IP_BE 0x0008   /* htons(0x0800) */
+#define ETH_P_IPV6_BE 0xDD86 /* htons(0x86DD) */
+#define NACCT_IPPROTO_TCP 6
+#define NACCT_IPPROTO_UDP 17
+#define NACCT_IPPROTO_SCTP 132
+#define NACCT_IPPROTO_ICMP 1
+#define NACCT_IPPROTO_ICMPV6 58
+/* TCP states (include/net/tcp_states.h, stable numbers) */
+#define NACCT_TCP_ESTABLISHED 1
+#define NACCT_TCP_SYN_SENT 2
+#define NACCT_TCP_SYN_RECV 3
+#define NACCT_TCP_FIN_WAIT1 4
+#define NACCT_TCP_CLOSE 7
+#define NACCT_TCP_LAST_ACK 9
+#define NACCT_TCP_LISTEN 10
+
+/* ---- maps: pinned by name under NACCT_PIN_ROOT/:probes ----------------- */
+
+/* flow side records: canonical key (vlan 0) -> struct nacct_tcp_val */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NACCT_TCP_MAX);
+	__type(key, struct nacct_flow_key);
+	__type(value, struct nacct_tcp_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_tcp SEC(".maps");
+
+/* per-flow drops by reason */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NACCT_TCP_MAX);
+	__type(key, struct nacct_drop_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_tcp_drops SEC(".maps");
+
+/* all drops by reason (also those that belong to no flow) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NACCT_DROP_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_drop_reasons SEC(".maps");
+
+/*
+ * Live sockets: kernel socket address -> birth, owner, last state change.
+ * The address is a key only; it never leaves the kernel.
+ */
+struct nacct_sock_val {
+	__u64 birth_ns;
+	__u64 last_ns;    /* last state change */
+	__u64 connect_ns; /* SYN_SENT entered */
+	__u32 pid;
+	__be16 lport; /* the local port while bound: CLOSE comes after it is given back */
+	__u16 pad;
+	char comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NACCT_SOCK_MAX);
+	__type(key, __u64);
+	__type(value, struct nacct_sock_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_probe_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_probe_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_probe_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_probe_cfg SEC(".maps");
+
+/* side events; only written while nacct_probe_cfg.events_on */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_events SEC(".maps");
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static __always_inline struct nacct_probe_stats *pstats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&nacct_probe_stats, &zero);
+}
+
+static __always_inline int events_on(void)
+{
+	struct nacct_probe_cfg *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&nacct_probe_cfg, &zero);
+	return c && c->events_on;
+}
+
+static __always_inline struct nacct_probe_event *ev_reserve(__u16 type)
+{
+	struct nacct_probe_stats *st;
+	struct nacct_probe_event *e;
+
+	if (!events_on())
+		return NULL;
+	st = pstats();
+	e = bpf_ringbuf_reserve(&nacct_events, sizeof(*e), 0);
+	if (!e) {
+		if (st)
+			st->events_lost++;
+		return NULL;
+	}
+	if (st)
+		st->events++;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ts = bpf_ktime_get_ns();
+	return e;
+}
+
+static __always_inline int addr_cmp(const __u8 *a, const __u8 *b)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 16; i++) {
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	}
+	return 0;
+}
+
+/*
+ * Canonical key from one endpoint pair, exactly as maps/account.bpf.h
+ * builds it from a packet.  Returns the endpoint index (0 lo, 1 hi) the
+ * first address/port ("a") landed on.
+ */
+static __always_inline int make_key(struct nacct_flow_key *k, const __u8 *a, __be16 aport,
+				    const __u8 *b, __be16 bport, __u8 proto, __u8 family)
+{
+	int c = addr_cmp(a, b), side;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	if (c == 0)
+		c = bpf_ntohs(aport) < bpf_ntohs(bport) ? -1 : bpf_ntohs(aport) > bpf_ntohs(bport);
+	if (c <= 0) {
+		__builtin_memcpy(k->lo_addr, a, 16);
+		__builtin_memcpy(k->hi_addr, b, 16);
+		k->lo_port = aport;
+		k->hi_port = bport;
+		side = 0;
+	} else {
+		__builtin_memcpy(k->lo_addr, b, 16);
+		__builtin_memcpy(k->hi_addr, a, 16);
+		k->lo_port = bport;
+		k->hi_port = aport;
+		side = 1;
+	}
+	k->proto = proto;
+	k->family = family;
+	return side;
+}
+
+static __always_inline void v4_mapped(__u8 *dst, __u32 a)
+{
+	__builtin_memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	__builtin_memcpy(dst + 12, &a, 4);
+}
+
+static __always_inline int is_v4_mapped(const __u8 *a)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 10; i++)
+		if (a[i])
+			return 0;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
+/* a socket's endpoints as the data path would see them */
+struct sk_ends {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__be16 lport;
+	__be16 rport;
+	__u8 family;
+	__u8 proto;
+	__u16 pad;
+};
+
+static __always_inline int sk_read_ends(const struct sock *sk, struct sk_ends *e)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	__builtin_memset(e, 0, sizeof(*e));
+	e->proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	e->lport = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
+	/* at CLOSE the port is already given back (skc_num = 0); inet_sport stays */
+	if (!e->lport)
+		e->lport = BPF_CORE_READ((const struct inet_sock *)sk, inet_sport);
+	e->rport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	if (fam == AF_INET) {
+		v4_mapped(e->laddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+		v4_mapped(e->raddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+		e->family = NACCT_AF_INET;
+		return 0;
+	}
+	if (fam != AF_INET6)
+		return -1;
+	BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	/* a dual-stack socket talking IPv4: the packets are IPv4 */
+	e->family = is_v4_mapped(e->raddr) ? NACCT_AF_INET : NACCT_AF_INET6;
+	return 0;
+}
+
+static __always_inline __u32 sk_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline __u32 sk_ifindex(const struct sock *sk)
+{
+	__u32 ifi = BPF_CORE_READ(sk, __sk_common.skc_bound_dev_if);
+
+	if (ifi)
+		return ifi;
+	if (bpf_core_field_exists(sk->sk_rx_dst_ifindex)) {
+		ifi = BPF_CORE_READ(sk, sk_rx_dst_ifindex);
+		if (ifi)
+			return ifi;
+	}
+	return BPF_CORE_READ(sk, sk_dst_cache, dev, ifindex);
+}
+
+static __always_inline void ev_fill_sk(struct nacct_probe_event *e, const struct sock *sk,
+				       const struct sk_ends *s)
+{
+	__builtin_memcpy(e->saddr, s->laddr, 16);
+	__builtin_memcpy(e->daddr, s->raddr, 16);
+	e->sport = s->lport;
+	e->dport = s->rport;
+	e->family = s->family;
+	e->proto = s->proto;
+	e->netns = sk_netns(sk);
+	e->ifindex = sk_ifindex(sk);
+}
+
+/* the flow side record of a socket (created on first use) */
+static __always_inline struct nacct_tcp_val *tcp_rec(const struct sk_ends *s, int *side,
+						     struct nacct_flow_key *k)
+{
+	struct nacct_tcp_val *v, nv;
+	struct nacct_probe_stats *st;
+	long err;
+
+	*side = make_key(k, s->laddr, s->lport, s->raddr, s->rport, s->proto, s->family);
+	v = bpf_map_lookup_elem(&nacct_tcp, k);
+	if (v)
+		return v;
+	__builtin_memset(&nv, 0, sizeof(nv));
+	err = bpf_map_update_elem(&nacct_tcp, k, &nv, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU was first */) {
+		st = pstats();
+		if (st)
+			st->map_errors++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&nacct_tcp, k);
+}
+
+static __always_inline __u32 tcp_srtt_us(const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	return BPF_CORE_READ(tp, srtt_us) >> 3;
+}
+
+/* ---- drops: skb:kfree_skb ----------------------------------------------- */
+
+/* the flow key of a packet from its IP header; -1 if it has none */
+static __always_inline int skb_flow_key(const struct sk_buff *skb, struct nacct_flow_key *k,
+					struct nacct_probe_event *e)
+{
+	__u16 proto_be = BPF_CORE_READ(skb, protocol);
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u8 src[16], dst[16], l4, fam, noports = 0;
+	__be16 ports[2] = { 0, 0 };
+	__u32 l4off;
+
+	if (nh == (__u16)~0U)
+		return -1;
+	if (proto_be == ETH_P_IP_BE) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return -1;
+		if (ip.version != 4 || ip.ihl < 5)
+			return -1;
+		v4_mapped(src, ip.saddr);
+		v4_mapped(dst, ip.daddr);
+		l4 = ip.protocol;
+		fam = NACCT_AF_INET;
+		l4off = nh + ip.ihl * 4;
+		/* a later fragment carries no ports */
+		if (ip.frag_off & bpf_htons(0x1fff))
+			noports = 1;
+	} else if (proto_be == ETH_P_IPV6_BE) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return -1;
+		if (ip6.version != 6)
+			return -1;
+		__builtin_memcpy(src, &ip6.saddr, 16);
+		__builtin_memcpy(dst, &ip6.daddr, 16);
+		l4 = ip6.nexthdr;
+		fam = NACCT_AF_INET6;
+		l4off = nh + sizeof(ip6);
+		/* a bounded walk of the extension headers, as the data path does */
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			__u8 eh[2];
+
+			if (l4 != 0 && l4 != 43 && l4 != 60 && l4 != 44)
+				break;
+			if (bpf_probe_read_kernel(eh, sizeof(eh), head + l4off))
+				return -1;
+			if (l4 == 44) {
+				__be16 fo;
+
+				bpf_probe_read_kernel(&fo, sizeof(fo), head + l4off + 2);
+				l4 = eh[0];
+				l4off += 8;
+				if (fo & bpf_htons(0xfff8)) {
+					noports = 1; /* a later fragment */
+					break;
+				}
+				continue;
+			}
+			l4 = eh[0];
+			l4off += (eh[1] + 1) * 8;
+		}
+	} else {
+		return -1;
+	}
+	switch (noports ? 0xff : l4) {
+	case NACCT_IPPROTO_TCP:
+	case NACCT_IPPROTO_UDP:
+	case NACCT_IPPROTO_SCTP:
+		bpf_probe_read_kernel(ports, sizeof(ports), head + l4off);
+		break;
+	case NACCT_IPPROTO_ICMP:
+	case NACCT_IPPROTO_ICMPV6: {
+		__u8 ic[8];
+
+		if (bpf_probe_read_kernel(ic, sizeof(ic), head + l4off))
+			break;
+		/* echo request/reply: the identifier; else type << 8 | code */
+		if ((l4 == NACCT_IPPROTO_ICMP && (ic[0] == 8 || ic[0] == 0)) ||
+		    (l4 == NACCT_IPPROTO_ICMPV6 && (ic[0] == 128 || ic[0] == 129))) {
+			__builtin_memcpy(&ports[0], ic + 4, 2);
+		} else {
+			ports[0] = bpf_htons((__u16)ic[0] << 8 | ic[1]);
+		}
+		ports[1] = ports[0];
+		break;
+	}
+	default:
+		break;
+	}
+	make_key(k, src, ports[0], dst, ports[1], l4, fam);
+	if (e) {
+		__builtin_memcpy(e->saddr, src, 16);
+		__builtin_memcpy(e->daddr, dst, 16);
+		e->sport = ports[0];
+		e->dport = ports[1];
+		e->family = fam;
+		e->proto = l4;
+	}
+	return 0;
+}
+
+static __always_inline void count_drop(const struct sk_buff *skb, __u32 reason)
+{
+	struct nacct_probe_stats *st = pstats();
+	struct nacct_probe_event *e;
+	struct nacct_flow_key k;
+	struct nacct_drop_key dk;
+	struct nacct_tcp_val *v;
+	struct net_device *dev;
+	__u64 *cnt, one = 1;
+	__u32 slot;
+
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+		return;
+	if (st)
+		st->drops++;
+	slot = reason < NACCT_DROP_REASONS ? reason : NACCT_DROP_REASONS - 1;
+	cnt = bpf_map_lookup_elem(&nacct_drop_reasons, &slot);
+	if (cnt)
+		*cnt += 1;
+
+	e = ev_reserve(NACCT_EV_DROP);
+	if (skb_flow_key(skb, &k, e)) {
+		if (st)
+			st->drops_noflow++;
+		if (e)
+			bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	/*
+	 * Only sockets create nacct_tcp records; drops of any flow go to the
+	 * by-reason map, whose churn (floods to closed ports) then cannot
+	 * evict the records of live connections.
+	 */
+	v = bpf_map_lookup_elem(&nacct_tcp, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->drops, 1);
+		v->last_reason = reason;
+	}
+	__builtin_memset(&dk, 0, sizeof(dk));
+	dk.flow = k;
+	dk.reason = reason;
+	cnt = bpf_map_lookup_elem(&nacct_tcp_drops, &dk);
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+	else if (bpf_map_update_elem(&nacct_tcp_drops, &dk, &one, BPF_NOEXIST)) {
+		cnt = bpf_map_lookup_elem(&nacct_tcp_drops, &dk);
+		if (cnt)
+			__sync_fetch_and_add(cnt, 1);
+	}
+	if (!e)
+		return;
+	e->reason = reason;
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev) {
+		e->ifindex = BPF_CORE_READ(dev, ifindex);
+		e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(nacct_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	count_drop(skb, (__u32)reason);
+	return 0;
+}
+
+/* ---- retransmits: tcp:tcp_retransmit_skb -------------------------------- */
+
+static __always_inline void count_retrans(const struct sock *sk, const struct sk_buff *skb)
+{
+	struct nacct_probe_stats *st = pstats();
+	struct nacct_probe_event *e;
+	struct nacct_flow_key k;
+	struct nacct_tcp_val *v;
+	struct tcp_skb_cb *cb;
+	struct sk_ends s;
+	__u32 segs;
+	int side;
+
+	if (!sk || sk_read_ends(sk, &s))
+		return;
+	/* TcpRetransSegs counts segments: a TSO skb stands for several */
+	cb = (struct tcp_skb_cb *)((const char *)skb + bpf_core_field_offset(skb->cb));
+	segs = BPF_CORE_READ(cb, tcp_gso_segs);
+	if (!segs)
+		segs = 1;
+	if (st)
+		st->retrans += segs;
+	v = tcp_rec(&s, &side, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->retrans[side & 1], segs);
+		v->srtt_us[side & 1] = tcp_srtt_us(sk);
+	}
+	e = ev_reserve(NACCT_EV_RETRANS);
+	if (!e)
+		return;
+	ev_fill_sk(e, sk, &s);
+	e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->rx_bytes = segs;
+	e->srtt_us = tcp_srtt_us(sk);
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(nacct_retrans, const struct sock *sk, const struct sk_buff *skb)
+{
+	/*
+	 * Newer kernels (with an err argument) fire for failed attempts too;
+	 * those were never sent and are not in TcpRetransSegs.
+	 */
+	if (bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb, err)) {
+		int err = (int)ctx[2];
+
+		if (err)
+			return 0;
+	}
+	count_retrans(sk, skb);
+	return 0;
+}
+
+/* ---- states, lifespans, latencies: sock:inet_sock_set_state -------------- */
+
+static __always_inline void own(struct nacct_sock_val *sv)
+{
+	sv->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(sv->comm, sizeof(sv->comm));
+}
+
+static __always_inline void state_change(const struct sock *sk, int oldstate, int newstate)
+{
+	struct nacct_probe_stats *st = pstats();
+	struct nacct_sock_val *sv, nsv;
+	struct nacct_probe_event *e;
+	struct nacct_flow_key k;
+	struct nacct_tcp_val *v;
+	__u64 now = bpf_ktime_get_ns(), skey = (__u64)(unsigned long)sk, in_old = 0, lat = 0;
+	__u16 evt = 0;
+	struct sk_ends s;
+	int side;
+
+	if (!sk || sk_read_ends(sk, &s) || s.proto != NACCT_IPPROTO_TCP)
+		return;
+	if (st)
+		st->state_changes++;
+
+	sv = bpf_map_lookup_elem(&nacct_socks, &skey);
+	if (!sv && newstate != NACCT_TCP_CLOSE) {
+		__builtin_memset(&nsv, 0, sizeof(nsv));
+		nsv.birth_ns = now;
+		nsv.last_ns = now;
+		bpf_map_update_elem(&nacct_socks, &skey, &nsv, BPF_ANY);
+		sv = bpf_map_lookup_elem(&nacct_socks, &skey);
+	}
+	if (sv) {
+		if (s.lport)
+			sv->lport = s.lport;
+		else
+			s.lport = sv->lport;
+		in_old = now - sv->last_ns;
+		sv->last_ns = now;
+		/*
+		 * The owner is only certain where the change runs in the
+		 * owner's own system call: connect(), listen(), close() or
+		 * shutdown().  Elsewhere (softirq) "current" is whoever was
+		 * interrupted.
+		 */
+		if (newstate == NACCT_TCP_SYN_SENT || newstate == NACCT_TCP_LISTEN ||
+		    (!sv->pid && (newstate == NACCT_TCP_FIN_WAIT1 || newstate == NACCT_TCP_LAST_ACK)))
+			own(sv);
+		if (newstate == NACCT_TCP_SYN_SENT)
+			sv->connect_ns = now;
+		if (newstate == NACCT_TCP_ESTABLISHED && oldstate == NACCT_TCP_SYN_SENT &&
+		    sv->connect_ns) {
+			lat = now - sv->connect_ns;
+			evt = NACCT_EV_CONNECT;
+		} else if (newstate == NACCT_TCP_ESTABLISHED && oldstate == NACCT_TCP_SYN_RECV) {
+			lat = now - sv->birth_ns;
+			evt = NACCT_EV_ACCEPT;
+		}
+	}
+
+	/* the flow record: listeners and unconnected sockets have no flow */
+	if (s.rport && s.lport && oldstate != NACCT_TCP_LISTEN) {
+		v = tcp_rec(&s, &side, &k);
+		if (v) {
+			side &= 1;
+			/* a new session on a key whose last one ended */
+			if (!v->first_ns || (v->end_ns && (oldstate == NACCT_TCP_SYN_SENT ||
+							    newstate == NACCT_TCP_SYN_RECV))) {
+				v->first_ns = sv ? sv->birth_ns : now;
+				v->end_ns = 0;
+			}
+			v->state[side] = newstate;
+			if (newstate == NACCT_TCP_CLOSE)
+				v->end_ns = now;
+			if (evt == NACCT_EV_CONNECT)
+				v->connect_ns[side] = lat;
+			if (sv && sv->pid) {
+				v->pid[side] = sv->pid;
+				__builtin_memcpy(v->comm[side], sv->comm, 16);
+			}
+			v->srtt_us[side] = tcp_srtt_us(sk);
+		}
+	}
+
+	if (events_on()) {
+		e = ev_reserve(NACCT_EV_STATE);
+		if (e) {
+			ev_fill_sk(e, sk, &s);
+			e->oldstate = oldstate;
+			e->newstate = newstate;
+			e->dur_ns = in_old;
+			if (sv) {
+				e->pid = sv->pid;
+				__builtin_memcpy(e->comm, sv->comm, 16);
+			}
+			bpf_ringbuf_submit(e, 0);
+		}
+		if (newstate == NACCT_TCP_LISTEN)
+			evt = NACCT_EV_LISTEN;
+		if (evt && (e = ev_reserve(evt))) {
+			ev_fill_sk(e, sk, &s);
+			e->oldstate = oldstate;
+			e->newstate = newstate;
+			e->dur_ns = lat;
+			if (sv) {
+				e->pid = sv->pid;
+				__builtin_memcpy(e->comm, sv->comm, 16);
+			}
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+
+	if (newstate != NACCT_TCP_CLOSE)
+		return;
+	/* the lifespan (tcplife): a socket that had a peer */
+	if (sv && s.rport && oldstate != NACCT_TCP_LISTEN && (e = ev_reserve(NACCT_EV_LIFE))) {
+		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+		ev_fill_sk(e, sk, &s);
+		e->oldstate = oldstate;
+		e->newstate = newstate;
+		e->dur_ns = now - sv->birth_ns;
+		e->rx_bytes = BPF_CORE_READ(tp, bytes_received);
+		e->tx_bytes = BPF_CORE_READ(tp, bytes_acked);
+		e->rx_segs = BPF_CORE_READ(tp, segs_in);
+		e->tx_segs = BPF_CORE_READ(tp, segs_out);
+		e->srtt_us = tcp_srtt_us(sk);
+		e->pid = sv->pid;
+		__builtin_memcpy(e->comm, sv->comm, 16);
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&nacct_socks, &skey);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(nacct_state, const struct sock *sk, int oldstate, int newstate)
+{
+	state_change(sk, oldstate, newstate);
+	return 0;
+}
+
+/* ---- smoothed RTT: tcp:tcp_probe ------------------------------------------ */
+
+static __always_inline void rtt_update(const struct sock *sk)
+{
+	struct nacct_probe_stats *st;
+	struct nacct_flow_key k;
+	struct nacct_tcp_val *v;
+	struct sk_ends s;
+	__u32 srtt;
+	int side;
+
+	if (!sk || sk_read_ends(sk, &s))
+		return;
+	side = make_key(&k, s.laddr, s.lport, s.raddr, s.rport, s.proto, s.family) & 1;
+	/* only flows that already have a record (state changes create it) */
+	v = bpf_map_lookup_elem(&nacct_tcp, &k);
+	if (!v)
+		return;
+	srtt = tcp_srtt_us(sk);
+	if (v->srtt_us[side] != srtt) {
+		v->srtt_us[side] = srtt;
+		st = pstats();
+		if (st)
+			st->rtt_updates++;
+	}
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(nacct_rtt, struct sock *sk, const struct sk_buff *skb)
+{
+	rtt_update(sk);
+	return 0;
+}
+
+/* ---- resets --------------------------------------------------------------- */
+
+static __always_inline void reset_event(const struct sock *sk, __u16 type, __u32 reason)
+{
+	struct nacct_probe_stats *st = pstats();
+	struct nacct_probe_event *e;
+	struct sk_ends s;
+
+	if (st) {
+		if (type == NACCT_EV_RST_RX)
+			st->resets_rx++;
+		else
+			st->resets_tx++;
+	}
+	if (!sk || sk_read_ends(sk, &s))
+		return;
+	e = ev_reserve(type);
+	if (!e)
+		return;
+	ev_fill_sk(e, sk, &s);
+	e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->reason = reason;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(nacct_rst_rx, struct sock *sk)
+{
+	reset_event(sk, NACCT_EV_RST_RX, 0);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(nacct_rst_tx, const struct sock *sk, const struct sk_buff *skb)
+{
+	__u32 reason = 0;
+
+	/* the reason argument exists since 6.10 */
+	if (bpf_core_type_exists(enum sk_rst_reason))
+		reason = (__u32)ctx[2];
+	reset_event(sk, NACCT_EV_RST_TX, reason);
+	return 0;
+}
+
+/* ---- kprobe fallbacks: loaded only where the tracepoint is missing ------- */
+
+SEC("?kprobe/tcp_retransmit_skb")
+int BPF_KPROBE(nacct_retrans_kp, struct sock *sk, struct sk_buff *skb)
+{
+	/* entry: counts attempts, which is what kernels without the
+	 * tracepoint can offer */
+	count_retrans(sk, skb);
+	return 0;
+}
+
+SEC("?kprobe/tcp_set_state")
+int BPF_KPROBE(nacct_state_kp, struct sock *sk, int state)
+{
+	int old = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+	if (old != state)
+		state_change(sk, old, state);
+	return 0;
+}
+
+SEC("?kprobe/tcp_rcv_established")
+int BPF_KPROBE(nacct_rtt_kp, struct sock *sk)
+{
+	rtt_update(sk);
+	return 0;
+}
+
+SEC("?kprobe/tcp_reset")
+int BPF_KPROBE(nacct_rst_rx_kp, struct sock *sk)
+{
+	reset_event(sk, NACCT_EV_RST_RX, 0);
+	return 0;
+}
+
+SEC("?kprobe/tcp_v4_send_reset")
+int BPF_KPROBE(nacct_rst_tx_kp, const struct sock *sk)
+{
+	reset_event(sk, NACCT_EV_RST_TX, 0);
+	return 0;
+}

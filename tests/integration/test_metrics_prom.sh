@@ -1,0 +1,55 @@
+#!/bin/bash
+# nacct serve: the Prometheus scrape (curl, in the test's namespace)
+# passes `promtool check metrics`, and its interface totals equal
+# `nacct status --json` and the generator's count exactly.
+source "$(dirname "$0")/../lib.sh"
+t_need_root
+for tool in curl jq promtool; do
+	command -v $tool >/dev/null || { t_skip metrics_prom "$tool not installed (scripts/deps.sh test)"; exit 0; }
+done
+UDPSEND=$ROOT/.output/udpsend
+[ -x "$UDPSEND" ] || { t_skip metrics_prom "build .output/udpsend"; exit 0; }
+t_setup_pair || { t_fail setup "cannot create netns pair"; exit 1; }
+ip netns exec "$NS_A" sysctl -qw net.ipv6.conf."$IF_A".router_solicitations=0
+ip netns exec "$NS_B" sysctl -qw net.ipv6.conf."$IF_B".router_solicitations=0
+nacct_b attach "$IF_B" --mode generic --subnets 198.18.0.0/24,fd00:18::/64 >/dev/null 2>&1 \
+	|| { t_fail attach "nacct attach failed"; exit 1; }
+in_b nft -f - <<NFT
+table inet ntest {
+	chain in {
+		type filter hook input priority 0;
+		udp dport 9000 drop
+	}
+}
+NFT
+
+nsenter --net=/run/netns/"$NS_B" "$NACCT" serve --metrics 127.0.0.1:9464 2>"$T_TMP/serve.log" &
+SRV=$!
+t_cleanup_add "kill $SRV"
+sent=$(in_a "$UDPSEND" 198.18.0.2 9000 400 100 40000 4)
+in_a ping -q -c 7 -i 0.01 198.18.0.2 >/dev/null
+sleep 0.3
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	in_b curl -sf http://127.0.0.1:9464/metrics >"$T_TMP/scrape" && break
+	sleep 0.2
+done
+st=$(t_status_json b "$IF_B")
+out=$(promtool check metrics <"$T_TMP/scrape" 2>&1)
+if [ $? = 0 ]; then t_ok "promtool check metrics ($(grep -vc '^#' "$T_TMP/scrape") samples)"; else
+	t_fail "promtool check metrics" "$out"; fi
+metric() { awk -v m="$1" -v l="$2" '$1 == m l { print $2 }' "$T_TMP/scrape"; }
+lbl() { echo "{ifname=\"$IF_B\",direction=\"$1\"}"; }
+t_check "rx packets = status" "$(jq -r .totals.rx_packets <<<"$st")" "$(metric nacct_packets_total "$(lbl rx)")"
+t_check "tx packets = status" "$(jq -r .totals.tx_packets <<<"$st")" "$(metric nacct_packets_total "$(lbl tx)")"
+t_check "rx bytes = status" "$(jq -r .totals.rx_bytes <<<"$st")" "$(metric nacct_bytes_total "$(lbl rx)")"
+t_check "tx bytes = status" "$(jq -r .totals.tx_bytes <<<"$st")" "$(metric nacct_bytes_total "$(lbl tx)")"
+t_check "rx packets = generator (udp + echo requests)" "$((sent + 7))" "$(metric nacct_packets_total "$(lbl rx)")"
+t_check "tx packets = echo replies" 7 "$(metric nacct_packets_total "$(lbl tx)")"
+t_check "flows gauge = status" "$(jq -r .maps.flows <<<"$st")" "$(metric nacct_flows "{ifname=\"$IF_B\"}")"
+t_check "subnet 198.18.0.0/24 rx packets" "$((sent + 7))" \
+	"$(metric nacct_subnet_packets_total "{ifname=\"$IF_B\",subnet=\"198.18.0.0/24\",direction=\"rx\"}")"
+t_check "overflow counter present and 0" 0 "$(metric nacct_overflow_packets_total "$(lbl rx)")"
+grep -q '^nacct_prog_runs_total{ifname="'"$IF_B"'",prog="xdp"}' "$T_TMP/scrape" \
+	&& t_ok "program run counts exported" || t_fail "program run counts exported" "$(grep prog_runs "$T_TMP/scrape")"
+kill -TERM $SRV; wait $SRV; t_check "serve exits cleanly on SIGTERM" 0 $?
+exit $T_FAILED

@@ -1,0 +1,237 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# tests/vm/suite.sh [--host]
+#
+# The per-kernel suite of `make test-kernels`: run as root inside a guest
+# booted by tests/vm/run-in-vm.sh (two virtio-net NICs eth0/eth1 on a
+# qemu hub), or with --host on the build machine (a veth pair instead of
+# the NICs; nothing is ever attached to a host NIC).  One line per
+# capability, read by tests/vm/matrix.sh:
+#   ok CAP detail | not ok CAP detail | skip CAP reason
+# Each check compares nacct with an independent witness: the sender's
+# count, the kernel's interface counters, ip/bpftool's view of the hook,
+# a value written into an offloaded map by bpftool.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+NACCT=$ROOT/nacct
+UDPSEND=$ROOT/.output/udpsend
+HOST=0
+[ "${1:-}" = --host ] && HOST=1
+ID=vm$$
+NSA=${ID}a NSB=${ID}b
+KREL=$(uname -r)
+FAILED=0
+TMP=$(mktemp -d /tmp/nacct-vmsuite.XXXXXX)
+
+ok() { echo "ok $*"; }
+nok() { echo "not ok $1"; shift; for l in "$@"; do echo "# $l"; done; FAILED=1; }
+skip() { echo "skip $*"; }
+ina() { nsenter --net=/run/netns/$NSA "$@"; }
+inb() { nsenter --net=/run/netns/$NSB "$@"; }
+# the kernel's own counter (nsenter keeps the host's /sys: ask netlink)
+rx_packets() { ip -n "$1" -s -j link show "$2" | jq -r '.[0].stats64.rx.packets'; }
+kver_ge() { # major minor
+	local M m
+	M=${KREL%%.*}; m=${KREL#*.}; m=${m%%.*}
+	[ "$M" -gt "$1" ] || { [ "$M" -eq "$1" ] && [ "$m" -ge "$2" ]; }
+}
+
+cleanup() {
+	ina "$NACCT" detach "$IFA" >/dev/null 2>&1
+	[ -n "${NSIM:-}" ] && "$NACCT" detach "$NSIM" >/dev/null 2>&1
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+# ---- the wire: A (198.18.1.1) <-> B (198.18.1.2), IPv6 off (no RS/MLD noise) ----
+ip netns add "$NSA" && ip netns add "$NSB" || { nok setup "cannot create netns"; exit 1; }
+for ns in "$NSA" "$NSB"; do
+	nsenter --net=/run/netns/$ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+done
+if [ $HOST = 1 ]; then
+	IFA=${ID}a0 IFB=${ID}b0 WIRE="veth pair"
+	ip link add "$IFA" netns "$NSA" type veth peer name "$IFB" netns "$NSB"
+else
+	# the guest's two virtio-net NICs, joined by the qemu hub
+	IFA=eth0 IFB=eth1 WIRE="virtio-net"
+	ip link set eth0 netns "$NSA" && ip link set eth1 netns "$NSB" ||
+		{ nok setup "cannot move eth0/eth1 into namespaces"; exit 1; }
+fi
+ip -n "$NSA" addr add 198.18.1.1/24 dev "$IFA"
+ip -n "$NSB" addr add 198.18.1.2/24 dev "$IFB"
+ip -n "$NSA" link set "$IFA" up
+ip -n "$NSB" link set "$IFB" up
+ip -n "$NSA" neigh replace 198.18.1.2 lladdr "$(ip -n "$NSB" -br link show "$IFB" | awk '{print $3}')" \
+	dev "$IFA" nud permanent
+ip -n "$NSB" neigh replace 198.18.1.1 lladdr "$(ip -n "$NSA" -br link show "$IFA" | awk '{print $3}')" \
+	dev "$IFB" nud permanent
+echo "# kernel $KREL, wire: $WIRE ($IFA <-> $IFB)"
+
+# ---- caps: xdp-features, or "unknown" before 6.3 --------------------------------
+caps=$(ina "$NACCT" caps "$IFA" --json)
+echo "# caps $IFA: $caps"
+src=$(jq -r .xdp_features_source <<<"$caps")
+basic=$(jq -r .basic <<<"$caps")
+drv=$(jq -r .driver <<<"$caps")
+want_drv=virtio_net; [ $HOST = 1 ] && want_drv=veth
+if kver_ge 6 3; then want="netdev-genl true"; else want="unknown null"; fi
+if [ "$src $basic" = "$want" ] && [ "$drv" = "$want_drv" ]; then
+	ok caps "driver $drv, xdp-features $src, basic $basic, auto $(jq -r .auto_mode <<<"$caps")"
+else
+	nok caps "expected: driver $want_drv, source/basic $want" "actual: driver $drv, $src $basic"
+fi
+
+# ---- native XDP with exact counts -------------------------------------------------
+out=$(ina "$NACCT" attach "$IFA" 2>&1)
+rc=$?
+reason=$(ina "$NACCT" status "$IFA" --json 2>/dev/null | jq -r .reason)
+mode=$(ip -n "$NSA" -d -j link show "$IFA" | jq -r '.[0].xdp.mode // 0')
+if [ $rc = 0 ] && [ "$mode" = 1 ]; then
+	ok native-attach "auto chose native (kernel attach_mode $mode): $reason"
+else
+	nok native-attach "attach rc $rc, kernel attach_mode $mode (1 = native)" "$out"
+fi
+if kver_ge 6 3; then
+	case $reason in *xdp-features*) ok auto-reason "$reason" ;; *) nok auto-reason "$reason" ;; esac
+else
+	case $reason in *"no xdp-features"*) ok auto-reason "$reason" ;; *) nok auto-reason "$reason" ;; esac
+fi
+N=1000
+k0=$(rx_packets "$NSA" "$IFA")
+s0=$(ina "$NACCT" status "$IFA" --json | jq -r .totals.rx_packets)
+sent=$(inb "$UDPSEND" 198.18.1.1 9 $N 64 40000)
+sleep 1
+k1=$(rx_packets "$NSA" "$IFA")
+st=$(ina "$NACCT" status "$IFA" --json)
+s1=$(jq -r .totals.rx_packets <<<"$st")
+fl=$(ina "$NACCT" flows "$IFA" --json | jq -rs 'map(select(.dport == 9)) | map(.rx_packets) | add // 0')
+if [ "$sent" = $N ] && [ $((s1 - s0)) = $((k1 - k0)) ] && [ $((s1 - s0)) = $N ] && [ "$fl" = $N ]; then
+	ok native-exact "sender $sent = nacct rx $((s1 - s0)) = kernel rx_packets $((k1 - k0)) = udp flow rx $fl"
+else
+	nok native-exact "sender $sent, nacct rx $((s1 - s0)), kernel rx_packets $((k1 - k0))" \
+		"flows: $fl"
+fi
+
+# ---- offload refused where the driver has none -------------------------------------
+ina "$NACCT" detach "$IFA" >/dev/null
+err=$(ina "$NACCT" attach "$IFA" --mode offload 2>&1)
+rc=$?
+case "$rc $err" in
+"2 "*"no XDP hardware offload"*) ok offload-refused "exit 2: $err" ;;
+*) nok offload-refused "rc $rc: $err" ;;
+esac
+
+# ---- offload on netdevsim: attach, kernel view, map read ---------------------------
+NSIM=
+if modprobe netdevsim 2>/dev/null && [ -w /sys/bus/netdevsim/new_device ]; then
+	echo "7 1" > /sys/bus/netdevsim/new_device
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		NSIM=$(ls /sys/bus/netdevsim/devices/netdevsim7/net/ 2>/dev/null | head -n1)
+		[ -n "$NSIM" ] && break
+		sleep 0.2
+	done
+fi
+if [ -z "$NSIM" ]; then
+	if [ $HOST = 1 ]; then skip offload "no netdevsim on this host (no loadable modules)"
+	else nok offload "netdevsim did not appear"; fi
+else
+	ip link set "$NSIM" up
+	c=$("$NACCT" caps "$NSIM" --json)
+	echo "# caps $NSIM: $c"
+	out=$("$NACCT" attach "$NSIM" --mode offload 2>&1)
+	rc=$?
+	xj=$(ip -d -j link show "$NSIM" | jq -c '.[0].xdp // {}')
+	pid=$(jq -r '.prog.id // .attached[0].prog.id // 0' <<<"$xj")
+	xmode=$(jq -r '.mode // 0' <<<"$xj")
+	dev=$(bpftool prog show id "$pid" 2>/dev/null | grep -o 'offloaded_to [^ ]*')
+	dir=$("$NACCT" status "$NSIM" --json | jq -r '.ifname' >/dev/null; ls -d /sys/fs/bpf/nacct/"$NSIM"* 2>/dev/null | head -n1)
+	# the witness: a value written into the device's map by bpftool (netdevsim
+	# never runs the program on packets, so the counters move only this way)
+	bpftool map update pinned "$dir/nacct_hw_stats" key 0 0 0 0 \
+		value 7 0 0 0 0 0 0 0 188 2 0 0 0 0 0 0 2>/dev/null
+	bpftool map update pinned "$dir/nacct_hw_stats" key 1 0 0 0 \
+		value 3 0 0 0 0 0 0 0 180 0 0 0 0 0 0 0 2>/dev/null
+	sj=$("$NACCT" status "$NSIM" --json)
+	got="$(jq -r '"\(.mode) \(.totals.rx_packets) \(.totals.rx_bytes) \(.offload.rx_nonip_packets)"' <<<"$sj")"
+	if [ $rc = 0 ] && [ "$xmode" = 3 ] && [ -n "$dev" ] && [ "$got" = "offload 7 700 3" ]; then
+		ok offload "netdevsim: attach_mode 3, prog $pid $dev; status read the device map: $got; hw-offload bit $(jq -r .hw_offload <<<"$c")"
+	else
+		nok offload "attach rc $rc: $out" "kernel xdp: $xj ($dev)" \
+			"status (want 'offload 7 700 3'): $got"
+	fi
+	out=$("$NACCT" detach "$NSIM" 2>&1)
+	xj=$(ip -d -j link show "$NSIM" | jq -c '.[0].xdp // {}')
+	if [ "$xj" = "{}" ] && [ ! -e "$dir" ]; then ok offload-detach "program off the device, pins gone"
+	else nok offload-detach "$out" "kernel xdp after detach: $xj"; fi
+	NSIM=
+fi
+
+# ---- side events: kprobe twins where a tracepoint is missing -----------------------
+if [ ! -e /sys/kernel/tracing/kprobe_events ] && [ ! -e /sys/kernel/debug/tracing/kprobe_events ]; then
+	skip kprobe-fallback "kernel without kprobes (CONFIG_KPROBES off)"
+elif [ ! -e "$ROOT/.output/nacct_probes.skel.h" ]; then
+	skip kprobe-fallback "probes/ not built yet"
+else
+	out=$(ina "$NACCT" -v attach "$IFA" 2>&1)
+	ina "$NACCT" detach "$IFA" >/dev/null
+	kp=$(grep -o 'no tracepoint [a-z_]*[^:]*: using [^ ]*' <<<"$out")
+	if [ -n "$kp" ]; then
+		ok kprobe-fallback "chosen: $(tr '\n' ';' <<<"$kp") (events checked by core-tests)"
+	else
+		skip kprobe-fallback "not chosen: every tracepoint exists on $KREL (kprobes available)"
+	fi
+fi
+
+# ---- AF_XDP tap: does zero-copy bind? ---------------------------------------------
+if [ ! -e "$ROOT/af_xdp/tap.c" ]; then
+	skip af-xdp-zerocopy "nacct capture --tap not built"
+else
+	ina "$NACCT" attach "$IFA" >/dev/null 2>&1
+	ina timeout 60 "$NACCT" -v capture "$IFA" --tap -c 20 -w "$TMP/tap.pcap" >"$TMP/tap.out" 2>&1 &
+	cpid=$!
+	sleep 3
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		inb "$UDPSEND" 198.18.1.1 9 10 64 41000 >/dev/null
+		kill -0 $cpid 2>/dev/null || break
+		sleep 1
+	done
+	wait $cpid
+	crc=$?
+	zc=$(grep -o 'tap queue [0-9]*: AF_XDP [a-z-]* mode.*' "$TMP/tap.out" | head -n1)
+	n=$(tcpdump -r "$TMP/tap.pcap" 2>/dev/null | wc -l)
+	ina "$NACCT" detach "$IFA" >/dev/null 2>&1
+	if [ $crc != 0 ] || [ "$n" != 20 ]; then
+		nok af-xdp-tap "capture rc $crc, $n packets in the pcap (want 20)" "$(tail -n 5 "$TMP/tap.out")"
+	else
+		ok af-xdp-tap "20 packets captured in tap mode on $WIRE"
+	fi
+	case $zc in
+	*"AF_XDP zero-copy mode"*) ok af-xdp-zerocopy "$zc" ;;
+	"") nok af-xdp-zerocopy "no tap queue line" "$(tail -n 5 "$TMP/tap.out")" ;;
+	*) skip af-xdp-zerocopy "driver refused: $zc" ;;
+	esac
+fi
+
+# ---- the core integration tests (netns + veth inside this kernel) ----------------
+if [ "${NACCT_VM_CORE:-1}" = 1 ]; then
+	out=$("$ROOT/tests/run.sh" "${NACCT_VM_CORE_PATTERN:-core}" 2>&1)
+	sum=$(tail -n 1 <<<"$out")
+	case $sum in
+	*" 0 failed"*) ok core-tests "tests/run.sh ${NACCT_VM_CORE_PATTERN:-core}: $sum" ;;
+	*) nok core-tests "$sum" "$(grep -E '^ *not ok|^ *# ' <<<"$out" | head -n 20)" ;;
+	esac
+	out=$("$ROOT/tests/run.sh" events 2>&1)
+	sum=$(tail -n 1 <<<"$out")
+	case $sum in
+	"0 passed"*) skip side-events "no events test" ;;
+	*" 0 failed"*) ok side-events "tests/run.sh events: $sum" ;;
+	*) nok side-events "$sum" "$(grep -E '^ *not ok|^ *# ' <<<"$out" | head -n 20)" ;;
+	esac
+else
+	skip core-tests "NACCT_VM_CORE=0"
+fi
+exit $FAILED
