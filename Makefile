@@ -127,7 +127,7 @@ test-integration: all $(TEST_TOOLS)
 
 # the main job on a built-in demo: its own netns + veth, real traffic
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/udpsend
 	$(Q)scripts/demo.sh
 
 # benchmarks (bench/): their own BPF objects and skeletons in .output/bench/,
