@@ -96,3 +96,35 @@ t_jq() { jq -r "$@"; }
 
 # wait until a file stops growing or N seconds pass
 t_settle() { sleep "${1:-0.3}"; }
+
+# tcpdump as a witness.  t_tcpdump_start NS IFACE FILE [COUNT]: capture
+# until COUNT packets (when the expected number is known from an
+# independent source, e.g. kernel counters) so that no packet still in the
+# socket ring is lost at shutdown; returns once tcpdump is listening.
+# t_tcpdump_stop [FILE EXPECTED [FILTER]]: wait (up to 15 s) for a
+# COUNT-limited tcpdump to finish — or, given FILE and EXPECTED, until FILE
+# holds EXPECTED packets (matching FILTER) — then interrupt it.
+t_tcpdump_start() {
+	local ns=$1 ifc=$2 file=$3 count=${4:-}
+	# small snaplen and a big buffer: in immediate mode libpcap sizes its
+	# ring slots by snaplen, and the default 256 KiB leaves only 8 slots
+	ip netns exec "$ns" tcpdump -i "$ifc" -w "$file" -U --immediate-mode -n -s 4096 -B 16384 \
+		${count:+-c "$count"} 2>"$file.err" &
+	T_TCPDUMP=$!
+	t_cleanup_add "kill $T_TCPDUMP"
+	for _ in $(seq 100); do grep -q listening "$file.err" && return 0; sleep 0.1; done
+	return 1
+}
+t_tcpdump_stop() {
+	local i file=${1:-} want=${2:-} filter=${3:-}
+	for i in $(seq 150); do
+		kill -0 "$T_TCPDUMP" 2>/dev/null || break
+		if [ -n "$want" ] && [ "$(tcpdump -r "$file" -n $filter 2>/dev/null | wc -l)" -ge "$want" ]; then
+			break
+		fi
+		sleep 0.1
+	done
+	kill -INT "$T_TCPDUMP" 2>/dev/null
+	wait "$T_TCPDUMP" 2>/dev/null
+	return 0
+}

@@ -23,10 +23,7 @@ mode=$(nacct_b status "$IF_B" --json | jq -r .mode)
 t_check "auto mode on veth is native" native "$mode"
 
 sleep 1 # let link-up chatter (MLD) pass before the window opens
-ip netns exec "$NS_B" tcpdump -i "$IF_B" -w "$T_TMP/b.pcap" -U --immediate-mode -n 2>"$T_TMP/tcpdump.err" &
-TCPDUMP=$!
-t_cleanup_add "kill $TCPDUMP"
-for _ in $(seq 50); do grep -q listening "$T_TMP/tcpdump.err" && break; sleep 0.1; done
+t_tcpdump_start "$NS_B" "$IF_B" "$T_TMP/b.pcap"
 
 s0=$(nacct_b status "$IF_B" --json)
 k_rx0=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
@@ -54,14 +51,14 @@ sleep 0.5
 k_rx1=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
 k_tx1=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
 s1=$(nacct_b status "$IF_B" --json)
-sleep 0.3
-kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
+# the kernel's counters say how many frames tcpdump must have seen
+t_tcpdump_stop "$T_TMP/b.pcap" $((k_rx1 - k_rx0 + k_tx1 - k_tx0))
 
 t_check "udpsend IPv4 sent" 300 "$u4"
 t_check "udpsend IPv6 sent" 200 "$u6"
 t_check "TCP transfer intact" "$(md5sum <"$T_TMP/tcp.in")" "$(md5sum <"$T_TMP/tcp.out")"
-grep -q "^0 packets dropped by kernel" "$T_TMP/tcpdump.err" &&
-	t_ok "tcpdump dropped nothing" || t_fail "tcpdump dropped packets" "$(cat "$T_TMP/tcpdump.err")"
+grep -q "^0 packets dropped by kernel" "$T_TMP/b.pcap.err" &&
+	t_ok "tcpdump dropped nothing" || t_fail "tcpdump dropped packets" "$(cat "$T_TMP/b.pcap.err")"
 
 d() { echo $(($(jq -r ".totals.$1" <<<"$s1") - $(jq -r ".totals.$1" <<<"$s0"))); }
 t_check "rx packets = kernel rx_packets" $((k_rx1 - k_rx0)) "$(d rx_packets)"

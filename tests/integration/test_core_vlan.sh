@@ -24,13 +24,13 @@ f_q=${f_q// /}; f_qinq=${f_qinq// /}; f_q6=${f_q6// /}
 
 for hook in xdp tc; do
 	nacct_b attach "$IF_B" --hook "$hook" >/dev/null || { t_fail "$hook: attach"; continue; }
-	ip netns exec "$NS_B" tcpdump -i "$IF_B" -w "$T_TMP/$hook.pcap" -U --immediate-mode -n 2>"$T_TMP/td.err" &
-	td=$!
-	for _ in $(seq 50); do grep -q listening "$T_TMP/td.err" && break; sleep 0.1; done
+	t_tcpdump_start "$NS_B" "$IF_B" "$T_TMP/$hook.pcap"
 	n=$(ip netns exec "$NS_A" "$RAWSEND" "$IF_A" 11 "$f_q" "$f_qinq" "$f_q6")
 	sleep 0.3
 	s1=$(nacct_b status "$IF_B" --json)
-	kill -INT $td; wait $td 2>/dev/null
+	t_tcpdump_stop "$T_TMP/$hook.pcap" 33 vlan
+	grep -q "^0 packets dropped by kernel" "$T_TMP/$hook.pcap.err" && t_ok "$hook: tcpdump dropped nothing" ||
+		t_fail "$hook: tcpdump dropped packets" "$(cat "$T_TMP/$hook.pcap.err")"
 	nacct_b flows "$IF_B" --json >"$T_TMP/$hook.flows"
 	t_check "$hook: frames sent" 33 "$n"
 	w() { tshark -r "$T_TMP/$hook.pcap" -Y "$1" -T fields -e frame.len 2>/dev/null | awk '{n++; b+=$1} END{print n+0, b+0}'; }
