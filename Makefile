@@ -103,6 +103,36 @@ NACCT_FUZZ_SEED ?= $(shell date +%s)
 .PHONY: test-long
 test-long: $(OUTPUT)/fuzz_prog
 	$(Q)$(OUTPUT)/fuzz_prog 10000000 $(NACCT_FUZZ_SEED)
+	$(Q)$(MAKE) --no-print-directory test-long-harden
+
+# coverage-guided fuzzing of the user-space parsers (libFuzzer + ASan,
+# clang's compiler-rt): CIDR lists and the command line; seeds in
+# tests/fuzz/corpus/.  `make fuzz-user [FUZZ_SECONDS=N]` (20 s each).
+FUZZ_USER_BINS := $(OUTPUT)/fuzz/fuzz_cidr $(OUTPUT)/fuzz/fuzz_args
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Imaps -Ictl
+FUZZ_SECONDS ?= 20
+$(OUTPUT)/fuzz/stubs.c: tests/fuzz/gen_stubs.sh ctl/nacct.h ctl/main.c
+	$(Q)mkdir -p $(dir $@)
+	$(Q)sh tests/fuzz/gen_stubs.sh ctl/nacct.h ctl/main.c > $@.tmp && mv $@.tmp $@
+$(OUTPUT)/fuzz/fuzz_cidr: tests/fuzz/fuzz_cidr.c ctl/util.c ctl/log.c ctl/nacct.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_cidr.c ctl/util.c ctl/log.c -lbpf -o $@
+$(OUTPUT)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(OUTPUT)/fuzz/stubs.c ctl/main.c ctl/util.c ctl/log.c ctl/nacct.h $(OUTPUT)/config.h
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_args.c $(OUTPUT)/fuzz/stubs.c ctl/util.c ctl/log.c \
+		-Dmain=nacct_main ctl/main.c -lbpf -o $@
+.PHONY: fuzz-user
+fuzz-user: $(FUZZ_USER_BINS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# the long soak of the hardening tests (attach/detach 1000 times, capture
+# and export 100 times, 300 attach kills) and 10 min of each user fuzzer
+.PHONY: test-long-harden
+test-long-harden: all $(TEST_TOOLS) $(FUZZ_USER_BINS)
+	$(Q)NACCT_SOAK=1 NACCT_TEST_TIMEOUT=14400 tests/run.sh harden
+	$(Q)tests/fuzz/run.sh 600
 
 TEST_TOOLS := $(OUTPUT)/udpsend $(OUTPUT)/rawsend $(OUTPUT)/tcpxfer $(OUTPUT)/tests/xdp_pass.bpf.o
 $(OUTPUT)/tests/%.bpf.o: tests/tools/%.bpf.c | $(OUTPUT)
@@ -117,6 +147,7 @@ $(OUTPUT)/%: tests/tools/%.c | $(OUTPUT)
 # the README's test command: installs what is missing, builds, runs everything
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog $(TEST_TOOLS)
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_USER_BINS)
 	$(Q)tests/run.sh
 
 test-unit: all $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog $(TEST_TOOLS)
@@ -124,6 +155,14 @@ test-unit: all $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog $(TEST_TOOLS)
 
 test-integration: all $(TEST_TOOLS)
 	$(Q)tests/run.sh integration
+
+# the kernel matrix (tests/vm/): the host, then Debian's 6.1 and 6.12 under
+# qemu (TCG); downloads cached in /var/tmp/nacct-vm.  Not part of `test`:
+# ~10 min with the core tests in each guest (see tests/vm/README)
+.PHONY: test-kernels
+test-kernels: all $(TEST_TOOLS)
+	$(Q)scripts/deps.sh vm
+	$(Q)tests/vm/matrix.sh $(KERNELS)
 
 # the main job on a built-in demo: its own netns + veth, real traffic
 demo: deps
@@ -137,7 +176,7 @@ BENCH_BINS := $(OUTPUT)/bench_micro $(OUTPUT)/bench_gen
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c bench/bench.bpf.h $(BPF_HDRS) | $(OUTPUT)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
@@ -146,7 +185,8 @@ $(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name bench_$* > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/bench_micro: bench/micro.c $(OUTPUT)/bench/micro.skel.h $(SKELS) maps/nacct.h
+$(OUTPUT)/bench_micro: bench/micro.c $(OUTPUT)/bench/micro.skel.h $(OUTPUT)/bench/variants.skel.h \
+		       $(SKELS) maps/nacct.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibench $< $(LDLIBS) -lm -o $@
 

@@ -47,8 +47,8 @@ void nacct_samples_close(struct nacct_sample_reader *r);
 
 /* ---- AF_XDP sockets (af_xdp/tap.c) ------------------------------------ */
 
-#define NACCT_XSK_FRAMES_DEFAULT 4096 /* UMEM frames per queue (4 KiB each) */
-#define NACCT_XSK_RING_DEFAULT 2048   /* RX ring descriptors per queue */
+#define NACCT_XSK_FRAMES_DEFAULT 8192 /* UMEM frames per queue (4 KiB each: 32 MiB) */
+#define NACCT_XSK_RING_DEFAULT 4096   /* RX ring descriptors per queue */
 
 struct xsk_umem;
 struct xsk_socket;

@@ -16,9 +16,12 @@
  * values stay on one CPU.
  *
  * nacct's objects are loaded with pin_root_path set to a private
- * directory under /sys/fs/bpf (removed after every load).
+ * directory under /sys/fs/bpf (removed after every load); so are the
+ * pieces of nacct's own code in bench/variants.bpf.c (v_parse, v_account),
+ * which share nacct's maps through those pins.
  *
  * Usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] [--tsv FILE]
+ * --quick: IPv4 only, subnets 0 and 10k, 100k flows unless --flows is given
  * Markdown tables on stdout; one TSV row per measurement in --tsv FILE:
  *   hook family prog flows phase subnets sample_n min median max
  */
@@ -43,6 +46,7 @@
 #include "nacct_xdp.skel.h"
 #include "nacct_tc.skel.h"
 #include "bench/micro.skel.h"
+#include "bench/variants.skel.h"
 
 #define MAX_RUNS 15
 
@@ -154,6 +158,7 @@ static void record(const char *hook, int family, const char *prog, __u32 flows, 
 struct nacct_objs {
 	struct nacct_xdp *xdp;
 	struct nacct_tc *tc;
+	struct bench_variants *var; /* nacct's code in pieces, on nacct's maps */
 };
 
 static void rm_pins(void)
@@ -178,8 +183,10 @@ static void nacct_unload(struct nacct_objs *n)
 {
 	nacct_xdp__destroy(n->xdp);
 	nacct_tc__destroy(n->tc);
+	bench_variants__destroy(n->var);
 	n->xdp = NULL;
 	n->tc = NULL;
+	n->var = NULL;
 	rm_pins();
 }
 
@@ -249,7 +256,8 @@ static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int 
 	oo.pin_root_path = opt.pin;
 	n->xdp = nacct_xdp__open_opts(&oo);
 	n->tc = nacct_tc__open_opts(&oo);
-	if (!n->xdp || !n->tc) {
+	n->var = bench_variants__open_opts(&oo);
+	if (!n->xdp || !n->tc || !n->var) {
 		err = -errno;
 		goto out;
 	}
@@ -260,9 +268,14 @@ static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int 
 	bpf_map__set_max_entries(n->tc->maps.nacct_subnets, subnets ? subnets : 1);
 	bpf_map__set_max_entries(n->xdp->maps.nacct_subnet_stats, subnets + 1);
 	bpf_map__set_max_entries(n->tc->maps.nacct_subnet_stats, subnets + 1);
+	bpf_map__set_max_entries(n->var->maps.nacct_flows, max_flows);
+	bpf_map__set_max_entries(n->var->maps.nacct_subnets, subnets ? subnets : 1);
+	bpf_map__set_max_entries(n->var->maps.nacct_subnet_stats, subnets + 1);
 	err = nacct_xdp__load(n->xdp);
 	if (!err)
 		err = nacct_tc__load(n->tc);
+	if (!err)
+		err = bench_variants__load(n->var);
 	if (!err)
 		err = fill_subnets(bpf_map__fd(n->xdp->maps.nacct_subnets), subnets, family);
 	if (!err && bpf_map_update_elem(bpf_map__fd(n->xdp->maps.nacct_cfg), &zero, &cfg, BPF_ANY))
@@ -302,73 +315,98 @@ static int set_jmp(struct bench_micro *b, int tc, int target_fd)
 }
 
 enum target {
-	T_PASS, T_HASH, T_HASH64, T_NACCT,
+	T_PASS, T_HASH, T_HASH64, T_NACCT, T_VPARSE, T_VACCOUNT,
 };
 
-static const char *target_name[] = { "pass", "hash", "hash64", "nacct" };
+static const char *target_name[] = { "pass", "hash", "hash64", "nacct", "v_parse",
+				     "v_account" };
+
+/* one configuration to measure; runs are interleaved across all of them */
+struct item {
+	int tc, family;
+	enum target t;
+	__u32 flows, subnets, sample_n;
+	double ins[MAX_RUNS], upd[MAX_RUNS];
+	int n_ins, n_upd;
+};
 
 /*
- * One measurement of target @t: @runs runs, each on fresh maps.  With
- * flows > 1 through the rewriter; phase insert (repeat = flows) and then
- * update (repeat = opt.repeat) are both recorded.
+ * One run of item @it, on fresh maps.  With flows > 1 through the
+ * rewriter: phase insert (repeat = flows), then update (repeat =
+ * opt.repeat).
  */
-static void measure(int tc, int family, enum target t, __u32 flows, __u32 subnets,
-		    __u32 sample_n)
+static void measure_once(struct item *it)
 {
-	double ins[MAX_RUNS], upd[MAX_RUNS];
-	int n_ins = 0, n_upd = 0, r;
 	__u8 pkt[128];
-	size_t len = build_pkt(pkt, family);
-	__u32 max_flows = flows > 1 ? flows + flows / 16 : 1024;
+	size_t len = build_pkt(pkt, it->family);
+	__u32 flows = it->flows, max_flows = flows > 1 ? flows + flows / 16 : 1024;
+	struct nacct_objs n = { 0 };
+	struct bench_micro *b = bench_load(max_flows, flows > 1 ? flows : 0);
+	enum target t = it->t;
+	int fd = -1, tc = it->tc;
+	double d;
 
-	for (r = 0; r < opt.runs; r++) {
-		struct nacct_objs n = { 0 };
-		struct bench_micro *b = bench_load(max_flows, flows > 1 ? flows : 0);
-		int fd = -1;
-		double d;
-
-		if (!b) {
-			fprintf(stderr, "bench_micro: cannot load bench/micro.bpf.c\n");
+	if (!b) {
+		fprintf(stderr, "bench_micro: cannot load bench/micro.bpf.c\n");
+		return;
+	}
+	if (t >= T_NACCT) {
+		if (nacct_load(&n, max_flows, it->subnets, it->family, it->sample_n)) {
+			bench_micro__destroy(b);
 			return;
 		}
-		if (t == T_NACCT) {
-			if (nacct_load(&n, max_flows, subnets, family, sample_n)) {
-				bench_micro__destroy(b);
-				return;
-			}
-			fd = tc ? bpf_program__fd(n.tc->progs.nacct_tc_egress) :
-				  bpf_program__fd(n.xdp->progs.nacct_xdp);
-		} else if (tc) {
-			fd = bpf_program__fd(t == T_PASS ? b->progs.bench_tc_pass :
-					     b->progs.bench_tc_hash);
-		} else {
-			fd = bpf_program__fd(t == T_PASS   ? b->progs.bench_xdp_pass :
-					     t == T_HASH   ? b->progs.bench_xdp_hash :
-							     b->progs.bench_xdp_hash64);
-		}
-		if (flows > 1) {
-			if (set_jmp(b, tc, fd)) {
-				fprintf(stderr, "bench_micro: tail call setup: %s\n", strerror(errno));
-				goto next;
-			}
-			fd = bpf_program__fd(tc ? b->progs.bench_tc_rw : b->progs.bench_xdp_rw);
-			d = run_once(fd, pkt, len, flows);
-			if (d >= 0)
-				ins[n_ins++] = d;
-		}
-		d = run_once(fd, pkt, len, opt.repeat);
-		if (d >= 0)
-			upd[n_upd++] = d;
-next:
-		if (t == T_NACCT)
-			nacct_unload(&n);
-		bench_micro__destroy(b);
+		fd = tc ? bpf_program__fd(n.tc->progs.nacct_tc_egress) :
+			  bpf_program__fd(n.xdp->progs.nacct_xdp);
+		if (t == T_VPARSE)
+			fd = bpf_program__fd(n.var->progs.bench_v_parse);
+		if (t == T_VACCOUNT)
+			fd = bpf_program__fd(n.var->progs.bench_v_account);
+	} else if (tc) {
+		fd = bpf_program__fd(t == T_PASS ? b->progs.bench_tc_pass : b->progs.bench_tc_hash);
+	} else {
+		fd = bpf_program__fd(t == T_PASS   ? b->progs.bench_xdp_pass :
+				     t == T_HASH   ? b->progs.bench_xdp_hash :
+						     b->progs.bench_xdp_hash64);
 	}
-	if (n_ins)
-		record(tc ? "tc" : "xdp", family, target_name[t], flows, "insert", subnets, sample_n,
-		       summarize(ins, n_ins));
-	record(tc ? "tc" : "xdp", family, target_name[t], flows, flows > 1 ? "update" : "hot",
-	       subnets, sample_n, summarize(upd, n_upd));
+	if (flows > 1) {
+		if (set_jmp(b, tc, fd)) {
+			fprintf(stderr, "bench_micro: tail call setup: %s\n", strerror(errno));
+			goto out;
+		}
+		fd = bpf_program__fd(tc ? b->progs.bench_tc_rw : b->progs.bench_xdp_rw);
+		d = run_once(fd, pkt, len, flows);
+		if (d >= 0)
+			it->ins[it->n_ins++] = d;
+	}
+	d = run_once(fd, pkt, len, opt.repeat);
+	if (d >= 0)
+		it->upd[it->n_upd++] = d;
+out:
+	if (t >= T_NACCT)
+		nacct_unload(&n);
+	bench_micro__destroy(b);
+}
+
+static void report(struct item *it)
+{
+	const char *hook = it->tc ? "tc" : "xdp";
+
+	if (it->n_ins)
+		record(hook, it->family, target_name[it->t], it->flows, "insert", it->subnets,
+		       it->sample_n, summarize(it->ins, it->n_ins));
+	record(hook, it->family, target_name[it->t], it->flows, it->flows > 1 ? "update" : "hot",
+	       it->subnets, it->sample_n, summarize(it->upd, it->n_upd));
+}
+
+#define MAX_ITEMS 128
+static struct item items[MAX_ITEMS];
+static int n_items;
+
+static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
+{
+	if (n_items < MAX_ITEMS)
+		items[n_items++] = (struct item){ .tc = tc, .family = family, .t = t, .flows = flows,
+						  .subnets = subnets, .sample_n = sample_n };
 }
 
 static void usage(void)
@@ -393,14 +431,17 @@ int main(int argc, char **argv)
 	static const __u32 subnet_set[] = { 0, 10, 10000, 100000 };
 	__u32 fl[2];
 	cpu_set_t cs;
-	int c, fam, i, j, t;
+	int c, fam, i, j, t, r, flows_given = 0;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': opt.quick = 1; break;
 		case 'r': opt.repeat = strtoul(optarg, NULL, 0); break;
 		case 'n': opt.runs = atoi(optarg); break;
-		case 'f': opt.flows = strtoul(optarg, NULL, 0); break;
+		case 'f':
+			opt.flows = strtoul(optarg, NULL, 0);
+			flows_given = 1;
+			break;
 		case 't':
 			opt.tsv = fopen(optarg, "w");
 			if (!opt.tsv) {
@@ -411,6 +452,9 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
+	/* quick: 100k flows (the full run's 1M flows take 5 s per update phase) */
+	if (opt.quick && !flows_given)
+		opt.flows = 100000;
 	if (opt.runs < 1 || opt.runs > MAX_RUNS || opt.repeat < 1 || opt.flows < 2)
 		usage();
 	libbpf_set_print(quiet_print);
@@ -430,21 +474,32 @@ int main(int argc, char **argv)
 			break;
 		for (i = 0; i < 2; i++) {
 			for (t = T_PASS; t < T_NACCT; t++)
-				measure(0, fam, t, fl[i], 0, 0);
+				add(0, fam, t, fl[i], 0, 0);
+			/* nacct in pieces: where its time goes */
+			add(0, fam, T_VPARSE, fl[i], 0, 0);
+			add(0, fam, T_VACCOUNT, fl[i], 0, 0);
 			for (j = 0; j < 4; j++) {
 				if (opt.quick && (j == 1 || j == 3))
 					continue;
-				measure(0, fam, T_NACCT, fl[i], subnet_set[j], 0);
+				add(0, fam, T_NACCT, fl[i], subnet_set[j], 0);
 			}
-			measure(0, fam, T_NACCT, fl[i], 0, 1000);
+			add(0, fam, T_NACCT, fl[i], 0, 1000);
 		}
 	}
 	/* TC egress: IPv4 baselines and nacct, 1 flow and many */
 	for (i = 0; i < 2; i++) {
-		measure(1, 4, T_PASS, fl[i], 0, 0);
-		measure(1, 4, T_HASH, fl[i], 0, 0);
-		measure(1, 4, T_NACCT, fl[i], 0, 0);
+		add(1, 4, T_PASS, fl[i], 0, 0);
+		add(1, 4, T_HASH, fl[i], 0, 0);
+		add(1, 4, T_NACCT, fl[i], 0, 0);
 	}
+	/* runs outermost: a drift of the machine's load hits every item alike */
+	for (r = 0; r < opt.runs; r++) {
+		fprintf(stderr, "bench_micro: run %d of %d (%d items)\n", r + 1, opt.runs, n_items);
+		for (i = 0; i < n_items; i++)
+			measure_once(&items[i]);
+	}
+	for (i = 0; i < n_items; i++)
+		report(&items[i]);
 	rm_pins();
 	if (opt.tsv)
 		fclose(opt.tsv);

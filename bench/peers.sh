@@ -3,7 +3,7 @@
 # Peers side by side at the same offered loads: bench_gen sends a fixed
 # number of IPv4 UDP packets (1000 flows) at a fixed rate into B's veth,
 # where one tool at a time accounts them:
-#   nacct      inline (XDP, count + pass); accounted = totals.rx_packets
+#   nacct      inline (XDP, count + pass); accounted = rx packets of its UDP flows
 #   pmacctd    libpcap, print plugin (CSV); accounted = sum of its packets
 #   softflowd  libpcap -> NetFlow v9 -> nfcapd; accounted = nfdump packets
 #   tcpdump    -w to tmpfs; accounted = "packets captured"
@@ -86,10 +86,12 @@ stop_tool() {
 	local tool=$1 d=$SHM/$tool n
 	case "$tool" in
 	nacct)
-		n=$(b_nacct_rx)
+		# UDP flows only, like the peers' "udp" filter (B's interface also
+		# sees the odd IPv6 neighbour or router message)
+		n=$(in_b "$NACCT" flows "$IF_B" --json | jq -s '[.[] | select(.proto_num == 17) | .rx_packets] | add // 0')
 		b_stop "$TOOL_PID"
 		in_b "$NACCT" detach "$IF_B" >/dev/null
-		echo "$((n - NACCT0))" ;;
+		echo "$n" ;;
 	pmacctd)
 		# SIGINT: pmacctd's print plugin writes its cache on the way out
 		b_stop "$TOOL_PID" INT
@@ -117,8 +119,6 @@ for load in $LOADS; do
 		for tool in nacct pmacctd softflowd tcpdump; do
 			command -v "$tool" >/dev/null 2>&1 || [ "$tool" = nacct ] || { b_log "peers: $tool missing"; continue; }
 			start_tool "$tool" || continue
-			NACCT0=0
-			[ "$tool" = nacct ] && NACCT0=$(b_nacct_rx)
 			t0=$(b_ticks "$TOOL_PID")
 			out=$(b_gen -f 1000 -n "$count" -r "$(awk -v l="$load" 'BEGIN {print l * 1e6}')")
 			t1=$(b_ticks "$TOOL_PID")

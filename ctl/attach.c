@@ -78,30 +78,67 @@ int nacct_rm_pin_dir(const char *dir)
 	return err;
 }
 
-/* a directory left by an attach that was killed: its pid is gone */
-static void clean_stale_tmp(void)
+/*
+ * An XDP link pinned in a directory that is going away: detach it now
+ * rather than when its last reference happens to be dropped, so that the
+ * interface is clean when this returns.
+ */
+static void detach_pinned_link(const char *dir)
 {
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/link_xdp", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	bpf_link_detach(fd);
+	close(fd);
+}
+
+/*
+ * The directories left by an attach or detach that was killed (its pid is
+ * gone): all of them (only == NULL), or those of one pin name.  With
+ * remove == 0 they are only counted.  Returns how many there were.
+ */
+static int stale_tmp(const char *only, int remove)
+{
+	size_t tlen = strlen(NACCT_PIN_TMP);
 	struct dirent *de;
 	DIR *d = opendir(NACCT_PIN_ROOT);
 	char path[512];
+	int n = 0;
 
 	if (!d)
-		return;
+		return 0;
 	while ((de = readdir(d))) {
 		char *dash;
 		long pid;
 
-		if (strncmp(de->d_name, NACCT_PIN_TMP, strlen(NACCT_PIN_TMP)))
+		if (strncmp(de->d_name, NACCT_PIN_TMP, tlen))
 			continue;
 		dash = strrchr(de->d_name, '-');
 		pid = dash ? strtol(dash + 1, NULL, 10) : 0;
 		if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH))
 			continue;
+		if (only && (!dash || (size_t)(dash - de->d_name) != tlen + strlen(only) ||
+			     strncmp(de->d_name + tlen, only, strlen(only))))
+			continue;
+		n++;
+		if (!remove)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", NACCT_PIN_ROOT, de->d_name);
 		pr_debug("removing stale %s\n", path);
+		detach_pinned_link(path);
 		nacct_rm_pin_dir(path);
 	}
 	closedir(d);
+	return n;
+}
+
+static void clean_stale_tmp(void)
+{
+	stale_tmp(NULL, 1);
 }
 
 static int prog_name_by_id(__u32 id, char *name, size_t len)
@@ -203,13 +240,19 @@ static void tc_qdisc_destroy(int ifindex)
 	bpf_tc_hook_destroy(&hook);
 }
 
-/* filters at our handle whose program is nacct's, left by a killed attach */
-static void clean_stale_tc(int ifindex)
+/*
+ * Filters at our handle whose program is nacct's, left by a killed attach
+ * or detach: counted, or (remove) removed.  The clsact qdisc that attach
+ * created for them is removed too once no filter at all is left on it
+ * (the killed run could not record that it created it).
+ */
+static int stale_tc(int ifindex, const char *ifname, int remove)
 {
 	enum bpf_tc_attach_point where[] = { BPF_TC_EGRESS, BPF_TC_INGRESS };
 	char name[BPF_OBJ_NAME_LEN];
 	__u32 prio;
 	size_t i;
+	int n = 0;
 
 	for (i = 0; i < 2; i++)
 		for (prio = NACCT_TC_PRIO_BASE; prio < NACCT_TC_PRIO_BASE + NACCT_TC_PRIO_TRIES;
@@ -218,12 +261,22 @@ static void clean_stale_tc(int ifindex)
 
 			if (!id || prog_name_by_id(id, name, sizeof(name)))
 				continue;
-			if (!strncmp(name, "nacct_tc_", 9)) {
-				pr_info("removing a stale nacct TC filter (prio %u, prog id %u)\n",
-					prio, id);
-				tc_detach_one(ifindex, where[i], prio);
-			}
+			if (strncmp(name, "nacct_tc_", 9))
+				continue;
+			n++;
+			if (!remove)
+				continue;
+			pr_info("removing a stale nacct TC filter (prio %u, prog id %u)\n", prio, id);
+			tc_detach_one(ifindex, where[i], prio);
 		}
+	if (n && remove && ifname && !clsact_has_filters(ifname))
+		tc_qdisc_destroy(ifindex);
+	return n;
+}
+
+static void clean_stale_tc(int ifindex, const char *ifname)
+{
+	stale_tc(ifindex, ifname, 1);
 }
 
 static int tc_attach(int ifindex, enum bpf_tc_attach_point where, int prog_fd, __u32 *prio,
@@ -452,9 +505,20 @@ int cmd_attach(struct nacct_config *cfg)
 	clean_stale_tmp();
 	if (nacct_pin_dir(a.ifname, a.dir, sizeof(a.dir)))
 		return nacct_usage_error("interface name too long");
-	if (stat(a.dir, &st) == 0)
+	if (stat(a.dir, &st) == 0) {
+		struct nacct_iface_maps im;
+
+		/* never reuse pins of another build: say so */
+		err = nacct_iface_open(a.ifname, &im);
+		if (!err)
+			nacct_iface_close(&im);
+		if (err == -EPROTO)
+			return nacct_usage_error("%s: %s holds maps made by an incompatible nacct "
+						 "build; 'nacct detach %s' removes them", a.ifname,
+						 a.dir, a.ifname);
 		return nacct_usage_error("%s is already attached (see 'nacct status %s'; "
 					 "'nacct detach %s' first)", a.ifname, a.ifname, a.ifname);
+	}
 	{
 		char name[64];
 
@@ -474,7 +538,7 @@ int cmd_attach(struct nacct_config *cfg)
 			goto fail;
 		}
 	}
-	clean_stale_tc(a.ifindex);
+	clean_stale_tc(a.ifindex, a.ifname);
 
 	oopts.pin_root_path = a.tmpdir;
 	what = "open BPF objects";
@@ -610,14 +674,24 @@ fail:
 int nacct_detach_dir(const char *ifname, const char *dir, int quiet)
 {
 	struct nacct_meta meta;
-	char path[512];
+	char path[512], tmp[256], name[64];
 	int fd, err = 0, ifindex;
 
-	snprintf(path, sizeof(path), "%s/nacct_meta", dir);
-	fd = bpf_obj_get(path);
+	/* the commit point of a detach: once the directory has left its name,
+	 * the interface is not attached; a detach killed after this leaves a
+	 * stale directory that the next attach or detach removes */
+	nacct_pin_name(ifname, name, sizeof(name));
+	snprintf(tmp, sizeof(tmp), "%s/%s%s-%d", NACCT_PIN_ROOT, NACCT_PIN_TMP, name, getpid());
+	if (rename(dir, tmp) == 0)
+		dir = tmp;
+
+	/* checked like every reader: a pin of another build must not be read
+	 * into our struct (its value may be larger) */
+	fd = nacct_map_open(dir, "nacct_meta", BPF_MAP_TYPE_ARRAY, 4, sizeof(meta));
 	memset(&meta, 0, sizeof(meta));
 	if (fd >= 0) {
-		nacct_read_meta(fd, &meta);
+		if (nacct_read_meta(fd, &meta))
+			memset(&meta, 0, sizeof(meta));
 		close(fd);
 	}
 	ifindex = if_nametoindex(ifname);
@@ -639,6 +713,10 @@ int nacct_detach_dir(const char *ifname, const char *dir, int quiet)
 		if (meta.tc_qdisc_created && !clsact_has_filters(ifname))
 			tc_qdisc_destroy(ifindex);
 	}
+	/* no (readable) meta: which priority is ours is unknown; our filters
+	 * are known by their programs' names */
+	if (ifindex && (!meta.tc_prio || meta.ifindex != (__u32)ifindex))
+		clean_stale_tc(ifindex, ifname);
 	if (!err)
 		err = nacct_rm_pin_dir(dir);
 	if (!err && !quiet)
@@ -648,20 +726,56 @@ int nacct_detach_dir(const char *ifname, const char *dir, int quiet)
 	return err;
 }
 
+/*
+ * What a killed attach or detach left on ifname (no published attachment):
+ * its private pin directories (with the XDP link, if it got that far) and
+ * TC filters running nacct's programs.  Describes it in buf (when given)
+ * and, with remove, removes it.  Returns how many objects there were.
+ */
+static int half_state(const char *ifname, int remove, char *buf, size_t len)
+{
+	char name[64];
+	int ndirs, nfilt = 0, ifindex = if_nametoindex(ifname);
+
+	if (nacct_pin_name(ifname, name, sizeof(name)))
+		return 0;
+	ndirs = stale_tmp(name, remove);
+	if (ifindex)
+		nfilt = stale_tc(ifindex, ifname, remove);
+	if (buf && len)
+		snprintf(buf, len, "%d unpublished pin director%s, %d nacct TC filter%s", ndirs,
+			 ndirs == 1 ? "y" : "ies", nfilt, nfilt == 1 ? "" : "s");
+	return ndirs + nfilt;
+}
+
+int nacct_half_attached(const char *ifname, char *buf, size_t len)
+{
+	return half_state(ifname, 0, buf, len);
+}
+
 int cmd_detach(struct nacct_config *cfg)
 {
 	const char *ifname = cfg->argv[0];
-	char dir[256];
+	char dir[256], what[128];
 	struct stat st;
 	int err;
 
 	err = nacct_need_bpf();
 	if (err)
 		return err;
-	if (!ifname[0] || strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
+	if (!ifname[0] || strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/') ||
+	    strchr(ifname, ':'))
 		return nacct_usage_error("invalid interface name '%s'", ifname);
-	if (nacct_pin_dir(ifname, dir, sizeof(dir)) || stat(dir, &st))
+	if (nacct_pin_dir(ifname, dir, sizeof(dir)))
 		return nacct_usage_error("%s is not attached", ifname);
+	if (stat(dir, &st)) {
+		/* not attached, but maybe half: a killed attach's leftovers */
+		if (half_state(ifname, 1, what, sizeof(what))) {
+			printf("%s: removed what a killed nacct left: %s\n", ifname, what);
+			return 0;
+		}
+		return nacct_usage_error("%s is not attached", ifname);
+	}
 	err = nacct_detach_dir(ifname, dir, 0);
 	if (err) {
 		pr_warn("%s: detach failed: %s\n", ifname, strerror(-err));

@@ -246,8 +246,7 @@ int nacct_caps_query(int ifindex, const char *ifname, struct nacct_caps *c, int 
 		err = genl_xdp_features(ifindex, &c->xdp_features, &c->zc_max_segs);
 		if (!err)
 			c->src = NACCT_CAPS_GENL;
-		else if (err != -ENOENT)
-			pr_debug("%s: xdp-features: %s\n", ifname, strerror(-err));
+		c->features_err = err;
 	}
 	c->offload = -1;
 	if (probe_offload)
@@ -355,8 +354,11 @@ int cmd_caps(struct nacct_config *cfg)
 		return 0;
 	}
 	printf("%s (ifindex %d): driver %s, kernel %s\n", ifname, ifindex, c.driver, u.release);
-	if (c.src == NACCT_CAPS_UNKNOWN)
+	if (c.src == NACCT_CAPS_UNKNOWN && c.features_err == -ENOENT)
 		printf("  xdp-features: unknown (the kernel has no \"netdev\" netlink family: < 6.3)\n");
+	else if (c.src == NACCT_CAPS_UNKNOWN)
+		printf("  xdp-features: unknown (netdev netlink family: %s)\n",
+		       strerror(-c.features_err));
 	else
 		printf("  xdp-features: 0x%llx (from %s)\n", (unsigned long long)c.xdp_features,
 		       src_str(c.src));

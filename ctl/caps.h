@@ -34,6 +34,7 @@ struct nacct_caps {
 	char driver[32];
 	enum nacct_caps_src src;
 	__u64 xdp_features;   /* valid when src != NACCT_CAPS_UNKNOWN */
+	int features_err;     /* why src is UNKNOWN: -ENOENT = no netdev family (< 6.3) */
 	__u32 zc_max_segs;    /* AF_XDP zero-copy max segments (6.6+; 0: unknown) */
 	int offload;          /* device-bound program load: 1 accepted, 0 refused, -1 unknown */
 	char offload_why[96]; /* what the probe saw */

@@ -341,8 +341,10 @@ int cmd_capture(struct nacct_config *cfg)
 	if (!filter)
 		return NACCT_EXIT_FAIL;
 	err = nacct_need_bpf();
-	if (err)
+	if (err) {
+		ret = err; /* no privileges or no bpffs: bad input, exit 2 */
 		goto out_free;
+	}
 
 	/* the output first: a bad filter or an unwritable file changes nothing */
 	err = nacct_pcap_open(&c.w, cfg->write, snaplen, cfg->rotate, filter);

@@ -4,6 +4,8 @@
  * retransmits, state changes, lifespans, connect/accept latency, listen,
  * resets), one line each.  Works with or without `nacct attach`: the side
  * programs are attached for the duration when they are not already.
+ * Each run takes a reader slot with its own ring buffer and event mask,
+ * so concurrent runs neither steal nor switch off each other's events.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -92,7 +94,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct ev_ctx *c = ctx;
 	const struct nacct_probe_event *e = data;
 	char t[48], l[80], r[80], pb[8], rb[64], ifn[IF_NAMESIZE] = "";
-	const char *proto, *tm;
+	const char *proto, *tm, *site = "";
 	int json = c->cfg->json;
 
 	if (size < sizeof(*e) || !pass(c, e))
@@ -105,8 +107,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (e->ifindex && e->netns == c->netns && !if_indextoname(e->ifindex, ifn))
 		ifn[0] = '\0';
 	rb[0] = '\0';
-	if (e->type == NACCT_EV_DROP)
+	if (e->type == NACCT_EV_DROP) {
 		nacct_drop_reason_name(e->reason, rb, sizeof(rb));
+		site = nacct_ksym_name(e->location);
+	}
 	else if (e->type == NACCT_EV_RST_TX && e->reason)
 		nacct_rst_reason_name(e->reason, rb, sizeof(rb));
 
@@ -125,7 +129,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		printf(",\"netns\":%u", e->netns);
 		switch (e->type) {
 		case NACCT_EV_DROP:
-			printf(",\"reason\":\"%s\",\"reason_num\":%u", rb, e->reason);
+			printf(",\"reason\":\"%s\",\"reason_num\":%u,\"location\":", rb, e->reason);
+			json_str(stdout, site);
 			break;
 		case NACCT_EV_RETRANS:
 			printf(",\"state\":\"%s\",\"segs\":%llu,\"srtt_us\":%u",
@@ -161,7 +166,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		       e->comm[0] ? e->comm : "-", proto, l, r);
 		switch (e->type) {
 		case NACCT_EV_DROP:
-			printf("reason=%s dev=%s", rb, ifn[0] ? ifn : e->ifindex ? "other-netns" : "-");
+			printf("reason=%s at=%s dev=%s", rb, site[0] ? site : "?",
+			       ifn[0] ? ifn : e->ifindex ? "other-netns" : "-");
 			break;
 		case NACCT_EV_RETRANS:
 			printf("state=%s segs=%llu srtt_us=%u", nacct_tcp_state_name(e->newstate),
@@ -197,22 +203,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int set_events_on(int fd, __u32 on)
-{
-	struct nacct_probe_cfg pc = { .events_on = on };
-	__u32 zero = 0;
-
-	return bpf_map_update_elem(fd, &zero, &pc, BPF_ANY) ? -errno : 0;
-}
-
 int cmd_events(struct nacct_config *cfg)
 {
 	struct ev_ctx c = { .cfg = cfg };
-	struct nacct_probe_maps m = { -1, -1, -1, -1, -1, -1 };
+	struct nacct_probe_maps m = { -1, -1, -1, -1, -1, -1, -1 };
 	struct nacct_probe_stats s0 = { 0 }, s1;
 	struct ring_buffer *rb = NULL;
 	struct stat st;
-	int err, added = 0, ret = NACCT_EXIT_FAIL;
+	int err, added = 0, ret = NACCT_EXIT_FAIL, slot = -1, ring = -1;
 
 	if (cfg->argc > 0) {
 		c.ifindex = nacct_ifindex(cfg->argv[0]);
@@ -245,7 +243,14 @@ int cmd_events(struct nacct_config *cfg)
 		pr_warn("events: cannot open the side programs' maps: %s\n", strerror(-err));
 		goto out;
 	}
-	rb = ring_buffer__new(m.events, on_event, &c, NULL);
+	/* our own slot: our own ring and mask, whatever other readers run */
+	slot = nacct_ev_reader_open(&m, c.kinds & ~1u, &ring);
+	if (slot < 0) {
+		pr_warn("events: no reader slot: %s\n", slot == -EBUSY
+				? "too many `nacct events` running" : strerror(-slot));
+		goto out;
+	}
+	rb = ring_buffer__new(ring, on_event, &c, NULL);
 	if (!rb) {
 		pr_warn("events: cannot open the event ring buffer: %s\n", strerror(errno));
 		goto out;
@@ -256,11 +261,6 @@ int cmd_events(struct nacct_config *cfg)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	err = set_events_on(m.cfg, 1);
-	if (err) {
-		pr_warn("events: cannot switch events on: %s\n", strerror(-err));
-		goto out;
-	}
 	if (!cfg->json)
 		printf("%-13s %-8s %-7s %-15s %-4s %s\n", "TIME(UTC)", "EVENT", "PID", "COMM", "PROTO",
 		       "LADDR:LPORT -> RADDR:RPORT DETAIL");
@@ -272,12 +272,12 @@ int cmd_events(struct nacct_config *cfg)
 		}
 	}
 	/* what is already in the ring still belongs to the run */
-	set_events_on(m.cfg, 0);
 	ring_buffer__consume(rb);
 	ret = 0;
 out:
-	if (m.cfg >= 0)
-		set_events_on(m.cfg, 0);
+	ring_buffer__free(rb);
+	rb = NULL;
+	nacct_ev_reader_close(&m, slot, ring);
 	if (m.stats >= 0 && nacct_probes_read_stats(m.stats, &s1) == 0)
 		fprintf(stderr, "# %llu events printed, %llu lost (ring buffer full)\n",
 			(unsigned long long)c.printed,

@@ -124,10 +124,10 @@ static const struct nacct_opt opts_capture[] = {
 	  "tap mode for a mirror port: sampled RX frames go to AF_XDP sockets, all other RX "
 	  "frames are DROPPED after counting" },
 	{ "frames", 0, OPT_U64, CFG(xsk_frames), "N",
-	  "--tap: UMEM frames per RX queue, power of two (default 4096, 4 KiB each)", NULL, 64,
+	  "--tap: UMEM frames per RX queue, power of two (default 8192, 4 KiB each)", NULL, 64,
 	  1U << 20 },
 	{ "ring", 0, OPT_U64, CFG(xsk_ring), "N",
-	  "--tap: AF_XDP RX ring size per queue, power of two (default 2048)", NULL, 64,
+	  "--tap: AF_XDP RX ring size per queue, power of two (default 4096)", NULL, 64,
 	  1U << 18 },
 	{ 0 },
 };

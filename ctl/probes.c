@@ -9,12 +9,18 @@
  * (NACCT_PIN_ROOT/:tmp::probes-PID) and published by renaming it to
  * NACCT_PIN_ROOT/:probes once every link is pinned: a reader sees all of
  * it or nothing, and two concurrent `attach`es leave exactly one set.
+ * A set pinned by another build (nacct_probe_meta differs or is missing)
+ * is replaced when no `nacct events` reader is using it.  Set changes
+ * and reader-slot claims hold an flock on NACCT_PIN_ROOT.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -79,27 +85,269 @@ static int has_links(const char *dir)
 	return n;
 }
 
+/* ---- kernel symbols ------------------------------------------------------ */
+
+struct ksym {
+	__u64 addr;
+	char *name;
+};
+static struct ksym *g_ksyms;
+static size_t g_nksyms;
+static int g_ksyms_tried;
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* the text symbols of /proc/kallsyms, sorted; -ENOENT when hidden (kptr_restrict) */
+static int ksyms_load(void)
+{
+	unsigned long long addr;
+	char line[512], name[256], type;
+	size_t cap = 0;
+	FILE *f;
+
+	if (g_ksyms_tried)
+		return g_nksyms ? 0 : -ENOENT;
+	g_ksyms_tried = 1;
+	f = fopen("/proc/kallsyms", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || !addr)
+			continue;
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		if (g_nksyms == cap) {
+			struct ksym *n = realloc(g_ksyms, (cap = cap ? cap * 2 : 65536) * sizeof(*n));
+
+			if (!n)
+				break;
+			g_ksyms = n;
+		}
+		g_ksyms[g_nksyms].addr = addr;
+		g_ksyms[g_nksyms].name = strdup(name);
+		if (g_ksyms[g_nksyms].name)
+			g_nksyms++;
+	}
+	fclose(f);
+	qsort(g_ksyms, g_nksyms, sizeof(*g_ksyms), ksym_cmp);
+	return g_nksyms ? 0 : -ENOENT;
+}
+
+const char *nacct_ksym_name(__u64 addr)
+{
+	size_t lo = 0, hi;
+
+	if (!addr || ksyms_load() || addr < g_ksyms[0].addr)
+		return "";
+	/* the last symbol at or below addr */
+	hi = g_nksyms;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g_ksyms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return g_ksyms[lo].name;
+}
+
+/* [start, end) of a kernel function: up to the next symbol */
+static int ksym_range(const char *name, struct nacct_site_range *r)
+{
+	size_t i;
+
+	if (ksyms_load())
+		return -ENOENT;
+	for (i = 0; i < g_nksyms; i++) {
+		if (strcmp(g_ksyms[i].name, name))
+			continue;
+		r->start = g_ksyms[i].addr;
+		while (i + 1 < g_nksyms && g_ksyms[i + 1].addr == r->start)
+			i++;
+		r->end = i + 1 < g_nksyms ? g_ksyms[i + 1].addr : r->start + 1;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Functions whose NOT_SPECIFIED frees are processed packets, not drops
+ * (the measurement and the rule: count_drop() in probes/nacct_probes.bpf.c).
+ */
+static const char *const consumed_funcs[] = { "tcp_rcv_state_process" };
+
+static void fill_consumed(int fd)
+{
+	struct nacct_site_range r;
+	__u32 i, slot = 0;
+
+	for (i = 0; i < sizeof(consumed_funcs) / sizeof(consumed_funcs[0]); i++) {
+		if (slot >= NACCT_CONSUMED_SITES)
+			break;
+		if (ksym_range(consumed_funcs[i], &r)) {
+			pr_info("probes: %s not in /proc/kallsyms: its NOT_SPECIFIED frees count as "
+				"drops\n", consumed_funcs[i]);
+			continue;
+		}
+		if (bpf_map_update_elem(fd, &slot, &r, BPF_ANY))
+			pr_warn("probes: cannot set the consumed-free sites: %s\n", strerror(errno));
+		slot++;
+	}
+}
+
+/* ---- the pinned set: freshness, readers, lock --------------------------- */
+
+static int lock_root(void)
+{
+	int fd = open(NACCT_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void unlock_root(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the flock */
+}
+
+static struct nacct_probe_meta this_meta(void)
+{
+	struct nacct_probe_meta m = {
+		.abi = NACCT_PROBES_ABI,
+		.event_size = sizeof(struct nacct_probe_event),
+		.tcp_val_size = sizeof(struct nacct_tcp_val),
+		.stats_size = sizeof(struct nacct_probe_stats),
+	};
+
+	return m;
+}
+
+/* 1: the pinned set was loaded by this build; 0: by another (or a broken one) */
+static int probes_fresh(void)
+{
+	struct nacct_probe_meta want = this_meta(), have;
+	__u32 zero = 0;
+	int fd, ok;
+
+	fd = nacct_map_open(PROBES_DIR, "nacct_probe_meta", BPF_MAP_TYPE_ARRAY, 4, sizeof(have));
+	if (fd < 0)
+		return 0;
+	ok = !bpf_map_lookup_elem(fd, &zero, &have) && !memcmp(&have, &want, sizeof(have));
+	close(fd);
+	return ok;
+}
+
+static int pid_alive(__u32 pid)
+{
+	return pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* a reader slot whose process is gone: free it (mask first, then its ring) */
+static void reap_slots(int readers, int rings)
+{
+	struct nacct_ev_reader r, none = { 0 };
+	__u32 i;
+
+	for (i = 0; i < NACCT_EV_READERS; i++) {
+		if (bpf_map_lookup_elem(readers, &i, &r) || !r.mask || pid_alive(r.pid))
+			continue;
+		bpf_map_update_elem(readers, &i, &none, BPF_ANY);
+		bpf_map_delete_elem(rings, &i);
+		pr_debug("probes: freed the slot of reader %u (gone)\n", r.pid);
+	}
+}
+
+/* pid of a live `nacct events` on the pinned set of any build; 0 none */
+static __u32 live_reader(void)
+{
+	struct nacct_ev_reader r;
+	__u32 i, found = 0, buf[64];
+	int fd;
+
+	fd = nacct_map_open(PROBES_DIR, "nacct_ev_readers", BPF_MAP_TYPE_ARRAY, 4, sizeof(r));
+	if (fd >= 0) {
+		for (i = 0; i < NACCT_EV_READERS && !found; i++)
+			if (!bpf_map_lookup_elem(fd, &i, &r) && r.mask && pid_alive(r.pid))
+				found = r.pid;
+		close(fd);
+		return found;
+	}
+	/* the first layout: one global switch, on while its one reader ran */
+	fd = nacct_map_open(PROBES_DIR, "nacct_probe_cfg", BPF_MAP_TYPE_ARRAY, 4,
+			    sizeof(struct nacct_probe_cfg));
+	if (fd >= 0) {
+		i = 0;
+		if (!bpf_map_lookup_elem(fd, &i, buf) && buf[0])
+			found = (__u32)-1;
+		close(fd);
+	}
+	return found;
+}
+
 int nacct_probes_ensure(void)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct nacct_probes *skel = NULL;
 	struct bpf_link *links[16] = { 0 };
+	struct nacct_probe_meta meta = this_meta();
 	struct probe_choice pc[6];
 	struct bpf_program *prog;
-	char tmp[256], path[512];
+	char tmp[256] = "", path[512];
 	size_t i, nl = 0;
-	int err;
+	__u32 zero = 0, rd;
+	int err, lk;
 
-	if (has_links(PROBES_DIR))
-		return 0;
-	/* a directory without links is what a killed run left behind */
-	nacct_rm_pin_dir(PROBES_DIR);
 	if (mkdir(NACCT_PIN_ROOT, 0700) && errno != EEXIST)
 		return -errno;
+	lk = lock_root();
+	if (lk < 0)
+		return lk;
+	if (has_links(PROBES_DIR)) {
+		if (probes_fresh()) {
+			struct nacct_probe_maps m;
+
+			if (nacct_probes_open(&m) == 0) {
+				reap_slots(m.readers, m.rings);
+				nacct_probes_close(&m);
+			}
+			err = 0;
+			goto out;
+		}
+		rd = live_reader();
+		if (rd) {
+			pr_warn("probes: the attached side programs are from another nacct build, "
+				"in use by `nacct events` (pid %d): kept; they are replaced by the "
+				"next attach after it ends\n",
+				rd == (__u32)-1 ? -1 : (int)rd);
+			err = 0;
+			goto out;
+		}
+		pr_info("probes: replacing side programs pinned by another nacct build\n");
+	}
+	/* a stale set, or a directory without links (a killed run left it behind) */
+	err = nacct_rm_pin_dir(PROBES_DIR);
+	if (err)
+		goto out;
 	snprintf(tmp, sizeof(tmp), "%s/%s%s-%d", NACCT_PIN_ROOT, NACCT_PIN_TMP, NACCT_PROBES_PIN,
 		 getpid());
-	if (mkdir(tmp, 0700))
-		return -errno;
+	if (mkdir(tmp, 0700)) {
+		err = -errno;
+		tmp[0] = '\0';
+		goto out;
+	}
 	oopts.pin_root_path = tmp;
 	skel = nacct_probes__open_opts(&oopts);
 	if (!skel) {
@@ -132,6 +380,11 @@ int nacct_probes_ensure(void)
 	err = nacct_probes__load(skel);
 	if (err)
 		goto out;
+	fill_consumed(bpf_map__fd(skel->maps.nacct_drop_consumed));
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.nacct_probe_meta), &zero, &meta, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		struct bpf_link *l;
@@ -168,6 +421,7 @@ out:
 	nacct_probes__destroy(skel);
 	if (tmp[0])
 		nacct_rm_pin_dir(tmp);
+	unlock_root(lk);
 	if (err < 0)
 		pr_warn("probes: cannot attach the side programs: %s\n", strerror(-err));
 	return err;
@@ -194,10 +448,14 @@ int nacct_probes_release_if_unused(void)
 	struct stat st;
 	int err;
 
+	int lk;
+
 	if (stat(PROBES_DIR, &st) || any_attachment())
 		return 0;
+	lk = lock_root();
 	/* unpinning the links detaches the programs */
 	err = nacct_rm_pin_dir(PROBES_DIR);
+	unlock_root(lk);
 	if (err) {
 		pr_warn("probes: cannot remove %s: %s\n", PROBES_DIR, strerror(-err));
 		return err;
@@ -208,7 +466,8 @@ int nacct_probes_release_if_unused(void)
 
 void nacct_probes_close(struct nacct_probe_maps *m)
 {
-	int *fds[] = { &m->tcp, &m->drops, &m->reasons, &m->stats, &m->cfg, &m->events };
+	int *fds[] = { &m->tcp,	  &m->drops, &m->reasons, &m->stats,
+		       &m->readers, &m->rings, &m->sites };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -222,7 +481,7 @@ int nacct_probes_open(struct nacct_probe_maps *m)
 {
 	int err;
 
-	m->tcp = m->drops = m->reasons = m->stats = m->cfg = m->events = -1;
+	m->tcp = m->drops = m->reasons = m->stats = m->readers = m->rings = m->sites = -1;
 #define OPEN(field, name, type, ks, vs)                                      \
 	do {                                                                 \
 		m->field = nacct_map_open(PROBES_DIR, name, type, ks, vs);   \
@@ -239,8 +498,10 @@ int nacct_probes_open(struct nacct_probe_maps *m)
 	OPEN(reasons, "nacct_drop_reasons", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(__u64));
 	OPEN(stats, "nacct_probe_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 	     sizeof(struct nacct_probe_stats));
-	OPEN(cfg, "nacct_probe_cfg", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_probe_cfg));
-	OPEN(events, "nacct_events", BPF_MAP_TYPE_RINGBUF, 0, 0);
+	OPEN(readers, "nacct_ev_readers", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_ev_reader));
+	OPEN(rings, "nacct_ev_rings", BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4);
+	OPEN(sites, "nacct_drop_sites", BPF_MAP_TYPE_LRU_HASH, sizeof(struct nacct_site_key),
+	     sizeof(__u64));
 #undef OPEN
 	return 0;
 fail:
@@ -272,6 +533,67 @@ int nacct_probes_read_stats(int fd, struct nacct_probe_stats *out)
 	return 0;
 }
 
+int nacct_ev_reader_open(const struct nacct_probe_maps *m, __u32 mask, int *ring_fd)
+{
+	struct nacct_ev_reader r;
+	int lk, slot = -EBUSY, rfd = -1, err;
+	__u32 i;
+
+	lk = lock_root();
+	if (lk < 0)
+		return lk;
+	reap_slots(m->readers, m->rings);
+	for (i = 0; i < NACCT_EV_READERS; i++) {
+		if (!bpf_map_lookup_elem(m->readers, &i, &r) && !r.mask) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot < 0)
+		goto out;
+	rfd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "nacct_ev_ring", 0, 0, NACCT_EV_RING_SIZE, NULL);
+	if (rfd < 0) {
+		slot = -errno;
+		goto out;
+	}
+	i = slot;
+	/* the ring first: the programs look at the mask, then at the ring */
+	if (bpf_map_update_elem(m->rings, &i, &rfd, BPF_ANY))
+		goto fail;
+	r.mask = mask;
+	r.pid = getpid();
+	if (bpf_map_update_elem(m->readers, &i, &r, BPF_ANY)) {
+		err = -errno;
+		bpf_map_delete_elem(m->rings, &i);
+		errno = -err;
+		goto fail;
+	}
+	*ring_fd = rfd;
+	goto out;
+fail:
+	slot = -errno;
+	close(rfd);
+out:
+	unlock_root(lk);
+	return slot;
+}
+
+void nacct_ev_reader_close(const struct nacct_probe_maps *m, int slot, int ring_fd)
+{
+	struct nacct_ev_reader none = { 0 };
+	__u32 i = slot;
+	int lk;
+
+	if (slot < 0)
+		return;
+	lk = lock_root();
+	bpf_map_update_elem(m->readers, &i, &none, BPF_ANY);
+	bpf_map_delete_elem(m->rings, &i);
+	unlock_root(lk);
+	if (ring_fd >= 0)
+		close(ring_fd);
+}
+
 /* ---- names ---------------------------------------------------------------- */
 
 /* the name of value @val of enum @enum_name in the kernel's BTF, minus @prefix */
@@ -284,10 +606,28 @@ static const char *btf_enum_name(const char *enum_name, const char *prefix, __u3
 	const char *name;
 	int id, i;
 
+	/* the type ids, looked up once: a lookup is a walk of all kernel types */
+	static struct {
+		const char *name;
+		int id;
+	} cache[4];
+	size_t c;
+
 	buf[0] = '\0';
 	if (!btf)
 		goto num;
-	id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
+	for (c = 0; c < sizeof(cache) / sizeof(cache[0]); c++)
+		if (!cache[c].name || !strcmp(cache[c].name, enum_name))
+			break;
+	if (c < sizeof(cache) / sizeof(cache[0]) && cache[c].name) {
+		id = cache[c].id;
+	} else {
+		id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
+		if (c < sizeof(cache) / sizeof(cache[0])) {
+			cache[c].name = enum_name;
+			cache[c].id = id;
+		}
+	}
 	if (id <= 0)
 		goto num;
 	t = btf__type_by_id(btf, id);
@@ -461,6 +801,31 @@ const struct nacct_tcp_val *nacct_probe_view_find(const struct nacct_probe_view 
 	return r ? &r->val : NULL;
 }
 
+/*
+ * The first drop record of flow @fk (vlan 0): the records are sorted by
+ * flow key (the key's first member), so a binary search finds a flow's
+ * reasons next to each other - O(log n) per flow, not a scan.
+ */
+static size_t drops_first(const struct nacct_probe_view *pv, const struct nacct_flow_key *fk)
+{
+	size_t lo = 0, hi = pv ? pv->n_drops : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(&pv->drops[mid].key.flow, fk, sizeof(*fk)) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int drops_of(const struct nacct_probe_view *pv, size_t i, const struct nacct_flow_key *fk)
+{
+	return pv && i < pv->n_drops && !memcmp(&pv->drops[i].key.flow, fk, sizeof(*fk));
+}
+
 /* drops of a flow: the sum over its reasons */
 static __u64 flow_drops(const struct nacct_probe_view *pv, const struct nacct_flow_key *k)
 {
@@ -469,9 +834,8 @@ static __u64 flow_drops(const struct nacct_probe_view *pv, const struct nacct_fl
 	size_t i;
 
 	fk.vlan = 0;
-	for (i = 0; pv && i < pv->n_drops; i++)
-		if (!memcmp(&pv->drops[i].key.flow, &fk, sizeof(fk)))
-			n += pv->drops[i].count;
+	for (i = drops_first(pv, &fk); drops_of(pv, i, &fk); i++)
+		n += pv->drops[i].count;
 	return n;
 }
 
@@ -501,9 +865,7 @@ void nacct_probe_flow_json(FILE *f, const struct nacct_probe_view *pv,
 		(unsigned long long)(t->retrans[0] + t->retrans[1]), (unsigned long long)drops);
 	fk = *k;
 	fk.vlan = 0;
-	for (i = 0; i < pv->n_drops; i++) {
-		if (memcmp(&pv->drops[i].key.flow, &fk, sizeof(fk)))
-			continue;
+	for (i = drops_first(pv, &fk); drops_of(pv, i, &fk); i++) {
 		fprintf(f, "%s", first ? "" : ",");
 		json_str(f, nacct_drop_reason_name(pv->drops[i].key.reason, rb, sizeof(rb)));
 		fprintf(f, ":%llu", (unsigned long long)pv->drops[i].count);

@@ -18,12 +18,24 @@ int nacct_probes_release_if_unused(void);
 
 /* the pinned maps; every fd -1 when absent */
 struct nacct_probe_maps {
-	int tcp, drops, reasons, stats, cfg, events;
+	int tcp, drops, reasons, stats, readers, rings, sites;
 };
 /* -ENOENT when the side programs are not attached */
 int nacct_probes_open(struct nacct_probe_maps *m);
 void nacct_probes_close(struct nacct_probe_maps *m);
 int nacct_probes_read_stats(int fd, struct nacct_probe_stats *out);
+
+/*
+ * A reader slot for `nacct events`: its own ring buffer and event mask
+ * (bit 1 << enum nacct_ev_type), so concurrent readers do not interfere.
+ * Returns the slot and the ring's fd in *ring_fd; -EBUSY when all
+ * NACCT_EV_READERS slots are taken by live readers.
+ */
+int nacct_ev_reader_open(const struct nacct_probe_maps *m, __u32 mask, int *ring_fd);
+void nacct_ev_reader_close(const struct nacct_probe_maps *m, int slot, int ring_fd);
+
+/* the kernel text symbol containing @addr ("" unknown); never the address */
+const char *nacct_ksym_name(__u64 addr);
 
 /* names from the running kernel's BTF ("NO_SOCKET"); "" unknown */
 const char *nacct_drop_reason_name(__u32 reason, char *buf, size_t len);

@@ -114,11 +114,14 @@ static int status_one(const char *ifname, int json)
 	struct nacct_subnet *subs = NULL;
 	size_t n_et = 0, n_subs = 0, i;
 	__u32 xdp_id, egress_id, ingress_id, link_id;
-	char buf[64], tbuf[40];
+	char buf[96], tbuf[40];
 	int err, present, d;
 	__u64 tot_p, tot_b;
 
 	err = nacct_iface_open(ifname, &m);
+	if (err == -ENOENT && nacct_half_attached(ifname, buf, sizeof(buf)))
+		return nacct_usage_error("%s is not attached, but a killed nacct left %s behind "
+					 "('nacct detach %s' removes it)", ifname, buf, ifname);
 	if (err == -ENOENT)
 		return nacct_usage_error("%s is not attached", ifname);
 	if (err == -EPROTO)

@@ -341,6 +341,8 @@ struct nacct_probe_event {
 	__u8 newstate;
 	__u8 pad[6];
 	char comm[16];
+	__u32 pad2;
+	__u64 location; /* DROP: the freeing call site; user space prints its symbol only */
 };
 
 /* counters of the side programs: nacct_probe_stats, per CPU, key 0 */
@@ -355,12 +357,56 @@ struct nacct_probe_stats {
 	__u64 resets_rx;
 	__u64 resets_tx;
 	__u64 map_errors;   /* a record could not be inserted */
+	__u64 frees_consumed; /* kfree_skb of a packet the kernel had processed: not a drop */
 };
 
-/* nacct_probe_cfg (array, key 0): written by `nacct events` */
+/* nacct_probe_cfg (array, key 0): written by `nacct events` (up to NACCT_EV_READERS) */
 struct nacct_probe_cfg {
-	__u32 events_on; /* 0: aggregate only, nothing to the ring buffer */
+	__u32 events_on; /* bit 1 << enum nacct_ev_type per kind sent; 0: aggregate only */
 	__u32 pad;
+};
+
+/*
+ * Concurrent `nacct events` readers: each owns a slot with its own ring
+ * buffer (nacct_ev_rings, array of ring buffers) and its own mask
+ * (nacct_ev_readers[slot]); an event goes to every slot that wants it.
+ */
+#ifndef NACCT_EV_READERS
+#define NACCT_EV_READERS 8
+#endif
+#define NACCT_EV_RING_SIZE (1 << 20) /* bytes per reader */
+struct nacct_ev_reader {
+	__u32 mask; /* bit 1 << enum nacct_ev_type; 0: slot free */
+	__u32 pid;  /* the reader; a dead pid frees the slot */
+};
+
+/*
+ * NOT_SPECIFIED frees that are no drops (see probes/nacct_probes.bpf.c):
+ * call-site ranges [start, end) in nacct_drop_consumed, filled from
+ * /proc/kallsyms at attach; kernel addresses never leave the kernel and
+ * nacct.  Per-site counts of every drop: nacct_drop_sites.
+ */
+#define NACCT_CONSUMED_SITES 4
+struct nacct_site_range {
+	__u64 start;
+	__u64 end;
+};
+struct nacct_site_key {
+	__u64 location;
+	__u32 reason;
+	__u32 pad;
+};
+
+/*
+ * nacct_probe_meta (array, key 0): the layout of the pinned set, written
+ * at load; `nacct attach` replaces a set whose record differs.
+ */
+#define NACCT_PROBES_ABI 2
+struct nacct_probe_meta {
+	__u32 abi;        /* NACCT_PROBES_ABI */
+	__u32 event_size; /* sizeof(struct nacct_probe_event) */
+	__u32 tcp_val_size;
+	__u32 stats_size;
 };
 
 #endif /* NACCT_H */

@@ -277,10 +277,8 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 		struct ipv6_opt_hdr_n *oh = c->pos;
 		__u32 len;
 
-		if (!nacct_ipv6_is_ext(nh)) {
-			pkt->proto = nh;
-			return nacct_parse_l4(c, data_end, rem, pkt);
-		}
+		if (!nacct_ipv6_is_ext(nh))
+			break;
 		/* chain longer than we walk: not a packet we can trust */
 		if (i == NACCT_MAX_IPV6_EXT)
 			goto bad_ext;
@@ -322,6 +320,12 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 		rem -= len;
 		pkt->hdr_len += len;
 	}
+	if (nacct_ipv6_is_ext(nh))
+		goto bad_ext;
+	/* one copy of the L4 parser after the walk, not one per unrolled step:
+	 * a third of the verifier's work */
+	pkt->proto = nh;
+	return nacct_parse_l4(c, data_end, rem, pkt);
 bad_ext:
 	pkt->malformed = NACCT_MAL_IP6_EXT;
 	return -1;
@@ -337,7 +341,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 	struct hdr_cursor c = { .pos = data };
 	struct ethhdr *eth = data;
 	__u16 proto;
-	int i, vlan_seen = 0, hw_tags = 0;
+	int i;
 
 	if ((void *)(eth + 1) > data_end) {
 		pkt->malformed = NACCT_MAL_ETH;
@@ -346,11 +350,6 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 	proto = bpf_ntohs(eth->h_proto);
 	c.pos = eth + 1;
 	pkt->hdr_len = sizeof(*eth);
-	if (hw_vlan >= 0) {
-		pkt->vlan = hw_vlan & 0x0fff;
-		vlan_seen = 1;
-		hw_tags = 1;
-	}
 
 #pragma unroll
 	for (i = 0; i < NACCT_MAX_VLAN_DEPTH + 1; i++) {
@@ -358,18 +357,28 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 
 		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
 			break;
-		/* a tag the kernel already took into metadata counts too */
-		if (i + hw_tags == NACCT_MAX_VLAN_DEPTH || (void *)(vh + 1) > data_end) {
+		if (i == NACCT_MAX_VLAN_DEPTH || (void *)(vh + 1) > data_end) {
 			pkt->malformed = NACCT_MAL_VLAN;
 			return NACCT_P_MALFORMED;
 		}
-		if (!vlan_seen) {
+		if (i == 0)
 			pkt->vlan = bpf_ntohs(vh->tci) & 0x0fff;
-			vlan_seen = 1;
-		}
 		proto = bpf_ntohs(vh->proto);
 		c.pos = vh + 1;
 		pkt->hdr_len += sizeof(*vh);
+	}
+	/*
+	 * A tag the kernel already took into metadata is the outermost one and
+	 * counts toward the depth.  Handled after the walk, so that the walk
+	 * and everything below it are one set of paths for the verifier
+	 * whether or not there is such a tag.
+	 */
+	if (hw_vlan >= 0) {
+		if (i + 1 > NACCT_MAX_VLAN_DEPTH) {
+			pkt->malformed = NACCT_MAL_VLAN;
+			return NACCT_P_MALFORMED;
+		}
+		pkt->vlan = hw_vlan & 0x0fff;
 	}
 
 	if (proto == ETH_P_IP || proto == ETH_P_IPV6) {

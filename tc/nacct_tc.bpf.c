@@ -16,19 +16,31 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* headers we want linear before parsing; most skbs already are */
 #define NACCT_TC_PULL 256
 
+/*
+ * Make the first headers linear.  A subprogram of its own: were the test
+ * inline, the verifier would carry what it learnt from it (and from the
+ * pull) into two copies of every parser path — three times the work.
+ */
+static __noinline int nacct_tc_pull(struct __sk_buff *skb)
+{
+	__u32 len = skb->len, want = len < NACCT_TC_PULL ? len : NACCT_TC_PULL;
+
+	if (skb->data_end - skb->data < want)
+		bpf_skb_pull_data(skb, want);
+	return 0;
+}
+
 static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 {
 	struct nacct_sample_buf *buf;
 	struct nacct_cfg *cfg;
 	struct nacct_pkt pkt;
 	void *data, *data_end;
-	__u32 zero = 0, len = skb->len, segs, caplen = 0, want;
+	__u32 zero = 0, len = skb->len, segs, caplen = 0;
 	__u64 pkts = 1, bytes;
 	int res, hw_vlan = -1;
 
-	want = len < NACCT_TC_PULL ? len : NACCT_TC_PULL;
-	if (skb->data_end - skb->data < want)
-		bpf_skb_pull_data(skb, want);
+	nacct_tc_pull(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	if (skb->vlan_present)
@@ -54,22 +66,24 @@ static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 		return TC_ACT_UNSPEC;
 	buf = nacct_sample_begin(cfg, len, dir, skb->ifindex, &caplen);
 	if (buf) {
-		/* 64-bit and re-checked after the barrier: the verifier must see
-		 * the bound on the very register handed to the helper */
-		__u64 cl = caplen;
+		/* Older verifiers need the bound built this way: 6.12 does not
+		 * carry clang's folded "cl - 1 <= MAX - 1" test on a copy back
+		 * to cl ("R4 invalid zero-sized read"), 6.1 learns no lower
+		 * bound from "cl != 0".  So bound cl - 1 from above (0 wraps to
+		 * 2^64 - 1 and fails), then add 1: [1, MAX] on this register. */
+		__u64 c1 = (__u64)caplen - 1;
 
-		asm volatile("" : "+r"(cl));
-		/* one test per barrier: clang folds "cl >= 1 && cl <= MAX" into
-		 * "cl - 1 <= MAX - 1" on a copy of cl, and verifiers before
-		 * ~6.18 do not carry that bound back (Debian's 6.1 and 6.12
-		 * reject the program: "R4 invalid zero-sized read") */
-		if (cl > NACCT_SNAPLEN_MAX)
-			cl = 0;
-		asm volatile("" : "+r"(cl));
-		if (cl >= 1 && !bpf_skb_load_bytes(skb, 0, buf->data, cl))
-			nacct_sample_emit(buf, cl);
-		else
+		asm volatile("" : "+r"(c1));
+		if (c1 < NACCT_SNAPLEN_MAX) {
+			__u64 cl = c1 + 1;
+
+			if (!bpf_skb_load_bytes(skb, 0, buf->data, cl))
+				nacct_sample_emit(buf, cl);
+			else
+				nacct_sample_fail();
+		} else {
 			nacct_sample_fail();
+		}
 	}
 	return TC_ACT_UNSPEC;
 }

@@ -35,6 +35,8 @@ run_one() { # name, command...
 if [ "$sel" = all ] || [ "$sel" = unit ]; then
 	run_one unit .output/test_unit
 	run_one fuzz .output/fuzz_prog 200000 1
+	# user-space parsers, coverage-guided (make fuzz-user builds them)
+	run_one fuzz-user tests/fuzz/run.sh "${NACCT_FUZZ_SECONDS:-20}"
 fi
 if [ "$sel" != unit ]; then
 	for t in tests/integration/test_*.sh; do

@@ -56,22 +56,24 @@ int nacct_xdp(struct xdp_md *ctx)
 	}
 	buf = nacct_sample_begin(cfg, len, NACCT_DIR_RX, ctx->ingress_ifindex, &caplen);
 	if (buf) {
-		/* 64-bit and re-checked after the barrier: the verifier must see
-		 * the bound on the very register handed to the helper */
-		__u64 cl = caplen;
+		/* Older verifiers need the bound built this way: 6.12 does not
+		 * carry clang's folded "cl - 1 <= MAX - 1" test on a copy back
+		 * to cl ("R4 invalid zero-sized read"), 6.1 learns no lower
+		 * bound from "cl != 0".  So bound cl - 1 from above (0 wraps to
+		 * 2^64 - 1 and fails), then add 1: [1, MAX] on this register. */
+		__u64 c1 = (__u64)caplen - 1;
 
-		asm volatile("" : "+r"(cl));
-		/* one test per barrier: clang folds "cl >= 1 && cl <= MAX" into
-		 * "cl - 1 <= MAX - 1" on a copy of cl, and verifiers before
-		 * ~6.18 do not carry that bound back (Debian's 6.1 and 6.12
-		 * reject the program: "R4 invalid zero-sized read") */
-		if (cl > NACCT_SNAPLEN_MAX)
-			cl = 0;
-		asm volatile("" : "+r"(cl));
-		if (cl >= 1 && !bpf_xdp_load_bytes(ctx, 0, buf->data, cl))
-			nacct_sample_emit(buf, cl);
-		else
+		asm volatile("" : "+r"(c1));
+		if (c1 < NACCT_SNAPLEN_MAX) {
+			__u64 cl = c1 + 1;
+
+			if (!bpf_xdp_load_bytes(ctx, 0, buf->data, cl))
+				nacct_sample_emit(buf, cl);
+			else
+				nacct_sample_fail();
+		} else {
 			nacct_sample_fail();
+		}
 	}
 	return XDP_PASS;
 }

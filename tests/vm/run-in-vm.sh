@@ -24,7 +24,7 @@
 # qemu-internal hub; no host networking at all.  bpffs, tracefs, debugfs
 # and cgroup2 are mounted.
 # Env: NACCT_VM_CACHE (/var/tmp/nacct-vm)  NACCT_VM_MEM (2048)
-#      NACCT_VM_CPUS (2)  NACCT_VM_TIMEOUT (600 s)  NACCT_VM_ACCEL (tcg|kvm)
+#      NACCT_VM_CPUS (2)  NACCT_VM_TIMEOUT (1500 s)  NACCT_VM_ACCEL (tcg|kvm)
 #      NACCT_VM_MODULES (modules to load before the script)  NACCT_VM_KEEP=1
 set -euo pipefail
 
@@ -191,7 +191,7 @@ for i in 0 1; do
 done
 log "booting $KVER (${NACCT_VM_ACCEL:-tcg}, ${NACCT_VM_CPUS:-2} cpus, ${NACCT_VM_MEM:-2048}M)"
 set +e
-timeout "${NACCT_VM_TIMEOUT:-600}" qemu-system-x86_64 -nodefaults -no-user-config \
+timeout "${NACCT_VM_TIMEOUT:-1500}" qemu-system-x86_64 -nodefaults -no-user-config \
 	"${ACC[@]}" -m "${NACCT_VM_MEM:-2048}" -smp "${NACCT_VM_CPUS:-2}" -display none -no-reboot \
 	-chardev stdio,id=con,signal=off -serial chardev:con \
 	-kernel "$KERNEL" -initrd "$INITRD" \
@@ -202,6 +202,6 @@ timeout "${NACCT_VM_TIMEOUT:-600}" qemu-system-x86_64 -nodefaults -no-user-confi
 	"${NET[@]}" < /dev/null
 qrc=$?
 set -e
-[ "$qrc" = 124 ] && { log "timeout after ${NACCT_VM_TIMEOUT:-600}s"; exit 124; }
+[ "$qrc" = 124 ] && { log "timeout after ${NACCT_VM_TIMEOUT:-1500}s"; exit 124; }
 [ -f "$RUN/status" ] || { log "the VM exited (qemu status $qrc) without a test status"; exit 125; }
 exit "$(cat "$RUN/status")"

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Control plane: the time `nacct flows IFACE --json > /dev/null` takes with
+# a flow map holding FLOWS flows (attach --max-flows 1048576, filled by
+# bench_gen sending FLOWS distinct flows; the fill is checked against
+# nacct status), and the memory a flow costs (bpftool's bytes_memlock of
+# nacct_flows / max_entries; per-CPU values included, this machine has
+# NCPU possible CPUs).
+# Usage: bench/ctlplane.sh [--quick] [--out FILE.tsv]
+# TSV: what flows run value unit
+set -u
+. "$(dirname "$0")/lib.sh"
+
+OUT=/dev/stdout
+RUNS=3
+FLOWS=1000000
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) RUNS=1 ;;
+	--out) OUT=$2; shift ;;
+	*) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
+	esac
+	shift
+done
+b_need_root
+b_setup_pair || { echo "ctlplane: cannot create the netns pair" >&2; exit 1; }
+printf 'what\tflows\trun\tvalue\tunit\n' >"$OUT"
+row() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" | tee -a "$OUT" | sed 's/^/# /' >&2; }
+
+in_b "$NACCT" attach "$IF_B" --max-flows 1048576 >/dev/null || exit 1
+# tap mode while filling: the stack would only slow the fill down
+b_nacct_cfg 0 128 1
+# every CPU's share is about FLOWS frames, and one of them sends them all
+GEN_DST_MAC=02:00:00:00:be:ef b_gen -f "$FLOWS" -n $((FLOWS * 3)) >/dev/null
+n=$(in_b "$NACCT" status "$IF_B" --json | jq -r .maps.flows)
+row flows_in_map "$FLOWS" 0 "$n" flows
+for run in $(seq "$RUNS"); do
+	t0=$(date +%s.%N)
+	lines=$(in_b "$NACCT" flows "$IF_B" --json | wc -l)
+	t1=$(date +%s.%N)
+	row dump_json_s "$n" "$run" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" s
+	[ "$lines" = "$n" ] || b_log "ctlplane: dump printed $lines lines, map holds $n"
+done
+for run in $(seq "$RUNS"); do
+	t0=$(date +%s.%N)
+	in_b "$NACCT" status "$IF_B" --json >/dev/null
+	t1=$(date +%s.%N)
+	row status_json_s "$n" "$run" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" s
+done
+ncpu=$(awk -F- '{print $NF + 1}' /sys/devices/system/cpu/possible)
+info=$(bpftool map show pinned "$(b_pin_dir)/nacct_flows" -j)
+mem=$(jq -r .bytes_memlock <<<"$info")
+max=$(jq -r .max_entries <<<"$info")
+row flows_bytes_memlock "$max" 0 "$mem" bytes
+row bytes_per_flow "$max" 0 "$(awk -v m="$mem" -v n="$max" 'BEGIN {printf "%.1f", m / n}')" "bytes (${ncpu} possible CPUs)"
+for m in nacct_subnets nacct_subnet_stats nacct_stats nacct_samples nacct_frags; do
+	row "${m}_bytes_memlock" "$max" 0 "$(bpftool map show pinned "$(b_pin_dir)/$m" -j | jq -r .bytes_memlock)" bytes
+done
+in_b "$NACCT" detach "$IF_B" >/dev/null

@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# nacct events / side records under real packet loss: an nftables rule in
+# the RECEIVING netns (B) drops 1 in 10 TCP packets of one connection on
+# input (sch_netem is not built into this kernel, and a drop on the
+# sender's own output hook causes no retransmits), and a second rule drops
+# every datagram of one UDP port.  Witnesses: the kernel's TcpRetransSegs
+# (nstat) in both namespaces, and the nft rules' own counters.  Checked:
+#   - the flow's retransmits = TcpRetransSegs (A + B: B retransmits its FIN
+#     when A's ACK is dropped), its NETFILTER_DROP drops = the TCP rule's
+#     counter, the UDP flow's NETFILTER_DROP = the UDP rule's counter;
+#   - `nacct events IFACE --drops` streams one NETFILTER_DROP line per
+#     dropped packet (the IFACE filter), `--retrans` lines whose segments
+#     add up to TcpRetransSegs;
+#   - -p, -L and -D: each filtered reader prints exactly the lines of an
+#     unfiltered reader that match the filter (the readers run at the
+#     same time: each has its own ring, none switches another off).
+source "$(dirname "$0")/../lib.sh"
+t_need_root
+XFER=$ROOT/.output/tcpxfer
+UDPSEND=$ROOT/.output/udpsend
+[ -x "$XFER" ] && [ -x "$UDPSEND" ] ||
+	{ t_skip test_events_loss "tests/tools not built (make $XFER $UDPSEND)"; exit 0; }
+command -v nft >/dev/null || { t_skip test_events_loss "no nft (apt-get install nftables)"; exit 0; }
+command -v nstat >/dev/null || { t_skip test_events_loss "no nstat (iproute2)"; exit 0; }
+t_setup_pair || { t_fail setup "cannot create netns/veth"; exit 1; }
+PORT=$((20000 + RANDOM % 10000))
+UPORT=$((PORT + 1))
+BYTES=400000
+UCOUNT=50
+PROBES=/sys/fs/bpf/nacct/:probes
+
+nacct_b attach "$IF_B" >/dev/null || { t_fail attach "nacct attach $IF_B failed"; exit 1; }
+
+# the loss: in B, on input, counted by nft itself
+in_b nft add table inet nt &&
+	in_b nft add chain inet nt in '{ type filter hook input priority 0; }' &&
+	in_b nft add rule inet nt in meta l4proto tcp tcp dport "$PORT" numgen random mod 10 == 0 counter drop &&
+	in_b nft add rule inet nt in meta l4proto udp udp dport "$UPORT" counter drop ||
+	{ t_fail nft "cannot add the nft rules"; exit 1; }
+
+retrans_segs() { ip netns exec "$1" nstat -saz TcpRetransSegs | awk '$1 == "TcpRetransSegs" {print $2}'; }
+nft_count() { # nft_count PROTO: packets counted by the rule on that protocol
+	in_b nft -j list ruleset | jq -r --arg p "$1" '.nftables[] | select(.rule) | .rule |
+		select(any(.expr[]; .match?.left.payload?.protocol == $p)) |
+		.expr[] | select(.counter) | .counter.packets'
+}
+# wait until a reader holds a slot (its ring and mask are in place)
+wait_reader() {
+	local i
+	for i in $(seq 100); do
+		bpftool map dump pinned "$PROBES/nacct_ev_readers" -j 2>/dev/null |
+			jq -e --argjson p "$1" 'any(.[]; .formatted.value.pid == $p and .formatted.value.mask != 0)' >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# the readers, all at once; started directly so that $! is nacct itself
+nsenter --net=/run/netns/"$NS_B" "$XFER" server 198.18.0.2 "$PORT" >"$T_TMP/srv" &
+SRV=$!
+for _ in $(seq 50); do grep -q ready "$T_TMP/srv" && break; sleep 0.1; done
+t_cleanup_add "kill $SRV"
+start_reader() { # NAME ARGS...: in B's netns
+	local name=$1
+	shift
+	nsenter --net=/run/netns/"$NS_B" "$NACCT" events --json "$@" >"$T_TMP/$name" 2>"$T_TMP/$name.err" &
+	eval "R_$name=$!"
+	t_cleanup_add "kill $!"
+	wait_reader $! || t_fail "reader $name started" "no reader slot after 10 s: $(cat "$T_TMP/$name.err")"
+}
+start_reader ref --states --retrans --life
+start_reader pid --states -p "$SRV"
+start_reader lport --states -L "$PORT"
+start_reader rport --retrans -D "$PORT"
+start_reader ifdrops "$IF_B" --drops
+
+a0=$(retrans_segs "$NS_A"); b0=$(retrans_segs "$NS_B")
+nsenter --net=/run/netns/"$NS_A" "$XFER" client 198.18.0.2 "$PORT" "$BYTES" >"$T_TMP/cli" &
+CLI=$!
+wait $CLI
+wait $SRV
+in_a "$UDPSEND" 198.18.0.2 "$UPORT" "$UCOUNT" 100 >/dev/null
+# B retransmits its FIN while A's ACKs are dropped: wait until B's socket is gone
+for _ in $(seq 100); do
+	[ -z "$(in_b ss -tanH "( sport = :$PORT )" | grep -v LISTEN)" ] && break
+	sleep 0.1
+done
+sleep 0.3
+a1=$(retrans_segs "$NS_A"); b1=$(retrans_segs "$NS_B")
+for r in ref pid lport rport ifdrops; do
+	eval "kill -TERM \$R_$r; wait \$R_$r"
+done
+
+t_check "transfer through 10% loss" "received $BYTES" "$(tail -1 "$T_TMP/srv")"
+kernel_rt=$(((a1 - a0) + (b1 - b0)))
+nft_tcp=$(nft_count tcp)
+nft_udp=$(nft_count udp)
+t_log "kernel: TcpRetransSegs A +$((a1 - a0)) B +$((b1 - b0)); nft dropped tcp $nft_tcp, udp $nft_udp"
+if [ "$kernel_rt" -gt 0 ] && [ "${nft_tcp:-0}" -gt 0 ]; then
+	t_ok "the loss caused retransmits ($kernel_rt segments, $nft_tcp packets dropped)"
+else
+	t_fail "the loss caused retransmits" "retrans $kernel_rt, nft tcp drops ${nft_tcp:-none}"
+fi
+
+# the flow records
+fl=$(nacct_b flows "$IF_B" --json | jq -c "select(.proto==\"tcp\" and (.sport==$PORT or .dport==$PORT))")
+t_log "tcp flow: $(jq -c '{packets, retransmits, drops, drop_reasons}' <<<"$fl")"
+t_check "flow retransmits = TcpRetransSegs (A+B)" "$kernel_rt" "$(jq -r .retransmits <<<"$fl")"
+t_check "flow NETFILTER_DROP = nft counter (tcp)" "$nft_tcp" "$(jq -r '.drop_reasons.NETFILTER_DROP' <<<"$fl")"
+uf=$(nacct_b flows "$IF_B" --json | jq -c "select(.proto==\"udp\" and .dport==$UPORT)")
+t_check "udp flow NETFILTER_DROP = nft counter = sent" "$UCOUNT $UCOUNT" \
+	"$nft_udp $(jq -r '.drop_reasons.NETFILTER_DROP' <<<"$uf")"
+
+# the streams
+for r in ref ifdrops; do t_log "$r: $(cat "$T_TMP/$r.err")"; done
+lost=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$T_TMP/ref.err")
+rt_lines=$(jq -c "select(.event==\"retrans\" and (.sport==$PORT or .dport==$PORT))" "$T_TMP/ref")
+t_check "--retrans segments = TcpRetransSegs" "$kernel_rt" \
+	"$(jq -s 'map(.segs) | add // 0' <<<"$rt_lines")"
+t_log "--retrans: $(grep -c . <<<"$rt_lines") lines"
+t_check "IFACE --drops: NETFILTER_DROP lines (tcp) = nft counter" "$nft_tcp" \
+	"$(jq -c "select(.reason==\"NETFILTER_DROP\" and .proto==\"tcp\" and .dport==$PORT)" "$T_TMP/ifdrops" | grep -c .)"
+t_check "IFACE --drops: NETFILTER_DROP lines (udp) = nft counter" "$nft_udp" \
+	"$(jq -c "select(.reason==\"NETFILTER_DROP\" and .proto==\"udp\" and .dport==$UPORT)" "$T_TMP/ifdrops" | grep -c .)"
+t_check "IFACE --drops: only drops of $IF_B" "0" \
+	"$(jq -c "select(.event!=\"drop\" or .ifname!=\"$IF_B\")" "$T_TMP/ifdrops" | grep -c .)"
+# the call site: a kernel symbol name (which one depends on inlining), never an address
+site=$(jq -r "select(.reason==\"NETFILTER_DROP\" and .dport==$PORT) | .location" "$T_TMP/ifdrops" | sort -u | paste -sd,)
+if [[ "$site" =~ ^(nf_hook_slow|nft_do_chain)$ ]]; then
+	t_ok "IFACE --drops: the call site is named ($site)"
+else
+	t_fail "IFACE --drops: the call site is named" "expected nf_hook_slow or nft_do_chain, got: $site"
+fi
+
+# filters: each filtered reader = the unfiltered reader's matching lines
+STATES='(.event=="state" or .event=="connect" or .event=="accept" or .event=="listen" or .event=="rst_rx" or .event=="rst_tx")'
+filt_check() { # NAME FILE JQ-PREDICATE
+	local want got
+	want=$(jq -c "select($3)" "$T_TMP/ref" | sort)
+	got=$(jq -c . "$T_TMP/$2" | sort)
+	if [ -z "$got" ]; then
+		t_fail "$1" "the filtered reader printed nothing: $(cat "$T_TMP/$2.err")"
+	elif [ "$lost" != 0 ]; then
+		t_skip "$1" "the reference reader lost $lost events (ring buffer full: other traffic on the host)"
+	elif [ "$want" = "$got" ]; then
+		t_ok "$1 ($(grep -c . <<<"$got") lines)"
+	else
+		t_fail "$1" "$(grep -c . <<<"$want") lines expected, $(grep -c . <<<"$got") printed; first differences:" \
+			"$(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | head -4 | cut -c1-300)"
+	fi
+}
+filt_check "-p PID = unfiltered lines of that pid" pid "$STATES and .pid==$SRV"
+filt_check "-L LPORT = unfiltered lines with that local port" lport "$STATES and .sport==$PORT"
+filt_check "-D RPORT = unfiltered lines with that remote port" rport ".event==\"retrans\" and .dport==$PORT"
+exit $T_FAILED
