@@ -18,22 +18,6 @@
 static struct nacct_probe_view g_pv;
 static int g_have_pv;
 
-static int open_iface(const char *ifname, struct nacct_iface_maps *m)
-{
-	int err = nacct_iface_open(ifname, m);
-
-	if (err == -ENOENT)
-		return nacct_usage_error("%s is not attached", ifname);
-	if (err == -EPROTO)
-		return nacct_usage_error("%s: pinned maps were made by an incompatible nacct build; "
-					 "detach and attach again", ifname);
-	if (err) {
-		pr_warn("%s: cannot open pinned maps: %s\n", ifname, strerror(-err));
-		return NACCT_EXIT_FAIL;
-	}
-	return 0;
-}
-
 /* the interfaces a listing command covers: the one named, or all attached */
 static int iface_list(struct nacct_config *cfg, int npos, char ***names, size_t *n)
 {
@@ -101,7 +85,7 @@ static int flows_one(const char *ifname, struct nacct_config *cfg, int *header_d
 	size_t n = 0, i, lim;
 	int err;
 
-	err = open_iface(ifname, &m);
+	err = nacct_open_attached(ifname, &m);
 	if (err)
 		return err;
 	err = nacct_dump_flows(m.flows, &fl, &n);
@@ -329,7 +313,7 @@ int cmd_subnets(struct nacct_config *cfg)
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(views[i].ifname, sizeof(views[i].ifname), "%s", names[i]);
-		ret = open_iface(names[i], &views[i].m);
+		ret = nacct_open_attached(names[i], &views[i].m);
 		if (ret) {
 			views[i].m.flows = -1;
 			n = i;

@@ -105,6 +105,12 @@ int nacct_ifindex(const char *ifname);
 int nacct_parse_cidrs(const char *arg, struct nacct_cidr **out, size_t *n);
 int nacct_parse_cidr(const char *s, struct nacct_cidr *out);
 
+/* open an attachment's pinned maps for reading; 0, or an exit status
+ * after one clear line (not attached, a killed run's leftovers, pins of
+ * another build) */
+struct nacct_iface_maps;
+int nacct_open_attached(const char *ifname, struct nacct_iface_maps *m);
+
 /* privileges and bpffs; 0 or NACCT_EXIT_USAGE after printing why */
 int nacct_need_bpf(void);
 

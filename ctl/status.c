@@ -22,9 +22,13 @@ static const char *const mal_names[NACCT_MAL_MAX] = {
 	[NACCT_MAL_L4] = "l4_header",
 };
 
-static __u32 pinned_prog_id(const char *dir, const char *name)
+/* id of a pinned program or link: both info structs start with type, id */
+static __u32 pinned_id(const char *dir, const char *name)
 {
-	struct bpf_prog_info info;
+	struct {
+		__u32 type;
+		__u32 id;
+	} info = { 0 };
 	__u32 ilen = sizeof(info);
 	char path[512];
 	int fd;
@@ -33,25 +37,6 @@ static __u32 pinned_prog_id(const char *dir, const char *name)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		info.id = 0;
-	close(fd);
-	return info.id;
-}
-
-static __u32 pinned_link_id(const char *dir)
-{
-	struct bpf_link_info info;
-	__u32 ilen = sizeof(info);
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/link_xdp", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		info.id = 0;
 	close(fd);
@@ -118,19 +103,9 @@ static int status_one(const char *ifname, int json)
 	int err, present, d;
 	__u64 tot_p, tot_b;
 
-	err = nacct_iface_open(ifname, &m);
-	if (err == -ENOENT && nacct_half_attached(ifname, buf, sizeof(buf)))
-		return nacct_usage_error("%s is not attached, but a killed nacct left %s behind "
-					 "('nacct detach %s' removes it)", ifname, buf, ifname);
-	if (err == -ENOENT)
-		return nacct_usage_error("%s is not attached", ifname);
-	if (err == -EPROTO)
-		return nacct_usage_error("%s: pinned maps were made by an incompatible nacct build; "
-					 "detach and attach again", ifname);
-	if (err) {
-		pr_warn("%s: cannot open pinned maps: %s\n", ifname, strerror(-err));
-		return NACCT_EXIT_FAIL;
-	}
+	err = nacct_open_attached(ifname, &m);
+	if (err)
+		return err;
 	err = nacct_read_stats(m.stats, &st);
 	/* offload: received frames were counted on the NIC (ctl/offload.c) */
 	if (!err && m.meta_val.xdp_mode == NACCT_MODE_OFFLOAD) {
@@ -149,10 +124,10 @@ static int status_one(const char *ifname, int json)
 	}
 	nacct_read_ethertypes(m.ethertypes, &et, &n_et);
 	nacct_read_subnets(m.subnets, &subs, &n_subs);
-	xdp_id = pinned_prog_id(m.dir, "prog_xdp");
-	egress_id = pinned_prog_id(m.dir, "prog_tc_egress");
-	ingress_id = pinned_prog_id(m.dir, "prog_tc_ingress");
-	link_id = pinned_link_id(m.dir);
+	xdp_id = pinned_id(m.dir, "prog_xdp");
+	egress_id = pinned_id(m.dir, "prog_tc_egress");
+	ingress_id = pinned_id(m.dir, "prog_tc_ingress");
+	link_id = pinned_id(m.dir, "link_xdp");
 	present = if_nametoindex(ifname) == m.meta_val.ifindex;
 	tot_p = st.packets[0] + st.packets[1];
 	tot_b = st.bytes[0] + st.bytes[1];

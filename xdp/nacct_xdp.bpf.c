@@ -33,7 +33,7 @@ int nacct_xdp(struct xdp_md *ctx)
 	struct nacct_sample_buf *buf = NULL;
 	struct nacct_cfg *cfg;
 	struct nacct_pkt pkt;
-	__u32 zero = 0, len, caplen = 0;
+	__u32 zero = 0, len, caplen = 0, qid;
 	int res;
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
@@ -44,13 +44,17 @@ int nacct_xdp(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&nacct_cfg, &zero);
 	if (!cfg)
 		return XDP_PASS;
-	if (cfg->tap) {
-		/* the frame itself goes to the AF_XDP socket of its queue.  A queue
-		 * without a socket is a lost sample here; a full socket ring is
-		 * counted by the socket (XDP_STATISTICS, read by nacct capture) */
+	qid = ctx->rx_queue_index;
+	/* tap mode drops only while a capture socket is bound to this queue:
+	 * sockets leave the XSKMAP when they close, so a capture killed with
+	 * SIGKILL cannot leave the interface dropping traffic */
+	if (cfg->tap && bpf_map_lookup_elem(&nacct_xsks, &qid)) {
+		/* the frame itself goes to the AF_XDP socket of its queue; a full
+		 * socket ring is counted by the socket (XDP_STATISTICS, read by
+		 * nacct capture) */
 		if (!nacct_sample_pick(cfg))
 			return XDP_DROP;
-		res = bpf_redirect_map(&nacct_xsks, ctx->rx_queue_index, XDP_DROP);
+		res = bpf_redirect_map(&nacct_xsks, qid, XDP_DROP);
 		nacct_sample_count(res == XDP_REDIRECT);
 		return res;
 	}

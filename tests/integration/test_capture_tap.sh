@@ -125,6 +125,21 @@ t_check "tap, temporary attach: no XDP program left" "" "$(ip -n "$NS_B" link sh
 in_a ping -c 2 -i 0.1 -W 1 -q 198.18.0.2 >/dev/null && t_ok "tap, temporary attach: traffic flows after" ||
 	t_fail "tap, temporary attach: traffic flows after"
 
+# ---- 3b. a tap capture killed with SIGKILL leaves no drop behind -------------
+# its sockets leave the XSKMAP when the process dies, and the XDP program
+# drops only while a socket is bound to the queue
+nacct_b attach "$IF_B" >/dev/null
+cap_start tapkill "$IF_B" -w "$T_TMP/tapkill.pcap" --tap || exit 1
+in_a ping -c 2 -i 0.1 -W 1 -q 198.18.0.2 >/dev/null &&
+	t_fail "tap kill: tap mode was active before the kill" "ping got replies" ||
+	t_ok "tap kill: tap mode active before the kill"
+kill -KILL "$CAP_PID"; wait "$CAP_PID" 2>/dev/null
+sleep 0.5
+in_a ping -c 3 -i 0.1 -W 1 -q 198.18.0.2 >/dev/null && t_ok "tap kill: traffic flows after SIGKILL" ||
+	t_fail "tap kill: traffic flows after SIGKILL" "the interface still drops"
+t_check "tap kill: the attachment stays whole" 0 "$(nacct_b status "$IF_B" >/dev/null 2>&1; echo $?)"
+nacct_b detach "$IF_B" >/dev/null
+
 # ---- 4. --tap on a TC-hook attachment: refused ------------------------------
 nacct_b attach "$IF_B" --hook tc >/dev/null
 nacct_b capture "$IF_B" -w "$T_TMP/x.pcap" --tap 2>/dev/null
