@@ -6,16 +6,18 @@
 #   drop    bare XDP_DROP (kernel: sum of rx_queue_N_xdp_drops)
 #   hash    bare PERCPU_HASH flow update + XDP_DROP (bench/hashdrop.bpf.c):
 #           what tap mode does without nacct's bookkeeping (kernel: xdp_drops)
-#   tap     nacct attach + nacct_cfg tap=1, sample_n=0: count, then drop
-#           (nacct: totals.rx_packets; kernel: xdp_drops)
+#   tap     nacct attach + `nacct capture --tap --sample 1/1000000`: count,
+#           drop all but the samples (nacct: totals.rx_packets; kernel:
+#           xdp_drops)
 #   inline  nacct attach: count, then pass to the stack
 #           (nacct: totals.rx_packets; kernel: rx_packets)
 # Every run takes the configs in turn (so background load drifts hit all
 # of them alike), for each flow count.  With many flows a warm-up pass
-# sends every flow (about once per CPU) before the measured interval,
-# so the figures are the steady state (updates); bench_micro reports the
-# insert cost separately.  While nacct is attached,
-# `nacct subnets IFACE 1` runs and its CPU time is measured from /proc.
+# sends every flow (about once per CPU) before the measured interval, so
+# the figures are the steady state (updates); bench_micro reports the
+# insert cost separately.  While nacct is attached, the CPU time of its
+# user-space process is measured from /proc: `nacct subnets IFACE 1`
+# (inline) or the tap capture (tap).
 # Usage: bench/linerate.sh [--quick] [--out FILE.tsv]
 # TSV: cfg flows run offered_mpps kernel_mpps nacct_mpps xmit_err nacct_cpu_pct
 set -u
@@ -53,11 +55,21 @@ one() {
 	drop) in_b ip link set dev "$IF_B" xdpdrv obj "$DROP_OBJ" sec xdp || return ;;
 	hash) in_b ip link set dev "$IF_B" xdpdrv obj "$HASH_OBJ" sec xdp || return ;;
 	tap|inline)
-		in_b "$NACCT" attach "$IF_B" --max-flows 1048576 >/dev/null || return
-		[ "$cfg" = tap ] && b_nacct_cfg 0 128 1
-		in_b "$NACCT" subnets "$IF_B" 1 >/dev/null 2>&1 &
-		mon=$!
-		sleep 0.3 ;;
+		in_b "$NACCT" attach "$IF_B" --max-flows 1048576 >/dev/null 2>&1 || return
+		if [ "$cfg" = tap ]; then
+			# tap mode drops only while AF_XDP sockets are bound to the
+			# queues: a running tap capture (1 in 10^6 frames sampled to
+			# tmpfs) is both the binding and the user-space process measured
+			in_b "$NACCT" capture "$IF_B" --tap --sample 1/1000000 \
+				-w "/dev/shm/$B_ID-tap.pcap" >/dev/null 2>&1 &
+			mon=$!
+			b_cleanup_add "rm -f /dev/shm/$B_ID-tap.pcap"
+			sleep 1
+		else
+			in_b "$NACCT" subnets "$IF_B" 1 >/dev/null 2>&1 &
+			mon=$!
+			sleep 0.3
+		fi ;;
 	esac
 	# steady state, not the insert burst: each CPU's share covers every flow
 	# about once (the CPU that sends more covers all of them)

@@ -65,14 +65,16 @@ snap() {
 
 TMP=$(mktemp -d /tmp/probes_cost.XXXXXX)
 trap 'cleanup; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
 # one tcpxfer connection of BYTES to PORT: the server is listening first
 xfer() { # PORT BYTES
 	local i
 	: >"$TMP/srv"
 	inb "$XFER" server 198.18.0.2 "$1" >"$TMP/srv" &
+	local srv=$!
 	for ((i = 0; i < 100; i++)); do grep -q ready "$TMP/srv" && break; sleep 0.01; done
 	ina "$XFER" client 198.18.0.2 "$1" "$2" >/dev/null
-	wait
+	wait "$srv" # not a bare wait: the events reader runs in the background too
 }
 
 workload() {
@@ -116,7 +118,7 @@ measure() { # TITLE
 echo "probes_cost: warm-up" >&2
 workload
 measure "no reader (aggregation into the flow side records only)"
-inb "$NACCT" events --json >/dev/null 2>&1 &
+nsenter --net=/run/netns/"$B" "$NACCT" events --json >/dev/null 2>&1 & # $! is nacct itself
 EV=$!
 sleep 1
 measure "with \`nacct events\` reading every kind (events to its ring buffer)"

@@ -14,21 +14,53 @@ mmm() { # min / median / max of column values on stdin
 }
 med() { sort -g | awk '{v[NR] = $1} END { if (!NR) print 0; else print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# ---- targets summary ---------------------------------------------------------
+ratio_runs() { # per-run ratio 100 * a / b of linerate column 5: CFG_A CFG_B FLOWS
+	awk -F'\t' -v a="$1" -v b="$2" -v f="$3" 'NR > 1 && $2 == f {
+		if ($1 == a) x[$3] = $5; if ($1 == b) y[$3] = $5 }
+		END { for (r in x) if (y[r] > 0) print 100 * x[r] / y[r] }' "$D/linerate.tsv"
+}
+echo "### Where nacct stands against its targets"
+echo
+echo "| target | measured (ranges: min / median / max of runs) |"
+echo "|---|---|"
+if [ -s "$D/micro.tsv" ]; then
+	for ph in "1 hot" "$(awk -F'\t' '$4 > 1 {print $4; exit}' "$D/micro.tsv") update"; do
+		set -- $ph
+		awk -F'\t' -v n="$1" -v ph="$2" '$1 == "xdp" && $2 == 4 && $4 == n && $5 == ph && $6 == 0 && $7 == 0 {
+			if ($3 == "hash") { hm = $8; hd = $9 } if ($3 == "nacct") { nm = $8; nd = $9 } }
+			END { if (hd) printf "| nacct XDP <= 1.25x a bare PERCPU_HASH update (IPv4, %s flow(s), %s) | %.2fx by medians (%.0f / %.0f ns), %.2fx by mins (%.0f / %.0f ns) |\n",
+				n, ph, nd / hd, nd, hd, nm / hm, nm, hm }' "$D/micro.tsv"
+	done
+fi
+if [ -s "$D/linerate.tsv" ]; then
+	for f in $(awk -F'\t' 'NR > 1 {print $2}' "$D/linerate.tsv" | sort -un | sed -n '1p;$p' | sort -un); do
+		echo "| tap mode >= 85 % of the XDP_DROP ceiling ($f flows) | $(ratio_runs tap drop "$f" | mmm '%.0f') % (bare hash + drop: $(ratio_runs hash drop "$f" | mmm '%.0f') %) |"
+		echo "| inline costs <= 5 % of stack throughput ($f flows) | inline = $(ratio_runs inline none "$f" | mmm '%.0f') % of no program |"
+	done
+	echo "| nacct user-space CPU <= 2 % | $(awk -F'\t' 'NR > 1 && $8 != "-" {print $8}' "$D/linerate.tsv" | mmm '%.2f') % |"
+fi
+if [ -s "$D/ctl.tsv" ]; then
+	echo "| 1M flows dumped (\`nacct flows --json\`) <= 1 s | $(awk -F'\t' '$1 == "dump_json_s" {print $4}' "$D/ctl.tsv" | mmm '%.2f') s |"
+fi
+echo
+
 # ---- micro ------------------------------------------------------------------
 if [ -s "$D/micro.tsv" ]; then
 	M=$D/micro.tsv
 	# hook family prog flows phase subnets sample_n min median max
-	mic() { awk -F'\t' -v h="$1" -v f="$2" -v p="$3" -v n="$4" -v ph="$5" -v s="$6" -v sn="$7" \
-		'$1 == h && $2 == f && $3 == p && $4 == n && $5 == ph && $6 == s && $7 == sn {print $9; exit}' "$M"; }
+	mic() { awk -F'\t' -v h="$1" -v f="$2" -v p="$3" -v n="$4" -v ph="$5" -v s="$6" -v sn="$7" -v c="${8:-9}" \
+		'$1 == h && $2 == f && $3 == p && $4 == n && $5 == ph && $6 == s && $7 == sn {print $c; exit}' "$M"; }
 	echo "### Per-packet cost (BPF_PROG_TEST_RUN, ns/packet, min / median / max)"
 	echo
-	echo "| hook | IP | program | flows | phase | subnets | sample_n | ns/pkt | vs bare hash (median) |"
+	echo "| hook | IP | program | flows | phase | subnets | sample_n | ns/pkt | vs bare hash: median (min) |"
 	echo "|---|---|---|---|---|---|---|---|---|"
 	awk -F'\t' '{print}' "$M" | while IFS=$'\t' read -r h f p n ph s sn mi me ma; do
 		base=$(mic "$h" "$f" hash "$n" "$ph" 0 0)
+		bmin=$(mic "$h" "$f" hash "$n" "$ph" 0 0 8)
 		r="-"
 		{ [ "$p" = nacct ] || [ "$p" = hash64 ] || [ "$p" = v_account ]; } && [ -n "$base" ] &&
-			r=$(awk -v a="$me" -v b="$base" 'BEGIN {printf "%.2fx", a / b}')
+			r=$(awk -v a="$me" -v b="$base" -v x="$mi" -v y="$bmin" 'BEGIN {printf "%.2fx (%.2fx)", a / b, x / y}')
 		echo "| $h | v$f | $p | $n | $ph | $s | $sn | $mi / $me / $ma | $r |"
 	done
 	echo
@@ -40,7 +72,9 @@ if [ -s "$D/micro.tsv" ]; then
 	echo "key, 16-byte value); hash64 = the same with nacct's 64-byte value + coarse clock;"
 	echo "v_parse / v_account = nacct's own parser / parser + accounting (bench/variants.bpf.c):"
 	echo "nacct minus v_account is the nacct_cfg lookup + sampling decision.  Items are"
-	echo "measured in interleaved runs (run 1 of every item, then run 2, ...)."
+	echo "measured in interleaved runs (run 1 of every item, then run 2, ...); the min is the"
+	echo "run least disturbed by other load on the machine (noise only adds time), so the"
+	echo "ratio of the mins is the steadier figure when medians spread."
 	echo
 	# ns/pkt vs subnets
 	for fam in 4 6; do

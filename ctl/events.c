@@ -207,10 +207,11 @@ int cmd_events(struct nacct_config *cfg)
 {
 	struct ev_ctx c = { .cfg = cfg };
 	struct nacct_probe_maps m = { -1, -1, -1, -1, -1, -1, -1 };
-	struct nacct_probe_stats s0 = { 0 }, s1;
 	struct ring_buffer *rb = NULL;
 	struct stat st;
 	int err, added = 0, ret = NACCT_EXIT_FAIL, slot = -1, ring = -1;
+	struct nacct_ev_reader want = { 0 };
+	__u64 lost = 0;
 
 	if (cfg->argc > 0) {
 		c.ifindex = nacct_ifindex(cfg->argv[0]);
@@ -243,8 +244,16 @@ int cmd_events(struct nacct_config *cfg)
 		pr_warn("events: cannot open the side programs' maps: %s\n", strerror(-err));
 		goto out;
 	}
-	/* our own slot: our own ring and mask, whatever other readers run */
-	slot = nacct_ev_reader_open(&m, c.kinds & ~1u, &ring);
+	/* our own slot: our own ring, mask and filters, whatever other readers run */
+	want.mask = c.kinds & ~1u;
+	want.fpid = cfg->ev_pid;
+	want.lport = htons(cfg->ev_lport);
+	want.rport = htons(cfg->ev_rport);
+	if (c.ifindex) {
+		want.netns = c.netns;
+		want.ifindex = c.ifindex;
+	}
+	slot = nacct_ev_reader_open(&m, &want, &ring);
 	if (slot < 0) {
 		pr_warn("events: no reader slot: %s\n", slot == -EBUSY
 				? "too many `nacct events` running" : strerror(-slot));
@@ -255,8 +264,6 @@ int cmd_events(struct nacct_config *cfg)
 		pr_warn("events: cannot open the event ring buffer: %s\n", strerror(errno));
 		goto out;
 	}
-	memset(&s0, 0, sizeof(s0));
-	nacct_probes_read_stats(m.stats, &s0);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, on_signal);
@@ -277,11 +284,11 @@ int cmd_events(struct nacct_config *cfg)
 out:
 	ring_buffer__free(rb);
 	rb = NULL;
+	lost = nacct_ev_reader_lost(&m, slot);
 	nacct_ev_reader_close(&m, slot, ring);
-	if (m.stats >= 0 && nacct_probes_read_stats(m.stats, &s1) == 0)
+	if (slot >= 0)
 		fprintf(stderr, "# %llu events printed, %llu lost (ring buffer full)\n",
-			(unsigned long long)c.printed,
-			(unsigned long long)(s1.events_lost - s0.events_lost));
+			(unsigned long long)c.printed, (unsigned long long)lost);
 	ring_buffer__free(rb);
 	nacct_probes_close(&m);
 	if (added)

@@ -533,7 +533,8 @@ int nacct_probes_read_stats(int fd, struct nacct_probe_stats *out)
 	return 0;
 }
 
-int nacct_ev_reader_open(const struct nacct_probe_maps *m, __u32 mask, int *ring_fd)
+int nacct_ev_reader_open(const struct nacct_probe_maps *m, const struct nacct_ev_reader *want,
+			 int *ring_fd)
 {
 	struct nacct_ev_reader r;
 	int lk, slot = -EBUSY, rfd = -1, err;
@@ -560,8 +561,9 @@ int nacct_ev_reader_open(const struct nacct_probe_maps *m, __u32 mask, int *ring
 	/* the ring first: the programs look at the mask, then at the ring */
 	if (bpf_map_update_elem(m->rings, &i, &rfd, BPF_ANY))
 		goto fail;
-	r.mask = mask;
+	r = *want;
 	r.pid = getpid();
+	r.lost = 0;
 	if (bpf_map_update_elem(m->readers, &i, &r, BPF_ANY)) {
 		err = -errno;
 		bpf_map_delete_elem(m->rings, &i);
@@ -576,6 +578,16 @@ fail:
 out:
 	unlock_root(lk);
 	return slot;
+}
+
+__u64 nacct_ev_reader_lost(const struct nacct_probe_maps *m, int slot)
+{
+	struct nacct_ev_reader r;
+	__u32 i = slot;
+
+	if (slot < 0 || bpf_map_lookup_elem(m->readers, &i, &r))
+		return 0;
+	return r.lost;
 }
 
 void nacct_ev_reader_close(const struct nacct_probe_maps *m, int slot, int ring_fd)

@@ -26,12 +26,16 @@ void nacct_probes_close(struct nacct_probe_maps *m);
 int nacct_probes_read_stats(int fd, struct nacct_probe_stats *out);
 
 /*
- * A reader slot for `nacct events`: its own ring buffer and event mask
- * (bit 1 << enum nacct_ev_type), so concurrent readers do not interfere.
+ * A reader slot for `nacct events`: its own ring buffer, event mask (bit
+ * 1 << enum nacct_ev_type) and filters (@want; pid is filled in here), so
+ * concurrent readers do not interfere.
  * Returns the slot and the ring's fd in *ring_fd; -EBUSY when all
  * NACCT_EV_READERS slots are taken by live readers.
  */
-int nacct_ev_reader_open(const struct nacct_probe_maps *m, __u32 mask, int *ring_fd);
+int nacct_ev_reader_open(const struct nacct_probe_maps *m, const struct nacct_ev_reader *want,
+			 int *ring_fd);
+/* events lost for this reader (its ring was full) */
+__u64 nacct_ev_reader_lost(const struct nacct_probe_maps *m, int slot);
 void nacct_ev_reader_close(const struct nacct_probe_maps *m, int slot, int ring_fd);
 
 /* the kernel text symbol containing @addr ("" unknown); never the address */

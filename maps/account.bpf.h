@@ -66,6 +66,14 @@ static __always_inline void nacct_subnet_add(__u32 id, __u32 dir, __u64 pkts, __
 	s->bytes[dir] += bytes;
 }
 
+/* a TCP SYN without ACK names the initiator: 1 + its direction, else 0 */
+static __always_inline __u8 nacct_syn_dir(const struct nacct_pkt *pkt, __u8 edir)
+{
+	if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+		return edir + 1;
+	return 0;
+}
+
 /* later fragments: recover the ports the first fragment carried */
 static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stats *st,
 					     __u32 dir)
@@ -192,10 +200,13 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		__builtin_memset(&nv, 0, sizeof(nv));
 		nv.packets[dir] = pkts;
 		nv.bytes[dir] = bytes;
-		nv.first_seen = now;
-		nv.last_seen = now;
+		/* the first packet per flow and CPU gets the precise clock, so that
+		 * the CPU that saw the flow first is known even within one jiffy */
+		nv.first_seen = bpf_ktime_get_ns();
+		nv.last_seen = nv.first_seen;
 		nv.tcp_flags[dir] = pkt->tcp_flags;
 		nv.first_dir = edir;
+		nv.syn_dir = nacct_syn_dir(pkt, edir);
 		nv.seen_dirs = 1 << edir;
 		nv.subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
 		nv.subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
@@ -221,7 +232,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 	}
 	if (!v->first_seen) {
 		/* first packet of this flow on this CPU: fill this CPU's slot */
-		v->first_seen = now;
+		v->first_seen = bpf_ktime_get_ns();
 		v->first_dir = edir;
 		v->subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
 		v->subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
@@ -231,6 +242,8 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 	v->last_seen = now;
 	v->tcp_flags[dir] |= pkt->tcp_flags;
 	v->seen_dirs |= 1 << edir;
+	if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+		v->syn_dir = edir + 1;
 	sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
 	nacct_subnet_add(sub_id, dir, pkts, bytes);
 	return 0;

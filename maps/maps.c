@@ -146,8 +146,13 @@ static void merge_flow(struct nacct_flow_val *dst, const struct nacct_flow_val *
 			dst->tcp_flags[d] |= v->tcp_flags[d];
 		}
 		dst->seen_dirs |= v->seen_dirs;
+		if (v->syn_dir)
+			dst->syn_dir = v->syn_dir;
+		/* last_seen is coarse and may lag the precise first_seen */
 		if (v->last_seen > dst->last_seen)
 			dst->last_seen = v->last_seen;
+		if (v->first_seen > dst->last_seen)
+			dst->last_seen = v->first_seen;
 		/* the CPU that saw the flow first knows who started it */
 		if (v->first_seen && (!first || v->first_seen < first)) {
 			first = v->first_seen;
@@ -157,6 +162,9 @@ static void merge_flow(struct nacct_flow_val *dst, const struct nacct_flow_val *
 		}
 	}
 	dst->first_seen = first;
+	/* for TCP the SYN names the initiator, whichever CPU saw what first */
+	if (dst->syn_dir)
+		dst->first_dir = dst->syn_dir - 1;
 }
 
 int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n)

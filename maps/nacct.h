@@ -94,14 +94,17 @@ struct nacct_flow_key {
 struct nacct_flow_val {
 	__u64 packets[NACCT_DIR_MAX]; /* by hook direction */
 	__u64 bytes[NACCT_DIR_MAX];   /* frame length incl. Ethernet header */
-	__u64 first_seen;             /* CLOCK_MONOTONIC ns, coarse (jiffy) */
+	__u64 first_seen;             /* CLOCK_MONOTONIC ns, precise */
+	/* last_seen: CLOCK_MONOTONIC ns, coarse (jiffy: the clock read per packet
+	 * costs less); may lag first_seen by up to a jiffy in one slot */
 	__u64 last_seen;
 	__u8 tcp_flags[NACCT_DIR_MAX]; /* OR of TCP flags seen */
 	__u8 first_dir;  /* 0: first packet went lo->hi, 1: hi->lo */
 	__u8 seen_dirs;  /* bit 0: lo->hi seen, bit 1: hi->lo seen */
 	__u32 subnet_lo; /* subnet id of lo_addr (cached per CPU slot) */
 	__u32 subnet_hi; /* subnet id of hi_addr */
-	__u32 pad;
+	__u8 syn_dir;    /* a TCP SYN (no ACK) seen: 1 lo->hi, 2 hi->lo; 0 none */
+	__u8 pad[3];
 };
 
 /*
@@ -376,8 +379,15 @@ struct nacct_probe_cfg {
 #endif
 #define NACCT_EV_RING_SIZE (1 << 20) /* bytes per reader */
 struct nacct_ev_reader {
-	__u32 mask; /* bit 1 << enum nacct_ev_type; 0: slot free */
-	__u32 pid;  /* the reader; a dead pid frees the slot */
+	__u32 mask;    /* bit 1 << enum nacct_ev_type; 0: slot free */
+	__u32 pid;     /* the reader; a dead pid frees the slot */
+	/* the reader's filters, applied before its ring (0: any) */
+	__u32 netns;   /* IFACE: its netns inode ... */
+	__u32 ifindex; /* ... and ifindex (events without a device pass) */
+	__u32 fpid;    /* -p */
+	__be16 lport;  /* -L: the socket's local port; drops: the packet's dport */
+	__be16 rport;  /* -D */
+	__u64 lost;    /* events for this reader lost: its ring was full */
 };
 
 /*
@@ -401,7 +411,7 @@ struct nacct_site_key {
  * nacct_probe_meta (array, key 0): the layout of the pinned set, written
  * at load; `nacct attach` replaces a set whose record differs.
  */
-#define NACCT_PROBES_ABI 2
+#define NACCT_PROBES_ABI 3
 struct nacct_probe_meta {
 	__u32 abi;        /* NACCT_PROBES_ABI */
 	__u32 event_size; /* sizeof(struct nacct_probe_event) */

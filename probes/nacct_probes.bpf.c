@@ -207,16 +207,27 @@ static __always_inline void ev_send(struct nacct_probe_event *e, __u32 bit)
 	struct nacct_probe_stats *st = pstats();
 	__u32 i;
 
+	/* a dropped packet was mostly on its way in: its destination is local */
+	__be16 lport = e->type == NACCT_EV_DROP ? e->dport : e->sport;
+	__be16 rport = e->type == NACCT_EV_DROP ? e->sport : e->dport;
+
 	for (i = 0; i < NACCT_EV_READERS; i++) {
 		struct nacct_ev_reader *r = bpf_map_lookup_elem(&nacct_ev_readers, &i);
 		void *rb;
 
 		if (!r || !(r->mask & bit))
 			continue;
+		/* the reader's filters here, so that other traffic cannot fill its ring */
+		if ((r->netns && r->netns != e->netns) ||
+		    (r->ifindex && e->ifindex && r->ifindex != e->ifindex) ||
+		    (r->fpid && r->fpid != e->pid) || (r->lport && r->lport != lport) ||
+		    (r->rport && r->rport != rport))
+			continue;
 		rb = bpf_map_lookup_elem(&nacct_ev_rings, &i);
 		if (!rb)
 			continue;
 		if (bpf_ringbuf_output(rb, e, sizeof(*e), 0)) {
+			__sync_fetch_and_add(&r->lost, 1);
 			if (st)
 				st->events_lost++;
 		} else if (st) {

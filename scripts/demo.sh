@@ -42,13 +42,11 @@ step nacct attach "$IF_B" --subnets 198.18.0.0/25,198.18.0.128/25,fd00:18::/64
 inb "$NACCT" attach "$IF_B" --subnets 198.18.0.0/25,198.18.0.128/25,fd00:18::/64 || exit 1
 k0=$(ip netns exec "$B" cat /sys/class/net/$IF_B/statistics/rx_packets)
 
-echo; echo "demo: traffic: 10 pings (IPv4), 10 pings (IPv6), 2000 UDP datagrams over 20 flows, a 1 MB TCP transfer"
+echo; echo "demo: traffic: 10 pings (IPv4), 10 pings (IPv6), 2000 UDP datagrams over 20 flows to a"
+echo "      port nobody listens on (the kernel drops them: NO_SOCKET), a 1 MB TCP transfer"
 ip netns exec "$A" ping -q -c 10 -i 0.05 198.18.0.2 | tail -n 2
 ip netns exec "$A" ping -q -c 10 -i 0.05 fd00:18::2 | tail -n 2
-ip netns exec "$B" ncat -l -u 198.18.0.2 5001 >/dev/null & SRV=$!
-sleep 0.2
 echo "udpsend: $(ip netns exec "$A" "$UDPSEND" 198.18.0.2 5001 2000 512 40000 20) datagrams sent"
-kill $SRV 2>/dev/null
 ip netns exec "$B" ncat -l 198.18.0.2 5003 >/dev/null & SRV=$!
 sleep 0.2
 head -c 1000000 /dev/urandom | ip netns exec "$A" ncat --send-only 198.18.0.2 5003
@@ -62,8 +60,8 @@ step nacct flows "$IF_B" --top 8
 inb "$NACCT" flows "$IF_B" --top 8
 step nacct subnets "$IF_B"
 inb "$NACCT" subnets "$IF_B"
-step "nacct flows $IF_B --json | head -n 2"
-inb "$NACCT" flows "$IF_B" --json | head -n 2
+step "nacct flows $IF_B --json --sort packets --top 2"
+inb "$NACCT" flows "$IF_B" --json --sort packets --top 2
 
 rx=$(inb "$NACCT" status "$IF_B" --json | sed -n 's/.*"rx_packets":\([0-9]*\).*/\1/p')
 echo

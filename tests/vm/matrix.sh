@@ -26,8 +26,9 @@ for k in "${kernels[@]}"; do
 	else
 		dir=$(tests/vm/fetch-kernel.sh "$k" 2>>"$LOGS/$k.fetch.log") ||
 			{ echo "not ok boot cannot fetch Debian's $k kernel (see $LOGS/$k.fetch.log)" > "$LOGS/$k.log"; rc=1; continue; }
-		tests/vm/run-in-vm.sh "$dir" tests/vm/suite.sh > "$LOGS/$k.log" 2>&1
-		r=$?
+		# the serial console ends lines with \r\n
+		tests/vm/run-in-vm.sh "$dir" tests/vm/suite.sh 2>&1 | tr -d '\r' > "$LOGS/$k.log"
+		r=${PIPESTATUS[0]}
 		case $r in
 		124) echo "not ok boot guest timed out" >> "$LOGS/$k.log" ;;
 		125) echo "not ok boot guest died without a status" >> "$LOGS/$k.log" ;;

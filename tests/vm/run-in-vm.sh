@@ -172,6 +172,9 @@ for v in $(compgen -v | grep '^NACCT_VM_' || true); do printf '%s=%q\n' "$v" "${
 cat > "$RUN/stage2.sh" <<'STAGE2'
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
 ulimit -l unlimited
+# what udev would make: bash's process substitution needs /dev/fd
+ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
 set -a; . /run/vm/env; set +a
 [ -z "${NACCT_VM_MODULES:-}" ] || modprobe -a $NACCT_VM_MODULES
 read up _ < /proc/uptime

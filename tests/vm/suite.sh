@@ -227,7 +227,8 @@ if [ "${NACCT_VM_CORE:-1}" = 1 ]; then
 	sum=$(tail -n 1 <<<"$out")
 	case $sum in
 	*" 0 failed"*) ok core-tests "tests/run.sh $NACCT_VM_CORE_PATTERN: $sum" ;;
-	*) nok core-tests "$sum" "$(grep -E '^ *not ok|^ *# ' <<<"$out" | head -n 20)" ;;
+	*) nok core-tests "$sum" "$(grep -E '^ *not ok|^ *# ' <<<"$out" | head -n 20)" \
+		"last lines: $(grep -v '^    ok ' <<<"$out" | tail -n 12)" ;;
 	esac
 	out=$("$ROOT/tests/run.sh" events 2>&1)
 	sum=$(tail -n 1 <<<"$out")
