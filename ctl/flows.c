@@ -88,6 +88,9 @@ static int flows_one(const char *ifname, struct nacct_config *cfg, int *header_d
 	err = nacct_open_attached(ifname, &m);
 	if (err)
 		return err;
+	/* side records from before this attachment are not its flows' */
+	if (g_have_pv)
+		nacct_probe_view_since(&g_pv, m.meta_val.attached_at);
 	err = nacct_dump_flows(m.flows, &fl, &n);
 	nacct_iface_close(&m);
 	if (err) {

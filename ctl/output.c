@@ -45,16 +45,22 @@ const char *nacct_proto_name(__u8 proto, char *buf, size_t len)
 
 const char *nacct_rfc3339(__u64 wall_ns, char *buf, size_t len)
 {
+	/* flows of one dump share a few seconds: format each second once */
+	static time_t last_sec = -1;
+	static char base[32];
 	time_t sec = wall_ns / 1000000000ULL;
-	struct tm tm;
-	char base[32];
 
 	if (!wall_ns) {
 		buf[0] = '\0';
 		return buf;
 	}
-	gmtime_r(&sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (sec != last_sec) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+		last_sec = sec;
+	}
 	snprintf(buf, len, "%s.%03lluZ", base, (unsigned long long)(wall_ns % 1000000000ULL) / 1000000);
 	return buf;
 }

@@ -491,10 +491,10 @@ int nacct_probes_open(struct nacct_probe_maps *m)
 			goto fail;                                           \
 		}                                                            \
 	} while (0)
-	OPEN(tcp, "nacct_tcp", BPF_MAP_TYPE_LRU_HASH, sizeof(struct nacct_flow_key),
+	OPEN(tcp, "nacct_tcp", BPF_MAP_TYPE_LRU_HASH, sizeof(struct nacct_side_key),
 	     sizeof(struct nacct_tcp_val));
-	OPEN(drops, "nacct_tcp_drops", BPF_MAP_TYPE_LRU_HASH, sizeof(struct nacct_drop_key),
-	     sizeof(__u64));
+	OPEN(drops, "nacct_tcp_drops", BPF_MAP_TYPE_LRU_HASH, sizeof(struct nacct_side_drop_key),
+	     sizeof(struct nacct_side_drop_val));
 	OPEN(reasons, "nacct_drop_reasons", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(__u64));
 	OPEN(stats, "nacct_probe_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 	     sizeof(struct nacct_probe_stats));
@@ -738,18 +738,27 @@ static int cmp_rec(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct nacct_flow_key));
 }
 
+/* the inode of the caller's network namespace (the kernel's ns.inum) */
+static __u32 self_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) == 0 ? (__u32)st.st_ino : 0;
+}
+
 int nacct_probe_view_load(struct nacct_probe_view *pv)
 {
 	struct nacct_probe_maps m;
 	void *k = NULL, *v = NULL;
-	size_t n, i;
+	__u32 netns = self_netns();
+	size_t n, i, have;
 	int err;
 
 	memset(pv, 0, sizeof(*pv));
 	err = nacct_probes_open(&m);
 	if (err)
 		return err;
-	err = dump_map(m.tcp, sizeof(struct nacct_flow_key), sizeof(struct nacct_tcp_val), &k, &v,
+	err = dump_map(m.tcp, sizeof(struct nacct_side_key), sizeof(struct nacct_tcp_val), &k, &v,
 		       &n);
 	if (err)
 		goto out;
@@ -758,18 +767,24 @@ int nacct_probe_view_load(struct nacct_probe_view *pv)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		memcpy(&pv->recs[i].key, (char *)k + i * sizeof(struct nacct_flow_key),
-		       sizeof(struct nacct_flow_key));
-		memcpy(&pv->recs[i].val, (char *)v + i * sizeof(struct nacct_tcp_val),
+	/* only this namespace's records: another's may have the same key */
+	for (i = have = 0; i < n; i++) {
+		const struct nacct_side_key *sk = (const struct nacct_side_key *)k + i;
+
+		if (sk->netns != netns)
+			continue;
+		pv->recs[have].key = sk->flow;
+		memcpy(&pv->recs[have].val, (char *)v + i * sizeof(struct nacct_tcp_val),
 		       sizeof(struct nacct_tcp_val));
+		have++;
 	}
-	pv->n_recs = n;
-	qsort(pv->recs, n, sizeof(*pv->recs), cmp_rec);
+	pv->n_recs = have;
+	qsort(pv->recs, have, sizeof(*pv->recs), cmp_rec);
 	free(k);
 	free(v);
 	k = v = NULL;
-	err = dump_map(m.drops, sizeof(struct nacct_drop_key), sizeof(__u64), &k, &v, &n);
+	err = dump_map(m.drops, sizeof(struct nacct_side_drop_key),
+		       sizeof(struct nacct_side_drop_val), &k, &v, &n);
 	if (err)
 		goto out;
 	pv->drops = calloc(n ? n : 1, sizeof(*pv->drops));
@@ -777,12 +792,21 @@ int nacct_probe_view_load(struct nacct_probe_view *pv)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		memcpy(&pv->drops[i].key, (char *)k + i * sizeof(struct nacct_drop_key),
-		       sizeof(struct nacct_drop_key));
-		pv->drops[i].count = ((__u64 *)v)[i];
+	for (i = have = 0; i < n; i++) {
+		const struct nacct_side_drop_key *dk = (const struct nacct_side_drop_key *)k + i;
+		const struct nacct_side_drop_val *dv = (const struct nacct_side_drop_val *)v + i;
+
+		if (dk->netns != netns)
+			continue;
+		memset(&pv->drops[have].key, 0, sizeof(pv->drops[have].key));
+		pv->drops[have].key.flow = dk->flow;
+		pv->drops[have].key.reason = dk->reason;
+		pv->drops[have].count = dv->count;
+		pv->drops[have].first_ns = dv->first_ns;
+		have++;
 	}
-	pv->n_drops = n;
+	pv->n_drops = have;
+	n = have;
 	qsort(pv->drops, n, sizeof(*pv->drops), cmp_rec);
 out:
 	free(k);
@@ -800,6 +824,13 @@ void nacct_probe_view_free(struct nacct_probe_view *pv)
 	memset(pv, 0, sizeof(*pv));
 }
 
+void nacct_probe_view_since(struct nacct_probe_view *pv, __u64 attached_at)
+{
+	__u64 off = nacct_mono_to_wall(1) - 1; /* wall - monotonic, now */
+
+	pv->since_ns = attached_at > off ? attached_at - off : 0;
+}
+
 const struct nacct_tcp_val *nacct_probe_view_find(const struct nacct_probe_view *pv,
 						   const struct nacct_flow_key *k)
 {
@@ -810,6 +841,9 @@ const struct nacct_tcp_val *nacct_probe_view_find(const struct nacct_probe_view 
 	memcpy(&key.key, k, sizeof(*k));
 	key.key.vlan = 0;
 	r = bsearch(&key, pv->recs, pv->n_recs, sizeof(*r), cmp_rec);
+	/* a record from before the attachment: its counts predate it */
+	if (r && r->val.first_ns < pv->since_ns)
+		return NULL;
 	return r ? &r->val : NULL;
 }
 
@@ -838,6 +872,12 @@ static int drops_of(const struct nacct_probe_view *pv, size_t i, const struct na
 	return pv && i < pv->n_drops && !memcmp(&pv->drops[i].key.flow, fk, sizeof(*fk));
 }
 
+/* a drop record created before the attachment is not joined */
+static int drop_new(const struct nacct_probe_view *pv, size_t i)
+{
+	return pv->drops[i].first_ns >= pv->since_ns;
+}
+
 /* drops of a flow: the sum over its reasons */
 static __u64 flow_drops(const struct nacct_probe_view *pv, const struct nacct_flow_key *k)
 {
@@ -847,7 +887,8 @@ static __u64 flow_drops(const struct nacct_probe_view *pv, const struct nacct_fl
 
 	fk.vlan = 0;
 	for (i = drops_first(pv, &fk); drops_of(pv, i, &fk); i++)
-		n += pv->drops[i].count;
+		if (drop_new(pv, i))
+			n += pv->drops[i].count;
 	return n;
 }
 
@@ -878,6 +919,8 @@ void nacct_probe_flow_json(FILE *f, const struct nacct_probe_view *pv,
 	fk = *k;
 	fk.vlan = 0;
 	for (i = drops_first(pv, &fk); drops_of(pv, i, &fk); i++) {
+		if (!drop_new(pv, i))
+			continue;
 		fprintf(f, "%s", first ? "" : ",");
 		json_str(f, nacct_drop_reason_name(pv->drops[i].key.reason, rb, sizeof(rb)));
 		fprintf(f, ":%llu", (unsigned long long)pv->drops[i].count);

@@ -46,7 +46,10 @@ const char *nacct_drop_reason_name(__u32 reason, char *buf, size_t len);
 const char *nacct_rst_reason_name(__u32 reason, char *buf, size_t len);
 const char *nacct_tcp_state_name(int state);
 
-/* the flow side records, read once for a listing (`nacct flows`) */
+/*
+ * The flow side records of the caller's network namespace, read once for
+ * a listing (`nacct flows`): records of other namespaces are left out.
+ */
 struct nacct_probe_rec {
 	struct nacct_flow_key key; /* vlan 0 */
 	struct nacct_tcp_val val;
@@ -54,16 +57,24 @@ struct nacct_probe_rec {
 struct nacct_probe_drop {
 	struct nacct_drop_key key;
 	__u64 count;
+	__u64 first_ns; /* record created, CLOCK_MONOTONIC */
 };
 struct nacct_probe_view {
 	struct nacct_probe_rec *recs;
 	size_t n_recs;
 	struct nacct_probe_drop *drops;
 	size_t n_drops;
+	__u64 since_ns; /* CLOCK_MONOTONIC: records created before are not joined (0: all) */
 };
 /* -ENOENT when the side programs are not attached */
 int nacct_probe_view_load(struct nacct_probe_view *v);
 void nacct_probe_view_free(struct nacct_probe_view *v);
+/*
+ * Join only records created at or after @attached_at (wall clock ns, as
+ * struct nacct_meta.attached_at; 0: all): a record older than the
+ * attachment holds counts from before it and is ignored as a whole.
+ */
+void nacct_probe_view_since(struct nacct_probe_view *v, __u64 attached_at);
 /* the record of a flow (its vlan ignored), or NULL */
 const struct nacct_tcp_val *nacct_probe_view_find(const struct nacct_probe_view *v,
 						   const struct nacct_flow_key *k);

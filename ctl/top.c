@@ -128,9 +128,9 @@ static void join_probes(struct top *t, int deltas)
 		return;
 	}
 	/*
-	 * The side records are host-wide (one set for every netns) and outlive
-	 * the flows: a flow key reused by an earlier connection, or in another
-	 * namespace, finds an old record.  Count from the first read on.
+	 * The side records (this netns's only: nacct_probe_view_load) outlive
+	 * the flows: a flow key reused by an earlier connection finds an old
+	 * record.  Count from the first read on.
 	 */
 	if (!t->have_pv0 && !nacct_probe_view_load(&t->pv0))
 		t->have_pv0 = 1;
@@ -141,6 +141,8 @@ static void join_probes(struct top *t, int deltas)
 		const struct nacct_tcp_val *b = nacct_probe_view_find(&t->pv0, &x->f.key);
 		int tcp = x->f.key.proto == 6;
 
+		/* fd[] is realloc'ed: a flow without a record has no side counts */
+		x->drops = x->ddrops = x->retrans = x->dretrans = 0;
 		if (!v)
 			continue;
 		x->drops = delta(v->drops, b ? b->drops : 0);

@@ -476,14 +476,22 @@ int nacct_list_attached(char ***names, size_t *n)
 
 __u64 nacct_mono_to_wall(__u64 mono_ns)
 {
+	static __s64 off;
+	static time_t taken;
 	struct timespec mono, real;
-	__s64 off;
 
 	if (!mono_ns)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	off = ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+	/* the offset moves only with clock steps: read it once a second, not
+	 * twice per flow of a million-flow dump */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+	if (!taken || mono.tv_sec != taken) {
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		clock_gettime(CLOCK_REALTIME, &real);
+		off = ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL +
+		      (real.tv_nsec - mono.tv_nsec);
+		taken = mono.tv_sec;
+	}
 	return mono_ns + off;
 }
 

@@ -283,7 +283,7 @@ struct nacct_hw_counter {
 
 /* value of nacct_tcp (shared LRU hash, atomic adds) */
 struct nacct_tcp_val {
-	__u64 first_ns;      /* session start: first state change seen (CLOCK_MONOTONIC) */
+	__u64 first_ns;      /* session start: record created / new session (CLOCK_MONOTONIC) */
 	__u64 end_ns;        /* session end: last CLOSE seen, 0 while open */
 	__u64 drops;         /* packets of this flow freed with a drop reason */
 	__u64 retrans[2];    /* segments retransmitted by the socket on endpoint lo / hi */
@@ -408,10 +408,34 @@ struct nacct_site_key {
 };
 
 /*
+ * The side records are per network namespace (ABI 4): two namespaces
+ * using the same addresses and ports keep separate records.  nacct_tcp is
+ * keyed by struct nacct_side_key (the socket's netns), nacct_tcp_drops by
+ * struct nacct_side_drop_key (the netns of the skb's device, else of its
+ * socket) -> struct nacct_side_drop_val.  Readers join with their own
+ * netns inode (stat("/proc/self/ns/net").st_ino == ns.inum) and ignore
+ * records created before the attachment they read (nacct_meta.attached_at).
+ */
+struct nacct_side_key {
+	struct nacct_flow_key flow; /* vlan = 0 */
+	__u32 netns;                /* network namespace inode */
+	__u32 pad;
+};
+struct nacct_side_drop_key {
+	struct nacct_flow_key flow; /* vlan = 0 */
+	__u32 netns;
+	__u32 reason; /* enum skb_drop_reason of the running kernel */
+};
+struct nacct_side_drop_val {
+	__u64 count;
+	__u64 first_ns; /* record created (bpf_ktime_get_ns, CLOCK_MONOTONIC) */
+};
+
+/*
  * nacct_probe_meta (array, key 0): the layout of the pinned set, written
  * at load; `nacct attach` replaces a set whose record differs.
  */
-#define NACCT_PROBES_ABI 3
+#define NACCT_PROBES_ABI 4
 struct nacct_probe_meta {
 	__u32 abi;        /* NACCT_PROBES_ABI */
 	__u32 event_size; /* sizeof(struct nacct_probe_event) */

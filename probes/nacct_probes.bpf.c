@@ -51,21 +51,21 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ---- maps: pinned by name under NACCT_PIN_ROOT/:probes ----------------- */
 
-/* flow side records: canonical key (vlan 0) -> struct nacct_tcp_val */
+/* flow side records: canonical key (vlan 0) + netns -> struct nacct_tcp_val */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, NACCT_TCP_MAX);
-	__type(key, struct nacct_flow_key);
+	__type(key, struct nacct_side_key);
 	__type(value, struct nacct_tcp_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_tcp SEC(".maps");
 
-/* per-flow drops by reason */
+/* per-flow drops by reason, per netns */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, NACCT_TCP_MAX);
-	__type(key, struct nacct_drop_key);
-	__type(value, __u64);
+	__type(key, struct nacct_side_drop_key);
+	__type(value, struct nacct_side_drop_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_tcp_drops SEC(".maps");
 
@@ -367,19 +367,23 @@ static __always_inline void ev_fill_sk(struct nacct_probe_event *e, const struct
 	e->ifindex = sk_ifindex(sk);
 }
 
-/* the flow side record of a socket (created on first use) */
-static __always_inline struct nacct_tcp_val *tcp_rec(const struct sk_ends *s, int *side,
-						     struct nacct_flow_key *k)
+/* the flow side record of a socket in its netns (created on first use) */
+static __always_inline struct nacct_tcp_val *tcp_rec(const struct sock *sk, const struct sk_ends *s,
+						     int *side, struct nacct_side_key *k)
 {
 	struct nacct_tcp_val *v, nv;
 	struct nacct_probe_stats *st;
 	long err;
 
-	*side = make_key(k, s->laddr, s->lport, s->raddr, s->rport, s->proto, s->family);
+	*side = make_key(&k->flow, s->laddr, s->lport, s->raddr, s->rport, s->proto, s->family);
+	k->netns = sk_netns(sk);
+	k->pad = 0;
 	v = bpf_map_lookup_elem(&nacct_tcp, k);
 	if (v)
 		return v;
 	__builtin_memset(&nv, 0, sizeof(nv));
+	/* readers ignore records created before their attachment */
+	nv.first_ns = bpf_ktime_get_ns();
 	err = bpf_map_update_elem(&nacct_tcp, k, &nv, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: another CPU was first */) {
 		st = pstats();
@@ -540,13 +544,14 @@ static __always_inline void count_drop(const struct sk_buff *skb, __u64 location
 {
 	struct nacct_probe_stats *st = pstats();
 	struct nacct_probe_event ev, *e;
+	struct nacct_side_drop_val *dv, nd;
+	struct nacct_side_drop_key dk;
 	struct nacct_site_key sk;
-	struct nacct_flow_key k;
-	struct nacct_drop_key dk;
+	struct nacct_side_key k;
 	struct nacct_tcp_val *v;
 	struct net_device *dev;
 	__u64 *cnt, one = 1;
-	__u32 slot, readers;
+	__u32 slot, readers, netns = 0, ifindex = 0;
 
 	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
@@ -574,11 +579,24 @@ static __always_inline void count_drop(const struct sk_buff *skb, __u64 location
 		bpf_map_update_elem(&nacct_drop_sites, &sk, &one, BPF_NOEXIST);
 
 	e = ev_init(&ev, NACCT_EV_DROP, &readers);
-	if (skb_flow_key(skb, &k, e)) {
+	__builtin_memset(&k, 0, sizeof(k));
+	if (skb_flow_key(skb, &k.flow, e)) {
 		if (st)
 			st->drops_noflow++;
 		return;
 	}
+	/* the namespace the packet was dropped in: its device's, else its socket's */
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev) {
+		ifindex = BPF_CORE_READ(dev, ifindex);
+		netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	} else {
+		const struct sock *ssk = BPF_CORE_READ(skb, sk);
+
+		if (ssk)
+			netns = sk_netns(ssk);
+	}
+	k.netns = netns;
 	/*
 	 * Only sockets create nacct_tcp records; drops of any flow go to the
 	 * by-reason map, whose churn (floods to closed ports) then cannot
@@ -590,25 +608,27 @@ static __always_inline void count_drop(const struct sk_buff *skb, __u64 location
 		v->last_reason = reason;
 	}
 	__builtin_memset(&dk, 0, sizeof(dk));
-	dk.flow = k;
+	dk.flow = k.flow;
+	dk.netns = netns;
 	dk.reason = reason;
-	cnt = bpf_map_lookup_elem(&nacct_tcp_drops, &dk);
-	if (cnt)
-		__sync_fetch_and_add(cnt, 1);
-	else if (bpf_map_update_elem(&nacct_tcp_drops, &dk, &one, BPF_NOEXIST)) {
-		cnt = bpf_map_lookup_elem(&nacct_tcp_drops, &dk);
-		if (cnt)
-			__sync_fetch_and_add(cnt, 1);
+	dv = bpf_map_lookup_elem(&nacct_tcp_drops, &dk);
+	if (dv) {
+		__sync_fetch_and_add(&dv->count, 1);
+	} else {
+		nd.count = 1;
+		nd.first_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&nacct_tcp_drops, &dk, &nd, BPF_NOEXIST)) {
+			dv = bpf_map_lookup_elem(&nacct_tcp_drops, &dk);
+			if (dv)
+				__sync_fetch_and_add(&dv->count, 1);
+		}
 	}
 	if (!e)
 		return;
 	e->reason = reason;
 	e->location = location;
-	dev = BPF_CORE_READ(skb, dev);
-	if (dev) {
-		e->ifindex = BPF_CORE_READ(dev, ifindex);
-		e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	}
+	e->ifindex = ifindex;
+	e->netns = netns;
 	ev_send(e, readers);
 }
 
@@ -625,7 +645,7 @@ static __always_inline void count_retrans(const struct sock *sk, const struct sk
 {
 	struct nacct_probe_stats *st = pstats();
 	struct nacct_probe_event ev, *e;
-	struct nacct_flow_key k;
+	struct nacct_side_key k;
 	struct nacct_tcp_val *v;
 	struct tcp_skb_cb *cb;
 	struct sk_ends s;
@@ -641,7 +661,7 @@ static __always_inline void count_retrans(const struct sock *sk, const struct sk
 		segs = 1;
 	if (st)
 		st->retrans += segs;
-	v = tcp_rec(&s, &side, &k);
+	v = tcp_rec(sk, &s, &side, &k);
 	if (v) {
 		__sync_fetch_and_add(&v->retrans[side & 1], segs);
 		v->srtt_us[side & 1] = tcp_srtt_us(sk);
@@ -686,7 +706,7 @@ static __always_inline void state_change(const struct sock *sk, int oldstate, in
 	struct nacct_probe_stats *st = pstats();
 	struct nacct_sock_val *sv, nsv;
 	struct nacct_probe_event ev, *e;
-	struct nacct_flow_key k;
+	struct nacct_side_key k;
 	struct nacct_tcp_val *v;
 	__u64 now = bpf_ktime_get_ns(), skey = (__u64)(unsigned long)sk, in_old = 0, lat = 0;
 	__u16 evt = 0;
@@ -737,7 +757,7 @@ static __always_inline void state_change(const struct sock *sk, int oldstate, in
 
 	/* the flow record: listeners and unconnected sockets have no flow */
 	if (s.rport && s.lport && oldstate != NACCT_TCP_LISTEN) {
-		v = tcp_rec(&s, &side, &k);
+		v = tcp_rec(sk, &s, &side, &k);
 		if (v) {
 			side &= 1;
 			/* a new session on a key whose last one ended */
@@ -820,7 +840,7 @@ int BPF_PROG(nacct_state, const struct sock *sk, int oldstate, int newstate)
 static __always_inline void rtt_update(const struct sock *sk)
 {
 	struct nacct_probe_stats *st;
-	struct nacct_flow_key k;
+	struct nacct_side_key k;
 	struct nacct_tcp_val *v;
 	struct sk_ends s;
 	__u32 srtt;
@@ -828,7 +848,9 @@ static __always_inline void rtt_update(const struct sock *sk)
 
 	if (!sk || sk_read_ends(sk, &s))
 		return;
-	side = make_key(&k, s.laddr, s.lport, s.raddr, s.rport, s.proto, s.family) & 1;
+	side = make_key(&k.flow, s.laddr, s.lport, s.raddr, s.rport, s.proto, s.family) & 1;
+	k.netns = sk_netns(sk);
+	k.pad = 0;
 	/* only flows that already have a record (state changes create it) */
 	v = bpf_map_lookup_elem(&nacct_tcp, &k);
 	if (!v)

@@ -16,6 +16,7 @@ BYTES=100000
 PROBES=/sys/fs/bpf/nacct/:probes
 
 nacct_b attach "$IF_B" >/dev/null || { t_fail attach "nacct attach $IF_B failed"; exit 1; }
+nacct_a attach "$IF_A" >/dev/null || { t_fail attach "nacct attach $IF_A failed"; exit 1; }
 if ls "$PROBES"/link_nacct_state >/dev/null 2>&1; then
 	t_ok "attach pins the side programs ($(ls "$PROBES" | grep -c '^link_') links)"
 else
@@ -114,7 +115,13 @@ t_check "flow side fields" "tcpxfer CLOSE" "$(jq -r '"\(.comm) \(.state)"' <<<"$
 # a clean transfer has no drops: the pure ACKs that tcp_rcv_state_process()
 # frees with NOT_SPECIFIED in FIN_WAIT1/2 and LAST_ACK were processed, not dropped
 t_check "clean transfer: no phantom drops" "0 {}" "$(jq -c -j '.drops, " ", .drop_reasons' <<<"$fl")"
-t_check "flow connect latency known" "true" "$(jq -r '.connect_latency_us > 0 and .srtt_us > 0' <<<"$fl")"
+# side records are per netns: B holds the server socket's, A the client's
+# (the connect latency is the client's)
+t_check "flow at B: server socket only" "0 true" "$(jq -r '"\(.connect_latency_us) \(.srtt_us > 0)"' <<<"$fl")"
+fa=$(nacct_a flows "$IF_A" --json | jq -c "select(.proto==\"tcp\" and (.sport==$PORT or .dport==$PORT))")
+t_log "flow at A: $fa"
+t_check "flow at A: client connect latency known" "true $CLI tcpxfer" \
+	"$(jq -r '"\(.connect_latency_us > 0 and .srtt_us > 0) \(.pid) \(.comm)"' <<<"$fa")"
 
 # the closed port: one drop with reason NO_SOCKET, on the flow and as an event
 fc=$(nacct_b flows "$IF_B" --json | jq -r "select(.dport==$CLOSED) | \"\(.drops) \(.drop_reasons.NO_SOCKET)\"")
@@ -122,6 +129,7 @@ t_check "closed-port flow: drops by reason" "1 1" "$fc"
 t_log "events stderr: $(cat "$T_TMP/ev.err")"
 
 # detaching the last attachment removes the side programs (unless others are attached)
+nacct_a detach "$IF_A" >/dev/null
 nacct_b detach "$IF_B" >/dev/null
 others=$(ls /sys/fs/bpf/nacct | grep -vc '^:')
 if [ "$others" = 0 ]; then

@@ -6,7 +6,8 @@
 # sender's own output hook causes no retransmits), and a second rule drops
 # every datagram of one UDP port.  Witnesses: the kernel's TcpRetransSegs
 # (nstat) in both namespaces, and the nft rules' own counters.  Checked:
-#   - the flow's retransmits = TcpRetransSegs (A + B: B retransmits its FIN
+#   - the flow's retransmits in each namespace = that namespace's
+#     TcpRetransSegs (side records are per netns; B retransmits its FIN
 #     when A's ACK is dropped), its NETFILTER_DROP drops = the TCP rule's
 #     counter, the UDP flow's NETFILTER_DROP = the UDP rule's counter;
 #   - `nacct events IFACE --drops` streams one NETFILTER_DROP line per
@@ -31,6 +32,7 @@ UCOUNT=50
 PROBES=/sys/fs/bpf/nacct/:probes
 
 nacct_b attach "$IF_B" >/dev/null || { t_fail attach "nacct attach $IF_B failed"; exit 1; }
+nacct_a attach "$IF_A" >/dev/null || { t_fail attach "nacct attach $IF_A failed"; exit 1; }
 
 # the loss: in B, on input, counted by nft itself
 in_b nft add table inet nt &&
@@ -106,7 +108,9 @@ fi
 # the flow records
 fl=$(nacct_b flows "$IF_B" --json | jq -c "select(.proto==\"tcp\" and (.sport==$PORT or .dport==$PORT))")
 t_log "tcp flow: $(jq -c '{packets, retransmits, drops, drop_reasons}' <<<"$fl")"
-t_check "flow retransmits = TcpRetransSegs (A+B)" "$kernel_rt" "$(jq -r .retransmits <<<"$fl")"
+t_check "flow retransmits at B = TcpRetransSegs of B" "$((b1 - b0))" "$(jq -r .retransmits <<<"$fl")"
+fla=$(nacct_a flows "$IF_A" --json | jq -c "select(.proto==\"tcp\" and (.sport==$PORT or .dport==$PORT))")
+t_check "flow retransmits at A = TcpRetransSegs of A" "$((a1 - a0))" "$(jq -r .retransmits <<<"$fla")"
 t_check "flow NETFILTER_DROP = nft counter (tcp)" "$nft_tcp" "$(jq -r '.drop_reasons.NETFILTER_DROP' <<<"$fl")"
 uf=$(nacct_b flows "$IF_B" --json | jq -c "select(.proto==\"udp\" and .dport==$UPORT)")
 t_check "udp flow NETFILTER_DROP = nft counter = sent" "$UCOUNT $UCOUNT" \
