@@ -266,7 +266,8 @@ struct nacct_hw_counter {
  * their records in global maps pinned under NACCT_PIN_ROOT/:probes
  * (one set for the whole host: tracepoints see every netns).  Records are
  * keyed by struct nacct_flow_key built exactly like the data path's, with
- * vlan = 0, so `nacct flows` joins them onto its flows ignoring the VLAN.
+ * vlan = 0, so `nacct flows` joins them onto its flows ignoring the VLAN,
+ * plus the netns inode (struct nacct_side_key, below).
  * Per-endpoint arrays [2] are indexed by the key's endpoint the socket is
  * on: 0 = lo, 1 = hi (both sockets of a local connection fill one record).
  */

@@ -180,7 +180,11 @@ static __always_inline int ev_wanted(__u32 bit)
 	__u32 i;
 
 	for (i = 0; i < NACCT_EV_READERS; i++) {
-		struct nacct_ev_reader *r = bpf_map_lookup_elem(&nacct_ev_readers, &i);
+		/* the key is a copy: were the counter's own address taken, it
+		 * would live on the stack, where the 6.1 and 6.12 verifiers lose
+		 * its value and report an infinite loop */
+		__u32 key = i;
+		struct nacct_ev_reader *r = bpf_map_lookup_elem(&nacct_ev_readers, &key);
 
 		if (r && (r->mask & bit))
 			return 1;
@@ -207,12 +211,21 @@ static __always_inline void ev_send(struct nacct_probe_event *e, __u32 bit)
 	struct nacct_probe_stats *st = pstats();
 	__u32 i;
 
+	/* checked here, once: clang hoists &st->field above a later check,
+	 * which the 6.1 and 6.12 verifiers refuse on a maybe-NULL pointer
+	 * (the one-element array always has it) */
+	if (!st)
+		return;
 	/* a dropped packet was mostly on its way in: its destination is local */
 	__be16 lport = e->type == NACCT_EV_DROP ? e->dport : e->sport;
 	__be16 rport = e->type == NACCT_EV_DROP ? e->sport : e->dport;
 
 	for (i = 0; i < NACCT_EV_READERS; i++) {
-		struct nacct_ev_reader *r = bpf_map_lookup_elem(&nacct_ev_readers, &i);
+		/* the key is a copy: were the counter's own address taken, it
+		 * would live on the stack, where the 6.1 and 6.12 verifiers lose
+		 * its value and report an infinite loop */
+		__u32 key = i;
+		struct nacct_ev_reader *r = bpf_map_lookup_elem(&nacct_ev_readers, &key);
 		void *rb;
 
 		if (!r || !(r->mask & bit))
@@ -223,14 +236,13 @@ static __always_inline void ev_send(struct nacct_probe_event *e, __u32 bit)
 		    (r->fpid && r->fpid != e->pid) || (r->lport && r->lport != lport) ||
 		    (r->rport && r->rport != rport))
 			continue;
-		rb = bpf_map_lookup_elem(&nacct_ev_rings, &i);
+		rb = bpf_map_lookup_elem(&nacct_ev_rings, &key);
 		if (!rb)
 			continue;
 		if (bpf_ringbuf_output(rb, e, sizeof(*e), 0)) {
 			__sync_fetch_and_add(&r->lost, 1);
-			if (st)
-				st->events_lost++;
-		} else if (st) {
+			st->events_lost++;
+		} else {
 			st->events++;
 		}
 	}
@@ -532,7 +544,11 @@ static __always_inline int consumed_site(__u64 location)
 	__u32 i;
 
 	for (i = 0; i < NACCT_CONSUMED_SITES; i++) {
-		struct nacct_site_range *r = bpf_map_lookup_elem(&nacct_drop_consumed, &i);
+		/* the key is a copy: were the counter's own address taken, it
+		 * would live on the stack, where the 6.1 and 6.12 verifiers lose
+		 * its value and report an infinite loop */
+		__u32 key = i;
+		struct nacct_site_range *r = bpf_map_lookup_elem(&nacct_drop_consumed, &key);
 
 		if (r && location >= r->start && location < r->end)
 			return 1;

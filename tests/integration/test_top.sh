@@ -136,6 +136,7 @@ tmux -L "$S" send-keys -t "$S" p
 if wait_screen 'PAUSED' 15; then t_ok "tmux: p pauses"; else t_fail "tmux: p pauses" "$(cap | head -2)"; fi
 tmux -L "$S" send-keys -t "$S" q
 if wait_screen 'EXIT=0' 25; then t_ok "tmux: q quits with status 0"; else t_fail "tmux: q quits" "$(cap)"; fi
+wait_screen '^-\?echo$' 25 # stty runs after the EXIT line
 t_check "tmux: terminal restored after q (icanon echo)" "icanon echo" "$(cap | grep -x -- '-\?icanon\|-\?echo' | tr '\n' ' ' | sed 's/ $//')"
 tmux -L "$S" kill-server 2>/dev/null
 
@@ -152,6 +153,7 @@ else
 fi
 tmux -L "$S" send-keys -t "$S" C-c
 if wait_screen 'EXIT=0' 25; then t_ok "tmux: Ctrl-C ends with status 0"; else t_fail "tmux: Ctrl-C" "$(cap)"; fi
+wait_screen '^-\?echo$' 25 # stty runs after the EXIT line
 t_check "tmux: terminal restored after Ctrl-C" "icanon echo" "$(cap | grep -x -- '-\?icanon\|-\?echo' | tr '\n' ' ' | sed 's/ $//')"
 tmux -L "$S" kill-server 2>/dev/null
 
