@@ -10,7 +10,7 @@ build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib
 test_pkgs=(iputils-ping tcpdump tshark iperf3 ncat nftables jq ethtool procps kmod util-linux
 	   tmux groff-base dpkg-dev debhelper fakeroot
 	   nfdump prometheus curl libbpf-tools
-	   libclang-rt-14-dev)
+	   libclang-rt-14-dev man-db xdp-tools bc python3)
 bench_pkgs=(gnuplot-nox pmacct softflowd nfdump)
 # make test-kernels: Debian kernels under qemu (tests/vm/), netdevsim built out of tree
 vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod make gcc libc6-dev)
