@@ -60,9 +60,13 @@ t_setup_pair() {
 	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1
 	# IPv6 link-local chatter (router solicitations) would race the
 	# counters: off by default in the new namespaces, before the veth exists
+	# and MLD listener reports, repeated for up to a second after link-up,
+	# are all sent within a few milliseconds instead
 	for ns in "$NS_A" "$NS_B"; do
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.router_solicitations=0 \
-			net.ipv6.conf.default.router_solicitations=0 2>/dev/null
+			net.ipv6.conf.default.router_solicitations=0 \
+			net.ipv6.conf.default.mldv2_unsolicited_report_interval=1 \
+			net.ipv6.conf.default.mldv1_unsolicited_report_interval=1 2>/dev/null
 	done
 	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B" || return 1
 	ip -n "$NS_A" addr add 198.18.0.1/24 dev "$IF_A"
@@ -85,6 +89,9 @@ t_setup_pair() {
 	ip netns exec "$NS_B" sysctl -qw "net.ipv6.conf.$IF_B.router_solicitations=0" 2>/dev/null
 	t_cleanup_add "in_b $NACCT detach $IF_B"
 	t_cleanup_add "in_a $NACCT detach $IF_A"
+	# let the link-up MLD reports (1 ms interval, above) go out before any
+	# test opens a counting window
+	sleep 0.3
 }
 
 # interface counters from the kernel: t_ifstat NS IFACE rx_packets

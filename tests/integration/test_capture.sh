@@ -65,6 +65,13 @@ nsenter --net=/run/netns/"$NS_B" tcpdump -i "$IF_B" -s 2000 -U -w "$T_TMP/witnes
 WPID=$!
 t_cleanup_add "kill $WPID"
 for ((i = 0; i < 100; i++)); do grep -qs listening "$T_TMP/witness.err" && break; sleep 0.1; done
+# listeners on port 9: a closed port would answer with rate-limited ICMP
+# errors, one or two, which no count below could predict
+ip netns exec "$NS_B" ncat -l -u 198.18.0.2 9 >/dev/null &
+t_cleanup_add "kill $!"
+ip netns exec "$NS_B" ncat -l -u fd00:18::2 9 >/dev/null &
+t_cleanup_add "kill $!"
+sleep 0.2
 cap_start all "$IF_B" -w "$T_TMP/all.pcap" || exit 1
 t0=$(date +%s.%N)
 s0=$(t_status_json b "$IF_B")
