@@ -49,8 +49,22 @@ t_need_root() {
 # run a command in namespace A or B (nsenter keeps bpffs visible)
 in_a() { nsenter --net=/run/netns/"$NS_A" "$@"; }
 in_b() { nsenter --net=/run/netns/"$NS_B" "$@"; }
-nacct_b() { in_b "$NACCT" "$@"; }
-nacct_a() { in_a "$NACCT" "$@"; }
+# after an attach, let the IPv6 MLD reports that the veth's reset for
+# native XDP triggers go out before the caller opens a counting window
+nacct_b() {
+	local rc
+	in_b "$NACCT" "$@"
+	rc=$?
+	[ "${1:-}" = attach ] && [ "$rc" = 0 ] && sleep 0.3
+	return $rc
+}
+nacct_a() {
+	local rc
+	in_a "$NACCT" "$@"
+	rc=$?
+	[ "${1:-}" = attach ] && [ "$rc" = 0 ] && sleep 0.3
+	return $rc
+}
 
 # two namespaces joined by one veth pair: A (198.18.0.1, fd00:18::1, iface
 # ${T_ID}a0) <-> B (198.18.0.2, fd00:18::2, iface ${T_ID}b0)
