@@ -783,3 +783,23 @@ int cmd_detach(struct nacct_config *cfg)
 	}
 	return 0;
 }
+
+int nacct_open_attached(const char *ifname, struct nacct_iface_maps *m)
+{
+	char left[256];
+	int err = nacct_iface_open(ifname, m);
+
+	if (err == -ENOENT && nacct_half_attached(ifname, left, sizeof(left)))
+		return nacct_usage_error("%s is not attached, but a killed nacct left %s behind "
+					 "('nacct detach %s' removes it)", ifname, left, ifname);
+	if (err == -ENOENT)
+		return nacct_usage_error("%s is not attached", ifname);
+	if (err == -EPROTO)
+		return nacct_usage_error("%s: pinned maps were made by an incompatible nacct build; "
+					 "detach and attach again", ifname);
+	if (err) {
+		pr_warn("%s: cannot open pinned maps: %s\n", ifname, strerror(-err));
+		return NACCT_EXIT_FAIL;
+	}
+	return 0;
+}

@@ -16,8 +16,6 @@
 
 #include "nacct.h"
 #include "log.h"
-#include "attach.h"
-#include "../maps/maps.h"
 
 _Static_assert(offsetof(struct nacct_config, n_subnets) ==
 		       offsetof(struct nacct_config, subnets) + sizeof(struct nacct_cidr *),
@@ -189,25 +187,5 @@ int nacct_need_bpf(void)
 	}
 	if (mkdir(NACCT_PIN_ROOT, 0700) && errno != EEXIST)
 		return nacct_usage_error("cannot create %s: %s", NACCT_PIN_ROOT, strerror(errno));
-	return 0;
-}
-
-int nacct_open_attached(const char *ifname, struct nacct_iface_maps *m)
-{
-	char left[256];
-	int err = nacct_iface_open(ifname, m);
-
-	if (err == -ENOENT && nacct_half_attached(ifname, left, sizeof(left)))
-		return nacct_usage_error("%s is not attached, but a killed nacct left %s behind "
-					 "('nacct detach %s' removes it)", ifname, left, ifname);
-	if (err == -ENOENT)
-		return nacct_usage_error("%s is not attached", ifname);
-	if (err == -EPROTO)
-		return nacct_usage_error("%s: pinned maps were made by an incompatible nacct build; "
-					 "detach and attach again", ifname);
-	if (err) {
-		pr_warn("%s: cannot open pinned maps: %s\n", ifname, strerror(-err));
-		return NACCT_EXIT_FAIL;
-	}
 	return 0;
 }
