@@ -74,13 +74,15 @@ t_setup_pair() {
 	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1
 	# IPv6 link-local chatter (router solicitations) would race the
 	# counters: off by default in the new namespaces, before the veth exists
-	# and MLD listener reports, repeated for up to a second after link-up,
-	# are all sent within a few milliseconds instead
+	# and MLD listener reports, repeated for up to a second after link-up
+	# and held back until the link-local address has passed DAD (another
+	# second), are all sent within a few milliseconds instead
 	for ns in "$NS_A" "$NS_B"; do
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.router_solicitations=0 \
 			net.ipv6.conf.default.router_solicitations=0 \
 			net.ipv6.conf.default.mldv2_unsolicited_report_interval=1 \
-			net.ipv6.conf.default.mldv1_unsolicited_report_interval=1 2>/dev/null
+			net.ipv6.conf.default.mldv1_unsolicited_report_interval=1 \
+			net.ipv6.conf.default.dad_transmits=0 2>/dev/null
 	done
 	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B" || return 1
 	ip -n "$NS_A" addr add 198.18.0.1/24 dev "$IF_A"
