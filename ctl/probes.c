@@ -511,26 +511,7 @@ fail:
 
 int nacct_probes_read_stats(int fd, struct nacct_probe_stats *out)
 {
-	int ncpu = nacct_ncpus(), i;
-	size_t k, words = sizeof(*out) / sizeof(__u64);
-	struct nacct_probe_stats *v;
-	__u32 zero = 0;
-
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &zero, v)) {
-		int err = -errno;
-
-		free(v);
-		return err;
-	}
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < ncpu; i++)
-		for (k = 0; k < words; k++)
-			((__u64 *)out)[k] += ((__u64 *)&v[i])[k];
-	free(v);
-	return 0;
+	return nacct_read_percpu_u64(fd, 0, out, sizeof(*out));
 }
 
 int nacct_ev_reader_open(const struct nacct_probe_maps *m, const struct nacct_ev_reader *want,

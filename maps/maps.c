@@ -99,29 +99,33 @@ int nacct_map_open(const char *dir, const char *name, __u32 type, __u32 key_size
 	return fd;
 }
 
-int nacct_read_stats(int fd, struct nacct_stats *out)
+int nacct_read_percpu_u64(int fd, __u32 key, void *out, size_t size)
 {
 	int ncpu = nacct_ncpus(), i;
-	size_t k, words = sizeof(*out) / sizeof(__u64);
-	struct nacct_stats *v;
-	__u32 zero = 0;
+	size_t k, words = size / sizeof(__u64);
+	__u64 *v, *sum = out;
 
-	v = calloc(ncpu, sizeof(*v));
+	v = calloc(ncpu, size);
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &zero, v)) {
+	if (bpf_map_lookup_elem(fd, &key, v)) {
 		int err = -errno;
 
 		free(v);
 		return err;
 	}
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, size);
 	/* every field is a __u64 counter: sum them word by word */
 	for (i = 0; i < ncpu; i++)
 		for (k = 0; k < words; k++)
-			((__u64 *)out)[k] += ((__u64 *)&v[i])[k];
+			sum[k] += v[(size_t)i * words + k];
 	free(v);
 	return 0;
+}
+
+int nacct_read_stats(int fd, struct nacct_stats *out)
+{
+	return nacct_read_percpu_u64(fd, 0, out, sizeof(*out));
 }
 
 int nacct_read_meta(int fd, struct nacct_meta *out)

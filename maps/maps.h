@@ -31,6 +31,10 @@ int nacct_ncpus(void);
 int nacct_map_open(const char *dir, const char *name, __u32 type, __u32 key_size,
 		   __u32 value_size);
 
+/* element @key of a per-CPU map whose value is @size bytes of __u64
+ * counters, summed over all CPUs into @out */
+int nacct_read_percpu_u64(int fd, __u32 key, void *out, size_t size);
+
 /* all per-CPU copies of the stats element, summed */
 int nacct_read_stats(int fd, struct nacct_stats *out);
 int nacct_read_meta(int fd, struct nacct_meta *out);
