@@ -22,8 +22,13 @@ LDLIBS  += $(shell pkg-config --libs libfixbuf libmicrohttpd 2>/dev/null)
 # nacct caps: xdp-features from the "netdev" generic netlink family
 CFLAGS  += $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 LDLIBS  += $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null || echo -lnl-genl-3 -lnl-3)
+# vmlinux.h: the kernel types of the side programs, committed per arch
+# (scripts/gen-vmlinux.sh), never taken from the build machine's kernel
+VMLINUX_DIR := vmlinux/$(ARCH)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ -Wall \
-	      -Wno-unused-function -Imaps -I$(OUTPUT) -I/usr/include/$(MULTIARCH)
+	      -Wno-unused-function -Imaps -I$(OUTPUT) -I$(VMLINUX_DIR) -I/usr/include/$(MULTIARCH)
+# per-object dependency files: a header change rebuilds exactly what includes it
+DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
 ifeq ($(V),1)
 Q =
@@ -39,7 +44,6 @@ BPF_DIRS  := xdp tc probes
 BPF_SRCS  := $(foreach d,$(BPF_DIRS),$(wildcard $(d)/*.bpf.c))
 BPF_OBJS  := $(patsubst %.bpf.c,$(OUTPUT)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS     := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS))
-BPF_HDRS  := $(wildcard maps/*.h $(addsuffix /*.h,$(BPF_DIRS))) $(OUTPUT)/vmlinux.h
 CTL_SRCS  := $(wildcard ctl/*.c af_xdp/*.c) maps/maps.c
 vpath %.bpf.c $(BPF_DIRS)
 CTL_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(CTL_SRCS))
@@ -68,23 +72,23 @@ $(OUTPUT)/config.h: scripts/configure.sh | $(OUTPUT)
 	$(call msg,CONFIG,$@)
 	$(Q)CC=$(CC) scripts/configure.sh $@
 
-# kernel types for CO-RE programs (probes/); generated, never committed
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
-	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+$(VMLINUX_DIR)/vmlinux.h:
+	@echo "no $@: generate it with scripts/gen-vmlinux.sh on a kernel with BTF" >&2; exit 1
 
-$(OUTPUT)/%.bpf.o: %.bpf.c $(BPF_HDRS) | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: %.bpf.c $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/%.o: %.c $(SKELS) $(OUTPUT)/config.h $(wildcard ctl/*.h maps/*.h af_xdp/*.h) | $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit
+# skeletons and config.h first (order only): after the first build the
+# dependency files name exactly the ones each object includes
+$(OUTPUT)/%.o: %.c | $(SKELS) $(OUTPUT)/config.h $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 nacct: $(CTL_OBJS)
 	$(call msg,LINK,$@)
@@ -97,6 +101,9 @@ $(OUTPUT)/test_unit: $(UNIT_OBJS)
 $(OUTPUT)/fuzz_prog: $(FUZZ_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# test tools: traffic generators and helper programs the tests run
+TEST_TOOLS := $(OUTPUT)/udpsend $(OUTPUT)/rawsend $(OUTPUT)/tcpxfer $(OUTPUT)/tests/xdp_pass.bpf.o
 
 # the long fuzz run: >= 10M frames through the real programs (seed printed)
 NACCT_FUZZ_SEED ?= $(shell date +%s)
@@ -134,11 +141,10 @@ test-long-harden: all $(TEST_TOOLS) $(FUZZ_USER_BINS)
 	$(Q)NACCT_SOAK=1 NACCT_TEST_TIMEOUT=14400 tests/run.sh harden
 	$(Q)tests/fuzz/run.sh 600
 
-TEST_TOOLS := $(OUTPUT)/udpsend $(OUTPUT)/rawsend $(OUTPUT)/tcpxfer $(OUTPUT)/tests/xdp_pass.bpf.o
 $(OUTPUT)/tests/%.bpf.o: tests/tools/%.bpf.c | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/%: tests/tools/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
@@ -176,9 +182,9 @@ BENCH_BINS := $(OUTPUT)/bench_micro $(OUTPUT)/bench_gen
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c bench/bench.bpf.h $(BPF_HDRS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)/bench
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
 
 $(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
@@ -186,13 +192,13 @@ $(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name bench_$* > $@.tmp && mv $@.tmp $@
 
 $(OUTPUT)/bench_micro: bench/micro.c $(OUTPUT)/bench/micro.skel.h $(OUTPUT)/bench/variants.skel.h \
-		       $(SKELS) maps/nacct.h
+		       $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Ibench $< $(LDLIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Ibench $< $(LDLIBS) -lm -o $@
 
 $(OUTPUT)/bench_gen: bench/gen.c $(OUTPUT)/bench/gen.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Ibench $< $(LDLIBS) -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Ibench $< $(LDLIBS) -lpthread -o $@
 
 .PHONY: bench bench-quick bench-build
 bench-build: all $(BENCH_BINS) $(BENCH_BPF_OBJS)
@@ -244,3 +250,6 @@ uninstall:
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) nacct
+
+# the dependency files of every object built so far
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
