@@ -44,12 +44,13 @@ BPF_DIRS  := xdp tc probes
 BPF_SRCS  := $(foreach d,$(BPF_DIRS),$(wildcard $(d)/*.bpf.c))
 BPF_OBJS  := $(patsubst %.bpf.c,$(OUTPUT)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS     := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS))
-CTL_SRCS  := $(wildcard ctl/*.c af_xdp/*.c) maps/maps.c
+LIB_SRCS  := $(wildcard lib/*.c) maps/maps.c
+CTL_SRCS  := $(wildcard ctl/*.c af_xdp/*.c) $(LIB_SRCS)
 vpath %.bpf.c $(BPF_DIRS)
 CTL_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(CTL_SRCS))
-UNIT_SRCS := tests/unit/test_prog.c tests/unit/harness.c tests/unit/pkt.c maps/maps.c
+UNIT_SRCS := tests/unit/test_prog.c tests/unit/harness.c tests/unit/pkt.c $(LIB_SRCS)
 UNIT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS))
-FUZZ_SRCS := tests/unit/fuzz_prog.c tests/unit/harness.c tests/unit/pkt.c maps/maps.c
+FUZZ_SRCS := tests/unit/fuzz_prog.c tests/unit/harness.c tests/unit/pkt.c $(LIB_SRCS)
 FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(FUZZ_SRCS))
 
 # keep generated objects and skeletons between runs
@@ -65,7 +66,7 @@ deps:
 deps-build:
 	$(Q)scripts/deps.sh build
 
-$(OUTPUT) $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit:
+$(OUTPUT) $(OUTPUT)/ctl $(OUTPUT)/lib $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/config.h: scripts/configure.sh | $(OUTPUT)
@@ -86,7 +87,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 # skeletons and config.h first (order only): after the first build the
 # dependency files name exactly the ones each object includes
-$(OUTPUT)/%.o: %.c | $(SKELS) $(OUTPUT)/config.h $(OUTPUT)/ctl $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit
+$(OUTPUT)/%.o: %.c | $(SKELS) $(OUTPUT)/config.h $(OUTPUT)/ctl $(OUTPUT)/lib $(OUTPUT)/maps $(OUTPUT)/af_xdp $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 

@@ -40,21 +40,6 @@
 #define NACCT_TC_PRIO_BASE 1
 #define NACCT_TC_PRIO_TRIES 32
 
-static const char *mode_str(__u32 mode)
-{
-	switch (mode) {
-	case NACCT_MODE_NATIVE: return "native";
-	case NACCT_MODE_GENERIC: return "generic";
-	case NACCT_MODE_OFFLOAD: return "offload";
-	default: return "none";
-	}
-}
-
-const char *nacct_mode_str(__u32 mode)
-{
-	return mode_str(mode);
-}
-
 /* remove every file in a pin directory, then the directory */
 int nacct_rm_pin_dir(const char *dir)
 {
@@ -643,7 +628,7 @@ int cmd_attach(struct nacct_config *cfg)
 
 	if (meta.hook == NACCT_HOOK_XDP)
 		printf("%s: attached: XDP ingress (%s mode) + TC egress\n  mode: %s\n", a.ifname,
-		       mode_str(meta.xdp_mode), meta.reason);
+		       nacct_mode_str(meta.xdp_mode), meta.reason);
 	else
 		printf("%s: attached: TC ingress + TC egress\n", a.ifname);
 	printf("  flows: up to %u, subnets: %zu, pins: %s\n", meta.max_flows, cfg->n_subnets,

@@ -97,6 +97,9 @@
 #include "log.h"
 #include "ipfix.h"
 #include "../maps/maps.h"
+#include "../lib/fmt.h"
+#include "../lib/side.h"
+#include "../lib/snapshot.h"
 
 const char *const nacct_transport_names[] = { "udp", "tcp", NULL };
 
@@ -174,8 +177,11 @@ struct exporter {
 	socklen_t peer_len;
 	int tcp;
 	time_t templates_at;
-	char *jbuf; /* JSON lines of the message being built */
-	size_t jlen, jcap;
+	struct nacct_obuf jbuf; /* JSON lines of the message being built */
+	/* the side programs' records of this round (JSON records carry them) */
+	struct nacct_probe_view pv;
+	struct nacct_side side;
+	int have_pv;
 	unsigned int jrecords;
 	/* timeouts, ns */
 	__u64 idle_ns, active_ns;
@@ -522,40 +528,6 @@ static int send_journaled(struct exporter *x, const __u8 *buf, size_t len)
 
 /* ---- building messages ----------------------------------------------- */
 
-static int json_reserve(struct exporter *x, size_t more)
-{
-	if (x->jlen + more <= x->jcap)
-		return 0;
-	size_t ncap = x->jcap ? x->jcap * 2 : 65536;
-	char *p;
-
-	while (ncap < x->jlen + more)
-		ncap *= 2;
-	p = realloc(x->jbuf, ncap);
-	if (!p)
-		return -ENOMEM;
-	x->jbuf = p;
-	x->jcap = ncap;
-	return 0;
-}
-
-static int jprintf(struct exporter *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int jprintf(struct exporter *x, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (json_reserve(x, 512))
-		return -ENOMEM;
-	va_start(ap, fmt);
-	n = vsnprintf(x->jbuf + x->jlen, x->jcap - x->jlen, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= x->jcap - x->jlen)
-		return -ENOMEM;
-	x->jlen += n;
-	return 0;
-}
-
 /* close the message being built, send it through the journal, commit */
 static int flush_msg(struct exporter *x)
 {
@@ -565,10 +537,12 @@ static int flush_msg(struct exporter *x)
 	int err;
 
 	if (x->json) {
-		buf = (const __u8 *)x->jbuf;
-		len = x->jlen;
+		if (x->jbuf.err)
+			return x->jbuf.err;
+		buf = (const __u8 *)x->jbuf.p;
+		len = x->jbuf.len;
 		recs = x->jrecords;
-		x->jlen = 0;
+		x->jbuf.len = 0;
 		x->jrecords = 0;
 	} else {
 		recs = nacct_ipfix_records(x->ix);
@@ -673,69 +647,58 @@ static int src_is_hi(struct exporter *x, const struct nacct_flow *f, int dir)
 	return dir == NACCT_DIR_RX ? sender_rx : !sender_rx;
 }
 
-static __u64 to_ms(__u64 mono_ns)
+
+/*
+ * One uni-directional record of a flow: what direction @dir added since
+ * the last export (its own val, the other direction zero), from @start;
+ * src -> dst as its packets went.
+ */
+static void delta_rec(struct exporter *x, const struct nacct_flow *f, const struct xstate *base,
+		      int dir, __u64 start, __u32 slot, struct nacct_rec *r)
 {
-	return nacct_mono_to_wall(mono_ns) / 1000000ULL;
+	nacct_rec_flow(r, x->ifname, &f->key, &f->val);
+	memset(&r->val, 0, sizeof(r->val));
+	r->val.packets[dir] = f->val.packets[dir] - base->packets[dir];
+	r->val.bytes[dir] = f->val.bytes[dir] - base->bytes[dir];
+	r->val.tcp_flags[dir] = f->val.tcp_flags[dir];
+	r->val.first_seen = start < f->val.last_seen ? start : f->val.last_seen;
+	r->val.last_seen = f->val.last_seen;
+	r->src_hi = src_is_hi(x, f, dir);
+	r->ifindex = x->m.meta_val.ifindex;
+	r->dir = dir;
+	r->seq = x->j->seq;
+	r->final = slot != 0;
+	if (x->have_pv) {
+		nacct_probe_view_side(&x->pv, &f->key, &x->side);
+		r->side = &x->side;
+	}
 }
 
 /* add one record (and its journal item); flushes when the message is full */
 static int add_record(struct exporter *x, const struct nacct_flow *f, const struct xstate *base,
 		      int dir, __u64 start, __u64 now, __u32 slot)
 {
-	struct nacct_ipfix_flow r;
+	static const struct nacct_fmt jfmt = { NACCT_FMT_JSON, NACCT_OUT_FLOW | NACCT_OUT_EXPORT };
+	struct nacct_rec r;
 	struct xitem *it;
-	int hi = src_is_hi(x, f, dir), err;
+	int err;
 
 	if (x->j->n_items >= XJ_MAX_ITEMS) {
 		err = flush_msg(x);
 		if (err)
 			return err;
 	}
-	memset(&r, 0, sizeof(r));
-	r.packets = f->val.packets[dir] - base->packets[dir];
-	r.octets = f->val.bytes[dir] - base->bytes[dir];
-	if (start > f->val.last_seen)
-		start = f->val.last_seen;
-	r.start_ms = to_ms(start);
-	r.end_ms = to_ms(f->val.last_seen);
-	memcpy(r.src, hi ? f->key.hi_addr : f->key.lo_addr, 16);
-	memcpy(r.dst, hi ? f->key.lo_addr : f->key.hi_addr, 16);
-	r.sport = ntohs(hi ? f->key.hi_port : f->key.lo_port);
-	r.dport = ntohs(hi ? f->key.lo_port : f->key.hi_port);
-	r.family = f->key.family;
-	r.proto = f->key.proto;
-	r.vlan = f->key.vlan;
-	r.tcp_flags = f->val.tcp_flags[dir];
-	r.direction = dir;
-	if (dir == NACCT_DIR_RX)
-		r.in_ifindex = x->m.meta_val.ifindex;
-	else
-		r.out_ifindex = x->m.meta_val.ifindex;
-
+	delta_rec(x, f, base, dir, start, slot, &r);
 	if (x->json) {
-		char s[64], d[64], ts[40], te[40], pr[16], fl[16];
-
-		err = jprintf(x,
-			      "{\"type\":\"flow\",\"seq\":%llu,\"ifname\":\"%s\",\"direction\":\"%s\","
-			      "\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,\"proto\":\"%s\","
-			      "\"vlan\":%u,\"packets\":%llu,\"bytes\":%llu,\"start\":\"%s\",\"end\":\"%s\","
-			      "\"start_ms\":%llu,\"end_ms\":%llu,\"tcp_flags\":\"%s\",\"final\":%s}\n",
-			      (unsigned long long)x->j->seq, x->ifname, dir ? "tx" : "rx",
-			      nacct_addr_str(r.src, r.family, s, sizeof(s)),
-			      nacct_addr_str(r.dst, r.family, d, sizeof(d)), r.sport, r.dport,
-			      nacct_proto_name(r.proto, pr, sizeof(pr)), r.vlan,
-			      (unsigned long long)r.packets, (unsigned long long)r.octets,
-			      nacct_rfc3339(r.start_ms * 1000000ULL, ts, sizeof(ts)),
-			      nacct_rfc3339(r.end_ms * 1000000ULL, te, sizeof(te)),
-			      (unsigned long long)r.start_ms, (unsigned long long)r.end_ms,
-			      nacct_tcp_flags_str(r.tcp_flags, fl, sizeof(fl)), slot ? "true" : "false");
-		if (err)
-			return err;
+		nacct_fmt_rec(&x->jbuf, &jfmt, &r);
+		if (x->jbuf.err)
+			return x->jbuf.err;
 		x->jrecords++;
 	} else {
 		err = nacct_ipfix_add_flow(x->ix, &r);
 		if (err == -ENOSPC) {
 			err = flush_msg(x);
+			r.seq = x->j->seq;
 			if (!err)
 				err = nacct_ipfix_add_flow(x->ix, &r);
 		}
@@ -785,32 +748,11 @@ static int export_flow(struct exporter *x, const struct nacct_flow *f, __u64 now
 	return 0;
 }
 
+/* an expired flow's final values, merged like every other (lib/fields.c) */
 static void slot_flow(struct exporter *x, struct xslot *s, struct nacct_flow *f)
 {
-	struct nacct_flow_val *v = &f->val;
-	__u64 first = 0;
-	int i, d;
-
-	/* the same merge as maps.c: sums, min first_seen, max last_seen */
-	memset(f, 0, sizeof(*f));
 	f->key = s->key;
-	for (i = 0; i < nacct_ncpus(); i++) {
-		const struct nacct_flow_val *c = &s->vals[i];
-
-		for (d = 0; d < NACCT_DIR_MAX; d++) {
-			v->packets[d] += c->packets[d];
-			v->bytes[d] += c->bytes[d];
-			v->tcp_flags[d] |= c->tcp_flags[d];
-		}
-		v->seen_dirs |= c->seen_dirs;
-		if (c->last_seen > v->last_seen)
-			v->last_seen = c->last_seen;
-		if (c->first_seen && (!first || c->first_seen < first)) {
-			first = c->first_seen;
-			v->first_dir = c->first_dir;
-		}
-	}
-	v->first_seen = first;
+	nacct_flow_merge(&f->val, s->vals, nacct_ncpus());
 }
 
 /* expired flows whose last delta is committed: forget them */
@@ -906,6 +848,7 @@ static int export_stats(struct exporter *x, const struct nacct_stats *st, size_t
 {
 	__u32 maxf = x->m.meta_val.max_flows;
 	double fill = maxf ? (double)n_flows / maxf : 0;
+	struct nacct_totals t = { .st = *st };
 	__u64 ovf = st->overflow_packets[0] + st->overflow_packets[1];
 	int d, err, changed = !x->have_last_st || force ||
 			      memcmp(st, &x->last_st, sizeof(*st)) != 0;
@@ -930,45 +873,37 @@ static int export_stats(struct exporter *x, const struct nacct_stats *st, size_t
 		return 0;
 	x->last_st = *st;
 	x->have_last_st = 1;
+	nacct_totals_derive(&t);
 	for (d = 0; d < NACCT_DIR_MAX; d++) {
-		struct nacct_ipfix_stats s = {
-			.obs_ms = wall_ms(),
-			.packets = st->packets[d],
-			.octets = st->bytes[d],
-			.overflow_packets = st->overflow_packets[d],
-			.overflow_octets = st->overflow_bytes[d],
-			.ignored_packets = st->malformed_packets[d] + st->nonip_packets[d],
-			.ignored_octets = st->malformed_bytes[d] + st->nonip_bytes[d],
-			.ifindex = x->m.meta_val.ifindex,
-			.direction = d,
-		};
+		__u64 obs = wall_ms();
+		size_t k;
 
 		if (x->json) {
-			err = jprintf(x,
-				      "{\"type\":\"stats\",\"ifname\":\"%s\",\"direction\":\"%s\","
-				      "\"time_ms\":%llu,\"packets\":%llu,\"bytes\":%llu,"
-				      "\"overflow_packets\":%llu,\"overflow_bytes\":%llu,"
-				      "\"malformed_packets\":%llu,\"malformed_bytes\":%llu,"
-				      "\"nonip_packets\":%llu,\"nonip_bytes\":%llu,"
-				      "\"flows\":%zu,\"max_flows\":%u,\"fill\":%.6f}\n",
-				      x->ifname, d ? "tx" : "rx", (unsigned long long)s.obs_ms,
-				      (unsigned long long)s.packets, (unsigned long long)s.octets,
-				      (unsigned long long)s.overflow_packets,
-				      (unsigned long long)s.overflow_octets,
-				      (unsigned long long)st->malformed_packets[d],
-				      (unsigned long long)st->malformed_bytes[d],
-				      (unsigned long long)st->nonip_packets[d],
-				      (unsigned long long)st->nonip_bytes[d], n_flows, maxf, fill);
-			if (err)
-				return err;
+			/* the per-direction interface totals of the table */
+			nacct_obuf_str(&x->jbuf, "{\"type\":\"stats\",\"ifname\":");
+			nacct_obuf_json_str(&x->jbuf, x->ifname);
+			nacct_obuf_printf(&x->jbuf, ",\"direction\":\"%s\",\"time_ms\":%llu",
+					  d ? "tx" : "rx", (unsigned long long)obs);
+			for (k = 0; k < nacct_total_nfields; k++) {
+				const struct nacct_total_field *f = &nacct_total_fields[k];
+
+				if (!(f->out & NACCT_TOUT_STATUS) || !f->per_dir || f->need_flows)
+					continue;
+				nacct_obuf_printf(&x->jbuf, ",\"%s\":", f->name);
+				nacct_obuf_u64(&x->jbuf, nacct_total_get(f, &t, d));
+			}
+			nacct_obuf_printf(&x->jbuf, ",\"flows\":%zu,\"max_flows\":%u,\"fill\":%.6f}\n",
+					  n_flows, maxf, fill);
+			if (x->jbuf.err)
+				return x->jbuf.err;
 			x->jrecords++;
 			continue;
 		}
-		err = nacct_ipfix_add_stats(x->ix, &s);
+		err = nacct_ipfix_add_stats(x->ix, &t, x->m.meta_val.ifindex, d, obs);
 		if (err == -ENOSPC) {
 			err = flush_msg(x);
 			if (!err)
-				err = nacct_ipfix_add_stats(x->ix, &s);
+				err = nacct_ipfix_add_stats(x->ix, &t, x->m.meta_val.ifindex, d, obs);
 		}
 		if (err)
 			return err;
@@ -1015,6 +950,12 @@ static int round_once(struct exporter *x, int final)
 	int err;
 
 	load_local(x);
+	if (x->json) {
+		nacct_probe_view_free(&x->pv);
+		x->have_pv = nacct_probe_view_load(&x->pv) == 0;
+		if (x->have_pv)
+			nacct_probe_view_since(&x->pv, x->m.meta_val.attached_at);
+	}
 	err = nacct_dump_flows(x->m.flows, &fl, &n);
 	if (err)
 		return err;
@@ -1193,7 +1134,8 @@ out:
 	if (x.lock_fd >= 0)
 		close(x.lock_fd);
 	free(x.local);
-	free(x.jbuf);
+	nacct_obuf_free(&x.jbuf);
+	nacct_probe_view_free(&x.pv);
 	nacct_iface_close(&x.m);
 	return ret;
 }

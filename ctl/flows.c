@@ -12,7 +12,10 @@
 #include "nacct.h"
 #include "log.h"
 #include "../maps/maps.h"
-#include "probes.h"
+#include "../lib/fmt.h"
+#include "../lib/names.h"
+#include "../lib/side.h"
+#include "../lib/snapshot.h"
 
 /* TCP side records of the side programs (probes/), when they are attached */
 static struct nacct_probe_view g_pv;
@@ -63,28 +66,18 @@ static int cmp_flow(const void *a, const void *b)
 	return x > y ? -1 : x < y;
 }
 
-/* src = the endpoint that sent the first packet seen */
-static void flow_endpoints(const struct nacct_flow *f, const __u8 **src, __u16 *sport,
-			   const __u8 **dst, __u16 *dport)
+static int flows_one(const char *ifname, struct nacct_config *cfg, struct nacct_obuf *o,
+		     int *header_done)
 {
-	const struct nacct_flow_key *k = &f->key;
-
-	if (f->val.first_dir == 0) {
-		*src = k->lo_addr, *sport = ntohs(k->lo_port);
-		*dst = k->hi_addr, *dport = ntohs(k->hi_port);
-	} else {
-		*src = k->hi_addr, *sport = ntohs(k->hi_port);
-		*dst = k->lo_addr, *dport = ntohs(k->lo_port);
-	}
-}
-
-static int flows_one(const char *ifname, struct nacct_config *cfg, int *header_done)
-{
+	struct nacct_fmt fm = { .out = NACCT_OUT_FLOW, .side = g_have_pv };
 	struct nacct_iface_maps m;
 	struct nacct_flow *fl = NULL;
+	struct nacct_side side;
+	struct nacct_rec r;
 	size_t n = 0, i, lim;
 	int err;
 
+	fm.kind = cfg->json ? NACCT_FMT_JSON : cfg->csv ? NACCT_FMT_CSV : NACCT_FMT_TABLE;
 	err = nacct_open_attached(ifname, &m);
 	if (err)
 		return err;
@@ -101,79 +94,27 @@ static int flows_one(const char *ifname, struct nacct_config *cfg, int *header_d
 	qsort(fl, n, sizeof(*fl), cmp_flow);
 	lim = cfg->top && cfg->top < n ? cfg->top : n;
 
-	if (!*header_done && !cfg->json) {
-		if (cfg->csv)
-			printf("ifname,proto,src,sport,dst,dport,vlan,packets,bytes,rx_packets,rx_bytes,"
-			       "tx_packets,tx_bytes,tcp_flags,first_seen,last_seen\n");
-		else
-			printf("%-10s %-5s %39s %5s   %-39s %5s %4s %10s %12s %10s %10s %-8s %-8s",
-			       "IFACE", "PROTO", "SRC", "SPORT", "DST", "DPORT", "VLAN", "PACKETS",
-			       "BYTES", "RX_PKTS", "TX_PKTS", "FLAGS", "LAST");
-		if (!cfg->csv) {
-			if (g_have_pv)
-				nacct_probe_flow_cols_hdr(stdout);
-			putchar('\n');
-		}
+	if (!*header_done) {
+		nacct_fmt_header(o, &fm);
 		*header_done = 1;
 	}
 	for (i = 0; i < lim; i++) {
-		const struct nacct_flow *f = &fl[i];
-		const __u8 *src, *dst;
-		__u16 sport, dport;
-		char sbuf[64], dbuf[64], pbuf[8], fbuf[12], t1[40], t2[40];
-		__u64 pk = f->val.packets[0] + f->val.packets[1];
-		__u64 by = f->val.bytes[0] + f->val.bytes[1];
-		const char *proto = nacct_proto_name(f->key.proto, pbuf, sizeof(pbuf));
-
-		flow_endpoints(f, &src, &sport, &dst, &dport);
-		nacct_addr_str(src, f->key.family, sbuf, sizeof(sbuf));
-		nacct_addr_str(dst, f->key.family, dbuf, sizeof(dbuf));
-		nacct_tcp_flags_str(f->val.tcp_flags[0] | f->val.tcp_flags[1], fbuf, sizeof(fbuf));
-		nacct_rfc3339(nacct_mono_to_wall(f->val.first_seen), t1, sizeof(t1));
-		nacct_rfc3339(nacct_mono_to_wall(f->val.last_seen), t2, sizeof(t2));
-
-		if (cfg->json) {
-			printf("{\"ifname\":");
-			json_str(stdout, ifname);
-			printf(",\"family\":%u,\"proto\":\"%s\",\"proto_num\":%u,\"src\":\"%s\","
-			       "\"sport\":%u,\"dst\":\"%s\",\"dport\":%u,\"vlan\":%u,"
-			       "\"packets\":%llu,\"bytes\":%llu,\"rx_packets\":%llu,\"rx_bytes\":%llu,"
-			       "\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tcp_flags\":\"%s\","
-			       "\"first_seen\":\"%s\",\"last_seen\":\"%s\"",
-			       f->key.family, proto, f->key.proto, sbuf, sport, dbuf, dport,
-			       f->key.vlan, (unsigned long long)pk, (unsigned long long)by,
-			       (unsigned long long)f->val.packets[0],
-			       (unsigned long long)f->val.bytes[0],
-			       (unsigned long long)f->val.packets[1],
-			       (unsigned long long)f->val.bytes[1], fbuf, t1, t2);
-			if (g_have_pv)
-				nacct_probe_flow_json(stdout, &g_pv, &f->key, f->val.first_dir);
-			printf("}\n");
-		} else if (cfg->csv) {
-			printf("%s,%s,%s,%u,%s,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%s,%s,%s\n", ifname,
-			       proto, sbuf, sport, dbuf, dport, f->key.vlan, (unsigned long long)pk,
-			       (unsigned long long)by, (unsigned long long)f->val.packets[0],
-			       (unsigned long long)f->val.bytes[0],
-			       (unsigned long long)f->val.packets[1],
-			       (unsigned long long)f->val.bytes[1], fbuf, t1, t2);
-		} else {
-			printf("%-10s %-5s %39s %5u > %-39s %5u %4u %10llu %12llu %10llu %10llu %-8s "
-			       "%.8s",
-			       ifname, proto, sbuf, sport, dbuf, dport, f->key.vlan,
-			       (unsigned long long)pk, (unsigned long long)by,
-			       (unsigned long long)f->val.packets[0],
-			       (unsigned long long)f->val.packets[1], fbuf, t2[0] ? t2 + 11 : "");
-			if (g_have_pv)
-				nacct_probe_flow_cols(stdout, &g_pv, &f->key, f->val.first_dir);
-			putchar('\n');
+		nacct_rec_flow(&r, ifname, &fl[i].key, &fl[i].val);
+		if (g_have_pv) {
+			nacct_probe_view_side(&g_pv, &fl[i].key, &side);
+			r.side = &side;
 		}
+		nacct_fmt_rec(o, &fm, &r);
+		if (o->len >= (1 << 20))
+			nacct_obuf_flush(o, stdout);
 	}
 	free(fl);
-	return 0;
+	return o->err ? NACCT_EXIT_FAIL : 0;
 }
 
 int cmd_flows(struct nacct_config *cfg)
 {
+	struct nacct_obuf out = { 0 };
 	char **names;
 	size_t n, i;
 	int err, ret = 0, header = 0;
@@ -192,11 +133,14 @@ int cmd_flows(struct nacct_config *cfg)
 	if (!n)
 		return nacct_usage_error("no interface attached (try 'nacct attach IFACE')");
 	for (i = 0; i < n; i++) {
-		int r = flows_one(names[i], cfg, &header);
+		int r = flows_one(names[i], cfg, &out, &header);
 
 		if (r && !ret)
 			ret = r;
 	}
+	if (nacct_obuf_flush(&out, stdout) && !ret)
+		ret = NACCT_EXIT_FAIL;
+	nacct_obuf_free(&out);
 	free_names(names, n);
 	if (g_have_pv)
 		nacct_probe_view_free(&g_pv);

@@ -9,53 +9,96 @@
 #include "ipfix.h"
 #include "log.h"
 #include "../maps/nacct.h"
+#include "../lib/fields.h"
+#include "../lib/names.h"
 
-/* the internal templates: these packed structs are the record layouts */
-struct rec_flow4 {
-	uint64_t start, end, octets, packets;
-	uint32_t src, dst, in_if, out_if;
-	uint16_t sport, dport, vlan;
-	uint8_t flags, proto, dir;
-} __attribute__((packed));
+/*
+ * The templates, generated from the record tables: one spec array per
+ * template (the internal and the external template are the same), and
+ * records packed in that order with host-order integers (libfixbuf
+ * writes them in network order).
+ */
+#define MAX_SPEC 64
+static fbInfoElementSpec_t spec_flow4[MAX_SPEC], spec_flow6[MAX_SPEC], spec_stats[MAX_SPEC];
 
-struct rec_flow6 {
-	uint64_t start, end, octets, packets;
-	uint8_t src[16], dst[16];
-	uint32_t in_if, out_if;
-	uint16_t sport, dport, vlan;
-	uint8_t flags, proto, dir;
-} __attribute__((packed));
+static void specs_init(void)
+{
+	fbInfoElementSpec_t *s4 = spec_flow4, *s6 = spec_flow6, *st = spec_stats;
+	size_t i;
 
-struct rec_stats {
-	uint32_t ifindex; /* scope */
-	uint8_t dir;      /* scope */
-	uint64_t obs, packets, octets, ns_packets, ns_octets, ig_packets, ig_octets;
-} __attribute__((packed));
+	if (s4->name)
+		return;
+	for (i = 0; i < nacct_flow_nfields; i++) {
+		const struct nacct_field *f = &nacct_flow_fields[i];
 
-#define SPEC_FLOW(src, dst, alen)                                                         \
-	{ "flowStartMilliseconds", 8, 0 }, { "flowEndMilliseconds", 8, 0 },           \
-	{ "octetDeltaCount", 8, 0 }, { "packetDeltaCount", 8, 0 }, { src, alen, 0 },  \
-	{ dst, alen, 0 }, { "ingressInterface", 4, 0 }, { "egressInterface", 4, 0 }, \
-	{ "sourceTransportPort", 2, 0 }, { "destinationTransportPort", 2, 0 },        \
-	{ "vlanId", 2, 0 }, { "tcpControlBits", 1, 0 },                               \
-	{ "protocolIdentifier", 1, 0 }, { "flowDirection", 1, 0 }, FB_IESPEC_NULL
+		if (!f->ie)
+			continue;
+		*s4++ = (fbInfoElementSpec_t){ (char *)f->ie, f->kind == NACCT_FK_ADDR ? 4 : f->ie_len, 0 };
+		*s6++ = (fbInfoElementSpec_t){ (char *)(f->ie6 ? f->ie6 : f->ie),
+					       f->kind == NACCT_FK_ADDR ? 16 : f->ie_len, 0 };
+	}
+	*st++ = (fbInfoElementSpec_t){ "ingressInterface", 4, 0 };
+	*st++ = (fbInfoElementSpec_t){ "flowDirection", 1, 0 };
+	*st++ = (fbInfoElementSpec_t){ "observationTimeMilliseconds", 8, 0 };
+	for (i = 0; i < nacct_total_nfields; i++)
+		if (nacct_total_fields[i].out & NACCT_TOUT_IPFIX)
+			*st++ = (fbInfoElementSpec_t){ (char *)nacct_total_fields[i].ie, 8, 0 };
+}
 
-static fbInfoElementSpec_t spec_flow4[] = { SPEC_FLOW("sourceIPv4Address",
-						      "destinationIPv4Address", 4) };
-static fbInfoElementSpec_t spec_flow6[] = { SPEC_FLOW("sourceIPv6Address",
-						      "destinationIPv6Address", 16) };
-static fbInfoElementSpec_t spec_stats[] = {
-	{ "ingressInterface", 4, 0 },
-	{ "flowDirection", 1, 0 },
-	{ "observationTimeMilliseconds", 8, 0 },
-	{ "packetTotalCount", 8, 0 },
-	{ "octetTotalCount", 8, 0 },
-	{ "notSentPacketTotalCount", 8, 0 },
-	{ "notSentOctetTotalCount", 8, 0 },
-	{ "ignoredPacketTotalCount", 8, 0 },
-	{ "ignoredOctetTotalCount", 8, 0 },
-	FB_IESPEC_NULL,
-};
+/*
+ * Elements of the tables that libfixbuf's model lacks (flowDirection is
+ * missing from some versions; enterprise elements from all), added from
+ * the table's id, pen and length: unsigned integers.
+ */
+static void model_add(fbInfoModel_t *model, const char *name, __u16 id, __u32 pen, __u8 len)
+{
+	static fbInfoElement_t extra[MAX_SPEC];
+	static size_t n;
+	static const int types[] = { 0, FB_UINT_8, FB_UINT_16, 0, FB_UINT_32, 0, 0, 0, FB_UINT_64 };
+	fbInfoElement_t e = FB_IE_INIT_FULL(NULL, 0, 0, 0, FB_IE_F_ENDIAN, 0, 0, FB_UINT_64, NULL);
+
+	if (fbInfoModelGetElementByName(model, name) || n >= MAX_SPEC || len > 8 || !types[len])
+		return;
+	e.ref.name = name;
+	e.num = id;
+	e.ent = pen;
+	e.len = len;
+	e.type = types[len];
+	extra[n] = e;
+	fbInfoModelAddElement(model, &extra[n++]);
+}
+
+static void model_complete(fbInfoModel_t *model)
+{
+	size_t i;
+
+	for (i = 0; i < nacct_flow_nfields; i++) {
+		const struct nacct_field *f = &nacct_flow_fields[i];
+
+		if (f->ie && f->kind != NACCT_FK_ADDR)
+			model_add(model, f->ie, f->ie_id, f->ie_pen, f->ie_len);
+	}
+	for (i = 0; i < nacct_total_nfields; i++)
+		if (nacct_total_fields[i].out & NACCT_TOUT_IPFIX)
+			model_add(model, nacct_total_fields[i].ie, nacct_total_fields[i].ie_id, 0, 8);
+	model_add(model, "flowDirection", 61, 0, 1);
+}
+
+/* a host-order integer of len bytes */
+static uint8_t *put_uint(uint8_t *p, __u64 v, size_t len)
+{
+	uint8_t b1 = v;
+	uint16_t b2 = v;
+	uint32_t b4 = v;
+
+	switch (len) {
+	case 1: memcpy(p, &b1, 1); break;
+	case 2: memcpy(p, &b2, 2); break;
+	case 4: memcpy(p, &b4, 4); break;
+	default: memcpy(p, &v, 8); break;
+	}
+	return p + len;
+}
 
 struct nacct_ipfix {
 	fbInfoModel_t *model;
@@ -102,9 +145,6 @@ static int add_template(struct nacct_ipfix *ix, fbInfoElementSpec_t *spec, uint1
 
 int nacct_ipfix_open(struct nacct_ipfix **out, __u32 domain, size_t mtu)
 {
-	/* flowDirection (IANA 61) is missing from some libfixbuf models */
-	static fbInfoElement_t flow_dir =
-		FB_IE_INIT_FULL("flowDirection", 0, 61, 1, FB_IE_F_ENDIAN, 0, 1, FB_UINT_8, NULL);
 	struct nacct_ipfix *ix;
 	int err = -ENOMEM;
 
@@ -118,8 +158,8 @@ int nacct_ipfix_open(struct nacct_ipfix **out, __u32 domain, size_t mtu)
 	if (!ix->buf)
 		goto fail;
 	ix->model = fbInfoModelAlloc();
-	if (!fbInfoModelGetElementByName(ix->model, "flowDirection"))
-		fbInfoModelAddElement(ix->model, &flow_dir);
+	specs_init();
+	model_complete(ix->model);
 	ix->session = fbSessionAlloc(ix->model);
 	fbSessionSetDomain(ix->session, domain);
 	/* templates before the buffer exists: nothing is written yet, the
@@ -223,49 +263,51 @@ int nacct_ipfix_add_templates(struct nacct_ipfix *ix)
 	return 0;
 }
 
-int nacct_ipfix_add_flow(struct nacct_ipfix *ix, const struct nacct_ipfix_flow *f)
+int nacct_ipfix_add_flow(struct nacct_ipfix *ix, const struct nacct_rec *r)
 {
-	if (f->family == NACCT_AF_INET) {
-		struct rec_flow4 r = {
-			.start = f->start_ms, .end = f->end_ms,
-			.octets = f->octets, .packets = f->packets,
-			.in_if = f->in_ifindex, .out_if = f->out_ifindex,
-			.sport = f->sport, .dport = f->dport, .vlan = f->vlan,
-			.flags = f->tcp_flags, .proto = f->proto, .dir = f->direction,
-		};
-		uint32_t a;
+	uint8_t rec[512], *p = rec;
+	struct nacct_fval v;
+	char buf[64];
+	size_t i;
+	int v6 = r->key.family == NACCT_AF_INET6;
 
-		/* libfixbuf takes IPv4 addresses as host-order integers */
-		memcpy(&a, f->src + 12, 4);
-		r.src = ntohl(a);
-		memcpy(&a, f->dst + 12, 4);
-		r.dst = ntohl(a);
-		return append(ix, NACCT_IPFIX_TID_FLOW4, &r, sizeof(r));
-	} else {
-		struct rec_flow6 r = {
-			.start = f->start_ms, .end = f->end_ms,
-			.octets = f->octets, .packets = f->packets,
-			.in_if = f->in_ifindex, .out_if = f->out_ifindex,
-			.sport = f->sport, .dport = f->dport, .vlan = f->vlan,
-			.flags = f->tcp_flags, .proto = f->proto, .dir = f->direction,
-		};
+	for (i = 0; i < nacct_flow_nfields; i++) {
+		const struct nacct_field *f = &nacct_flow_fields[i];
 
-		memcpy(r.src, f->src, 16);
-		memcpy(r.dst, f->dst, 16);
-		return append(ix, NACCT_IPFIX_TID_FLOW6, &r, sizeof(r));
+		if (!f->ie)
+			continue;
+		nacct_field_get(f, r, &v, buf, sizeof(buf));
+		if (f->kind == NACCT_FK_ADDR && v6) {
+			memcpy(p, v.a, 16);
+			p += 16;
+		} else if (f->kind == NACCT_FK_ADDR) {
+			uint32_t a;
+
+			/* libfixbuf takes IPv4 addresses as host-order integers */
+			memcpy(&a, v.a + 12, 4);
+			p = put_uint(p, ntohl(a), 4);
+		} else if (f->kind == NACCT_FK_TIME) {
+			p = put_uint(p, nacct_mono_to_wall(v.u) / 1000000ULL, f->ie_len);
+		} else {
+			p = put_uint(p, v.null ? 0 : v.u, f->ie_len);
+		}
 	}
+	return append(ix, v6 ? NACCT_IPFIX_TID_FLOW6 : NACCT_IPFIX_TID_FLOW4, rec, p - rec);
 }
 
-int nacct_ipfix_add_stats(struct nacct_ipfix *ix, const struct nacct_ipfix_stats *s)
+int nacct_ipfix_add_stats(struct nacct_ipfix *ix, const struct nacct_totals *t, __u32 ifindex,
+			  int dir, __u64 obs_ms)
 {
-	struct rec_stats r = {
-		.ifindex = s->ifindex, .dir = s->direction, .obs = s->obs_ms,
-		.packets = s->packets, .octets = s->octets,
-		.ns_packets = s->overflow_packets, .ns_octets = s->overflow_octets,
-		.ig_packets = s->ignored_packets, .ig_octets = s->ignored_octets,
-	};
+	uint8_t rec[256], *p = rec;
+	size_t i;
 
-	return append(ix, NACCT_IPFIX_TID_STATS, &r, sizeof(r));
+	p = put_uint(p, ifindex, 4);
+	p = put_uint(p, dir, 1);
+	p = put_uint(p, obs_ms, 8);
+	for (i = 0; i < nacct_total_nfields; i++)
+		if (nacct_total_fields[i].out & NACCT_TOUT_IPFIX)
+			p = put_uint(p, nacct_total_get(&nacct_total_fields[i], t, dir), 8);
+	return append(ix, NACCT_IPFIX_TID_STATS, rec, p - rec);
 }
 
 unsigned int nacct_ipfix_records(const struct nacct_ipfix *ix)

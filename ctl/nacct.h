@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "../maps/nacct.h"
+#include "../maps/pins.h"
+#include "../lib/names.h"
 
 /* exit statuses */
 #define NACCT_EXIT_OK 0
@@ -129,10 +131,6 @@ int cmd_events(struct nacct_config *cfg);
 
 /* output helpers (ctl/output.c) */
 void json_str(FILE *f, const char *s);
-const char *nacct_proto_name(__u8 proto, char *buf, size_t len);
-/* RFC 3339 UTC with milliseconds; "" for 0 */
-const char *nacct_rfc3339(__u64 wall_ns, char *buf, size_t len);
-const char *nacct_tcp_flags_str(__u8 flags, char *buf, size_t len);
 /* 1000-based human units, 3 significant digits: "950", "1.23k", "45.6M" */
 const char *nacct_human(double v, char *buf, size_t len);
 /* the same with a unit: nacct_human_rate(1.5e6, "b/s") = "1.50 Mb/s" */

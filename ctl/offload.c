@@ -74,10 +74,10 @@ int nacct_offload_attach(int ifindex, const char *dir, struct nacct_meta *meta, 
 			strerror(-err));
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/nacct_hw_stats", dir);
+	snprintf(path, sizeof(path), "%s/" NACCT_MAP_HW_STATS, dir);
 	err = bpf_map__pin(skel->maps.nacct_hw_stats, path);
 	if (!err) {
-		snprintf(path, sizeof(path), "%s/prog_xdp", dir);
+		snprintf(path, sizeof(path), "%s/" NACCT_PIN_PROG_XDP, dir);
 		err = bpf_program__pin(skel->progs.nacct_offload, path);
 	}
 	if (err)
@@ -95,44 +95,4 @@ out:
 	/* the link holds the program, the pins hold program and map */
 	nacct_offload__destroy(skel);
 	return err;
-}
-
-int nacct_offload_read(const char *dir, struct nacct_hw_counter hw[NACCT_HW_SLOTS])
-{
-	__u32 k;
-	int fd;
-
-	memset(hw, 0, sizeof(*hw) * NACCT_HW_SLOTS);
-	fd = nacct_map_open(dir, "nacct_hw_stats", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			    sizeof(struct nacct_hw_counter));
-	if (fd < 0)
-		return fd;
-	/* an offloaded map: every lookup is answered by the driver */
-	for (k = 0; k < NACCT_HW_SLOTS; k++)
-		if (bpf_map_lookup_elem(fd, &k, &hw[k])) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-	close(fd);
-	return 0;
-}
-
-void nacct_offload_print(FILE *f, const struct nacct_hw_counter hw[NACCT_HW_SLOTS], int json)
-{
-	if (json) {
-		fprintf(f, ",\"offload\":{\"rx_packets\":%llu,\"rx_bytes\":%llu,"
-			   "\"rx_nonip_packets\":%llu,\"rx_nonip_bytes\":%llu}",
-			(unsigned long long)hw[NACCT_HW_ALL].packets,
-			(unsigned long long)hw[NACCT_HW_ALL].bytes,
-			(unsigned long long)hw[NACCT_HW_NONIP].packets,
-			(unsigned long long)hw[NACCT_HW_NONIP].bytes);
-		return;
-	}
-	fprintf(f, "  offload:   the NIC counted %llu rx packets (%llu bytes), %llu of them "
-		   "without an IP header; totals only, no flows on the device\n",
-		(unsigned long long)hw[NACCT_HW_ALL].packets,
-		(unsigned long long)hw[NACCT_HW_ALL].bytes,
-		(unsigned long long)hw[NACCT_HW_NONIP].packets);
 }

@@ -19,9 +19,4 @@ int nacct_offload_check(const struct nacct_config *cfg);
  * through a bpf_link (*link_fd) and fill meta's mode and reason.
  */
 int nacct_offload_attach(int ifindex, const char *dir, struct nacct_meta *meta, int *link_fd);
-/* the device's counters of an offload attachment (pinned in dir) */
-int nacct_offload_read(const char *dir, struct nacct_hw_counter hw[NACCT_HW_SLOTS]);
-/* status: a text line or a ",\"offload\":{...}" JSON member */
-void nacct_offload_print(FILE *f, const struct nacct_hw_counter hw[NACCT_HW_SLOTS], int json);
-
 #endif /* NACCT_OFFLOAD_H */

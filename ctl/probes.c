@@ -31,31 +31,17 @@
 #include "log.h"
 #include "attach.h"
 #include "probes.h"
+#include "../lib/names.h"
+#include "../lib/side.h"
 #include "../maps/maps.h"
 #include "nacct_probes.skel.h"
 
 #define PROBES_DIR NACCT_PIN_ROOT "/" NACCT_PROBES_PIN
 
-static struct btf *g_btf;
-static int g_btf_tried;
-
-static struct btf *vmlinux_btf(void)
-{
-	if (!g_btf_tried) {
-		g_btf_tried = 1;
-		g_btf = btf__load_vmlinux_btf();
-		if (!g_btf) {
-			pr_debug("no kernel BTF: %s\n", strerror(errno));
-			g_btf = NULL;
-		}
-	}
-	return g_btf;
-}
-
 /* does the running kernel have this tracepoint (as a BTF-typed raw tracepoint)? */
 static int have_tracepoint(const char *name)
 {
-	struct btf *btf = vmlinux_btf();
+	struct btf *btf = nacct_vmlinux_btf();
 	char tn[128];
 
 	if (!btf)
@@ -79,7 +65,7 @@ static int has_links(const char *dir)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "link_", 5))
+		if (!strncmp(de->d_name, NACCT_PIN_LINK_PREFIX, strlen(NACCT_PIN_LINK_PREFIX)))
 			n++;
 	closedir(d);
 	return n;
@@ -242,7 +228,7 @@ static int probes_fresh(void)
 	__u32 zero = 0;
 	int fd, ok;
 
-	fd = nacct_map_open(PROBES_DIR, "nacct_probe_meta", BPF_MAP_TYPE_ARRAY, 4, sizeof(have));
+	fd = nacct_map_open(PROBES_DIR, NACCT_MAP_PROBE_META, BPF_MAP_TYPE_ARRAY, 4, sizeof(have));
 	if (fd < 0)
 		return 0;
 	ok = !bpf_map_lookup_elem(fd, &zero, &have) && !memcmp(&have, &want, sizeof(have));
@@ -277,7 +263,7 @@ static __u32 live_reader(void)
 	__u32 i, found = 0, buf[64];
 	int fd;
 
-	fd = nacct_map_open(PROBES_DIR, "nacct_ev_readers", BPF_MAP_TYPE_ARRAY, 4, sizeof(r));
+	fd = nacct_map_open(PROBES_DIR, NACCT_MAP_EV_READERS, BPF_MAP_TYPE_ARRAY, 4, sizeof(r));
 	if (fd >= 0) {
 		for (i = 0; i < NACCT_EV_READERS && !found; i++)
 			if (!bpf_map_lookup_elem(fd, &i, &r) && r.mask && pid_alive(r.pid))
@@ -286,7 +272,7 @@ static __u32 live_reader(void)
 		return found;
 	}
 	/* the first layout: one global switch, on while its one reader ran */
-	fd = nacct_map_open(PROBES_DIR, "nacct_probe_cfg", BPF_MAP_TYPE_ARRAY, 4,
+	fd = nacct_map_open(PROBES_DIR, "nacct_probe_cfg" /* the first layout's, no longer pinned */, BPF_MAP_TYPE_ARRAY, 4,
 			    sizeof(struct nacct_probe_cfg));
 	if (fd >= 0) {
 		i = 0;
@@ -399,7 +385,8 @@ int nacct_probes_ensure(void)
 			goto out;
 		}
 		links[nl++] = l;
-		snprintf(path, sizeof(path), "%s/link_%s", tmp, bpf_program__name(prog));
+		snprintf(path, sizeof(path), "%s/" NACCT_PIN_LINK_PREFIX "%s", tmp,
+			 bpf_program__name(prog));
 		err = bpf_link__pin(l, path);
 		if (err)
 			goto out;
@@ -462,56 +449,6 @@ int nacct_probes_release_if_unused(void)
 	}
 	pr_debug("probes: side programs removed\n");
 	return 1;
-}
-
-void nacct_probes_close(struct nacct_probe_maps *m)
-{
-	int *fds[] = { &m->tcp,	  &m->drops, &m->reasons, &m->stats,
-		       &m->readers, &m->rings, &m->sites };
-	size_t i;
-
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
-}
-
-int nacct_probes_open(struct nacct_probe_maps *m)
-{
-	int err;
-
-	m->tcp = m->drops = m->reasons = m->stats = m->readers = m->rings = m->sites = -1;
-#define OPEN(field, name, type, ks, vs)                                      \
-	do {                                                                 \
-		m->field = nacct_map_open(PROBES_DIR, name, type, ks, vs);   \
-		if (m->field < 0) {                                          \
-			err = m->field;                                      \
-			m->field = -1;                                       \
-			goto fail;                                           \
-		}                                                            \
-	} while (0)
-	OPEN(tcp, "nacct_tcp", BPF_MAP_TYPE_LRU_HASH, sizeof(struct nacct_side_key),
-	     sizeof(struct nacct_tcp_val));
-	OPEN(drops, "nacct_tcp_drops", BPF_MAP_TYPE_LRU_HASH, sizeof(struct nacct_side_drop_key),
-	     sizeof(struct nacct_side_drop_val));
-	OPEN(reasons, "nacct_drop_reasons", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(__u64));
-	OPEN(stats, "nacct_probe_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-	     sizeof(struct nacct_probe_stats));
-	OPEN(readers, "nacct_ev_readers", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_ev_reader));
-	OPEN(rings, "nacct_ev_rings", BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4);
-	OPEN(sites, "nacct_drop_sites", BPF_MAP_TYPE_LRU_HASH, sizeof(struct nacct_site_key),
-	     sizeof(__u64));
-#undef OPEN
-	return 0;
-fail:
-	nacct_probes_close(m);
-	return err;
-}
-
-int nacct_probes_read_stats(int fd, struct nacct_probe_stats *out)
-{
-	return nacct_read_percpu_u64(fd, 0, out, sizeof(*out));
 }
 
 int nacct_ev_reader_open(const struct nacct_probe_maps *m, const struct nacct_ev_reader *want,
@@ -585,377 +522,4 @@ void nacct_ev_reader_close(const struct nacct_probe_maps *m, int slot, int ring_
 	unlock_root(lk);
 	if (ring_fd >= 0)
 		close(ring_fd);
-}
-
-/* ---- names ---------------------------------------------------------------- */
-
-/* the name of value @val of enum @enum_name in the kernel's BTF, minus @prefix */
-static const char *btf_enum_name(const char *enum_name, const char *prefix, __u32 val,
-				 char *buf, size_t len)
-{
-	struct btf *btf = vmlinux_btf();
-	const struct btf_type *t;
-	const struct btf_enum *e;
-	const char *name;
-	int id, i;
-
-	/* the type ids, looked up once: a lookup is a walk of all kernel types */
-	static struct {
-		const char *name;
-		int id;
-	} cache[4];
-	size_t c;
-
-	buf[0] = '\0';
-	if (!btf)
-		goto num;
-	for (c = 0; c < sizeof(cache) / sizeof(cache[0]); c++)
-		if (!cache[c].name || !strcmp(cache[c].name, enum_name))
-			break;
-	if (c < sizeof(cache) / sizeof(cache[0]) && cache[c].name) {
-		id = cache[c].id;
-	} else {
-		id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
-		if (c < sizeof(cache) / sizeof(cache[0])) {
-			cache[c].name = enum_name;
-			cache[c].id = id;
-		}
-	}
-	if (id <= 0)
-		goto num;
-	t = btf__type_by_id(btf, id);
-	e = btf_enum(t);
-	for (i = 0; i < btf_vlen(t); i++, e++) {
-		if ((__u32)e->val != val)
-			continue;
-		name = btf__name_by_offset(btf, e->name_off);
-		if (!name)
-			break;
-		if (!strncmp(name, prefix, strlen(prefix)))
-			name += strlen(prefix);
-		else if (!strncmp(name, "SKB_", 4))
-			name += 4; /* SKB_CONSUMED, SKB_NOT_DROPPED_YET */
-		snprintf(buf, len, "%s", name);
-		return buf;
-	}
-num:
-	snprintf(buf, len, "%u", val);
-	return buf;
-}
-
-const char *nacct_drop_reason_name(__u32 reason, char *buf, size_t len)
-{
-	return btf_enum_name("skb_drop_reason", "SKB_DROP_REASON_", reason, buf, len);
-}
-
-const char *nacct_rst_reason_name(__u32 reason, char *buf, size_t len)
-{
-	return btf_enum_name("sk_rst_reason", "SK_RST_REASON_", reason, buf, len);
-}
-
-const char *nacct_tcp_state_name(int state)
-{
-	/* include/net/tcp_states.h: the numbers are ABI (/proc/net/tcp) */
-	static const char *const names[] = {
-		"", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
-		"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
-		"NEW_SYN_RECV", "BOUND_INACTIVE",
-	};
-
-	if (state >= 0 && (size_t)state < sizeof(names) / sizeof(names[0]))
-		return names[state];
-	return "?";
-}
-
-/* ---- the flows join --------------------------------------------------------- */
-
-/* a whole hash map, batched where the kernel allows, else key by key */
-static int dump_map(int fd, size_t ks, size_t vs, void **keys, void **vals, size_t *n)
-{
-	struct bpf_map_info info;
-	__u32 ilen = sizeof(info), cnt;
-	char *k = NULL, *v = NULL, *prev = NULL;
-	size_t have = 0, cap;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 batch = 0;
-	int err;
-
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		return -errno;
-	cap = info.max_entries;
-	k = calloc(cap, ks);
-	v = calloc(cap, vs);
-	if (!k || !v) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	cnt = cap;
-	err = bpf_map_lookup_batch(fd, NULL, &batch, k, v, &cnt, &opts);
-	if (!err || errno == ENOENT) {
-		have = cnt;
-		goto done;
-	}
-	/* no batch ops: walk the keys */
-	prev = NULL;
-	while (have < cap && bpf_map_get_next_key(fd, prev, k + have * ks) == 0) {
-		prev = k + have * ks;
-		if (bpf_map_lookup_elem(fd, prev, v + have * vs) == 0)
-			have++;
-	}
-done:
-	*keys = k;
-	*vals = v;
-	*n = have;
-	return 0;
-fail:
-	free(k);
-	free(v);
-	return err;
-}
-
-static int cmp_rec(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct nacct_flow_key));
-}
-
-/* the inode of the caller's network namespace (the kernel's ns.inum) */
-static __u32 self_netns(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) == 0 ? (__u32)st.st_ino : 0;
-}
-
-int nacct_probe_view_load(struct nacct_probe_view *pv)
-{
-	struct nacct_probe_maps m;
-	void *k = NULL, *v = NULL;
-	__u32 netns = self_netns();
-	size_t n, i, have;
-	int err;
-
-	memset(pv, 0, sizeof(*pv));
-	err = nacct_probes_open(&m);
-	if (err)
-		return err;
-	err = dump_map(m.tcp, sizeof(struct nacct_side_key), sizeof(struct nacct_tcp_val), &k, &v,
-		       &n);
-	if (err)
-		goto out;
-	pv->recs = calloc(n ? n : 1, sizeof(*pv->recs));
-	if (!pv->recs) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* only this namespace's records: another's may have the same key */
-	for (i = have = 0; i < n; i++) {
-		const struct nacct_side_key *sk = (const struct nacct_side_key *)k + i;
-
-		if (sk->netns != netns)
-			continue;
-		pv->recs[have].key = sk->flow;
-		memcpy(&pv->recs[have].val, (char *)v + i * sizeof(struct nacct_tcp_val),
-		       sizeof(struct nacct_tcp_val));
-		have++;
-	}
-	pv->n_recs = have;
-	qsort(pv->recs, have, sizeof(*pv->recs), cmp_rec);
-	free(k);
-	free(v);
-	k = v = NULL;
-	err = dump_map(m.drops, sizeof(struct nacct_side_drop_key),
-		       sizeof(struct nacct_side_drop_val), &k, &v, &n);
-	if (err)
-		goto out;
-	pv->drops = calloc(n ? n : 1, sizeof(*pv->drops));
-	if (!pv->drops) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = have = 0; i < n; i++) {
-		const struct nacct_side_drop_key *dk = (const struct nacct_side_drop_key *)k + i;
-		const struct nacct_side_drop_val *dv = (const struct nacct_side_drop_val *)v + i;
-
-		if (dk->netns != netns)
-			continue;
-		memset(&pv->drops[have].key, 0, sizeof(pv->drops[have].key));
-		pv->drops[have].key.flow = dk->flow;
-		pv->drops[have].key.reason = dk->reason;
-		pv->drops[have].count = dv->count;
-		pv->drops[have].first_ns = dv->first_ns;
-		have++;
-	}
-	pv->n_drops = have;
-	n = have;
-	qsort(pv->drops, n, sizeof(*pv->drops), cmp_rec);
-out:
-	free(k);
-	free(v);
-	nacct_probes_close(&m);
-	if (err)
-		nacct_probe_view_free(pv);
-	return err;
-}
-
-void nacct_probe_view_free(struct nacct_probe_view *pv)
-{
-	free(pv->recs);
-	free(pv->drops);
-	memset(pv, 0, sizeof(*pv));
-}
-
-void nacct_probe_view_since(struct nacct_probe_view *pv, __u64 attached_at)
-{
-	__u64 off = nacct_mono_to_wall(1) - 1; /* wall - monotonic, now */
-
-	pv->since_ns = attached_at > off ? attached_at - off : 0;
-}
-
-const struct nacct_tcp_val *nacct_probe_view_find(const struct nacct_probe_view *pv,
-						   const struct nacct_flow_key *k)
-{
-	struct nacct_probe_rec key, *r;
-
-	if (!pv || !pv->recs)
-		return NULL;
-	memcpy(&key.key, k, sizeof(*k));
-	key.key.vlan = 0;
-	r = bsearch(&key, pv->recs, pv->n_recs, sizeof(*r), cmp_rec);
-	/* a record from before the attachment: its counts predate it */
-	if (r && r->val.first_ns < pv->since_ns)
-		return NULL;
-	return r ? &r->val : NULL;
-}
-
-/*
- * The first drop record of flow @fk (vlan 0): the records are sorted by
- * flow key (the key's first member), so a binary search finds a flow's
- * reasons next to each other - O(log n) per flow, not a scan.
- */
-static size_t drops_first(const struct nacct_probe_view *pv, const struct nacct_flow_key *fk)
-{
-	size_t lo = 0, hi = pv ? pv->n_drops : 0;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (memcmp(&pv->drops[mid].key.flow, fk, sizeof(*fk)) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static int drops_of(const struct nacct_probe_view *pv, size_t i, const struct nacct_flow_key *fk)
-{
-	return pv && i < pv->n_drops && !memcmp(&pv->drops[i].key.flow, fk, sizeof(*fk));
-}
-
-/* a drop record created before the attachment is not joined */
-static int drop_new(const struct nacct_probe_view *pv, size_t i)
-{
-	return pv->drops[i].first_ns >= pv->since_ns;
-}
-
-/* drops of a flow: the sum over its reasons */
-static __u64 flow_drops(const struct nacct_probe_view *pv, const struct nacct_flow_key *k)
-{
-	struct nacct_flow_key fk = *k;
-	__u64 n = 0;
-	size_t i;
-
-	fk.vlan = 0;
-	for (i = drops_first(pv, &fk); drops_of(pv, i, &fk); i++)
-		if (drop_new(pv, i))
-			n += pv->drops[i].count;
-	return n;
-}
-
-/* the side to report in single-valued fields: src's socket if it is local */
-static int main_side(const struct nacct_tcp_val *t, int src_side)
-{
-	return t->state[src_side & 1] || t->pid[src_side & 1] ? src_side & 1 : !(src_side & 1);
-}
-
-void nacct_probe_flow_json(FILE *f, const struct nacct_probe_view *pv,
-			   const struct nacct_flow_key *k, int src_side)
-{
-	const struct nacct_tcp_val *t = nacct_probe_view_find(pv, k);
-	static const struct nacct_tcp_val none;
-	__u64 drops = flow_drops(pv, k);
-	struct nacct_flow_key fk;
-	char rb[64];
-	size_t i, first = 1;
-	int s, j;
-
-	if (!t && !drops)
-		return;
-	if (!t)
-		t = &none; /* a flow with drops but no local socket */
-	s = main_side(t, src_side);
-	fprintf(f, ",\"retransmits\":%llu,\"drops\":%llu,\"drop_reasons\":{",
-		(unsigned long long)(t->retrans[0] + t->retrans[1]), (unsigned long long)drops);
-	fk = *k;
-	fk.vlan = 0;
-	for (i = drops_first(pv, &fk); drops_of(pv, i, &fk); i++) {
-		if (!drop_new(pv, i))
-			continue;
-		fprintf(f, "%s", first ? "" : ",");
-		json_str(f, nacct_drop_reason_name(pv->drops[i].key.reason, rb, sizeof(rb)));
-		fprintf(f, ":%llu", (unsigned long long)pv->drops[i].count);
-		first = 0;
-	}
-	fprintf(f, "},\"state\":\"%s\",\"srtt_us\":%u,\"connect_latency_us\":%.3f,\"pid\":%u,"
-		   "\"comm\":",
-		nacct_tcp_state_name(t->state[s]), t->srtt_us[s],
-		(t->connect_ns[0] + t->connect_ns[1]) / 1000.0, t->pid[s]);
-	json_str(f, t->comm[s]);
-	fprintf(f, ",\"session_start\":\"%s\"",
-		nacct_rfc3339(nacct_mono_to_wall(t->first_ns), rb, sizeof(rb)));
-	fprintf(f, ",\"session_end\":\"%s\",\"sockets\":[",
-		nacct_rfc3339(nacct_mono_to_wall(t->end_ns), rb, sizeof(rb)));
-	/* every local socket of the flow: src's first */
-	for (first = 1, j = 0; j < 2; j++) {
-		int side = j ? !(src_side & 1) : src_side & 1;
-
-		if (!t->state[side] && !t->pid[side] && !t->retrans[side])
-			continue;
-		fprintf(f, "%s{\"end\":\"%s\",\"state\":\"%s\",\"retransmits\":%llu,\"srtt_us\":%u,"
-			   "\"connect_latency_us\":%.3f,\"pid\":%u,\"comm\":",
-			first ? "" : ",", j ? "dst" : "src", nacct_tcp_state_name(t->state[side]),
-			(unsigned long long)t->retrans[side], t->srtt_us[side],
-			t->connect_ns[side] / 1000.0, t->pid[side]);
-		json_str(f, t->comm[side]);
-		fputc('}', f);
-		first = 0;
-	}
-	fputc(']', f);
-}
-
-void nacct_probe_flow_cols_hdr(FILE *f)
-{
-	fprintf(f, " %7s %7s %-11s %8s %s", "RETRANS", "DROPS", "STATE", "SRTT_US", "PID/COMM");
-}
-
-void nacct_probe_flow_cols(FILE *f, const struct nacct_probe_view *pv,
-			   const struct nacct_flow_key *k, int src_side)
-{
-	const struct nacct_tcp_val *t = nacct_probe_view_find(pv, k);
-	__u64 drops = flow_drops(pv, k);
-	int s;
-
-	if (!t) {
-		fprintf(f, " %7s %7llu %-11s %8s %s", "-", (unsigned long long)drops, "-", "-", "-");
-		return;
-	}
-	s = main_side(t, src_side);
-	fprintf(f, " %7llu %7llu %-11s %8u ", (unsigned long long)(t->retrans[0] + t->retrans[1]),
-		(unsigned long long)drops, t->state[s] ? nacct_tcp_state_name(t->state[s]) : "-",
-		t->srtt_us[s]);
-	if (t->pid[s])
-		fprintf(f, "%u/%.16s", t->pid[s], t->comm[s]);
-	else
-		fputc('-', f);
 }

@@ -9,6 +9,7 @@
  * metrics appear when they are loaded.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,35 +24,15 @@
 #include "nacct.h"
 #include "log.h"
 #include "../maps/maps.h"
+#include "../lib/side.h"
+#include "../lib/snapshot.h"
 
-static const char *const mal_reason[NACCT_MAL_MAX] = {
-	[NACCT_MAL_ETH] = "ethernet",   [NACCT_MAL_VLAN] = "vlan",
-	[NACCT_MAL_IP4_HDR] = "ipv4_header", [NACCT_MAL_IP4_LEN] = "ipv4_length",
-	[NACCT_MAL_IP6_HDR] = "ipv6_header", [NACCT_MAL_IP6_EXT] = "ipv6_ext_header",
-	[NACCT_MAL_L4] = "l4_header",
-};
 static const char *const dir_name[NACCT_DIR_MAX] = { "rx", "tx" };
-static const char *const prog_pins[] = { "prog_xdp", "prog_tc_ingress", "prog_tc_egress" };
-#define N_PROGS (sizeof(prog_pins) / sizeof(prog_pins[0]))
-
-struct prog_stat {
-	int present;
-	__u64 run_cnt, run_time_ns;
-};
 
 /* everything one scrape reads of one attachment */
 struct iface_snap {
 	char ifname[32];
-	struct nacct_stats st;
-	size_t flows;
-	__u32 max_flows;
-	struct nacct_subnet *subs;
-	size_t n_subs;
-	struct nacct_subnet_stats *sstats;
-	size_t n_sstats;
-	struct nacct_ethertype *et;
-	size_t n_et;
-	struct prog_stat progs[N_PROGS];
+	struct nacct_snapshot s;
 };
 
 static volatile sig_atomic_t g_stop;
@@ -61,59 +42,28 @@ static void on_signal(int sig)
 	g_stop = 1;
 }
 
-static void prog_stat_fd(int fd, struct prog_stat *p)
-{
-	struct bpf_prog_info info;
-	__u32 ilen = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		return;
-	p->present = 1;
-	p->run_cnt = info.run_cnt;
-	p->run_time_ns = info.run_time_ns;
-}
-
 static int snap_iface(const char *ifname, struct iface_snap *s)
 {
 	struct nacct_iface_maps m;
-	struct nacct_flow *fl = NULL;
-	char path[512];
-	size_t i;
-	int err, fd;
+	int err;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
 	err = nacct_iface_open(ifname, &m);
 	if (err)
 		return err;
-	err = nacct_read_stats(m.stats, &s->st);
-	if (!err)
-		err = nacct_dump_flows(m.flows, &fl, &s->flows);
-	free(fl);
-	s->max_flows = m.meta_val.max_flows;
-	if (!err) {
-		nacct_read_subnets(m.subnets, &s->subs, &s->n_subs);
-		nacct_read_subnet_stats(m.subnet_stats, &s->sstats, &s->n_sstats);
-		nacct_read_ethertypes(m.ethertypes, &s->et, &s->n_et);
-	}
-	for (i = 0; i < N_PROGS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", m.dir, prog_pins[i]);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		prog_stat_fd(fd, &s->progs[i]);
-		close(fd);
-	}
+	err = nacct_snapshot(&m, NACCT_SNAP_FLOWS | NACCT_SNAP_SUBNETS | NACCT_SNAP_ETHER |
+				     NACCT_SNAP_PROGS, &s->s);
+	/* the flows themselves are not metrics: only their count */
+	free(s->s.fl);
+	s->s.fl = NULL;
 	nacct_iface_close(&m);
 	return err;
 }
 
 static void snap_free(struct iface_snap *s)
 {
-	free(s->subs);
-	free(s->sstats);
-	free(s->et);
+	nacct_snapshot_free(&s->s);
 }
 
 /* label values: escape backslash, quote and newline */
@@ -136,19 +86,6 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 
 #define U(x) ((unsigned long long)(x))
 
-/* one per-direction counter family over all interfaces */
-#define DIR_FAMILY(name, help, field)                                                     \
-	do {                                                                              \
-		family(f, name, "counter", help);                                         \
-		for (i = 0; i < n; i++)                                                   \
-			for (d = 0; d < NACCT_DIR_MAX; d++) {                             \
-				fprintf(f, "%s{ifname=\"", name);                         \
-				label(f, s[i].ifname);                                     \
-				fprintf(f, "\",direction=\"%s\"} %llu\n", dir_name[d],     \
-					U(s[i].st.field[d]));                              \
-			}                                                                  \
-	} while (0)
-
 #define IF_FAMILY(name, type, help, fmt, expr)                                             \
 	do {                                                                              \
 		family(f, name, type, help);                                              \
@@ -159,61 +96,60 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 		}                                                                          \
 	} while (0)
 
+/* the interface totals: one family per line of the totals table */
+static void write_total_metrics(FILE *f, struct iface_snap *s, size_t n)
+{
+	size_t i, k;
+	int d;
+
+	for (k = 0; k < nacct_total_nfields; k++) {
+		const struct nacct_total_field *t = &nacct_total_fields[k];
+
+		if (!(t->out & NACCT_TOUT_PROM))
+			continue;
+		family(f, t->prom, "counter", t->help);
+		for (i = 0; i < n; i++)
+			for (d = 0; d < (t->per_dir ? NACCT_DIR_MAX : 1); d++) {
+				fprintf(f, "%s{ifname=\"", t->prom);
+				label(f, s[i].ifname);
+				if (t->per_dir)
+					fprintf(f, "\",direction=\"%s", dir_name[d]);
+				fprintf(f, "\"} %llu\n", U(nacct_total_get(t, &s[i].s.t, d)));
+			}
+	}
+}
+
 static void write_iface_metrics(FILE *f, struct iface_snap *s, size_t n)
 {
 	size_t i, k;
 	int d;
 
-	DIR_FAMILY("nacct_packets_total", "Packets seen by the hook (every frame).", packets);
-	DIR_FAMILY("nacct_bytes_total", "Bytes seen by the hook (frame length incl. Ethernet).",
-		   bytes);
-	DIR_FAMILY("nacct_overflow_packets_total",
-		   "Packets counted in the overflow bucket because the flow map was full.",
-		   overflow_packets);
-	DIR_FAMILY("nacct_overflow_bytes_total", "Bytes of the overflow bucket.", overflow_bytes);
-	DIR_FAMILY("nacct_malformed_packets_total", "Malformed packets (counted, never dropped).",
-		   malformed_packets);
-	DIR_FAMILY("nacct_malformed_bytes_total", "Bytes of malformed packets.", malformed_bytes);
-	DIR_FAMILY("nacct_nonip_packets_total", "Frames that carry neither IPv4 nor IPv6.",
-		   nonip_packets);
-	DIR_FAMILY("nacct_nonip_bytes_total", "Bytes of non-IP frames.", nonip_bytes);
-	DIR_FAMILY("nacct_fragments_total", "IP fragments (also counted in their flows).",
-		   frag_packets);
-	DIR_FAMILY("nacct_gso_skbs_total", "GSO packets split into wire packets by TC egress.",
-		   gso_skbs);
-
+	write_total_metrics(f, s, n);
 	family(f, "nacct_malformed_reason_packets_total", "counter",
 	       "Malformed packets by reason.");
 	for (i = 0; i < n; i++)
 		for (k = 0; k < NACCT_MAL_MAX; k++) {
 			fprintf(f, "nacct_malformed_reason_packets_total{ifname=\"");
 			label(f, s[i].ifname);
-			fprintf(f, "\",reason=\"%s\"} %llu\n", mal_reason[k], U(s[i].st.malformed[k]));
+			fprintf(f, "\",reason=\"%s\"} %llu\n", nacct_malformed_names[k],
+				U(s[i].s.t.st.malformed[k]));
 		}
 	family(f, "nacct_nonip_ethertype_packets_total", "counter",
 	       "Non-IP frames by ethertype.");
 	for (i = 0; i < n; i++)
-		for (k = 0; k < s[i].n_et; k++)
+		for (k = 0; k < s[i].s.n_et; k++)
 			for (d = 0; d < NACCT_DIR_MAX; d++) {
 				fprintf(f, "nacct_nonip_ethertype_packets_total{ifname=\"");
 				label(f, s[i].ifname);
 				fprintf(f, "\",ethertype=\"0x%04x\",direction=\"%s\"} %llu\n",
-					s[i].et[k].ethertype, dir_name[d],
-					U(s[i].et[k].val.packets[d]));
+					s[i].s.et[k].ethertype, dir_name[d],
+					U(s[i].s.et[k].val.packets[d]));
 			}
-	IF_FAMILY("nacct_flow_insert_errors_total", "counter",
-		  "Flow inserts that failed for another reason than a full map.", "%llu",
-		  U(s[i].st.flow_insert_err));
-	IF_FAMILY("nacct_samples_total", "counter", "Packets copied to the sample ring buffer.",
-		  "%llu", U(s[i].st.samples));
-	IF_FAMILY("nacct_sample_drops_total", "counter",
-		  "Samples lost because the ring buffer was full.", "%llu",
-		  U(s[i].st.sample_drops));
-	IF_FAMILY("nacct_flows", "gauge", "Flows in the flow map.", "%llu", U(s[i].flows));
+	IF_FAMILY("nacct_flows", "gauge", "Flows in the flow map.", "%llu", U(s[i].s.t.flows));
 	IF_FAMILY("nacct_flows_max", "gauge", "Capacity of the flow map.", "%llu",
-		  U(s[i].max_flows));
+		  U(s[i].s.meta.max_flows));
 	IF_FAMILY("nacct_flow_map_fill_ratio", "gauge", "Flow map fill level (0..1).", "%.6f",
-		  s[i].max_flows ? (double)s[i].flows / s[i].max_flows : 0.0);
+		  s[i].s.meta.max_flows ? (double)s[i].s.t.flows / s[i].s.meta.max_flows : 0.0);
 
 	family(f, "nacct_subnet_packets_total", "counter",
 	       "Packets by subnet: rx from the subnet, tx to it (subnet=\"none\": no match).");
@@ -221,11 +157,13 @@ static void write_iface_metrics(FILE *f, struct iface_snap *s, size_t n)
 		if (b)
 			family(f, "nacct_subnet_bytes_total", "counter", "Bytes by subnet.");
 		for (i = 0; i < n; i++) {
-			for (k = 0; k <= s[i].n_subs; k++) {
-				const char *cidr = k ? s[i].subs[k - 1].cidr : "none";
-				__u32 id = k ? s[i].subs[k - 1].id : 0;
+			const struct nacct_snapshot *ss = &s[i].s;
 
-				if (id >= s[i].n_sstats)
+			for (k = 0; k <= ss->n_subs; k++) {
+				const char *cidr = k ? ss->subs[k - 1].cidr : "none";
+				__u32 id = k ? ss->subs[k - 1].id : 0;
+
+				if (id >= ss->n_sstats)
 					continue;
 				for (d = 0; d < NACCT_DIR_MAX; d++) {
 					fprintf(f, "%s{ifname=\"",
@@ -234,8 +172,7 @@ static void write_iface_metrics(FILE *f, struct iface_snap *s, size_t n)
 					label(f, s[i].ifname);
 					fprintf(f, "\",subnet=\"%s\",direction=\"%s\"} %llu\n", cidr,
 						dir_name[d],
-						U(b ? s[i].sstats[id].bytes[d] :
-						      s[i].sstats[id].packets[d]));
+						U(b ? ss->sstats[id].bytes[d] : ss->sstats[id].packets[d]));
 				}
 			}
 		}
@@ -255,10 +192,59 @@ static int bpf_stats_enabled(void)
 	return v;
 }
 
+/*
+ * The side programs' links under :probes, whatever program each holds
+ * (the tracepoint program, or its kprobe twin): found by their pin prefix
+ * (maps/pins.h), never by a list of names.
+ */
+struct side_prog {
+	char name[64]; /* the label: the program's name without "nacct_" */
+	struct nacct_prog_stat ps;
+};
+
+static size_t side_progs(struct side_prog *out, size_t max)
+{
+	const char *dir = NACCT_PIN_ROOT "/" NACCT_PROBES_PIN;
+	size_t plen = strlen(NACCT_PIN_LINK_PREFIX), n = 0;
+	struct dirent *de;
+	char path[512];
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		struct bpf_link_info li;
+		__u32 ilen = sizeof(li);
+		const char *nm = de->d_name + plen;
+		int lfd, pfd;
+
+		if (strncmp(de->d_name, NACCT_PIN_LINK_PREFIX, plen))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		lfd = bpf_obj_get(path);
+		if (lfd < 0)
+			continue;
+		memset(&li, 0, sizeof(li));
+		pfd = bpf_obj_get_info_by_fd(lfd, &li, &ilen) ? -1 : bpf_prog_get_fd_by_id(li.prog_id);
+		close(lfd);
+		nacct_prog_stat_fd(pfd, &out[n].ps);
+		if (pfd >= 0)
+			close(pfd);
+		if (!out[n].ps.present)
+			continue;
+		if (!strncmp(nm, "nacct_", 6))
+			nm += 6;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", nm);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
 static void write_prog_metrics(FILE *f, struct iface_snap *s, size_t n)
 {
-	char dir[256], path[512];
-	size_t i, k;
+	struct side_prog sp[32];
+	size_t i, k, nsp = side_progs(sp, sizeof(sp) / sizeof(sp[0]));
 
 	family(f, "nacct_bpf_stats_enabled", "gauge",
 	       "kernel.bpf_stats_enabled: 1 when program run counts and times are collected.");
@@ -270,50 +256,28 @@ static void write_prog_metrics(FILE *f, struct iface_snap *s, size_t n)
 		       t ? "Time spent in the program (0 unless kernel.bpf_stats_enabled=1)." :
 			   "Program runs (0 unless kernel.bpf_stats_enabled=1).");
 		for (i = 0; i < n; i++)
-			for (k = 0; k < N_PROGS; k++) {
-				if (!s[i].progs[k].present)
+			for (k = 0; k < NACCT_PROG_MAX; k++) {
+				const struct nacct_prog_stat *ps = &s[i].s.progs[k];
+
+				if (!ps->present)
 					continue;
 				fprintf(f, "%s{ifname=\"", name);
 				label(f, s[i].ifname);
 				if (t)
-					fprintf(f, "\",prog=\"%s\"} %.9f\n", prog_pins[k] + 5,
-						s[i].progs[k].run_time_ns / 1e9);
+					fprintf(f, "\",prog=\"%s\"} %.9f\n", nacct_prog_names[k],
+						ps->run_time_ns / 1e9);
 				else
-					fprintf(f, "\",prog=\"%s\"} %llu\n", prog_pins[k] + 5,
-						U(s[i].progs[k].run_cnt));
+					fprintf(f, "\",prog=\"%s\"} %llu\n", nacct_prog_names[k],
+						U(ps->run_cnt));
 			}
-		/* side programs: their links under :probes */
-		snprintf(dir, sizeof(dir), "%s/%s", NACCT_PIN_ROOT, NACCT_PROBES_PIN);
-		static const char *const links[] = { "link_nacct_drop", "link_nacct_retrans",
-						     "link_nacct_state", "link_nacct_rtt",
-						     "link_nacct_rst_rx", "link_nacct_rst_tx" };
-		for (k = 0; k < sizeof(links) / sizeof(links[0]); k++) {
-			struct bpf_link_info li;
-			struct prog_stat ps = { 0 };
-			__u32 ilen = sizeof(li);
-			int lfd, pfd;
-
-			snprintf(path, sizeof(path), "%s/%s", dir, links[k]);
-			lfd = bpf_obj_get(path);
-			if (lfd < 0)
-				continue;
-			memset(&li, 0, sizeof(li));
-			if (bpf_obj_get_info_by_fd(lfd, &li, &ilen) == 0) {
-				pfd = bpf_prog_get_fd_by_id(li.prog_id);
-				if (pfd >= 0) {
-					prog_stat_fd(pfd, &ps);
-					close(pfd);
-				}
-			}
-			close(lfd);
-			if (!ps.present)
-				continue;
+		/* side programs: one set for the host, ifname="" */
+		for (k = 0; k < nsp; k++) {
 			if (t)
-				fprintf(f, "%s{ifname=\"\",prog=\"%s\"} %.9f\n", name, links[k] + 11,
-					ps.run_time_ns / 1e9);
+				fprintf(f, "%s{ifname=\"\",prog=\"%s\"} %.9f\n", name, sp[k].name,
+					sp[k].ps.run_time_ns / 1e9);
 			else
-				fprintf(f, "%s{ifname=\"\",prog=\"%s\"} %llu\n", name, links[k] + 11,
-					U(ps.run_cnt));
+				fprintf(f, "%s{ifname=\"\",prog=\"%s\"} %llu\n", name, sp[k].name,
+					U(sp[k].ps.run_cnt));
 		}
 	}
 }
@@ -321,83 +285,34 @@ static void write_prog_metrics(FILE *f, struct iface_snap *s, size_t n)
 /* drops by reason and retransmits, when the side programs are loaded */
 static void write_probe_metrics(FILE *f)
 {
-	char dir[256];
-	struct nacct_probe_stats *ps = NULL, sum;
-	__u64 *pc = NULL;
-	struct btf *btf = NULL;
-	const struct btf_type *et = NULL;
-	int ncpu = nacct_ncpus(), sfd, rfd, i;
-	__u32 zero = 0, r;
+	struct nacct_probe_maps m;
+	struct nacct_probe_stats sum;
+	char rbuf[64];
+	__u64 v;
+	__u32 r;
 
-	snprintf(dir, sizeof(dir), "%s/%s", NACCT_PIN_ROOT, NACCT_PROBES_PIN);
-	sfd = nacct_map_open(dir, "nacct_probe_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			     sizeof(struct nacct_probe_stats));
-	rfd = nacct_map_open(dir, "nacct_drop_reasons", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8);
-	if (sfd >= 0) {
-		ps = calloc(ncpu, sizeof(*ps));
-		if (ps && bpf_map_lookup_elem(sfd, &zero, ps) == 0) {
-			memset(&sum, 0, sizeof(sum));
-			for (i = 0; i < ncpu; i++)
-				for (size_t w = 0; w < sizeof(sum) / 8; w++)
-					((__u64 *)&sum)[w] += ((__u64 *)&ps[i])[w];
-			family(f, "nacct_tcp_retransmits_total", "counter",
-			       "TCP segments retransmitted (all network namespaces).");
-			fprintf(f, "nacct_tcp_retransmits_total %llu\n", U(sum.retrans));
-			family(f, "nacct_tcp_resets_total", "counter", "TCP resets by direction.");
-			fprintf(f, "nacct_tcp_resets_total{direction=\"rx\"} %llu\n",
-				U(sum.resets_rx));
-			fprintf(f, "nacct_tcp_resets_total{direction=\"tx\"} %llu\n",
-				U(sum.resets_tx));
-			family(f, "nacct_probe_events_lost_total", "counter",
-			       "Side events lost because the ring buffer was full.");
-			fprintf(f, "nacct_probe_events_lost_total %llu\n", U(sum.events_lost));
-		}
-		free(ps);
-		close(sfd);
-	}
-	if (rfd < 0)
+	if (nacct_probes_open(&m))
 		return;
-	pc = calloc(ncpu, sizeof(*pc));
-	btf = btf__load_vmlinux_btf();
-	if (btf) {
-		int id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
-
-		if (id > 0)
-			et = btf__type_by_id(btf, id);
+	if (nacct_probes_read_stats(m.stats, &sum) == 0) {
+		family(f, "nacct_tcp_retransmits_total", "counter",
+		       "TCP segments retransmitted (all network namespaces).");
+		fprintf(f, "nacct_tcp_retransmits_total %llu\n", U(sum.retrans));
+		family(f, "nacct_tcp_resets_total", "counter", "TCP resets by direction.");
+		fprintf(f, "nacct_tcp_resets_total{direction=\"rx\"} %llu\n", U(sum.resets_rx));
+		fprintf(f, "nacct_tcp_resets_total{direction=\"tx\"} %llu\n", U(sum.resets_tx));
+		family(f, "nacct_probe_events_lost_total", "counter",
+		       "Side events lost because the ring buffer was full.");
+		fprintf(f, "nacct_probe_events_lost_total %llu\n", U(sum.events_lost));
 	}
 	family(f, "nacct_drops_total", "counter",
 	       "Packets freed by the kernel with a drop reason (skb:kfree_skb), by reason.");
-	for (r = 0; pc && r < NACCT_DROP_REASONS; r++) {
-		__u64 v = 0;
-		char rbuf[32];
-		const char *rn = NULL;
-
-		if (bpf_map_lookup_elem(rfd, &r, pc))
+	for (r = 0; r < NACCT_DROP_REASONS; r++) {
+		if (nacct_read_percpu_u64(m.reasons, r, &v, sizeof(v)) || !v)
 			continue;
-		for (i = 0; i < ncpu; i++)
-			v += pc[i];
-		if (!v)
-			continue;
-		if (et) {
-			const struct btf_enum *e = btf_enum(et);
-
-			for (i = 0; i < btf_vlen(et); i++)
-				if (e[i].val == (int)r) {
-					rn = btf__name_by_offset(btf, e[i].name_off);
-					break;
-				}
-		}
-		if (rn && !strncmp(rn, "SKB_DROP_REASON_", 16))
-			rn += 16;
-		if (!rn) {
-			snprintf(rbuf, sizeof(rbuf), "%u", r);
-			rn = rbuf;
-		}
-		fprintf(f, "nacct_drops_total{reason=\"%s\"} %llu\n", rn, U(v));
+		fprintf(f, "nacct_drops_total{reason=\"%s\"} %llu\n",
+			nacct_drop_reason_name(r, rbuf, sizeof(rbuf)), U(v));
 	}
-	btf__free(btf);
-	free(pc);
-	close(rfd);
+	nacct_probes_close(&m);
 }
 
 static char *render(size_t *len)

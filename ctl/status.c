@@ -12,253 +12,206 @@
 #include "nacct.h"
 #include "log.h"
 #include "attach.h"
-#include "offload.h"
 #include "../maps/maps.h"
+#include "../lib/obuf.h"
+#include "../lib/snapshot.h"
 
-static const char *const mal_names[NACCT_MAL_MAX] = {
-	[NACCT_MAL_ETH] = "ethernet",   [NACCT_MAL_VLAN] = "vlan",
-	[NACCT_MAL_IP4_HDR] = "ipv4_header", [NACCT_MAL_IP4_LEN] = "ipv4_length",
-	[NACCT_MAL_IP6_HDR] = "ipv6_header", [NACCT_MAL_IP6_EXT] = "ipv6_ext_header",
-	[NACCT_MAL_L4] = "l4_header",
-};
-
-/* id of a pinned program or link: both info structs start with type, id */
-static __u32 pinned_id(const char *dir, const char *name)
+/* status --json "totals": the status fields of the totals table */
+static void json_totals(struct nacct_obuf *o, const struct nacct_totals *t)
 {
-	struct {
-		__u32 type;
-		__u32 id;
-	} info = { 0 };
-	__u32 ilen = sizeof(info);
-	char path[512];
-	int fd;
+	size_t i;
+	int n = 0, d;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		info.id = 0;
-	close(fd);
-	return info.id;
-}
+	nacct_obuf_str(o, ",\"totals\":{");
+	for (i = 0; i < nacct_total_nfields; i++) {
+		const struct nacct_total_field *f = &nacct_total_fields[i];
 
-static const char *ethertype_name(__u32 et, char *buf, size_t len)
-{
-	switch (et) {
-	case 0x0806: return "arp";
-	case 0x8035: return "rarp";
-	case 0x88cc: return "lldp";
-	case 0x8847: return "mpls";
-	case 0x8848: return "mpls-mc";
-	case 0x8863: return "pppoe-disc";
-	case 0x8864: return "pppoe";
-	case 0x88e5: return "macsec";
-	case 0x88f7: return "ptp";
-	case 0x8902: return "cfm";
-	case 0x0000: return "llc";
-	case 0xffff: return "other";
-	default:
-		snprintf(buf, len, "0x%04x", et);
-		return buf;
-	}
-}
-
-struct status_sums {
-	__u64 flows;
-	__u64 flow_packets[NACCT_DIR_MAX];
-	__u64 flow_bytes[NACCT_DIR_MAX];
-};
-
-static int sum_flows(int fd, struct status_sums *s)
-{
-	struct nacct_flow *fl = NULL;
-	size_t n = 0, i;
-	int err = nacct_dump_flows(fd, &fl, &n), d;
-
-	memset(s, 0, sizeof(*s));
-	if (err)
-		return err;
-	s->flows = n;
-	for (i = 0; i < n; i++)
-		for (d = 0; d < NACCT_DIR_MAX; d++) {
-			s->flow_packets[d] += fl[i].val.packets[d];
-			s->flow_bytes[d] += fl[i].val.bytes[d];
+		if (!(f->out & NACCT_TOUT_STATUS))
+			continue;
+		nacct_obuf_printf(o, "%s\"%s\":", n++ ? "," : "", f->name);
+		nacct_obuf_u64(o, nacct_total_get(f, t, NACCT_FD_BOTH));
+		for (d = 0; f->json_split && d < NACCT_DIR_MAX; d++) {
+			nacct_obuf_printf(o, ",\"%s_%s\":", d ? "tx" : "rx", f->name);
+			nacct_obuf_u64(o, nacct_total_get(f, t, d));
 		}
-	free(fl);
-	return 0;
+	}
+	nacct_obuf_chr(o, '}');
 }
 
-static int status_one(const char *ifname, int json)
+/* the status table: one row per bucket, packets and bytes per direction */
+static void text_totals(struct nacct_obuf *o, const struct nacct_totals *t)
+{
+	const struct nacct_total_field *pk, *by;
+	size_t i, j;
+	int row, d, n = 0;
+
+	nacct_obuf_printf(o, "  %-10s %14s %16s %14s %16s\n", "", "rx packets", "rx bytes",
+			  "tx packets", "tx bytes");
+	for (row = NACCT_TROW_TOTAL; row <= NACCT_TROW_NONIP; row++) {
+		pk = by = NULL;
+		for (i = 0; i < nacct_total_nfields; i++) {
+			const struct nacct_total_field *f = &nacct_total_fields[i];
+
+			if ((int)f->row != row || !(f->out & NACCT_TOUT_STATUS))
+				continue;
+			if (!strcmp(f->unit, "packets"))
+				pk = f;
+			else if (!strcmp(f->unit, "bytes"))
+				by = f;
+		}
+		if (!pk || !by)
+			continue;
+		nacct_obuf_printf(o, "  %-10s", nacct_trow_labels[row]);
+		for (d = 0; d < NACCT_DIR_MAX; d++)
+			nacct_obuf_printf(o, " %14llu %16llu",
+					  (unsigned long long)nacct_total_get(pk, t, d),
+					  (unsigned long long)nacct_total_get(by, t, d));
+		nacct_obuf_chr(o, '\n');
+	}
+	/* the other counters, as "name n" pairs on one line */
+	for (j = 0; j < nacct_total_nfields; j++) {
+		const struct nacct_total_field *f = &nacct_total_fields[j];
+
+		if (f->row != NACCT_TROW_NONE || !(f->out & NACCT_TOUT_STATUS))
+			continue;
+		nacct_obuf_printf(o, "%s %s %llu", n++ ? " " : "  counters:", f->name,
+				  (unsigned long long)nacct_total_get(f, t, NACCT_FD_BOTH));
+	}
+	if (n)
+		nacct_obuf_chr(o, '\n');
+}
+
+static void offload_line(struct nacct_obuf *o, const struct nacct_snapshot *s, int json)
+{
+	const struct nacct_hw_counter *hw = s->hw;
+
+	if (json) {
+		nacct_obuf_printf(o, ",\"offload\":{\"rx_packets\":%llu,\"rx_bytes\":%llu,"
+				     "\"rx_nonip_packets\":%llu,\"rx_nonip_bytes\":%llu}",
+				  (unsigned long long)hw[NACCT_HW_ALL].packets,
+				  (unsigned long long)hw[NACCT_HW_ALL].bytes,
+				  (unsigned long long)hw[NACCT_HW_NONIP].packets,
+				  (unsigned long long)hw[NACCT_HW_NONIP].bytes);
+		return;
+	}
+	nacct_obuf_printf(o, "  offload:   the NIC counted %llu rx packets (%llu bytes), %llu of "
+			     "them without an IP header; totals only, no flows on the device\n",
+			  (unsigned long long)hw[NACCT_HW_ALL].packets,
+			  (unsigned long long)hw[NACCT_HW_ALL].bytes,
+			  (unsigned long long)hw[NACCT_HW_NONIP].packets);
+}
+
+static int status_one(const char *ifname, int json, struct nacct_obuf *o)
 {
 	struct nacct_iface_maps m;
-	struct nacct_stats st;
-	struct status_sums sums;
-	struct nacct_hw_counter hw[NACCT_HW_SLOTS];
-	struct nacct_ethertype *et = NULL;
-	struct nacct_subnet *subs = NULL;
-	size_t n_et = 0, n_subs = 0, i;
-	__u32 xdp_id, egress_id, ingress_id, link_id;
+	struct nacct_snapshot s;
+	const struct nacct_meta *mv;
+	const struct nacct_stats *st;
 	char buf[96], tbuf[40];
-	int err, present, d;
-	__u64 tot_p, tot_b;
+	size_t i;
+	int err, n;
 
 	err = nacct_open_attached(ifname, &m);
 	if (err)
 		return err;
-	err = nacct_read_stats(m.stats, &st);
-	/* offload: received frames were counted on the NIC (ctl/offload.c) */
-	if (!err && m.meta_val.xdp_mode == NACCT_MODE_OFFLOAD) {
-		err = nacct_offload_read(m.dir, hw);
-		if (!err) {
-			st.packets[NACCT_DIR_RX] += hw[NACCT_HW_ALL].packets;
-			st.bytes[NACCT_DIR_RX] += hw[NACCT_HW_ALL].bytes;
-		}
-	}
-	if (!err)
-		err = sum_flows(m.flows, &sums);
+	err = nacct_snapshot(&m, NACCT_SNAP_FLOWS | NACCT_SNAP_SUBNETS | NACCT_SNAP_ETHER |
+				     NACCT_SNAP_PROGS, &s);
+	nacct_iface_close(&m);
 	if (err) {
 		pr_warn("%s: cannot read maps: %s\n", ifname, strerror(-err));
-		nacct_iface_close(&m);
+		nacct_snapshot_free(&s);
 		return NACCT_EXIT_FAIL;
 	}
-	nacct_read_ethertypes(m.ethertypes, &et, &n_et);
-	nacct_read_subnets(m.subnets, &subs, &n_subs);
-	xdp_id = pinned_id(m.dir, "prog_xdp");
-	egress_id = pinned_id(m.dir, "prog_tc_egress");
-	ingress_id = pinned_id(m.dir, "prog_tc_ingress");
-	link_id = pinned_id(m.dir, "link_xdp");
-	present = if_nametoindex(ifname) == m.meta_val.ifindex;
-	tot_p = st.packets[0] + st.packets[1];
-	tot_b = st.bytes[0] + st.bytes[1];
-
+	mv = &s.meta;
+	st = &s.t.st;
 	if (json) {
-		printf("{\"ifname\":");
-		json_str(stdout, ifname);
-		printf(",\"ifindex\":%u,\"present\":%s,\"hook\":\"%s\",\"mode\":\"%s\",\"reason\":",
-		       m.meta_val.ifindex, present ? "true" : "false",
-		       m.meta_val.hook == NACCT_HOOK_XDP ? "xdp" : "tc",
-		       m.meta_val.hook == NACCT_HOOK_XDP ? nacct_mode_str(m.meta_val.xdp_mode) :
-							   "tc");
-		json_str(stdout, m.meta_val.reason);
-		printf(",\"attached_at\":\"%s\"",
-		       nacct_rfc3339(m.meta_val.attached_at, tbuf, sizeof(tbuf)));
-		printf(",\"programs\":{\"xdp\":%u,\"xdp_link\":%u,\"tc_egress\":%u,\"tc_ingress\":%u,"
-		       "\"tc_priority\":%u}",
-		       xdp_id, link_id, egress_id, ingress_id, m.meta_val.tc_prio);
-		printf(",\"maps\":{\"flows\":%llu,\"max_flows\":%u,\"flows_fill\":%.6f,\"subnets\":%zu}",
-		       (unsigned long long)sums.flows, m.meta_val.max_flows,
-		       m.meta_val.max_flows ? (double)sums.flows / m.meta_val.max_flows : 0.0,
-		       n_subs);
-		printf(",\"totals\":{\"packets\":%llu,\"bytes\":%llu", (unsigned long long)tot_p,
-		       (unsigned long long)tot_b);
-		for (d = 0; d < NACCT_DIR_MAX; d++)
-			printf(",\"%s_packets\":%llu,\"%s_bytes\":%llu", d ? "tx" : "rx",
-			       (unsigned long long)st.packets[d], d ? "tx" : "rx",
-			       (unsigned long long)st.bytes[d]);
-		printf(",\"flow_packets\":%llu,\"flow_bytes\":%llu",
-		       (unsigned long long)(sums.flow_packets[0] + sums.flow_packets[1]),
-		       (unsigned long long)(sums.flow_bytes[0] + sums.flow_bytes[1]));
-		printf(",\"overflow_packets\":%llu,\"overflow_bytes\":%llu",
-		       (unsigned long long)(st.overflow_packets[0] + st.overflow_packets[1]),
-		       (unsigned long long)(st.overflow_bytes[0] + st.overflow_bytes[1]));
-		printf(",\"malformed_packets\":%llu,\"malformed_bytes\":%llu",
-		       (unsigned long long)(st.malformed_packets[0] + st.malformed_packets[1]),
-		       (unsigned long long)(st.malformed_bytes[0] + st.malformed_bytes[1]));
-		printf(",\"nonip_packets\":%llu,\"nonip_bytes\":%llu",
-		       (unsigned long long)(st.nonip_packets[0] + st.nonip_packets[1]),
-		       (unsigned long long)(st.nonip_bytes[0] + st.nonip_bytes[1]));
-		printf(",\"fragments\":%llu,\"fragments_noports\":%llu,\"gso_skbs\":%llu",
-		       (unsigned long long)(st.frag_packets[0] + st.frag_packets[1]),
-		       (unsigned long long)(st.frag_noports[0] + st.frag_noports[1]),
-		       (unsigned long long)(st.gso_skbs[0] + st.gso_skbs[1]));
-		printf(",\"flow_insert_errors\":%llu,\"samples\":%llu,\"sample_drops\":%llu}",
-		       (unsigned long long)st.flow_insert_err, (unsigned long long)st.samples,
-		       (unsigned long long)st.sample_drops);
-		if (m.meta_val.xdp_mode == NACCT_MODE_OFFLOAD)
-			nacct_offload_print(stdout, hw, 1);
-		printf(",\"malformed\":{");
+		nacct_obuf_str(o, "{\"ifname\":");
+		nacct_obuf_json_str(o, ifname);
+		nacct_obuf_printf(o, ",\"ifindex\":%u,\"present\":%s,\"hook\":\"%s\",\"mode\":\"%s\","
+				     "\"reason\":",
+				  mv->ifindex, s.present ? "true" : "false",
+				  mv->hook == NACCT_HOOK_XDP ? "xdp" : "tc",
+				  mv->hook == NACCT_HOOK_XDP ? nacct_mode_str(mv->xdp_mode) : "tc");
+		nacct_obuf_json_str(o, mv->reason);
+		nacct_obuf_printf(o, ",\"attached_at\":\"%s\"",
+				  nacct_rfc3339(mv->attached_at, tbuf, sizeof(tbuf)));
+		nacct_obuf_printf(o, ",\"programs\":{\"xdp\":%u,\"xdp_link\":%u,\"tc_egress\":%u,"
+				     "\"tc_ingress\":%u,\"tc_priority\":%u}",
+				  s.progs[NACCT_PROG_XDP].id, s.link_id,
+				  s.progs[NACCT_PROG_TC_EGRESS].id, s.progs[NACCT_PROG_TC_INGRESS].id,
+				  mv->tc_prio);
+		nacct_obuf_printf(o, ",\"maps\":{\"flows\":%llu,\"max_flows\":%u,\"flows_fill\":%.6f,"
+				     "\"subnets\":%zu}",
+				  (unsigned long long)s.t.flows, mv->max_flows,
+				  mv->max_flows ? (double)s.t.flows / mv->max_flows : 0.0, s.n_subs);
+		json_totals(o, &s.t);
+		if (s.offload)
+			offload_line(o, &s, 1);
+		nacct_obuf_str(o, ",\"malformed\":{");
 		for (i = 0; i < NACCT_MAL_MAX; i++)
-			printf("%s\"%s\":%llu", i ? "," : "", mal_names[i],
-			       (unsigned long long)st.malformed[i]);
-		printf("},\"ethertypes\":{");
-		for (i = 0, d = 0; i < n_et; i++) {
-			__u64 p = et[i].val.packets[0] + et[i].val.packets[1];
+			nacct_obuf_printf(o, "%s\"%s\":%llu", i ? "," : "", nacct_malformed_names[i],
+					  (unsigned long long)st->malformed[i]);
+		nacct_obuf_str(o, "},\"ethertypes\":{");
+		for (i = 0, n = 0; i < s.n_et; i++) {
+			__u64 p = s.et[i].val.packets[0] + s.et[i].val.packets[1];
 
-			if (!p)
-				continue;
-			printf("%s\"%s\":%llu", d++ ? "," : "",
-			       ethertype_name(et[i].ethertype, buf, sizeof(buf)),
-			       (unsigned long long)p);
+			if (p)
+				nacct_obuf_printf(o, "%s\"%s\":%llu", n++ ? "," : "",
+						  nacct_ethertype_name(s.et[i].ethertype, buf, sizeof(buf)),
+						  (unsigned long long)p);
 		}
-		printf("}}\n");
+		nacct_obuf_str(o, "}}\n");
 	} else {
-		printf("%s%s (ifindex %u)\n", ifname, present ? "" : " [interface gone]",
-		       m.meta_val.ifindex);
-		if (m.meta_val.hook == NACCT_HOOK_XDP)
-			printf("  hooks:     XDP ingress, %s mode (prog %u, link %u); TC egress "
-			       "(prog %u, prio %u)\n",
-			       nacct_mode_str(m.meta_val.xdp_mode), xdp_id, link_id, egress_id,
-			       m.meta_val.tc_prio);
+		nacct_obuf_printf(o, "%s%s (ifindex %u)\n", ifname, s.present ? "" : " [interface gone]",
+				  mv->ifindex);
+		if (mv->hook == NACCT_HOOK_XDP)
+			nacct_obuf_printf(o, "  hooks:     XDP ingress, %s mode (prog %u, link %u); TC "
+					     "egress (prog %u, prio %u)\n",
+					  nacct_mode_str(mv->xdp_mode), s.progs[NACCT_PROG_XDP].id,
+					  s.link_id, s.progs[NACCT_PROG_TC_EGRESS].id, mv->tc_prio);
 		else
-			printf("  hooks:     TC ingress (prog %u) + TC egress (prog %u), prio %u\n",
-			       ingress_id, egress_id, m.meta_val.tc_prio);
-		printf("  why:       %s\n", m.meta_val.reason);
-		printf("  attached:  %s\n", nacct_rfc3339(m.meta_val.attached_at, tbuf, sizeof(tbuf)));
-		printf("  flows:     %llu of %u (%.1f%% full)   subnets: %zu\n",
-		       (unsigned long long)sums.flows, m.meta_val.max_flows,
-		       m.meta_val.max_flows ? 100.0 * sums.flows / m.meta_val.max_flows : 0.0, n_subs);
-		printf("  %-10s %14s %16s %14s %16s\n", "", "rx packets", "rx bytes", "tx packets",
-		       "tx bytes");
-#define ROW(label, p, b)                                                                   \
-	printf("  %-10s %14llu %16llu %14llu %16llu\n", label, (unsigned long long)(p)[0],  \
-	       (unsigned long long)(b)[0], (unsigned long long)(p)[1], (unsigned long long)(b)[1])
-		ROW("total", st.packets, st.bytes);
-		ROW("in flows", sums.flow_packets, sums.flow_bytes);
-		ROW("overflow", st.overflow_packets, st.overflow_bytes);
-		ROW("malformed", st.malformed_packets, st.malformed_bytes);
-		ROW("non-IP", st.nonip_packets, st.nonip_bytes);
-		if (m.meta_val.xdp_mode == NACCT_MODE_OFFLOAD)
-			nacct_offload_print(stdout, hw, 0);
-#undef ROW
-		printf("  fragments: %llu (ports unknown: %llu)   GSO skbs split: %llu   samples: %llu "
-		       "(ring full: %llu)\n",
-		       (unsigned long long)(st.frag_packets[0] + st.frag_packets[1]),
-		       (unsigned long long)(st.frag_noports[0] + st.frag_noports[1]),
-		       (unsigned long long)(st.gso_skbs[0] + st.gso_skbs[1]),
-		       (unsigned long long)st.samples, (unsigned long long)st.sample_drops);
-		if (st.malformed_packets[0] + st.malformed_packets[1]) {
-			printf("  malformed:");
+			nacct_obuf_printf(o, "  hooks:     TC ingress (prog %u) + TC egress (prog %u), prio "
+					     "%u\n",
+					  s.progs[NACCT_PROG_TC_INGRESS].id,
+					  s.progs[NACCT_PROG_TC_EGRESS].id, mv->tc_prio);
+		nacct_obuf_printf(o, "  why:       %s\n", mv->reason);
+		nacct_obuf_printf(o, "  attached:  %s\n",
+				  nacct_rfc3339(mv->attached_at, tbuf, sizeof(tbuf)));
+		nacct_obuf_printf(o, "  flows:     %llu of %u (%.1f%% full)   subnets: %zu\n",
+				  (unsigned long long)s.t.flows, mv->max_flows,
+				  mv->max_flows ? 100.0 * s.t.flows / mv->max_flows : 0.0, s.n_subs);
+		text_totals(o, &s.t);
+		if (s.offload)
+			offload_line(o, &s, 0);
+		if (st->malformed_packets[0] + st->malformed_packets[1]) {
+			nacct_obuf_str(o, "  malformed:");
 			for (i = 0; i < NACCT_MAL_MAX; i++)
-				if (st.malformed[i])
-					printf(" %s %llu", mal_names[i],
-					       (unsigned long long)st.malformed[i]);
-			printf("\n");
+				if (st->malformed[i])
+					nacct_obuf_printf(o, " %s %llu", nacct_malformed_names[i],
+							  (unsigned long long)st->malformed[i]);
+			nacct_obuf_chr(o, '\n');
 		}
-		if (st.nonip_packets[0] + st.nonip_packets[1]) {
-			printf("  non-IP:   ");
-			for (i = 0; i < n_et; i++) {
-				__u64 p = et[i].val.packets[0] + et[i].val.packets[1];
+		if (st->nonip_packets[0] + st->nonip_packets[1]) {
+			nacct_obuf_str(o, "  non-IP:   ");
+			for (i = 0; i < s.n_et; i++) {
+				__u64 p = s.et[i].val.packets[0] + s.et[i].val.packets[1];
 
 				if (p)
-					printf(" %s %llu",
-					       ethertype_name(et[i].ethertype, buf, sizeof(buf)),
-					       (unsigned long long)p);
+					nacct_obuf_printf(o, " %s %llu",
+							  nacct_ethertype_name(s.et[i].ethertype, buf,
+									       sizeof(buf)),
+							  (unsigned long long)p);
 			}
-			printf("\n");
+			nacct_obuf_chr(o, '\n');
 		}
-		if (st.flow_insert_err)
-			printf("  flow insert errors (other than full): %llu\n",
-			       (unsigned long long)st.flow_insert_err);
 	}
-	free(et);
-	free(subs);
-	nacct_iface_close(&m);
+	nacct_snapshot_free(&s);
 	return 0;
 }
 
 int cmd_status(struct nacct_config *cfg)
 {
+	struct nacct_obuf o = { 0 };
 	char **names;
 	size_t n, i;
 	int err, ret = 0;
@@ -266,8 +219,10 @@ int cmd_status(struct nacct_config *cfg)
 	err = nacct_need_bpf();
 	if (err)
 		return err;
-	if (cfg->argc == 1)
-		return status_one(cfg->argv[0], cfg->json);
+	if (cfg->argc == 1) {
+		ret = status_one(cfg->argv[0], cfg->json, &o);
+		goto out;
+	}
 	err = nacct_list_attached(&names, &n);
 	if (err) {
 		pr_warn("cannot list %s: %s\n", NACCT_PIN_ROOT, strerror(-err));
@@ -276,14 +231,18 @@ int cmd_status(struct nacct_config *cfg)
 	if (!n && !cfg->json)
 		printf("no interface attached (try 'nacct attach IFACE')\n");
 	for (i = 0; i < n; i++) {
-		int r = status_one(names[i], cfg->json);
+		int r = status_one(names[i], cfg->json, &o);
 
 		if (r && !ret)
 			ret = r;
 		if (!cfg->json && i + 1 < n)
-			printf("\n");
+			nacct_obuf_chr(&o, '\n');
 		free(names[i]);
 	}
 	free(names);
+out:
+	if (nacct_obuf_flush(&o, stdout) && !ret)
+		ret = NACCT_EXIT_FAIL;
+	nacct_obuf_free(&o);
 	return ret;
 }

@@ -25,8 +25,10 @@
 
 #include "nacct.h"
 #include "log.h"
-#include "probes.h"
 #include "../maps/maps.h"
+#include "../lib/fields.h"
+#include "../lib/side.h"
+#include "../lib/snapshot.h"
 
 const char *const nacct_top_by_names[] = { "flows", "subnets", "ports", "protocols", NULL };
 enum { BY_FLOWS = 0, BY_SUBNETS, BY_PORTS, BY_PROTOCOLS, BY_MAX };
@@ -45,6 +47,7 @@ struct top_iface {
 	struct nacct_subnet *subs;
 	size_t n_subs;
 	struct nacct_stats st_prev, st_cur;
+	__u64 since_ns; /* side records older than the attachment are not its */
 };
 
 /* one flow of the last refresh with what it did in the interval */
@@ -77,8 +80,6 @@ struct top {
 	size_t n_rows;
 	double dt; /* seconds of the last interval */
 	struct nacct_probe_view pv;  /* side records of the last refresh */
-	struct nacct_probe_view pv0; /* ... and of the first: counts are since start */
-	int have_pv0;
 	int by, sort, reverse, paused, refreshes, have_probes;
 	int curses, color;
 	char stamp[40];
@@ -115,11 +116,14 @@ static __u64 delta(__u64 cur, __u64 prev)
 
 /*
  * Drops and retransmits from the side programs (NACCT_PIN_ROOT/:probes),
- * when they are attached: their records use the flow key with vlan 0.
+ * when they are attached: the same join as `nacct flows` (lib/side.h),
+ * so DROPS and RETRANS are the flow's `drops` and `retransmits`; the
+ * interval columns are what the last refresh added.
  */
 static void join_probes(struct top *t, int deltas)
 {
 	struct nacct_probe_view cur;
+	struct nacct_side sc, sp;
 	size_t i;
 
 	if (nacct_probe_view_load(&cur)) {
@@ -127,31 +131,21 @@ static void join_probes(struct top *t, int deltas)
 		nacct_probe_view_free(&t->pv);
 		return;
 	}
-	/*
-	 * The side records (this netns's only: nacct_probe_view_load) outlive
-	 * the flows: a flow key reused by an earlier connection finds an old
-	 * record.  Count from the first read on.
-	 */
-	if (!t->have_pv0 && !nacct_probe_view_load(&t->pv0))
-		t->have_pv0 = 1;
 	for (i = 0; deltas && i < t->n_fd; i++) {
 		struct fdelta *x = &t->fd[i];
-		const struct nacct_tcp_val *v = nacct_probe_view_find(&cur, &x->f.key);
-		const struct nacct_tcp_val *p = nacct_probe_view_find(&t->pv, &x->f.key);
-		const struct nacct_tcp_val *b = nacct_probe_view_find(&t->pv0, &x->f.key);
 		int tcp = x->f.key.proto == 6;
+		__u64 rc, rp;
 
-		/* fd[] is realloc'ed: a flow without a record has no side counts */
-		x->drops = x->ddrops = x->retrans = x->dretrans = 0;
-		if (!v)
-			continue;
-		x->drops = delta(v->drops, b ? b->drops : 0);
-		x->ddrops = delta(v->drops, p ? p->drops : 0);
+		cur.since_ns = t->pv.since_ns = t->ifs[x->ifi].since_ns;
+		nacct_probe_view_side(&cur, &x->f.key, &sc);
+		nacct_probe_view_side(&t->pv, &x->f.key, &sp);
+		x->drops = sc.drops;
+		x->ddrops = delta(sc.drops, sp.drops);
 		/* retransmits are a TCP socket's: other protocols have none */
-		x->retrans = tcp ? delta(v->retrans[0] + v->retrans[1],
-					 b ? b->retrans[0] + b->retrans[1] : 0) : 0;
-		x->dretrans = tcp ? delta(v->retrans[0] + v->retrans[1],
-					  p ? p->retrans[0] + p->retrans[1] : 0) : 0;
+		rc = tcp && sc.tcp ? sc.tcp->retrans[0] + sc.tcp->retrans[1] : 0;
+		rp = tcp && sp.tcp ? sp.tcp->retrans[0] + sp.tcp->retrans[1] : 0;
+		x->retrans = rc;
+		x->dretrans = delta(rc, rp);
 	}
 	nacct_probe_view_free(&t->pv);
 	t->pv = cur;
@@ -167,25 +161,26 @@ static int top_sample(struct top *t, int deltas)
 
 	for (i = 0; i < t->n_ifs; i++) {
 		struct top_iface *ti = &t->ifs[i];
-		struct nacct_flow *cur = NULL;
-		struct nacct_subnet_stats *scur = NULL;
-		size_t n = 0, ns = 0;
+		struct nacct_flow *cur;
+		struct nacct_subnet_stats *scur;
+		struct nacct_snapshot snap;
+		size_t n, ns;
 
-		err = nacct_dump_flows(ti->m.flows, &cur, &n);
-		if (!err)
-			err = nacct_read_subnet_stats(ti->m.subnet_stats, &scur, &ns);
-		ti->st_prev = ti->st_cur;
-		if (!err)
-			err = nacct_read_stats(ti->m.stats, &ti->st_cur);
-		if (!deltas)
-			ti->st_prev = ti->st_cur;
+		err = nacct_snapshot(&ti->m, NACCT_SNAP_FLOWS | NACCT_SNAP_SUBNETS, &snap);
 		if (err) {
-			free(cur);
-			free(scur);
+			nacct_snapshot_free(&snap);
 			pr_warn("%s: cannot read counters: %s (detached?)\n", ti->name,
 				strerror(-err));
 			goto out;
 		}
+		/* the flows and subnet counters change hands: the snapshot keeps the rest */
+		cur = snap.fl, n = snap.n_fl, snap.fl = NULL;
+		scur = snap.sstats, ns = snap.n_sstats, snap.sstats = NULL;
+		ti->st_prev = ti->st_cur;
+		ti->st_cur = snap.t.st;
+		if (!deltas)
+			ti->st_prev = ti->st_cur;
+		nacct_snapshot_free(&snap);
 		qsort(cur, n, sizeof(*cur), cmp_key);
 		if (deltas && n) {
 			tmp = realloc(fd, (n_fd + n) * sizeof(*fd));
@@ -814,19 +809,16 @@ static int open_ifaces(struct top *t)
 		struct top_iface *ti = &t->ifs[i];
 
 		snprintf(ti->name, sizeof(ti->name), "%s", names[i]);
-		err = nacct_iface_open(names[i], &ti->m);
-		if (err == -ENOENT)
-			err = nacct_usage_error("%s is not attached", names[i]);
-		else if (err == -EPROTO)
-			err = nacct_usage_error("%s: pinned maps were made by an incompatible nacct "
-						"build; detach and attach again", names[i]);
-		else if (err) {
-			pr_warn("%s: cannot open pinned maps: %s\n", names[i], strerror(-err));
-			err = NACCT_EXIT_FAIL;
-		}
+		err = nacct_open_attached(names[i], &ti->m);
 		if (err)
 			break;
 		t->n_ifs++;
+		{
+			struct nacct_probe_view v = { 0 };
+
+			nacct_probe_view_since(&v, ti->m.meta_val.attached_at);
+			ti->since_ns = v.since_ns;
+		}
 		nacct_read_subnets(ti->m.subnets, &ti->subs, &ti->n_subs);
 	}
 	for (i = 0; i < n; i++)
@@ -953,6 +945,5 @@ out:
 	free(t.fd);
 	free(t.rows);
 	nacct_probe_view_free(&t.pv);
-	nacct_probe_view_free(&t.pv0);
 	return ret;
 }

@@ -135,117 +135,6 @@ int nacct_read_meta(int fd, struct nacct_meta *out)
 	return bpf_map_lookup_elem(fd, &zero, out) ? -errno : 0;
 }
 
-static void merge_flow(struct nacct_flow_val *dst, const struct nacct_flow_val *pcpu, int ncpu)
-{
-	__u64 first = 0;
-	int i, d;
-
-	memset(dst, 0, sizeof(*dst));
-	for (i = 0; i < ncpu; i++) {
-		const struct nacct_flow_val *v = &pcpu[i];
-
-		for (d = 0; d < NACCT_DIR_MAX; d++) {
-			dst->packets[d] += v->packets[d];
-			dst->bytes[d] += v->bytes[d];
-			dst->tcp_flags[d] |= v->tcp_flags[d];
-		}
-		dst->seen_dirs |= v->seen_dirs;
-		if (v->syn_dir)
-			dst->syn_dir = v->syn_dir;
-		/* last_seen is coarse and may lag the precise first_seen */
-		if (v->last_seen > dst->last_seen)
-			dst->last_seen = v->last_seen;
-		if (v->first_seen > dst->last_seen)
-			dst->last_seen = v->first_seen;
-		/* the CPU that saw the flow first knows who started it */
-		if (v->first_seen && (!first || v->first_seen < first)) {
-			first = v->first_seen;
-			dst->first_dir = v->first_dir;
-			dst->subnet_lo = v->subnet_lo;
-			dst->subnet_hi = v->subnet_hi;
-		}
-	}
-	dst->first_seen = first;
-	/* for TCP the SYN names the initiator, whichever CPU saw what first */
-	if (dst->syn_dir)
-		dst->first_dir = dst->syn_dir - 1;
-}
-
-int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n)
-{
-	int ncpu = nacct_ncpus(), err = 0;
-	__u32 chunk = 4096, count, i;
-	struct nacct_flow_key *keys = NULL;
-	struct nacct_flow_val *vals = NULL;
-	struct nacct_flow *res = NULL;
-	size_t have = 0, cap = 0;
-	__u64 batch = 0;
-	int first = 1;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-
-	for (;;) {
-		if (!keys) {
-			keys = calloc(chunk, sizeof(*keys));
-			vals = calloc((size_t)chunk * ncpu, sizeof(*vals));
-			if (!keys || !vals) {
-				err = -ENOMEM;
-				goto out;
-			}
-		}
-		count = chunk;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count,
-					   &opts);
-		if (err)
-			err = -errno;
-		if (err && err != -ENOENT) {
-			if (err == -ENOSPC && count == 0) {
-				/* one bucket holds more than a chunk: grow and retry */
-				chunk *= 2;
-				free(keys);
-				free(vals);
-				keys = NULL;
-				vals = NULL;
-				continue;
-			}
-			goto out;
-		}
-		if (have + count > cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			struct nacct_flow *tmp;
-
-			while (ncap < have + count)
-				ncap *= 2;
-			tmp = realloc(res, ncap * sizeof(*res));
-			if (!tmp) {
-				err = -ENOMEM;
-				goto out;
-			}
-			res = tmp;
-			cap = ncap;
-		}
-		for (i = 0; i < count; i++) {
-			res[have].key = keys[i];
-			merge_flow(&res[have].val, &vals[(size_t)i * ncpu], ncpu);
-			have++;
-		}
-		first = 0;
-		if (err == -ENOENT) {
-			err = 0;
-			break;
-		}
-	}
-out:
-	free(keys);
-	free(vals);
-	if (err) {
-		free(res);
-		return err;
-	}
-	*out = res;
-	*n = have;
-	return 0;
-}
-
 int nacct_read_subnet_stats(int fd, struct nacct_subnet_stats **out, size_t *n)
 {
 	struct bpf_map_info info;
@@ -400,17 +289,17 @@ int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m)
 		}                                                         \
 	} while (0)
 
-	OPEN(meta, "nacct_meta", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_meta));
-	OPEN(flows, "nacct_flows", BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct nacct_flow_key),
+	OPEN(meta, NACCT_MAP_META, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_meta));
+	OPEN(flows, NACCT_MAP_FLOWS, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct nacct_flow_key),
 	     sizeof(struct nacct_flow_val));
-	OPEN(stats, "nacct_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct nacct_stats));
-	OPEN(subnets, "nacct_subnets", BPF_MAP_TYPE_LPM_TRIE, sizeof(struct nacct_subnet_key),
+	OPEN(stats, NACCT_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct nacct_stats));
+	OPEN(subnets, NACCT_MAP_SUBNETS, BPF_MAP_TYPE_LPM_TRIE, sizeof(struct nacct_subnet_key),
 	     sizeof(struct nacct_subnet_val));
-	OPEN(subnet_stats, "nacct_subnet_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+	OPEN(subnet_stats, NACCT_MAP_SUBNET_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 	     sizeof(struct nacct_subnet_stats));
-	OPEN(ethertypes, "nacct_ethertypes", BPF_MAP_TYPE_PERCPU_HASH, 4,
+	OPEN(ethertypes, NACCT_MAP_ETHERTYPES, BPF_MAP_TYPE_PERCPU_HASH, 4,
 	     sizeof(struct nacct_ethertype_val));
-	OPEN(cfg, "nacct_cfg", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_cfg));
+	OPEN(cfg, NACCT_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_cfg));
 #undef OPEN
 	err = nacct_read_meta(m->meta, &m->meta_val);
 	if (err)
@@ -476,34 +365,4 @@ int nacct_list_attached(char ***names, size_t *n)
 	*names = res;
 	*n = have;
 	return 0;
-}
-
-__u64 nacct_mono_to_wall(__u64 mono_ns)
-{
-	static __s64 off;
-	static time_t taken;
-	struct timespec mono, real;
-
-	if (!mono_ns)
-		return 0;
-	/* the offset moves only with clock steps: read it once a second, not
-	 * twice per flow of a million-flow dump */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
-	if (!taken || mono.tv_sec != taken) {
-		clock_gettime(CLOCK_MONOTONIC, &mono);
-		clock_gettime(CLOCK_REALTIME, &real);
-		off = ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL +
-		      (real.tv_nsec - mono.tv_nsec);
-		taken = mono.tv_sec;
-	}
-	return mono_ns + off;
-}
-
-const char *nacct_addr_str(const __u8 *addr, __u8 family, char *buf, size_t len)
-{
-	if (family == NACCT_AF_INET)
-		inet_ntop(AF_INET, addr + 12, buf, len);
-	else
-		inet_ntop(AF_INET6, addr, buf, len);
-	return buf;
 }

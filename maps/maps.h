@@ -11,13 +11,12 @@
 #include <stdint.h>
 #include <linux/bpf.h>
 #include "nacct.h"
+#include "pins.h"
 
 /* an interface's pin directory: /sys/fs/bpf/nacct/<ifname>[:ns<inode>] */
 int nacct_pin_dir(const char *ifname, char *buf, size_t len);
 /* its last component ('.' in the interface name stored as ':') */
 int nacct_pin_name(const char *ifname, char *buf, size_t len);
-/* prefix of an attachment still being built */
-#define NACCT_PIN_TMP ":tmp:"
 /* the suffix for the current network namespace ("" in the initial one) */
 const char *nacct_netns_suffix(void);
 
@@ -38,15 +37,6 @@ int nacct_read_percpu_u64(int fd, __u32 key, void *out, size_t size);
 /* all per-CPU copies of the stats element, summed */
 int nacct_read_stats(int fd, struct nacct_stats *out);
 int nacct_read_meta(int fd, struct nacct_meta *out);
-
-/* one flow with its per-CPU values merged */
-struct nacct_flow {
-	struct nacct_flow_key key;
-	struct nacct_flow_val val; /* summed; first_seen min, last_seen max */
-};
-
-/* every flow of the map (batched), merged per CPU; caller frees *out */
-int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n);
 
 /* per-subnet counters, index = subnet id; caller frees */
 int nacct_read_subnet_stats(int fd, struct nacct_subnet_stats **out, size_t *n);
@@ -79,11 +69,5 @@ int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m);
 void nacct_iface_close(struct nacct_iface_maps *m);
 /* ifnames of all attachments in this network namespace; caller frees */
 int nacct_list_attached(char ***names, size_t *n);
-
-/* CLOCK_MONOTONIC ns (what the data path stamps) -> wall clock ns */
-__u64 nacct_mono_to_wall(__u64 mono_ns);
-
-/* format an address of the key's family */
-const char *nacct_addr_str(const __u8 *addr, __u8 family, char *buf, size_t len);
 
 #endif /* NACCT_MAPS_H */

@@ -49,8 +49,6 @@
 #define NACCT_FRAG_TRACK 16384 /* IPv4/IPv6 fragment -> ports table */
 #endif
 
-#define NACCT_PIN_ROOT "/sys/fs/bpf/nacct"
-
 /* hook direction: index into every [2] counter array */
 enum nacct_dir {
 	NACCT_DIR_RX = 0, /* ingress: XDP, or TC ingress */
@@ -271,7 +269,6 @@ struct nacct_hw_counter {
  * Per-endpoint arrays [2] are indexed by the key's endpoint the socket is
  * on: 0 = lo, 1 = hi (both sockets of a local connection fill one record).
  */
-#define NACCT_PROBES_PIN ":probes" /* directory under NACCT_PIN_ROOT */
 #ifndef NACCT_TCP_MAX
 #define NACCT_TCP_MAX 65536 /* flow side records (LRU: the oldest go first) */
 #endif

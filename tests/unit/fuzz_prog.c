@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "harness.h"
+#include "../../lib/snapshot.h"
 #include "maps.h"
 #include "pkt.h"
 
