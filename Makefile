@@ -123,13 +123,13 @@ FUZZ_SECONDS ?= 20
 $(OUTPUT)/fuzz/stubs.c: tests/fuzz/gen_stubs.sh ctl/nacct.h ctl/main.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)sh tests/fuzz/gen_stubs.sh ctl/nacct.h ctl/main.c > $@.tmp && mv $@.tmp $@
-$(OUTPUT)/fuzz/fuzz_cidr: tests/fuzz/fuzz_cidr.c ctl/util.c ctl/log.c ctl/nacct.h
+$(OUTPUT)/fuzz/fuzz_cidr: tests/fuzz/fuzz_cidr.c ctl/util.c lib/log.c ctl/nacct.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_cidr.c ctl/util.c ctl/log.c -lbpf -o $@
-$(OUTPUT)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(OUTPUT)/fuzz/stubs.c ctl/main.c ctl/util.c ctl/log.c ctl/nacct.h $(OUTPUT)/config.h
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_cidr.c ctl/util.c lib/log.c -lbpf -o $@
+$(OUTPUT)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(OUTPUT)/fuzz/stubs.c ctl/main.c ctl/util.c lib/log.c ctl/nacct.h $(OUTPUT)/config.h
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_args.c $(OUTPUT)/fuzz/stubs.c ctl/util.c ctl/log.c \
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_args.c $(OUTPUT)/fuzz/stubs.c ctl/util.c lib/log.c \
 		-Dmain=nacct_main ctl/main.c -lbpf -o $@
 .PHONY: fuzz-user
 fuzz-user: $(FUZZ_USER_BINS)

@@ -9,7 +9,7 @@
 #include <pcap/pcap.h>
 
 #include "pcap_writer.h"
-#include "../ctl/log.h"
+#include "../lib/log.h"
 
 #define NS_PER_SEC 1000000000ULL
 

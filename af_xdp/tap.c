@@ -30,7 +30,7 @@
 
 #include "frames.h"
 #include "../maps/nacct.h"
-#include "../ctl/log.h"
+#include "../lib/log.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283

@@ -1,772 +1,106 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * attach / detach.
- *
- * attach builds the whole attachment in a private pin directory
- * (/sys/fs/bpf/nacct/:tmp:IFACE-PID): maps (pinned by name by libbpf),
- * programs, the XDP link, the meta record.  Only when every program is in
- * place is the directory renamed to its final name; any failure before
- * that undoes what was done, so an interface is never left half-attached.
- * The XDP link is owned by its pin: if nacct dies before the rename, the
- * link dies with its last fd.  The TC filters are netlink objects; a
- * stale one left by a killed attach is recognised by its program name and
- * removed by the next attach.
+ * nacct attach / detach: validate, call the library (lib/attach.c), and
+ * say what happened in one line, or what stood in the way with the exit
+ * status it deserves.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-#include <linux/if_link.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "nacct.h"
-#include "log.h"
-#include "attach.h"
-#include "caps.h"    /* xdp-features for --mode auto (issue 7) */
-#include "offload.h" /* --mode offload (issue 7) */
-#include "probes.h"
+#include "../lib/log.h"
 #include "../maps/maps.h"
-#include "nacct_xdp.skel.h"
-#include "nacct_tc.skel.h"
 
-#define NACCT_TC_HANDLE 1
-#define NACCT_TC_PRIO_BASE 1
-#define NACCT_TC_PRIO_TRIES 32
-
-/* remove every file in a pin directory, then the directory */
-int nacct_rm_pin_dir(const char *dir)
+int nacct_attach_error(const char *ifname, int err, const struct nacct_attach_info *info)
 {
-	char path[512];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int err = 0;
+	const char *what = info->what && *info->what ? info->what : "attach";
 
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
-	}
-	closedir(d);
-	if (rmdir(dir) && errno != ENOENT)
-		err = -errno;
-	return err;
-}
-
-/*
- * An XDP link pinned in a directory that is going away: detach it now
- * rather than when its last reference happens to be dropped, so that the
- * interface is clean when this returns.
- */
-static void detach_pinned_link(const char *dir)
-{
-	char path[600];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/link_xdp", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return;
-	bpf_link_detach(fd);
-	close(fd);
-}
-
-/*
- * The directories left by an attach or detach that was killed (its pid is
- * gone): all of them (only == NULL), or those of one pin name.  With
- * remove == 0 they are only counted.  Returns how many there were.
- */
-static int stale_tmp(const char *only, int remove)
-{
-	size_t tlen = strlen(NACCT_PIN_TMP);
-	struct dirent *de;
-	DIR *d = opendir(NACCT_PIN_ROOT);
-	char path[512];
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char *dash;
-		long pid;
-
-		if (strncmp(de->d_name, NACCT_PIN_TMP, tlen))
-			continue;
-		dash = strrchr(de->d_name, '-');
-		pid = dash ? strtol(dash + 1, NULL, 10) : 0;
-		if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH))
-			continue;
-		if (only && (!dash || (size_t)(dash - de->d_name) != tlen + strlen(only) ||
-			     strncmp(de->d_name + tlen, only, strlen(only))))
-			continue;
-		n++;
-		if (!remove)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", NACCT_PIN_ROOT, de->d_name);
-		pr_debug("removing stale %s\n", path);
-		detach_pinned_link(path);
-		nacct_rm_pin_dir(path);
-	}
-	closedir(d);
-	return n;
-}
-
-static void clean_stale_tmp(void)
-{
-	stale_tmp(NULL, 1);
-}
-
-static int prog_name_by_id(__u32 id, char *name, size_t len)
-{
-	struct bpf_prog_info info;
-	__u32 ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
-
-	name[0] = '\0';
-	if (fd < 0)
-		return -errno;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) == 0)
-		snprintf(name, len, "%s", info.name);
-	close(fd);
-	return 0;
-}
-
-/*
- * The XDP link that holds prog_id on ifindex.  Link info names the ifindex
- * but not the network namespace, so the (global) program id must match
- * too: never touch another namespace's link.
- */
-static int find_xdp_link(int ifindex, __u32 prog_id, __u32 *link_id)
-{
-	__u32 id = 0;
-
-	while (bpf_link_get_next_id(id, &id) == 0) {
-		struct bpf_link_info info;
-		__u32 ilen = sizeof(info);
-		int fd = bpf_link_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.type == BPF_LINK_TYPE_XDP &&
-		    (int)info.xdp.ifindex == ifindex && info.prog_id == prog_id) {
-			*link_id = id;
-			close(fd);
-			return 0;
-		}
-		close(fd);
-	}
-	return -ENOENT;
-}
-
-/* the TC program ids of our filters (prio, handle 1) on one direction */
-static __u32 tc_prog_at(int ifindex, enum bpf_tc_attach_point where, __u32 prio)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NACCT_TC_HANDLE, .priority = prio);
-
-	if (bpf_tc_query(&hook, &opts))
-		return 0;
-	return opts.prog_id;
-}
-
-static int tc_detach_one(int ifindex, enum bpf_tc_attach_point where, __u32 prio)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NACCT_TC_HANDLE, .priority = prio);
-	int err = bpf_tc_detach(&hook, &opts);
-
-	return err == -ENOENT ? 0 : err;
-}
-
-/*
- * Does clsact on ifindex still hold any filter?  libbpf can only query
- * one filter by handle and priority, so ask iproute2.
- */
-static int clsact_has_filters(const char *ifname)
-{
-	const char *dirs[] = { "ingress", "egress" };
-	char cmd[128], buf[64];
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		FILE *p;
-		size_t n;
-
-		snprintf(cmd, sizeof(cmd), "tc filter show dev %s %s 2>/dev/null", ifname, dirs[i]);
-		p = popen(cmd, "r");
-		if (!p)
-			return 1; /* cannot tell: keep the qdisc */
-		n = fread(buf, 1, sizeof(buf), p);
-		if (pclose(p) != 0)
-			return 1;
-		if (n > 0)
-			return 1;
-	}
-	return 0;
-}
-
-static void tc_qdisc_destroy(int ifindex)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-
-	bpf_tc_hook_destroy(&hook);
-}
-
-/*
- * Filters at our handle whose program is nacct's, left by a killed attach
- * or detach: counted, or (remove) removed.  The clsact qdisc that attach
- * created for them is removed too once no filter at all is left on it
- * (the killed run could not record that it created it).
- */
-static int stale_tc(int ifindex, const char *ifname, int remove)
-{
-	enum bpf_tc_attach_point where[] = { BPF_TC_EGRESS, BPF_TC_INGRESS };
-	char name[BPF_OBJ_NAME_LEN];
-	__u32 prio;
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < 2; i++)
-		for (prio = NACCT_TC_PRIO_BASE; prio < NACCT_TC_PRIO_BASE + NACCT_TC_PRIO_TRIES;
-		     prio++) {
-			__u32 id = tc_prog_at(ifindex, where[i], prio);
-
-			if (!id || prog_name_by_id(id, name, sizeof(name)))
-				continue;
-			if (strncmp(name, "nacct_tc_", 9))
-				continue;
-			n++;
-			if (!remove)
-				continue;
-			pr_info("removing a stale nacct TC filter (prio %u, prog id %u)\n", prio, id);
-			tc_detach_one(ifindex, where[i], prio);
-		}
-	if (n && remove && ifname && !clsact_has_filters(ifname))
-		tc_qdisc_destroy(ifindex);
-	return n;
-}
-
-static void clean_stale_tc(int ifindex, const char *ifname)
-{
-	stale_tc(ifindex, ifname, 1);
-}
-
-static int tc_attach(int ifindex, enum bpf_tc_attach_point where, int prog_fd, __u32 *prio,
-		     int *qdisc_created)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
-	int err;
-	__u32 p;
-
-	err = bpf_tc_hook_create(&hook);
-	if (!err)
-		*qdisc_created = 1;
-	else if (err != -EEXIST)
-		return err;
-
-	/* the first free priority from ours up: never touch others' filters */
-	for (p = *prio ? *prio : NACCT_TC_PRIO_BASE;
-	     p < NACCT_TC_PRIO_BASE + NACCT_TC_PRIO_TRIES; p++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd,
-				    .handle = NACCT_TC_HANDLE, .priority = p);
-
-		err = bpf_tc_attach(&hook, &opts);
-		if (!err) {
-			*prio = p;
-			return 0;
-		}
-		if (err != -EEXIST)
-			return err;
-		if (*prio)
-			break; /* egress and ingress share one priority */
-	}
-	return -EEXIST;
-}
-
-/* both objects must ask for identical maps, or libbpf refuses to share them */
-static void set_sizes(struct bpf_map *flows, struct bpf_map *subnets,
-		      struct bpf_map *subnet_stats, __u32 max_flows, __u32 n_subnets)
-{
-	bpf_map__set_max_entries(flows, max_flows);
-	bpf_map__set_max_entries(subnets, n_subnets ? n_subnets : 1);
-	bpf_map__set_max_entries(subnet_stats, n_subnets + 1);
-}
-
-static int fill_subnets(int fd, const struct nacct_cidr *c, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		struct nacct_subnet_key k;
-		struct nacct_subnet_val v = { .id = i + 1 };
-
-		memset(&k, 0, sizeof(k));
-		k.prefixlen = 8 + c[i].plen;
-		k.family = c[i].family;
-		memcpy(k.addr, c[i].addr, 16);
-		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
-			return -errno;
-	}
-	return 0;
-}
-
-struct attach_ctx {
-	int ifindex;
-	char ifname[IF_NAMESIZE];
-	char tmpdir[256];
-	char dir[256];
-	struct nacct_xdp *xdp;
-	struct nacct_tc *tc;
-	int link_fd;
-	__u32 tc_prio;
-	int egress_on, ingress_on, qdisc_created;
-};
-
-static void undo(struct attach_ctx *a)
-{
-	if (a->egress_on)
-		tc_detach_one(a->ifindex, BPF_TC_EGRESS, a->tc_prio);
-	if (a->ingress_on)
-		tc_detach_one(a->ifindex, BPF_TC_INGRESS, a->tc_prio);
-	if (a->qdisc_created && !clsact_has_filters(a->ifname))
-		tc_qdisc_destroy(a->ifindex);
-	if (a->link_fd >= 0) {
-		bpf_link_detach(a->link_fd);
-		close(a->link_fd);
-		a->link_fd = -1;
-	}
-	if (a->tmpdir[0])
-		nacct_rm_pin_dir(a->tmpdir);
-}
-
-/* native, then (auto) generic: says which mode it got and why */
-static int attach_xdp(struct attach_ctx *a, struct nacct_config *cfg, struct nacct_meta *meta)
-{
-	int prog_fd = bpf_program__fd(a->xdp->progs.nacct_xdp);
-	LIBBPF_OPTS(bpf_link_create_opts, lopts);
-	char native_err[64] = "", feat[96] = "";
-	int fd;
-
-	/* ---- issue 7: offload, and auto asks xdp-features first ---- */
-	if (cfg->mode == NACCT_M_OFFLOAD)
-		return nacct_offload_attach(a->ifindex, a->tmpdir, meta, &a->link_fd);
-	if (cfg->mode == NACCT_M_AUTO) {
-		struct nacct_caps caps;
-
-		/* no native support advertised: straight to generic; unknown
-		 * (kernel < 6.3): the trial below decides */
-		if (!nacct_caps_query(a->ifindex, a->ifname, &caps, 0)) {
-			if (nacct_caps_auto(&caps, feat, sizeof(feat)) == NACCT_MODE_GENERIC)
-				goto generic;
-			if (caps.src == NACCT_CAPS_UNKNOWN)
-				snprintf(feat, sizeof(feat), "no xdp-features (kernel < 6.3), trial");
-		}
-	}
-	/* ---- end issue 7 ---- */
-	if (cfg->mode == NACCT_M_AUTO || cfg->mode == NACCT_M_NATIVE) {
-		lopts.flags = XDP_FLAGS_DRV_MODE;
-		fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &lopts);
-		if (fd >= 0) {
-			a->link_fd = fd;
-			meta->xdp_mode = NACCT_MODE_NATIVE;
-			if (cfg->mode == NACCT_M_NATIVE)
-				snprintf(meta->reason, sizeof(meta->reason), "native requested");
-			else if (feat[0])
-				snprintf(meta->reason, sizeof(meta->reason), "auto: %s: native", feat);
-			else
-				snprintf(meta->reason, sizeof(meta->reason),
-					 "auto: the driver accepted a native XDP program");
-			return 0;
-		}
-		fd = -errno;
-		snprintf(native_err, sizeof(native_err), "%s", strerror(-fd));
-		if (cfg->mode == NACCT_M_NATIVE || fd == -EBUSY || fd == -EEXIST)
-			return fd;
-	}
-generic:
-	lopts.flags = XDP_FLAGS_SKB_MODE;
-	fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &lopts);
-	if (fd < 0)
-		return -errno;
-	a->link_fd = fd;
-	meta->xdp_mode = NACCT_MODE_GENERIC;
-	if (cfg->mode == NACCT_M_GENERIC)
-		snprintf(meta->reason, sizeof(meta->reason), "generic requested");
-	else if (!native_err[0])
-		snprintf(meta->reason, sizeof(meta->reason), "auto: %s: generic", feat);
-	else if (feat[0])
-		snprintf(meta->reason, sizeof(meta->reason),
-			 "auto: %s; native attach failed (%s): generic", feat, native_err);
-	else
-		snprintf(meta->reason, sizeof(meta->reason),
-			 "auto: native XDP attach failed (%s), fell back to generic", native_err);
-	return 0;
-}
-
-/* another XDP program on the interface: refuse, or with --force remove it */
-static int check_existing_xdp(struct attach_ctx *a, struct nacct_config *cfg)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char name[BPF_OBJ_NAME_LEN];
-	__u32 link_id;
-
-	if (bpf_xdp_query(a->ifindex, 0, &q))
-		return 0;
-	if (!q.prog_id && !q.drv_prog_id && !q.skb_prog_id && !q.hw_prog_id)
-		return 0;
-	__u32 id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
-		   q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
-	prog_name_by_id(id, name, sizeof(name));
-	if (!cfg->force && strcmp(name, "nacct_xdp")) {
-		nacct_usage_error("%s already has an XDP program (id %u, name '%s'); nacct does not "
-				  "replace it without --force", a->ifname, id, name);
-		return NACCT_EXIT_USAGE;
-	}
-	pr_info("%s: removing %s XDP program id %u ('%s')\n", a->ifname,
-		cfg->force ? "the existing" : "a stale nacct", id, name);
-	/* a netlink-attached program goes with a netlink detach; a link-owned
-	 * one refuses that (EBUSY) and is detached through its link */
-	bpf_xdp_detach(a->ifindex, XDP_FLAGS_SKB_MODE, NULL);
-	bpf_xdp_detach(a->ifindex, XDP_FLAGS_DRV_MODE, NULL);
-	if (bpf_xdp_query_id(a->ifindex, 0, &id) == 0 && id &&
-	    find_xdp_link(a->ifindex, id, &link_id) == 0) {
-		int fd = bpf_link_get_fd_by_id(link_id);
-
-		if (fd >= 0) {
-			bpf_link_detach(fd);
-			close(fd);
-		}
-	}
-	return 0;
-}
-
-static int pin_prog(struct bpf_program *p, const char *dir, const char *name)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return bpf_program__pin(p, path);
-}
-
-int cmd_attach(struct nacct_config *cfg)
-{
-	struct attach_ctx a = { .link_fd = -1 };
-	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-	struct nacct_meta meta;
-	struct nacct_cfg ncfg = { .snaplen = 128, .sample_n = (__u32)cfg->sample_n };
-	struct timespec now;
-	__u32 zero = 0, et_other = 0xffff;
-	struct nacct_ethertype_val *et0;
-	struct stat st;
-	int err, ret = NACCT_EXIT_FAIL;
-	const char *what = "";
-
-	/* --mode offload: refuse early, naming what the driver lacks (ctl/offload.c) */
-	if (cfg->mode == NACCT_M_OFFLOAD) {
-		err = nacct_offload_check(cfg);
-		if (err)
-			return err;
-	}
-	a.ifindex = nacct_ifindex(cfg->argv[0]);
-	if (!a.ifindex)
-		return NACCT_EXIT_USAGE;
-	snprintf(a.ifname, sizeof(a.ifname), "%s", cfg->argv[0]);
-	err = nacct_need_bpf();
-	if (err)
-		return err;
-	clean_stale_tmp();
-	if (nacct_pin_dir(a.ifname, a.dir, sizeof(a.dir)))
+	switch (err) {
+	case -ENODEV:
+		return nacct_usage_error("no such interface: %s", ifname);
+	case -ENAMETOOLONG:
 		return nacct_usage_error("interface name too long");
-	if (stat(a.dir, &st) == 0) {
-		struct nacct_iface_maps im;
-
-		/* never reuse pins of another build: say so */
-		err = nacct_iface_open(a.ifname, &im);
-		if (!err)
-			nacct_iface_close(&im);
-		if (err == -EPROTO)
-			return nacct_usage_error("%s: %s holds maps made by an incompatible nacct "
-						 "build; 'nacct detach %s' removes them", a.ifname,
-						 a.dir, a.ifname);
+	case -EALREADY:
 		return nacct_usage_error("%s is already attached (see 'nacct status %s'; "
-					 "'nacct detach %s' first)", a.ifname, a.ifname, a.ifname);
+					 "'nacct detach %s' first)", ifname, ifname, ifname);
+	case -EPROTO:
+		return nacct_usage_error("%s: %s holds maps made by an incompatible nacct build; "
+					 "'nacct detach %s' removes them", ifname, info->detail, ifname);
+	case -EOPNOTSUPP:
+	case -EINVAL:
+		if (info->detail[0])
+			return nacct_usage_error("%s: %s", ifname, info->detail);
+		break;
+	case -EBUSY:
+		if (info->detail[0])
+			return nacct_usage_error("%s already has an %s; nacct does not replace it "
+						 "without --force", ifname, info->detail);
+		/* fall through */
+	case -EEXIST:
+		return nacct_usage_error("%s: cannot %s: %s (another program holds the hook)",
+					 ifname, what, strerror(-err));
+	case -EPERM:
+		return nacct_usage_error("%s: cannot %s: %s (needs root, or CAP_BPF + CAP_NET_ADMIN "
+					 "+ CAP_PERFMON)", ifname, what, strerror(-err));
 	}
-	{
-		char name[64];
-
-		nacct_pin_name(a.ifname, name, sizeof(name));
-		snprintf(a.tmpdir, sizeof(a.tmpdir), "%s/%s%s-%d", NACCT_PIN_ROOT, NACCT_PIN_TMP,
-			 name, getpid());
-	}
-	if (mkdir(a.tmpdir, 0700)) {
-		pr_warn("cannot create %s: %s\n", a.tmpdir, strerror(errno));
-		a.tmpdir[0] = '\0';
-		return NACCT_EXIT_FAIL;
-	}
-	if (cfg->hook == NACCT_H_XDP) {
-		err = check_existing_xdp(&a, cfg);
-		if (err) {
-			ret = err;
-			goto fail;
-		}
-	}
-	clean_stale_tc(a.ifindex, a.ifname);
-
-	oopts.pin_root_path = a.tmpdir;
-	what = "open BPF objects";
-	a.xdp = nacct_xdp__open_opts(&oopts);
-	a.tc = nacct_tc__open_opts(&oopts);
-	if (!a.xdp || !a.tc) {
-		err = -errno;
-		goto fail_err;
-	}
-	set_sizes(a.xdp->maps.nacct_flows, a.xdp->maps.nacct_subnets,
-		  a.xdp->maps.nacct_subnet_stats, cfg->max_flows, cfg->n_subnets);
-	set_sizes(a.tc->maps.nacct_flows, a.tc->maps.nacct_subnets,
-		  a.tc->maps.nacct_subnet_stats, cfg->max_flows, cfg->n_subnets);
-	what = "load the XDP program";
-	err = nacct_xdp__load(a.xdp);
-	if (err)
-		goto fail_err;
-	what = "load the TC programs";
-	err = nacct_tc__load(a.tc);
-	if (err)
-		goto fail_err;
-
-	what = "fill the subnet table";
-	err = fill_subnets(bpf_map__fd(a.xdp->maps.nacct_subnets), cfg->subnets, cfg->n_subnets);
-	if (err)
-		goto fail_err;
-	/* per-CPU map: user space writes one value per possible CPU */
-	et0 = calloc(nacct_ncpus(), sizeof(*et0));
-	if (!et0) {
-		err = -ENOMEM;
-		goto fail_err;
-	}
-	err = bpf_map_update_elem(bpf_map__fd(a.xdp->maps.nacct_ethertypes), &et_other, et0,
-				  BPF_ANY);
-	free(et0);
-	if (err)
-		goto fail_err;
-	bpf_map_update_elem(bpf_map__fd(a.xdp->maps.nacct_cfg), &zero, &ncfg, BPF_ANY);
-
-	memset(&meta, 0, sizeof(meta));
-	meta.version = NACCT_META_VERSION;
-	meta.ifindex = a.ifindex;
-	meta.hook = cfg->hook == NACCT_H_XDP ? NACCT_HOOK_XDP : NACCT_HOOK_TC;
-	meta.max_flows = cfg->max_flows;
-	snprintf(meta.ifname, sizeof(meta.ifname), "%s", a.ifname);
-
-	/* egress first: a failure there leaves nothing to undo on ingress */
-	what = "attach the TC egress filter";
-	err = tc_attach(a.ifindex, BPF_TC_EGRESS, bpf_program__fd(a.tc->progs.nacct_tc_egress),
-			&a.tc_prio, &a.qdisc_created);
-	if (err)
-		goto fail_err;
-	a.egress_on = 1;
-	if (cfg->hook == NACCT_H_XDP) {
-		what = "attach the XDP program";
-		err = attach_xdp(&a, cfg, &meta);
-		if (err)
-			goto fail_err;
-	} else {
-		what = "attach the TC ingress filter";
-		err = tc_attach(a.ifindex, BPF_TC_INGRESS,
-				bpf_program__fd(a.tc->progs.nacct_tc_ingress), &a.tc_prio,
-				&a.qdisc_created);
-		if (err)
-			goto fail_err;
-		a.ingress_on = 1;
-		snprintf(meta.reason, sizeof(meta.reason), "--hook tc: TC ingress + TC egress");
-	}
-	meta.tc_prio = a.tc_prio;
-	meta.tc_qdisc_created = a.qdisc_created;
-	clock_gettime(CLOCK_REALTIME, &now);
-	meta.attached_at = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
-
-	what = "pin programs and link";
-	err = bpf_map_update_elem(bpf_map__fd(a.xdp->maps.nacct_meta), &zero, &meta, BPF_ANY);
-	if (!err)
-		err = pin_prog(a.tc->progs.nacct_tc_egress, a.tmpdir, "prog_tc_egress");
-	if (!err && a.ingress_on)
-		err = pin_prog(a.tc->progs.nacct_tc_ingress, a.tmpdir, "prog_tc_ingress");
-	if (!err && a.link_fd >= 0) {
-		char path[512];
-
-		/* offload: ctl/offload.c pinned the device's program already */
-		if (meta.xdp_mode != NACCT_MODE_OFFLOAD)
-			err = pin_prog(a.xdp->progs.nacct_xdp, a.tmpdir, "prog_xdp");
-		snprintf(path, sizeof(path), "%s/link_xdp", a.tmpdir);
-		if (!err && bpf_obj_pin(a.link_fd, path))
-			err = -errno;
-	}
-	if (err)
-		goto fail_err;
-	/* the commit point: the attachment exists once its directory has its name */
-	what = "publish the pin directory";
-	if (rename(a.tmpdir, a.dir)) {
-		err = -errno;
-		goto fail_err;
-	}
-	a.tmpdir[0] = '\0';
-	close(a.link_fd);
-	a.link_fd = -1;
-	nacct_probes_ensure(); /* side programs; a failure is reported, the attach stands */
-
-	if (meta.hook == NACCT_HOOK_XDP)
-		printf("%s: attached: XDP ingress (%s mode) + TC egress\n  mode: %s\n", a.ifname,
-		       nacct_mode_str(meta.xdp_mode), meta.reason);
-	else
-		printf("%s: attached: TC ingress + TC egress\n", a.ifname);
-	printf("  flows: up to %u, subnets: %zu, pins: %s\n", meta.max_flows, cfg->n_subnets,
-	       a.dir);
-	nacct_xdp__destroy(a.xdp);
-	nacct_tc__destroy(a.tc);
-	return 0;
-
-fail_err:
 	if ((err == -EACCES || err == -EINVAL) && !strncmp(what, "load", 4))
 		pr_warn("%s: cannot %s: the kernel's verifier rejected it (%s; 'nacct -vv attach' "
-			"shows the log)\n", a.ifname, what, strerror(-err));
-	else if (err == -EPERM)
-		ret = nacct_usage_error("%s: cannot %s: %s (needs root, or CAP_BPF + CAP_NET_ADMIN "
-					"+ CAP_PERFMON)", a.ifname, what, strerror(-err));
-	else if (err == -EBUSY || err == -EEXIST)
-		ret = nacct_usage_error("%s: cannot %s: %s (another program holds the hook)",
-					a.ifname, what, strerror(-err));
+			"shows the log)\n", ifname, what, strerror(-err));
 	else
-		pr_warn("%s: cannot %s: %s\n", a.ifname, what, strerror(-err));
-fail:
-	undo(&a);
-	nacct_xdp__destroy(a.xdp);
-	nacct_tc__destroy(a.tc);
-	return ret;
+		pr_warn("%s: cannot %s: %s\n", ifname, what, strerror(-err));
+	return NACCT_EXIT_FAIL;
 }
 
-int nacct_detach_dir(const char *ifname, const char *dir, int quiet)
+int cmd_attach(struct attach_opts *o)
 {
-	struct nacct_meta meta;
-	char path[512], tmp[256], name[64];
-	int fd, err = 0, ifindex;
+	struct nacct_attach_info info;
+	int err;
 
-	/* the commit point of a detach: once the directory has left its name,
-	 * the interface is not attached; a detach killed after this leaves a
-	 * stale directory that the next attach or detach removes */
-	nacct_pin_name(ifname, name, sizeof(name));
-	snprintf(tmp, sizeof(tmp), "%s/%s%s-%d", NACCT_PIN_ROOT, NACCT_PIN_TMP, name, getpid());
-	if (rename(dir, tmp) == 0)
-		dir = tmp;
-
-	/* checked like every reader: a pin of another build must not be read
-	 * into our struct (its value may be larger) */
-	fd = nacct_map_open(dir, "nacct_meta", BPF_MAP_TYPE_ARRAY, 4, sizeof(meta));
-	memset(&meta, 0, sizeof(meta));
-	if (fd >= 0) {
-		if (nacct_read_meta(fd, &meta))
-			memset(&meta, 0, sizeof(meta));
-		close(fd);
-	}
-	ifindex = if_nametoindex(ifname);
-	if (meta.ifindex && ifindex && (int)meta.ifindex != ifindex)
-		pr_warn("%s: ifindex changed (%u -> %d); detaching by name\n", ifname, meta.ifindex,
-			ifindex);
-
-	snprintf(path, sizeof(path), "%s/link_xdp", dir);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
-			err = -errno;
-		close(fd);
-	}
-	if (ifindex && meta.tc_prio) {
-		tc_detach_one(ifindex, BPF_TC_EGRESS, meta.tc_prio);
-		if (meta.hook == NACCT_HOOK_TC)
-			tc_detach_one(ifindex, BPF_TC_INGRESS, meta.tc_prio);
-		if (meta.tc_qdisc_created && !clsact_has_filters(ifname))
-			tc_qdisc_destroy(ifindex);
-	}
-	/* no (readable) meta: which priority is ours is unknown; our filters
-	 * are known by their programs' names */
-	if (ifindex && (!meta.tc_prio || meta.ifindex != (__u32)ifindex))
-		clean_stale_tc(ifindex, ifname);
-	if (!err)
-		err = nacct_rm_pin_dir(dir);
-	if (!err && !quiet)
-		printf("%s: detached\n", ifname);
-	if (!err)
-		nacct_probes_release_if_unused(); /* the last attachment takes the side programs */
-	return err;
+	o->req.ifname = o->a.argv[0];
+	if (!nacct_ifindex(o->req.ifname))
+		return NACCT_EXIT_USAGE;
+	err = nacct_need_bpf();
+	if (err)
+		return err;
+	err = nacct_attach(&o->req, &info);
+	if (err)
+		return nacct_attach_error(o->req.ifname, err, &info);
+	if (info.meta.hook == NACCT_HOOK_XDP)
+		printf("%s: attached: XDP ingress (%s mode) + TC egress\n  mode: %s\n", o->req.ifname,
+		       nacct_mode_str(info.meta.xdp_mode), info.meta.reason);
+	else
+		printf("%s: attached: TC ingress + TC egress\n", o->req.ifname);
+	printf("  flows: up to %u, subnets: %zu, pins: %s\n", info.meta.max_flows,
+	       o->req.subnets.n, info.dir);
+	return 0;
 }
 
-/*
- * What a killed attach or detach left on ifname (no published attachment):
- * its private pin directories (with the XDP link, if it got that far) and
- * TC filters running nacct's programs.  Describes it in buf (when given)
- * and, with remove, removes it.  Returns how many objects there were.
- */
-static int half_state(const char *ifname, int remove, char *buf, size_t len)
+int cmd_detach(struct detach_opts *o)
 {
-	char name[64];
-	int ndirs, nfilt = 0, ifindex = if_nametoindex(ifname);
-
-	if (nacct_pin_name(ifname, name, sizeof(name)))
-		return 0;
-	ndirs = stale_tmp(name, remove);
-	if (ifindex)
-		nfilt = stale_tc(ifindex, ifname, remove);
-	if (buf && len)
-		snprintf(buf, len, "%d unpublished pin director%s, %d nacct TC filter%s", ndirs,
-			 ndirs == 1 ? "y" : "ies", nfilt, nfilt == 1 ? "" : "s");
-	return ndirs + nfilt;
-}
-
-int nacct_half_attached(const char *ifname, char *buf, size_t len)
-{
-	return half_state(ifname, 0, buf, len);
-}
-
-int cmd_detach(struct nacct_config *cfg)
-{
-	const char *ifname = cfg->argv[0];
-	char dir[256], what[128];
-	struct stat st;
+	const char *ifname = o->a.argv[0];
+	char left[128];
 	int err;
 
 	err = nacct_need_bpf();
 	if (err)
 		return err;
-	if (!ifname[0] || strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/') ||
-	    strchr(ifname, ':'))
+	err = nacct_detach(ifname, left, sizeof(left));
+	switch (err) {
+	case 0:
+		printf("%s: detached\n", ifname);
+		return 0;
+	case 1:
+		printf("%s: removed what a killed nacct left: %s\n", ifname, left);
+		return 0;
+	case -EINVAL:
 		return nacct_usage_error("invalid interface name '%s'", ifname);
-	if (nacct_pin_dir(ifname, dir, sizeof(dir)))
+	case -ENOENT:
 		return nacct_usage_error("%s is not attached", ifname);
-	if (stat(dir, &st)) {
-		/* not attached, but maybe half: a killed attach's leftovers */
-		if (half_state(ifname, 1, what, sizeof(what))) {
-			printf("%s: removed what a killed nacct left: %s\n", ifname, what);
-			return 0;
-		}
-		return nacct_usage_error("%s is not attached", ifname);
-	}
-	err = nacct_detach_dir(ifname, dir, 0);
-	if (err) {
+	default:
 		pr_warn("%s: detach failed: %s\n", ifname, strerror(-err));
 		return NACCT_EXIT_FAIL;
 	}
-	return 0;
 }
 
 int nacct_open_attached(const char *ifname, struct nacct_iface_maps *m)

@@ -29,8 +29,7 @@
 #include <bpf/bpf.h>
 
 #include "nacct.h"
-#include "log.h"
-#include "attach.h"
+#include "../lib/log.h"
 #include "../maps/maps.h"
 #include "../af_xdp/frames.h"
 #include "../af_xdp/pcap_writer.h"
@@ -113,39 +112,31 @@ static int on_frame(void *ctx, __u64 wall_ns, __u32 dir, __u32 len, __u32 caplen
 }
 
 /* "1 in N" as given to --sample; parsed by the option table (OPT_RATIO) */
-static __u32 sample_n_of(const struct nacct_config *cfg)
+static __u32 sample_n_of(const struct capture_opts *cfg)
 {
 	return cfg->sample_n ? (__u32)cfg->sample_n : 1;
 }
 
-/* cmd_attach() for the capture's duration; its report goes to stderr */
-static int attach_temporarily(struct capture *c, const struct nacct_config *cfg)
+/* attached for the capture's duration, through the library: stdout may
+ * be the pcap stream (-w -), so only stderr hears about it */
+static int attach_temporarily(struct capture *c)
 {
-	struct nacct_config a;
-	char *argv[2] = { (char *)c->ifname, NULL };
-	int saved, ret;
+	struct nacct_attach_req req = {
+		.ifname = c->ifname,
+		.mode = NACCT_M_AUTO,
+		.hook = NACCT_H_XDP,
+		.max_flows = NACCT_MAX_FLOWS_DEFAULT,
+	};
+	struct nacct_attach_info info;
+	int err;
 
-	memset(&a, 0, sizeof(a));
-	a.argc = 1;
-	a.argv = argv;
-	a.mode = NACCT_M_AUTO;
-	a.hook = NACCT_H_XDP;
-	a.max_flows = NACCT_MAX_FLOWS_DEFAULT;
-	a.verbose = cfg->verbose;
 	pr_info("%s: not attached: attaching for the capture's duration\n", c->ifname);
-	/* stdout may be the pcap stream (-w -): keep attach's report off it */
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	if (saved < 0)
-		return -errno;
-	dup2(STDERR_FILENO, STDOUT_FILENO);
-	ret = cmd_attach(&a);
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
-	if (ret == 0)
-		c->temp_attached = 1;
-	return ret;
+	err = nacct_attach(&req, &info);
+	if (err)
+		return nacct_attach_error(c->ifname, err, &info);
+	pr_info("%s: attached: %s\n", c->ifname, info.meta.reason);
+	c->temp_attached = 1;
+	return 0;
 }
 
 static int lock_iface(struct capture *c)
@@ -208,7 +199,7 @@ static void summary(const struct capture *c, const char *filter)
 }
 
 /* FILTER... as one string, like tcpdump */
-static char *join_filter(const struct nacct_config *cfg)
+static char *join_filter(const struct nacct_args *cfg)
 {
 	size_t len = 1;
 	char *s;
@@ -287,7 +278,7 @@ static int run(struct capture *c)
 	return err;
 }
 
-int cmd_capture(struct nacct_config *cfg)
+int cmd_capture(struct capture_opts *cfg)
 {
 	struct capture c;
 	struct sigaction sa;
@@ -300,7 +291,7 @@ int cmd_capture(struct nacct_config *cfg)
 	memset(&c, 0, sizeof(c));
 	c.lock_fd = -1;
 	c.xsks_fd = -1;
-	c.ifname = cfg->argv[0];
+	c.ifname = cfg->a.argv[0];
 
 	/* ---- check the input before touching anything */
 	if (!nacct_ifindex(c.ifname))
@@ -337,7 +328,7 @@ int cmd_capture(struct nacct_config *cfg)
 			(unsigned long long)cfg->snaplen, cfg->tap ? "AF_XDP frame" : "data path",
 			snaplen);
 	c.count_max = cfg->count;
-	filter = join_filter(cfg);
+	filter = join_filter(&cfg->a);
 	if (!filter)
 		return NACCT_EXIT_FAIL;
 	err = nacct_need_bpf();
@@ -360,7 +351,7 @@ int cmd_capture(struct nacct_config *cfg)
 		goto out;
 	}
 	if (stat(c.dir, &st)) {
-		err = attach_temporarily(&c, cfg);
+		err = attach_temporarily(&c);
 		if (err) {
 			ret = err > 0 ? err : NACCT_EXIT_FAIL;
 			goto out;
@@ -470,7 +461,7 @@ out:
 	if (c.maps_open)
 		nacct_iface_close(&c.m);
 	if (c.temp_attached) {
-		err = nacct_detach_dir(c.ifname, c.dir, 1);
+		err = nacct_detach_dir(c.ifname, c.dir);
 		if (err)
 			pr_warn("%s: detach after the capture failed: %s\n", c.ifname,
 				strerror(-err));

@@ -21,8 +21,8 @@
 #include <bpf/libbpf.h>
 
 #include "nacct.h"
-#include "log.h"
-#include "probes.h"
+#include "../lib/log.h"
+#include "../lib/probes.h"
 #include "../maps/maps.h"
 
 static volatile sig_atomic_t g_stop;
@@ -34,7 +34,7 @@ static void on_signal(int sig)
 }
 
 struct ev_ctx {
-	struct nacct_config *cfg;
+	const struct events_opts *cfg;
 	int ifindex;   /* IFACE filter, 0: any */
 	__u32 netns;   /* our netns inode (for the IFACE filter and names) */
 	unsigned kinds; /* bit per enum nacct_ev_type */
@@ -74,11 +74,11 @@ static int pass(struct ev_ctx *c, const struct nacct_probe_event *e)
 		lport = ntohs(e->dport);
 		rport = ntohs(e->sport);
 	}
-	if (c->cfg->ev_pid && e->pid != c->cfg->ev_pid)
+	if (c->cfg->pid && e->pid != c->cfg->pid)
 		return 0;
-	if (c->cfg->ev_lport && lport != c->cfg->ev_lport)
+	if (c->cfg->lport && lport != c->cfg->lport)
 		return 0;
-	if (c->cfg->ev_rport && rport != c->cfg->ev_rport)
+	if (c->cfg->rport && rport != c->cfg->rport)
 		return 0;
 	if (c->ifindex) {
 		if (e->netns != c->netns)
@@ -203,7 +203,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int cmd_events(struct nacct_config *cfg)
+int cmd_events(struct events_opts *cfg)
 {
 	struct ev_ctx c = { .cfg = cfg };
 	struct nacct_probe_maps m = { -1, -1, -1, -1, -1, -1, -1 };
@@ -213,21 +213,21 @@ int cmd_events(struct nacct_config *cfg)
 	struct nacct_ev_reader want = { 0 };
 	__u64 lost = 0;
 
-	if (cfg->argc > 0) {
-		c.ifindex = nacct_ifindex(cfg->argv[0]);
+	if (cfg->a.argc > 0) {
+		c.ifindex = nacct_ifindex(cfg->a.argv[0]);
 		if (!c.ifindex)
 			return NACCT_EXIT_USAGE;
 	}
 	if (stat("/proc/self/ns/net", &st) == 0)
 		c.netns = st.st_ino;
-	if (cfg->ev_drops)
+	if (cfg->drops)
 		c.kinds |= 1u << NACCT_EV_DROP;
-	if (cfg->ev_retrans)
+	if (cfg->retrans)
 		c.kinds |= 1u << NACCT_EV_RETRANS;
-	if (cfg->ev_states)
+	if (cfg->states)
 		c.kinds |= 1u << NACCT_EV_STATE | 1u << NACCT_EV_CONNECT | 1u << NACCT_EV_ACCEPT |
 			   1u << NACCT_EV_LISTEN | 1u << NACCT_EV_RST_RX | 1u << NACCT_EV_RST_TX;
-	if (cfg->ev_life)
+	if (cfg->life)
 		c.kinds |= 1u << NACCT_EV_LIFE;
 	if (!c.kinds)
 		c.kinds = ~0u;
@@ -246,9 +246,9 @@ int cmd_events(struct nacct_config *cfg)
 	}
 	/* our own slot: our own ring, mask and filters, whatever other readers run */
 	want.mask = c.kinds & ~1u;
-	want.fpid = cfg->ev_pid;
-	want.lport = htons(cfg->ev_lport);
-	want.rport = htons(cfg->ev_rport);
+	want.fpid = cfg->pid;
+	want.lport = htons(cfg->lport);
+	want.rport = htons(cfg->rport);
 	if (c.ifindex) {
 		want.netns = c.netns;
 		want.ifindex = c.ifindex;

@@ -94,7 +94,7 @@
 #include <bpf/libbpf.h>
 
 #include "nacct.h"
-#include "log.h"
+#include "../lib/log.h"
 #include "ipfix.h"
 #include "../maps/maps.h"
 #include "../lib/fmt.h"
@@ -160,7 +160,7 @@ _Static_assert(sizeof(struct mmsghdr) <= 64, "mmsghdr does not fit the journal")
 _Static_assert(sizeof(struct nacct_flow_val) % 8 == 0, "per-CPU value stride");
 
 struct exporter {
-	struct nacct_config *cfg;
+	const struct export_opts *cfg;
 	const char *ifname;
 	struct nacct_iface_maps m;
 	int xmap, jmap, pmap;
@@ -1017,7 +1017,7 @@ out:
 	return err;
 }
 
-int cmd_export(struct nacct_config *cfg)
+int cmd_export(struct export_opts *cfg)
 {
 	struct exporter x;
 	struct sigaction sa;
@@ -1026,7 +1026,7 @@ int cmd_export(struct nacct_config *cfg)
 
 	memset(&x, 0, sizeof(x));
 	x.cfg = cfg;
-	x.ifname = cfg->argv[0];
+	x.ifname = cfg->a.argv[0];
 	x.sock = x.lock_fd = x.xmap = x.jmap = x.pmap = -1;
 	x.m.flows = -1;
 	x.json = cfg->json;
@@ -1037,8 +1037,8 @@ int cmd_export(struct nacct_config *cfg)
 		return nacct_usage_error("export: --ipfix and --json exclude each other");
 	if (cfg->ipfix && parse_hostport(cfg->ipfix, &x.peer, &x.peer_len, x.tcp))
 		return nacct_usage_error("export: --ipfix %s: expected HOST:PORT", cfg->ipfix);
-	x.idle_ns = (cfg->idle_timeout ? cfg->idle_timeout : 15) * 1000000000ULL;
-	x.active_ns = (cfg->active_timeout ? cfg->active_timeout : 60) * 1000000000ULL;
+	x.idle_ns = cfg->idle_timeout * 1000000000ULL;
+	x.active_ns = cfg->active_timeout * 1000000000ULL;
 	err = nacct_need_bpf();
 	if (err)
 		return err;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "nacct.h"
-#include "log.h"
+#include "../lib/log.h"
 #include "../maps/maps.h"
 #include "../lib/fmt.h"
 #include "../lib/names.h"
@@ -22,7 +22,7 @@ static struct nacct_probe_view g_pv;
 static int g_have_pv;
 
 /* the interfaces a listing command covers: the one named, or all attached */
-static int iface_list(struct nacct_config *cfg, int npos, char ***names, size_t *n)
+static int iface_list(const struct nacct_args *cfg, int npos, char ***names, size_t *n)
 {
 	if (cfg->argc > npos) {
 		*names = calloc(1, sizeof(char *));
@@ -66,7 +66,7 @@ static int cmp_flow(const void *a, const void *b)
 	return x > y ? -1 : x < y;
 }
 
-static int flows_one(const char *ifname, struct nacct_config *cfg, struct nacct_obuf *o,
+static int flows_one(const char *ifname, const struct flows_opts *cfg, struct nacct_obuf *o,
 		     int *header_done)
 {
 	struct nacct_fmt fm = { .out = NACCT_OUT_FLOW, .side = g_have_pv };
@@ -112,7 +112,7 @@ static int flows_one(const char *ifname, struct nacct_config *cfg, struct nacct_
 	return o->err ? NACCT_EXIT_FAIL : 0;
 }
 
-int cmd_flows(struct nacct_config *cfg)
+int cmd_flows(struct flows_opts *cfg)
 {
 	struct nacct_obuf out = { 0 };
 	char **names;
@@ -125,7 +125,7 @@ int cmd_flows(struct nacct_config *cfg)
 	if (err)
 		return err;
 	g_have_pv = nacct_probe_view_load(&g_pv) == 0;
-	err = iface_list(cfg, 0, &names, &n);
+	err = iface_list(&cfg->a, 0, &names, &n);
 	if (err) {
 		pr_warn("cannot list attachments: %s\n", strerror(-err));
 		return NACCT_EXIT_FAIL;
@@ -214,8 +214,9 @@ static void print_subnets(struct subnet_view *v, int json, int delta, const char
 	}
 }
 
-int cmd_subnets(struct nacct_config *cfg)
+int cmd_subnets(struct json_opts *o)
 {
+	const struct nacct_args *cfg = &o->a;
 	struct subnet_view *views = NULL;
 	char **names = NULL, *end;
 	size_t n = 0, n_names = 0, i;
@@ -278,7 +279,7 @@ int cmd_subnets(struct nacct_config *cfg)
 	}
 	if (interval <= 0) {
 		for (i = 0; i < n; i++)
-			print_subnets(&views[i], cfg->json, 0, "");
+			print_subnets(&views[i], o->json, 0, "");
 		goto out;
 	}
 	signal(SIGINT, on_signal);
@@ -306,7 +307,7 @@ int cmd_subnets(struct nacct_config *cfg)
 				ret = NACCT_EXIT_FAIL;
 				goto out;
 			}
-			print_subnets(&views[i], cfg->json, 1, stamp);
+			print_subnets(&views[i], o->json, 1, stamp);
 		}
 		fflush(stdout);
 	}

@@ -7,7 +7,7 @@
 #include <fixbuf/public.h>
 
 #include "ipfix.h"
-#include "log.h"
+#include "../lib/log.h"
 #include "../maps/nacct.h"
 #include "../lib/fields.h"
 #include "../lib/names.h"

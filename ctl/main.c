@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * nacct: the command table and typed option parser.  Every option of
- * every command is declared here once, bound to a field of struct
- * nacct_config, and parsed and validated in one place: a bad value is one
+ * every command is declared here once, bound to a field of that command's
+ * own option struct (ctl/nacct.h), and parsed and validated in one place:
+ * a bad value is one
  * clear line on stderr and exit status 2.
  */
 #include <errno.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 
 #include "nacct.h"
-#include "log.h"
+#include "../lib/log.h"
 
 #ifndef NACCT_VERSION
 #define NACCT_VERSION "0.1.0"
@@ -24,205 +25,204 @@ const char *const nacct_mode_names[] = { "auto", "native", "generic", "offload",
 const char *const nacct_hook_names[] = { "xdp", "tc", NULL };
 const char *const nacct_sort_names[] = { "bytes", "packets", "first", "last", NULL };
 
-enum opt_type {
-	OPT_FLAG,  /* int = 1 */
-	OPT_U64,   /* __u64 with min/max */
-	OPT_ENUM,  /* int = index into vals */
-	OPT_CIDRS, /* struct nacct_cidr * list + count */
-	OPT_STR,   /* const char * (points into argv) */
-	OPT_RATIO, /* __u64 N of a rate "1/N" or "N", with min/max */
-};
+/* an option bound to field f of the command's option struct st */
+#define OFF(st, f) offsetof(struct st, f)
 
-struct nacct_opt {
-	const char *name; /* long name, without "--" */
-	char shrt;        /* short name or 0 */
-	enum opt_type type;
-	size_t off;       /* offset in struct nacct_config */
-	const char *arg;  /* metavar for help */
-	const char *help;
-	const char *const *vals; /* OPT_ENUM */
-	__u64 min, max;          /* OPT_U64 */
-};
-
-#define CFG(f) offsetof(struct nacct_config, f)
-
-struct nacct_cmd {
-	const char *name;
-	int (*fn)(struct nacct_config *cfg);
-	const struct nacct_opt *opts;
-	const char *args;    /* positional synopsis */
-	int min_args, max_args;
-	const char *summary;
-	const char *example;
-};
+/* the global options bind to every struct's leading struct nacct_args */
+#define ARGS(f) offsetof(struct nacct_args, f)
 
 static const struct nacct_opt opts_attach[] = {
-	{ "mode", 0, OPT_ENUM, CFG(mode), "MODE",
+	{ "mode", 0, OPT_ENUM, OFF(attach_opts, req.mode), "MODE",
 	  "XDP mode: auto (native if the driver has it, else generic; says why), native, "
 	  "generic, offload (runs on the NIC: device totals only; see nacct caps)", nacct_mode_names },
-	{ "hook", 0, OPT_ENUM, CFG(hook), "HOOK",
+	{ "hook", 0, OPT_ENUM, OFF(attach_opts, req.hook), "HOOK",
 	  "ingress hook: xdp (default) or tc; egress is always TC", nacct_hook_names },
-	{ "subnets", 0, OPT_CIDRS, CFG(subnets), "CIDR[,CIDR...]|@FILE",
+	{ "subnets", 0, OPT_CIDRS, OFF(attach_opts, req.subnets), "CIDR[,CIDR...]|@FILE",
 	  "subnets to count traffic by (IPv4 and IPv6)" },
-	{ "max-flows", 0, OPT_U64, CFG(max_flows), "N",
+	{ "max-flows", 0, OPT_U64, OFF(attach_opts, req.max_flows), "N",
 	  "flow table capacity (default 262144); beyond it packets go to the overflow bucket",
 	  NULL, 16, 1ULL << 26 },
-	{ "force", 0, OPT_FLAG, CFG(force), NULL,
+	{ "force", 0, OPT_FLAG, OFF(attach_opts, req.force), NULL,
 	  "replace an XDP program that is not nacct's" },
-	{ "sample", 0, OPT_RATIO, CFG(sample_n), "1/N",
+	{ "sample", 0, OPT_RATIO, OFF(attach_opts, req.sample_n), "1/N",
 	  "mirror 1 in N packets to the sample ring buffer from the start (for nacct capture)",
 	  NULL, 1, UINT32_MAX },
 	{ 0 },
 };
 
 static const struct nacct_opt opts_json[] = {
-	{ "json", 'j', OPT_FLAG, CFG(json), NULL, "one JSON object per line" },
+	{ "json", 'j', OPT_FLAG, OFF(json_opts, json), NULL, "one JSON object per line" },
 	{ 0 },
 };
 
 static const struct nacct_opt opts_flows[] = {
-	{ "json", 'j', OPT_FLAG, CFG(json), NULL, "one JSON object per line" },
-	{ "csv", 0, OPT_FLAG, CFG(csv), NULL, "comma-separated values with a header line" },
-	{ "sort", 's', OPT_ENUM, CFG(sort), "KEY", "sort by bytes (default), packets, first, last",
+	{ "json", 'j', OPT_FLAG, OFF(flows_opts, json), NULL, "one JSON object per line" },
+	{ "csv", 0, OPT_FLAG, OFF(flows_opts, csv), NULL, "comma-separated values with a header line" },
+	{ "sort", 's', OPT_ENUM, OFF(flows_opts, sort), "KEY", "sort by bytes (default), packets, first, last",
 	  nacct_sort_names },
-	{ "top", 'n', OPT_U64, CFG(top), "N", "show only the first N flows", NULL, 1,
+	{ "top", 'n', OPT_U64, OFF(flows_opts, top), "N", "show only the first N flows", NULL, 1,
 	  UINT32_MAX },
 	{ 0 },
 };
 
 static const struct nacct_opt opts_top[] = {
-	{ "interval", 'i', OPT_U64, CFG(interval), "SECONDS",
+	{ "interval", 'i', OPT_U64, OFF(top_opts, interval), "SECONDS",
 	  "seconds between refreshes (default 2); rates are over the measured interval", NULL, 1,
 	  3600 },
-	{ "by", 'b', OPT_ENUM, CFG(by), "VIEW",
+	{ "by", 'b', OPT_ENUM, OFF(top_opts, by), "VIEW",
 	  "rows: flows (default), subnets, ports (protocol + responder port), protocols",
 	  nacct_top_by_names },
-	{ "count", 'n', OPT_U64, CFG(count), "COUNT", "exit after COUNT refreshes", NULL, 1,
+	{ "count", 'n', OPT_U64, OFF(top_opts, count), "COUNT", "exit after COUNT refreshes", NULL, 1,
 	  UINT32_MAX },
-	{ "rows", 0, OPT_U64, CFG(top), "N",
+	{ "rows", 0, OPT_U64, OFF(top_opts, rows), "N",
 	  "rows per refresh when not on a terminal (default 25)", NULL, 1, UINT32_MAX },
-	{ "json", 'j', OPT_FLAG, CFG(json), NULL,
+	{ "json", 'j', OPT_FLAG, OFF(top_opts, json), NULL,
 	  "one JSON object per row and per refresh (a \"total\" object first)" },
 	{ 0 },
 };
 
 static const struct nacct_opt opts_capture[] = {
-	{ "write", 'w', OPT_STR, CFG(write), "FILE|-",
+	{ "write", 'w', OPT_STR, OFF(capture_opts, write), "FILE|-",
 	  "pcap file (nanosecond timestamps), or - for stdout; with -G a strftime(3) pattern" },
-	{ "count", 'c', OPT_U64, CFG(count), "COUNT", "stop after exactly COUNT packets written",
+	{ "count", 'c', OPT_U64, OFF(capture_opts, count), "COUNT", "stop after exactly COUNT packets written",
 	  NULL, 1, UINT64_MAX },
-	{ "rotate", 'G', OPT_U64, CFG(rotate), "SECONDS",
+	{ "rotate", 'G', OPT_U64, OFF(capture_opts, rotate), "SECONDS",
 	  "start a new file every SECONDS (FILE as strftime pattern, else FILE, FILE.1, ...)",
 	  NULL, 1, 1U << 30 },
-	{ "sample", 0, OPT_RATIO, CFG(sample_n), "1/N",
+	{ "sample", 0, OPT_RATIO, OFF(capture_opts, sample_n), "1/N",
 	  "capture 1 in N packets, drawn at random (default 1/1: every packet)", NULL, 1,
 	  UINT32_MAX },
-	{ "snaplen", 's', OPT_U64, CFG(snaplen), "N",
+	{ "snaplen", 's', OPT_U64, OFF(capture_opts, snaplen), "N",
 	  "bytes kept per packet (default and most: 1536 inline, 4096 with --tap)", NULL, 1,
 	  262144 },
-	{ "tap", 0, OPT_FLAG, CFG(tap), NULL,
+	{ "tap", 0, OPT_FLAG, OFF(capture_opts, tap), NULL,
 	  "tap mode for a mirror port: sampled RX frames go to AF_XDP sockets, all other RX "
 	  "frames are DROPPED after counting" },
-	{ "frames", 0, OPT_U64, CFG(xsk_frames), "N",
+	{ "frames", 0, OPT_U64, OFF(capture_opts, xsk_frames), "N",
 	  "--tap: UMEM frames per RX queue, power of two (default 8192, 4 KiB each)", NULL, 64,
 	  1U << 20 },
-	{ "ring", 0, OPT_U64, CFG(xsk_ring), "N",
+	{ "ring", 0, OPT_U64, OFF(capture_opts, xsk_ring), "N",
 	  "--tap: AF_XDP RX ring size per queue, power of two (default 4096)", NULL, 64,
 	  1U << 18 },
 	{ 0 },
 };
 
 static const struct nacct_opt opts_events[] = {
-	{ "drops", 0, OPT_FLAG, CFG(ev_drops), NULL, "drops with the kernel's reason (tcpdrop)" },
-	{ "retrans", 0, OPT_FLAG, CFG(ev_retrans), NULL, "TCP retransmits (tcpretrans)" },
-	{ "states", 0, OPT_FLAG, CFG(ev_states), NULL,
+	{ "drops", 0, OPT_FLAG, OFF(events_opts, drops), NULL, "drops with the kernel's reason (tcpdrop)" },
+	{ "retrans", 0, OPT_FLAG, OFF(events_opts, retrans), NULL, "TCP retransmits (tcpretrans)" },
+	{ "states", 0, OPT_FLAG, OFF(events_opts, states), NULL,
 	  "state changes, connect/accept latency, listen, resets (tcpstates, tcpconnlat)" },
-	{ "life", 0, OPT_FLAG, CFG(ev_life), NULL, "lifespans with bytes and segments (tcplife)" },
-	{ "pid", 'p', OPT_U64, CFG(ev_pid), "PID", "only events of this process", NULL, 1,
+	{ "life", 0, OPT_FLAG, OFF(events_opts, life), NULL, "lifespans with bytes and segments (tcplife)" },
+	{ "pid", 'p', OPT_U64, OFF(events_opts, pid), "PID", "only events of this process", NULL, 1,
 	  UINT32_MAX },
-	{ "lport", 'L', OPT_U64, CFG(ev_lport), "LPORT",
+	{ "lport", 'L', OPT_U64, OFF(events_opts, lport), "LPORT",
 	  "only this local port (drops: the packet's destination port)", NULL, 1, 65535 },
-	{ "rport", 'D', OPT_U64, CFG(ev_rport), "RPORT",
+	{ "rport", 'D', OPT_U64, OFF(events_opts, rport), "RPORT",
 	  "only this remote port (drops: the packet's source port)", NULL, 1, 65535 },
-	{ "json", 'j', OPT_FLAG, CFG(json), NULL, "one JSON object per event" },
+	{ "json", 'j', OPT_FLAG, OFF(events_opts, json), NULL, "one JSON object per event" },
 	{ 0 },
 };
 
 static const struct nacct_opt opts_export[] = {
-	{ "ipfix", 0, OPT_STR, CFG(ipfix), "HOST:PORT", "IPFIX collector (e.g. nfcapd)" },
-	{ "transport", 0, OPT_ENUM, CFG(transport), "PROTO", "udp (default) or tcp",
+	{ "ipfix", 0, OPT_STR, OFF(export_opts, ipfix), "HOST:PORT", "IPFIX collector (e.g. nfcapd)" },
+	{ "transport", 0, OPT_ENUM, OFF(export_opts, transport), "PROTO", "udp (default) or tcp",
 	  nacct_transport_names },
-	{ "idle-timeout", 0, OPT_U64, CFG(idle_timeout), "S",
+	{ "idle-timeout", 0, OPT_U64, OFF(export_opts, idle_timeout), "S",
 	  "remove a flow idle for S seconds, export its last delta (default 15)", NULL, 1,
 	  86400 },
-	{ "active-timeout", 0, OPT_U64, CFG(active_timeout), "S",
+	{ "active-timeout", 0, OPT_U64, OFF(export_opts, active_timeout), "S",
 	  "export a running flow every S seconds (default 60)", NULL, 1, 86400 },
-	{ "observation-domain", 0, OPT_U64, CFG(obs_domain), "N",
+	{ "observation-domain", 0, OPT_U64, OFF(export_opts, obs_domain), "N",
 	  "IPFIX observation domain id (default 0)", NULL, 0, UINT32_MAX },
-	{ "json", 'j', OPT_FLAG, CFG(json), NULL, "JSON lines on stdout instead of IPFIX" },
+	{ "json", 'j', OPT_FLAG, OFF(export_opts, json), NULL, "JSON lines on stdout instead of IPFIX" },
 	{ 0 },
 };
 
 static const struct nacct_opt opts_serve[] = {
-	{ "metrics", 0, OPT_STR, CFG(metrics), "ADDR:PORT",
+	{ "metrics", 0, OPT_STR, OFF(serve_opts, metrics), "ADDR:PORT",
 	  "listen address of the Prometheus endpoint (default 127.0.0.1:9464)" },
 	{ 0 },
 };
 
 static const struct nacct_opt opts_none[] = { { 0 } };
 
-static const struct nacct_cmd commands[] = {
-	{ "attach", cmd_attach, opts_attach, "IFACE", 1, 1,
+/* each command's entry: its function and option struct, typed once here */
+#define CMD(name, st) .fn = run_##name, .opts_size = sizeof(struct st)
+#define RUN(name, st)                                   \
+	static int run_##name(void *o)                  \
+	{                                               \
+		return cmd_##name((struct st *)o);       \
+	}
+RUN(attach, attach_opts)
+RUN(detach, detach_opts)
+RUN(status, json_opts)
+RUN(flows, flows_opts)
+RUN(subnets, json_opts)
+RUN(top, top_opts)
+RUN(capture, capture_opts)
+RUN(events, events_opts)
+RUN(caps, json_opts)
+RUN(export, export_opts)
+RUN(serve, serve_opts)
+
+static const struct attach_opts attach_defaults = {
+	.req = { .mode = NACCT_M_AUTO, .hook = NACCT_H_XDP, .max_flows = NACCT_MAX_FLOWS_DEFAULT },
+};
+static const struct top_opts top_defaults = { .interval = 2, .rows = 25 };
+static const struct export_opts export_defaults = { .idle_timeout = 15, .active_timeout = 60 };
+static const struct serve_opts serve_defaults = { .metrics = "127.0.0.1:9464" };
+
+const struct nacct_cmd nacct_commands[] = {
+	{ "attach", opts_attach, &attach_defaults, "IFACE", 1, 1,
 	  "attach XDP ingress + TC egress accounting to IFACE; stays attached after exit",
-	  "nacct attach eth0 --subnets 10.0.0.0/8,2001:db8::/32" },
-	{ "detach", cmd_detach, opts_none, "IFACE", 1, 1,
-	  "remove nacct's programs, filters, qdisc and pins from IFACE", "nacct detach eth0" },
-	{ "status", cmd_status, opts_json, "[IFACE]", 0, 1,
-	  "hooks, mode and why, program ids, map fill, totals", "nacct status eth0 --json" },
-	{ "flows", cmd_flows, opts_flows, "[IFACE]", 0, 1,
+	  "nacct attach eth0 --subnets 10.0.0.0/8,2001:db8::/32",
+	  CMD(attach, attach_opts) },
+	{ "detach", opts_none, NULL, "IFACE", 1, 1,
+	  "remove nacct's programs, filters, qdisc and pins from IFACE", "nacct detach eth0",
+	  CMD(detach, detach_opts) },
+	{ "status", opts_json, NULL, "[IFACE]", 0, 1,
+	  "hooks, mode and why, program ids, map fill, totals", "nacct status eth0 --json",
+	  CMD(status, json_opts) },
+	{ "flows", opts_flows, NULL, "[IFACE]", 0, 1,
 	  "per-flow counters (both directions, first/last seen, TCP flags)",
-	  "nacct flows eth0 --sort packets --top 10" },
-	{ "subnets", cmd_subnets, opts_json, "[IFACE] [INTERVAL [COUNT]]", 0, 3,
+	  "nacct flows eth0 --sort packets --top 10",
+	  CMD(flows, flows_opts) },
+	{ "subnets", opts_json, NULL, "[IFACE] [INTERVAL [COUNT]]", 0, 3,
 	  "per-subnet counters, rx = from the subnet, tx = to it; with INTERVAL, per-interval deltas",
-	  "nacct subnets eth0 1 5" },
-	{ "top", cmd_top, opts_top, "[IFACE]", 0, 1,
+	  "nacct subnets eth0 1 5",
+	  CMD(subnets, json_opts) },
+	{ "top", opts_top, &top_defaults, "[IFACE]", 0, 1,
 	  "live rates by flow, subnet, port or protocol (keys: q quit, s sort, b view, p pause)",
-	  "nacct top eth0 -i 1 --by subnets" },
-	{ "capture", cmd_capture, opts_capture, "IFACE [FILTER...]", 1, 256,
+	  "nacct top eth0 -i 1 --by subnets",
+	  CMD(top, top_opts) },
+	{ "capture", opts_capture, NULL, "IFACE [FILTER...]", 1, 256,
 	  "sampled packets to pcap (tcpdump filter syntax); attaches for the duration if needed",
-	  "nacct capture eth0 -w out.pcap -c 1000 --sample 1/100 udp port 53" },
-	{ "events", cmd_events, opts_events, "[IFACE]", 0, 1,
+	  "nacct capture eth0 -w out.pcap -c 1000 --sample 1/100 udp port 53",
+	  CMD(capture, capture_opts) },
+	{ "events", opts_events, NULL, "[IFACE]", 0, 1,
 	  "stream TCP side events: drops with reason, retransmits, states, lifespans (no kprobes)",
-	  "nacct events eth0 --retrans --states -D 443" },
-	{ "caps", cmd_caps, opts_json, "IFACE", 1, 1,
+	  "nacct events eth0 --retrans --states -D 443",
+	  CMD(events, events_opts) },
+	{ "caps", opts_json, NULL, "IFACE", 1, 1,
 	  "the driver's XDP capabilities (xdp-features, offload probe) and what --mode auto picks",
-	  "nacct caps eth0 --json" },
-	{ "export", cmd_export, opts_export, "IFACE", 1, 1,
+	  "nacct caps eth0 --json",
+	  CMD(caps, json_opts) },
+	{ "export", opts_export, &export_defaults, "IFACE", 1, 1,
 	  "expire flows and export them as IPFIX (or JSON lines), exactly once across restarts",
-	  "nacct export eth0 --ipfix 127.0.0.1:9995 --idle-timeout 15 --active-timeout 60" },
-	{ "serve", cmd_serve, opts_serve, "", 0, 0,
+	  "nacct export eth0 --ipfix 127.0.0.1:9995 --idle-timeout 15 --active-timeout 60",
+	  CMD(export, export_opts) },
+	{ "serve", opts_serve, &serve_defaults, "", 0, 0,
 	  "Prometheus metrics of every attached interface of this network namespace",
-	  "nacct serve --metrics 127.0.0.1:9464" },
+	  "nacct serve --metrics 127.0.0.1:9464",
+	  CMD(serve, serve_opts) },
 	{ 0 },
 };
 
-static const struct nacct_opt opts_global[] = {
-	{ "verbose", 'v', OPT_FLAG, CFG(verbose), NULL, "more output (twice: libbpf debug)" },
-	{ "help", 'h', OPT_FLAG, CFG(help), NULL, "this help" },
+const struct nacct_opt nacct_opts_global[] = {
+	{ "verbose", 'v', OPT_FLAG, ARGS(verbose), NULL, "more output (twice: libbpf debug)" },
+	{ "help", 'h', OPT_FLAG, ARGS(help), NULL, "this help" },
 	{ 0 },
 };
-
-int nacct_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("nacct: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return NACCT_EXIT_USAGE;
-}
 
 static void print_opts(FILE *f, const struct nacct_opt *o)
 {
@@ -245,21 +245,21 @@ static void usage(FILE *f, const struct nacct_cmd *only)
 		fprintf(f, "usage: nacct %s [options] %s\n  %s\n\noptions:\n", only->name, only->args,
 			only->summary);
 		print_opts(f, only->opts);
-		print_opts(f, opts_global);
+		print_opts(f, nacct_opts_global);
 		fprintf(f, "\nexample:\n  %s\n", only->example);
 		return;
 	}
 	fprintf(f, "usage: nacct [-v] COMMAND [options] [args]\n\n"
 		   "Exact per-flow and per-subnet packet accounting with XDP and TC.\n\n"
 		   "commands:\n");
-	for (c = commands; c->name; c++)
+	for (c = nacct_commands; c->name; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->summary);
 	fprintf(f, "  %-8s %s\n", "help", "help CMD: options and an example for CMD");
 	fprintf(f, "\nglobal options:\n");
-	print_opts(f, opts_global);
+	print_opts(f, nacct_opts_global);
 	fprintf(f, "  %-34s %s\n", "    --version", "print the version");
 	fprintf(f, "\nexamples:\n");
-	for (c = commands; c->name; c++)
+	for (c = nacct_commands; c->name; c++)
 		fprintf(f, "  %s\n", c->example);
 	fprintf(f, "\nexit status: 0 ok, 1 run-time failure, 2 bad input\n");
 }
@@ -272,9 +272,9 @@ static const struct nacct_opt *find_opt(const struct nacct_opt *o, const char *l
 	return NULL;
 }
 
-static int set_opt(struct nacct_config *cfg, const struct nacct_opt *o, const char *val)
+static int set_opt(void *opts, const struct nacct_opt *o, const char *val)
 {
-	char *base = (char *)cfg + o->off, *end;
+	char *base = (char *)opts + o->off, *end;
 	unsigned long long u;
 	int i;
 
@@ -323,8 +323,7 @@ static int set_opt(struct nacct_config *cfg, const struct nacct_opt *o, const ch
 		*(const char **)base = val;
 		return 0;
 	case OPT_CIDRS:
-		if (nacct_parse_cidrs(val, (struct nacct_cidr **)base,
-				      (size_t *)(base + sizeof(struct nacct_cidr *))))
+		if (nacct_parse_cidrs(val, (struct nacct_cidrs *)base))
 			return NACCT_EXIT_USAGE;
 		return 0;
 	}
@@ -347,9 +346,9 @@ bad:
  * positionals are collected in order.  GNU-style: options may follow
  * positionals, "--" ends options.
  */
-static int parse_args(struct nacct_config *cfg, const struct nacct_cmd *cmd, int argc,
-		      char **argv)
+static int parse_args(void *opts, const struct nacct_cmd *cmd, int argc, char **argv)
 {
+	struct nacct_args *cfg = opts;
 	int i, only_pos = 0;
 
 	cfg->argv = calloc(argc + 1, sizeof(char *));
@@ -359,6 +358,7 @@ static int parse_args(struct nacct_config *cfg, const struct nacct_cmd *cmd, int
 		char *a = argv[i];
 		const struct nacct_opt *o = NULL;
 		const char *val = NULL;
+		int gl = 0;
 
 		if (only_pos || a[0] != '-' || !a[1]) {
 			cfg->argv[cfg->argc++] = a;
@@ -378,8 +378,9 @@ static int parse_args(struct nacct_config *cfg, const struct nacct_cmd *cmd, int
 			memcpy(name, a + 2, len);
 			name[len] = '\0';
 			o = find_opt(cmd->opts, name, 0);
+			gl = !o;
 			if (!o)
-				o = find_opt(opts_global, name, 0);
+				o = find_opt(nacct_opts_global, name, 0);
 			if (!o)
 				return nacct_usage_error("%s: unknown option '%s' (see 'nacct help %s')",
 							 cmd->name, a, cmd->name);
@@ -389,8 +390,9 @@ static int parse_args(struct nacct_config *cfg, const struct nacct_cmd *cmd, int
 			if (a[2])
 				return nacct_usage_error("%s: unknown option '%s'", cmd->name, a);
 			o = find_opt(cmd->opts, NULL, a[1]);
+			gl = !o;
 			if (!o)
-				o = find_opt(opts_global, NULL, a[1]);
+				o = find_opt(nacct_opts_global, NULL, a[1]);
 			if (!o)
 				return nacct_usage_error("%s: unknown option '%s' (see 'nacct help %s')",
 							 cmd->name, a, cmd->name);
@@ -403,7 +405,8 @@ static int parse_args(struct nacct_config *cfg, const struct nacct_cmd *cmd, int
 		} else if (o->type == OPT_FLAG && val) {
 			return nacct_usage_error("option --%s takes no value", o->name);
 		}
-		if (set_opt(cfg, o, val))
+		/* the global options bind to the leading struct nacct_args */
+		if (set_opt(gl ? (void *)cfg : opts, o, val))
 			return NACCT_EXIT_USAGE;
 	}
 	return 0;
@@ -503,7 +506,7 @@ static int print_man(FILE *f)
 	      "only on a terminal and never when \\fBNO_COLOR\\fR is set.\n",
 	      f);
 	fputs(".SH COMMANDS\n", f);
-	for (c = commands; c->name; c++) {
+	for (c = nacct_commands; c->name; c++) {
 		fprintf(f, ".SS \"%s", c->name);
 		if (c->opts && c->opts->name)
 			fputs(" [options]", f);
@@ -521,7 +524,7 @@ static int print_man(FILE *f)
 	}
 	fputs(".SS \"help [COMMAND]\"\nThe options of \\fICOMMAND\\fR and an example.\n"
 	      ".SH GLOBAL OPTIONS\n", f);
-	man_opts(f, opts_global);
+	man_opts(f, nacct_opts_global);
 	fputs(".TP\n\\fB\\-V\\fR, \\fB\\-\\-version\\fR\nPrint the version and exit.\n", f);
 	fputs(".SH EXIT STATUS\n.TP\n.B 0\nSuccess.\n.TP\n.B 1\nA run\\-time failure (the "
 	      "kernel refused a program, a map could not be read).\n.TP\n.B 2\nBad input: an "
@@ -546,7 +549,7 @@ static int print_man(FILE *f)
 	      ".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nWhen set and not empty, no colour is used.\n"
 	      ".SH EXAMPLES\n.nf\n",
 	      f);
-	for (c = commands; c->name; c++) {
+	for (c = nacct_commands; c->name; c++) {
 		roff(f, c->example);
 		fputc('\n', f);
 	}
@@ -563,19 +566,19 @@ static int complete_words(int argc, char **argv)
 	int pass, i;
 
 	if (argc < 1) {
-		for (c = commands; c->name; c++)
+		for (c = nacct_commands; c->name; c++)
 			printf("%s\n", c->name);
 		printf("help\n--help\n--version\n--verbose\n");
 		return 0;
 	}
-	for (c = commands; c->name; c++)
+	for (c = nacct_commands; c->name; c++)
 		if (!strcmp(c->name, argv[0]))
 			break;
 	if (!c->name)
 		return NACCT_EXIT_USAGE;
 	if (argc < 2) {
 		for (pass = 0; pass < 2; pass++)
-			for (o = pass ? opts_global : c->opts; o && o->name; o++)
+			for (o = pass ? nacct_opts_global : c->opts; o && o->name; o++)
 				printf("--%s\n", o->name);
 		if (c->args && strstr(c->args, "IFACE"))
 			printf("@iface\n");
@@ -583,7 +586,7 @@ static int complete_words(int argc, char **argv)
 	}
 	/* the values of one option, long or short */
 	for (pass = 0; pass < 2; pass++)
-		for (o = pass ? opts_global : c->opts; o && o->name; o++) {
+		for (o = pass ? nacct_opts_global : c->opts; o && o->name; o++) {
 			if (strncmp(argv[1], "--", 2) ? !(argv[1][0] == '-' && argv[1][1] == o->shrt &&
 							   !argv[1][2])
 						      : strcmp(argv[1] + 2, o->name))
@@ -600,19 +603,29 @@ static int complete_words(int argc, char **argv)
 	return 0;
 }
 
+/* what the parser allocated in an option struct */
+static void free_opts(const struct nacct_cmd *cmd, void *opts)
+{
+	const struct nacct_opt *o;
+
+	for (o = cmd->opts; o && o->name; o++)
+		if (o->type == OPT_CIDRS)
+			free(((struct nacct_cidrs *)((char *)opts + o->off))->v);
+	free(((struct nacct_args *)opts)->argv);
+	free(opts);
+}
+
 int main(int argc, char **argv)
 {
-	struct nacct_config cfg;
 	const struct nacct_cmd *cmd;
-	int i = 1, ret;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.max_flows = NACCT_MAX_FLOWS_DEFAULT;
+	struct nacct_args *args;
+	int i = 1, ret, verbose = 0;
+	void *opts;
 
 	/* global options before the command */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
-			cfg.verbose++;
+			verbose++;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout, NULL);
 			return 0;
@@ -635,7 +648,7 @@ int main(int argc, char **argv)
 			usage(stdout, NULL);
 			return 0;
 		}
-		for (cmd = commands; cmd->name; cmd++)
+		for (cmd = nacct_commands; cmd->name; cmd++)
 			if (!strcmp(cmd->name, argv[i + 1])) {
 				usage(stdout, cmd);
 				return 0;
@@ -646,29 +659,38 @@ int main(int argc, char **argv)
 		printf("nacct %s\n", NACCT_VERSION);
 		return 0;
 	}
-	for (cmd = commands; cmd->name; cmd++)
+	for (cmd = nacct_commands; cmd->name; cmd++)
 		if (!strcmp(cmd->name, argv[i]))
 			break;
 	if (!cmd->name)
 		return nacct_usage_error("unknown command '%s' (see 'nacct --help')", argv[i]);
 
-	ret = parse_args(&cfg, cmd, argc - i - 1, argv + i + 1);
+	/* the command's own option struct, from its defaults */
+	opts = calloc(1, cmd->opts_size);
+	if (!opts)
+		return NACCT_EXIT_FAIL;
+	if (cmd->defaults)
+		memcpy(opts, cmd->defaults, cmd->opts_size);
+	args = opts;
+	args->verbose = verbose;
+	ret = parse_args(opts, cmd, argc - i - 1, argv + i + 1);
 	if (ret)
-		return ret;
-	if (cfg.help) {
+		goto out;
+	if (args->help) {
 		usage(stdout, cmd);
-		return 0;
+		goto out;
 	}
-	if (cfg.argc < cmd->min_args || cfg.argc > cmd->max_args) {
+	if (args->argc < cmd->min_args || args->argc > cmd->max_args) {
 		nacct_usage_error("%s: expected %s", cmd->name, cmd->args);
 		usage(stderr, cmd);
-		return NACCT_EXIT_USAGE;
+		ret = NACCT_EXIT_USAGE;
+		goto out;
 	}
-	nacct_log_init(cfg.verbose);
-	ret = cmd->fn(&cfg);
+	nacct_log_init(args->verbose);
+	ret = cmd->fn(opts);
 	if (ret < 0)
 		ret = NACCT_EXIT_FAIL;
-	free(cfg.subnets);
-	free(cfg.argv);
+out:
+	free_opts(cmd, opts);
 	return ret;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The nacct CLI: one config struct that every command's typed options
- * bind to, the command table's types, and exit statuses.
+ * The nacct CLI: each command's own option struct (bound to its option
+ * table in ctl/main.c, xdp-tools' way), the commands, exit statuses.
+ * The commands parse, call the library (lib/) and format; they are the
+ * only part that prints.
  */
 #ifndef NACCT_CTL_H
 #define NACCT_CTL_H
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include "../maps/nacct.h"
 #include "../maps/pins.h"
+#include "../lib/attach.h"
 #include "../lib/names.h"
 
 /* exit statuses */
@@ -20,71 +23,85 @@
 
 /* a command returns one of these; -errno is mapped to NACCT_EXIT_FAIL */
 
-struct nacct_cidr {
-	__u8 family; /* NACCT_AF_INET / NACCT_AF_INET6 */
-	__u8 plen;
-	__u8 addr[16];
-};
-
-enum nacct_out_fmt {
-	NACCT_OUT_TABLE = 0,
-	NACCT_OUT_JSON,
-	NACCT_OUT_CSV,
-};
-
-struct nacct_config {
-	/* positional arguments after the command */
+/* every command's options begin with these: positionals and global flags */
+struct nacct_args {
 	int argc;
 	char **argv;
+	int verbose;
+	int help;
+};
 
-	/* attach */
-	int mode; /* index into nacct_mode_names: auto, native, generic, offload */
-	int hook; /* index into nacct_hook_names: xdp, tc */
-	struct nacct_cidr *subnets;
-	size_t n_subnets;
-	__u64 max_flows;
-	int force;
+enum nacct_sort_idx { NACCT_S_BYTES = 0, NACCT_S_PACKETS, NACCT_S_FIRST, NACCT_S_LAST };
 
-	/* listing commands */
+struct attach_opts {
+	struct nacct_args a;
+	struct nacct_attach_req req; /* ifname: the positional */
+};
+
+struct detach_opts {
+	struct nacct_args a;
+};
+
+/* status, subnets, caps: --json only */
+struct json_opts {
+	struct nacct_args a;
+	int json;
+};
+
+struct flows_opts {
+	struct nacct_args a;
 	int json;
 	int csv;
-	int sort; /* index into nacct_sort_names */
+	int sort; /* enum nacct_sort_idx */
 	__u64 top;
+};
 
-	/* top */
+struct top_opts {
+	struct nacct_args a;
 	__u64 interval; /* -i SECONDS between refreshes */
 	int by;         /* index into nacct_top_by_names */
 	__u64 count;    /* -n: refreshes, then exit (0: until q) */
+	__u64 rows;     /* rows per refresh when not on a terminal */
+	int json;
+};
 
-	/* export / serve */
-	const char *ipfix;      /* --ipfix HOST:PORT */
-	int transport;          /* index into nacct_transport_names: udp, tcp */
-	__u64 idle_timeout;     /* seconds; 0: default 15 */
-	__u64 active_timeout;   /* seconds; 0: default 60 */
-	__u64 obs_domain;       /* IPFIX observation domain id */
-	const char *metrics;    /* --metrics ADDR:PORT */
+struct capture_opts {
+	struct nacct_args a;
+	const char *write; /* -w FILE|- */
+	__u64 count;       /* -c: packets, then exit */
+	__u64 rotate;      /* -G SECONDS: a new file every SECONDS */
+	__u64 sample_n;    /* --sample 1/N; 0: not given */
+	__u64 snaplen;     /* --snaplen N; 0: the most the data path copies */
+	int tap;           /* --tap: AF_XDP tap mode */
+	__u64 xsk_frames;  /* --frames N: UMEM frames per queue */
+	__u64 xsk_ring;    /* --ring N: RX ring descriptors per queue */
+};
 
-	/* capture (-c COUNT uses count above); attach --sample too */
-	__u64 sample_n;         /* --sample 1/N (OPT_RATIO); 0: not given */
-	__u64 snaplen;          /* --snaplen N; 0: the most the data path copies */
-	const char *write;      /* -w FILE|- */
-	__u64 rotate;           /* -G SECONDS: a new file every SECONDS */
-	int tap;                /* --tap: AF_XDP tap mode */
-	__u64 xsk_frames;       /* --frames N: UMEM frames per queue */
-	__u64 xsk_ring;         /* --ring N: RX ring descriptors per queue */
+struct events_opts {
+	struct nacct_args a;
+	int drops;     /* --drops */
+	int retrans;   /* --retrans */
+	int states;    /* --states: state changes, connect/accept, listen, resets */
+	int life;      /* --life: lifespans */
+	__u64 pid;     /* -p PID; 0: any */
+	__u64 lport;   /* -L LPORT; 0: any */
+	__u64 rport;   /* -D RPORT; 0: any */
+	int json;
+};
 
-	/* events (TCP side events, ctl/events.c) */
-	int ev_drops;    /* --drops */
-	int ev_retrans;  /* --retrans */
-	int ev_states;   /* --states: state changes, connect/accept, listen, resets */
-	int ev_life;     /* --life: lifespans */
-	__u64 ev_pid;    /* -p PID; 0: any */
-	__u64 ev_lport;  /* -L LPORT; 0: any */
-	__u64 ev_rport;  /* -D RPORT; 0: any */
+struct export_opts {
+	struct nacct_args a;
+	const char *ipfix;    /* --ipfix HOST:PORT */
+	int transport;        /* index into nacct_transport_names: udp, tcp */
+	__u64 idle_timeout;   /* seconds */
+	__u64 active_timeout; /* seconds */
+	__u64 obs_domain;     /* IPFIX observation domain id */
+	int json;
+};
 
-	/* global */
-	int verbose;
-	int help;
+struct serve_opts {
+	struct nacct_args a;
+	const char *metrics; /* --metrics ADDR:PORT */
 };
 
 extern const char *const nacct_mode_names[];
@@ -93,9 +110,42 @@ extern const char *const nacct_sort_names[];
 extern const char *const nacct_transport_names[];
 extern const char *const nacct_top_by_names[];
 
-enum nacct_mode_idx { NACCT_M_AUTO = 0, NACCT_M_NATIVE, NACCT_M_GENERIC, NACCT_M_OFFLOAD };
-enum nacct_hook_idx { NACCT_H_XDP = 0, NACCT_H_TC };
-enum nacct_sort_idx { NACCT_S_BYTES = 0, NACCT_S_PACKETS, NACCT_S_FIRST, NACCT_S_LAST };
+/* the option types of the command tables */
+enum nacct_opt_type {
+	OPT_FLAG,  /* int = 1 */
+	OPT_U64,   /* __u64 with min/max */
+	OPT_ENUM,  /* int = index into vals */
+	OPT_CIDRS, /* struct nacct_cidrs */
+	OPT_STR,   /* const char * (points into argv) */
+	OPT_RATIO, /* __u64 N of a rate "1/N" or "N", with min/max */
+};
+
+struct nacct_opt {
+	const char *name; /* long name, without "--" */
+	char shrt;        /* short name or 0 */
+	enum nacct_opt_type type;
+	size_t off;       /* offset in the command's option struct */
+	const char *arg;  /* metavar for help */
+	const char *help;
+	const char *const *vals; /* OPT_ENUM */
+	__u64 min, max;          /* OPT_U64, OPT_RATIO */
+};
+
+struct nacct_cmd {
+	const char *name;
+	const struct nacct_opt *opts;
+	const void *defaults;     /* the option struct's initial value (NULL: zeros) */
+	const char *args;         /* positional synopsis */
+	int min_args, max_args;
+	const char *summary;
+	const char *example;
+	int (*fn)(void *opts);    /* runs the command on its option struct */
+	size_t opts_size;         /* sizeof the command's option struct */
+};
+
+/* the command table (ctl/main.c) */
+extern const struct nacct_cmd nacct_commands[];
+extern const struct nacct_opt nacct_opts_global[];
 
 /* print one clear error line and return NACCT_EXIT_USAGE */
 int nacct_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -104,7 +154,7 @@ int nacct_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 int nacct_ifindex(const char *ifname);
 
 /* parse "CIDR[,CIDR...]" or "@FILE"; 0, or -EINVAL after printing an error */
-int nacct_parse_cidrs(const char *arg, struct nacct_cidr **out, size_t *n);
+int nacct_parse_cidrs(const char *arg, struct nacct_cidrs *out);
 int nacct_parse_cidr(const char *s, struct nacct_cidr *out);
 
 /* open an attachment's pinned maps for reading; 0, or an exit status
@@ -116,18 +166,21 @@ int nacct_open_attached(const char *ifname, struct nacct_iface_maps *m);
 /* privileges and bpffs; 0 or NACCT_EXIT_USAGE after printing why */
 int nacct_need_bpf(void);
 
+/* an attach's failure as one line on stderr; the exit status */
+int nacct_attach_error(const char *ifname, int err, const struct nacct_attach_info *info);
+
 /* commands */
-int cmd_attach(struct nacct_config *cfg);
-int cmd_detach(struct nacct_config *cfg);
-int cmd_status(struct nacct_config *cfg);
-int cmd_flows(struct nacct_config *cfg);
-int cmd_subnets(struct nacct_config *cfg);
-int cmd_caps(struct nacct_config *cfg); /* ctl/caps.c */
-int cmd_export(struct nacct_config *cfg);
-int cmd_serve(struct nacct_config *cfg);
-int cmd_top(struct nacct_config *cfg);
-int cmd_capture(struct nacct_config *cfg);
-int cmd_events(struct nacct_config *cfg);
+int cmd_attach(struct attach_opts *o);
+int cmd_detach(struct detach_opts *o);
+int cmd_status(struct json_opts *o);
+int cmd_flows(struct flows_opts *o);
+int cmd_subnets(struct json_opts *o);
+int cmd_caps(struct json_opts *o);
+int cmd_export(struct export_opts *o);
+int cmd_serve(struct serve_opts *o);
+int cmd_top(struct top_opts *o);
+int cmd_capture(struct capture_opts *o);
+int cmd_events(struct events_opts *o);
 
 /* output helpers (ctl/output.c) */
 void json_str(FILE *f, const char *s);

@@ -22,7 +22,7 @@
 #include <microhttpd.h>
 
 #include "nacct.h"
-#include "log.h"
+#include "../lib/log.h"
 #include "../maps/maps.h"
 #include "../lib/side.h"
 #include "../lib/snapshot.h"
@@ -416,9 +416,9 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss)
 	return -EINVAL;
 }
 
-int cmd_serve(struct nacct_config *cfg)
+int cmd_serve(struct serve_opts *cfg)
 {
-	const char *listen = cfg->metrics ? cfg->metrics : "127.0.0.1:9464";
+	const char *listen = cfg->metrics;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
 	struct sigaction sa;

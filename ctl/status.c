@@ -10,8 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "nacct.h"
-#include "log.h"
-#include "attach.h"
+#include "../lib/log.h"
 #include "../maps/maps.h"
 #include "../lib/obuf.h"
 #include "../lib/snapshot.h"
@@ -209,7 +208,7 @@ static int status_one(const char *ifname, int json, struct nacct_obuf *o)
 	return 0;
 }
 
-int cmd_status(struct nacct_config *cfg)
+int cmd_status(struct json_opts *cfg)
 {
 	struct nacct_obuf o = { 0 };
 	char **names;
@@ -219,8 +218,8 @@ int cmd_status(struct nacct_config *cfg)
 	err = nacct_need_bpf();
 	if (err)
 		return err;
-	if (cfg->argc == 1) {
-		ret = status_one(cfg->argv[0], cfg->json, &o);
+	if (cfg->a.argc == 1) {
+		ret = status_one(cfg->a.argv[0], cfg->json, &o);
 		goto out;
 	}
 	err = nacct_list_attached(&names, &n);

@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 
 #include "nacct.h"
-#include "log.h"
+#include "../lib/log.h"
 #include "../maps/maps.h"
 #include "../lib/fields.h"
 #include "../lib/side.h"
@@ -71,7 +71,7 @@ struct row {
 };
 
 struct top {
-	struct nacct_config *cfg;
+	struct top_opts *cfg;
 	struct top_iface *ifs;
 	size_t n_ifs;
 	struct fdelta *fd;
@@ -500,7 +500,7 @@ static void print_plain(struct top *t)
 {
 	const char *ph, *ah, *bh;
 	__u64 dp[2], db[2], tp, tb, other;
-	size_t i, lim = t->cfg->top ? t->cfg->top : 25;
+	size_t i, lim = t->cfg->rows;
 	int wa = 6, wb = 6, wi = 5;
 	char s1[24], s2[24], s3[24], s4[24], s5[24];
 	struct rates rt;
@@ -788,11 +788,11 @@ static int open_ifaces(struct top *t)
 	size_t n = 0, i;
 	int err;
 
-	if (t->cfg->argc) {
+	if (t->cfg->a.argc) {
 		names = calloc(1, sizeof(*names));
 		if (!names)
 			return -ENOMEM;
-		names[0] = strdup(t->cfg->argv[0]);
+		names[0] = strdup(t->cfg->a.argv[0]);
 		n = 1;
 	} else {
 		err = nacct_list_attached(&names, &n);
@@ -827,7 +827,7 @@ static int open_ifaces(struct top *t)
 	return err;
 }
 
-int cmd_top(struct nacct_config *cfg)
+int cmd_top(struct top_opts *cfg)
 {
 	struct top t;
 	double next, now, last;
@@ -837,8 +837,6 @@ int cmd_top(struct nacct_config *cfg)
 	memset(&t, 0, sizeof(t));
 	t.cfg = cfg;
 	t.by = cfg->by;
-	if (!cfg->interval)
-		cfg->interval = 2;
 	err = nacct_need_bpf();
 	if (err)
 		return err;

@@ -2,6 +2,7 @@
 /* Input validation shared by all commands: interfaces, CIDRs, privileges. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,19 @@
 #include <unistd.h>
 
 #include "nacct.h"
-#include "log.h"
+#include "../lib/log.h"
 
-_Static_assert(offsetof(struct nacct_config, n_subnets) ==
-		       offsetof(struct nacct_config, subnets) + sizeof(struct nacct_cidr *),
-	       "OPT_CIDRS binds a list and its count side by side");
+int nacct_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nacct: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return NACCT_EXIT_USAGE;
+}
 
 int nacct_ifindex(const char *ifname)
 {
@@ -80,9 +89,10 @@ int nacct_parse_cidr(const char *s, struct nacct_cidr *out)
 	return 0;
 }
 
-static int add_cidr_list(const char *list, const char *origin, struct nacct_cidr **out,
-			 size_t *n)
+static int add_cidr_list(const char *list, const char *origin, struct nacct_cidrs *cl)
 {
+	struct nacct_cidr **out = &cl->v;
+	size_t *n = &cl->n;
 	char *copy = strdup(list), *tok, *save = NULL;
 	int err = 0;
 
@@ -121,7 +131,7 @@ static int add_cidr_list(const char *list, const char *origin, struct nacct_cidr
 	return err;
 }
 
-int nacct_parse_cidrs(const char *arg, struct nacct_cidr **out, size_t *n)
+int nacct_parse_cidrs(const char *arg, struct nacct_cidrs *out)
 {
 	if (!arg || !*arg) {
 		nacct_usage_error("--subnets: empty list");
@@ -141,16 +151,16 @@ int nacct_parse_cidrs(const char *arg, struct nacct_cidr **out, size_t *n)
 
 			if (hash)
 				*hash = '\0';
-			err = add_cidr_list(line, arg + 1, out, n);
+			err = add_cidr_list(line, arg + 1, out);
 		}
 		fclose(f);
-		if (!err && !*n) {
+		if (!err && !out->n) {
 			nacct_usage_error("--subnets: no CIDR in %s", arg + 1);
 			err = -EINVAL;
 		}
 		return err;
 	}
-	return add_cidr_list(arg, NULL, out, n);
+	return add_cidr_list(arg, NULL, out);
 }
 
 static int have_cap(int cap)

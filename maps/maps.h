@@ -22,6 +22,9 @@ const char *nacct_netns_suffix(void);
 
 int nacct_ncpus(void);
 
+/* remove every file in a pin directory, then the directory (0 if it is gone) */
+int nacct_rm_pin_dir(const char *dir);
+
 /*
  * Open a pinned map and check type, key and value size against this
  * build.  Returns an fd, or a negative errno (-ENOENT: not pinned,

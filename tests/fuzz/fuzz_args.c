@@ -31,31 +31,63 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* called by every stub command: the parser's output must be sane */
-int fuzz_cmd(struct nacct_config *cfg)
+/*
+ * Called by every stub command with the option struct the parser filled:
+ * every option's value must be within what its table line allows (or
+ * still the command's default), positionals within the command's count.
+ */
+int fuzz_cmd(const char *name, void *opts)
 {
+	const struct nacct_args *a = opts;
+	const struct nacct_cmd *c;
+	const struct nacct_opt *o;
 	int i;
 
-	if (cfg->argc < 0 || cfg->argc > MAX_ARGS || cfg->argv[cfg->argc])
+	for (c = nacct_commands; c->name && strcmp(c->name, name); c++)
+		;
+	if (!c->name)
 		abort();
-	for (i = 0; i < cfg->argc; i++)
-		if (!cfg->argv[i])
+	if (a->argc < c->min_args || a->argc > c->max_args || a->argv[a->argc])
+		abort();
+	for (i = 0; i < a->argc; i++)
+		if (!a->argv[i])
 			abort();
-	if (cfg->mode < 0 || cfg->mode > NACCT_M_OFFLOAD || cfg->hook < 0 || cfg->hook > NACCT_H_TC ||
-	    cfg->sort < 0 || cfg->sort > NACCT_S_LAST)
-		abort();
-	if (cfg->max_flows < 16 || cfg->max_flows > (1ULL << 26))
-		abort();
-	if (cfg->sample_n > UINT32_MAX || (cfg->top && cfg->top > UINT32_MAX))
-		abort();
-	if (cfg->interval > 3600 || cfg->snaplen > 262144 || cfg->ev_lport > 65535 ||
-	    cfg->ev_rport > 65535)
-		abort();
-	if (cfg->n_subnets > NACCT_MAX_SUBNETS || (cfg->n_subnets && !cfg->subnets))
-		abort();
-	if ((cfg->write && !*cfg->write) || (cfg->ipfix && !*cfg->ipfix) ||
-	    (cfg->metrics && !*cfg->metrics))
-		abort();
+	for (o = c->opts; o && o->name; o++) {
+		const char *p = (const char *)opts + o->off;
+		const char *d = c->defaults ? (const char *)c->defaults + o->off : NULL;
+		int n;
+
+		switch (o->type) {
+		case OPT_U64:
+		case OPT_RATIO:
+			if (d && !memcmp(p, d, sizeof(__u64)))
+				break;
+			if (*(const __u64 *)p && (*(const __u64 *)p < o->min || *(const __u64 *)p > o->max))
+				abort();
+			break;
+		case OPT_ENUM:
+			for (n = 0; o->vals[n]; n++)
+				;
+			if (*(const int *)p < 0 || *(const int *)p >= n)
+				abort();
+			break;
+		case OPT_STR:
+			if (*(const char *const *)p && !**(const char *const *)p)
+				abort();
+			break;
+		case OPT_CIDRS: {
+			const struct nacct_cidrs *cl = (const void *)p;
+
+			if (cl->n > NACCT_MAX_SUBNETS || (cl->n && !cl->v))
+				abort();
+			break;
+		}
+		case OPT_FLAG:
+			if (*(const int *)p < 0)
+				abort();
+			break;
+		}
+	}
 	return 0;
 }
 

@@ -15,12 +15,6 @@
 
 #include "../../ctl/nacct.h"
 
-/* ctl/main.c's, without the output: the fuzzer calls it millions of times */
-int nacct_usage_error(const char *fmt, ...)
-{
-	return NACCT_EXIT_USAGE;
-}
-
 static char file_path[64];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -67,8 +61,8 @@ static void check_list(const struct nacct_cidr *l, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 2), *arg;
-	struct nacct_cidr c, *list = NULL;
-	size_t n = 0;
+	struct nacct_cidrs list = { 0 };
+	struct nacct_cidr c;
 	FILE *f;
 
 	if (!s)
@@ -79,11 +73,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!nacct_parse_cidr(s, &c))
 		check_cidr(&c);
 	/* a list given inline ('@' would name a file: that is the next case) */
-	if (s[0] != '@' && !nacct_parse_cidrs(s, &list, &n))
-		check_list(list, n);
-	free(list);
-	list = NULL;
-	n = 0;
+	if (s[0] != '@' && !nacct_parse_cidrs(s, &list))
+		check_list(list.v, list.n);
+	free(list.v);
+	memset(&list, 0, sizeof(list));
 
 	/* the same bytes (NULs and all) as an @FILE */
 	f = fopen(file_path, "w");
@@ -91,9 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fwrite(data, 1, size, f);
 		fclose(f);
 		if (asprintf(&arg, "@%s", file_path) > 0) {
-			if (!nacct_parse_cidrs(arg, &list, &n))
-				check_list(list, n);
-			free(list);
+			if (!nacct_parse_cidrs(arg, &list))
+				check_list(list.v, list.n);
+			free(list.v);
 			free(arg);
 		}
 	}

@@ -16,7 +16,7 @@ int nacct_probes_ensure(void);
 /* remove them when no interface (in any netns) is attached: 1 removed, 0 kept, -errno */
 int nacct_probes_release_if_unused(void);
 
-#include "../lib/side.h"
+#include "side.h"
 
 /*
  * A reader slot for `nacct events`: its own ring buffer, event mask (bit

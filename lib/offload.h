@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include "../maps/nacct.h"
 
-struct nacct_config;
+#include <stddef.h>
 
-/* 0, or NACCT_EXIT_USAGE after naming what the interface lacks */
-int nacct_offload_check(const struct nacct_config *cfg);
+/*
+ * Can ifname run nacct's XDP program on the NIC?  0, or -EOPNOTSUPP /
+ * -EINVAL / -ENODEV with what it lacks in why.
+ */
+int nacct_offload_check(const char *ifname, int xdp_hook, char *why, size_t len);
 /*
  * Load the offload variant bound to ifindex, pin its program (prog_xdp)
  * and map (nacct_hw_stats) into dir, attach it with XDP_FLAGS_HW_MODE

@@ -21,38 +21,43 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "nacct.h"
+#include <net/if.h>
 #include "log.h"
 #include "caps.h"
 #include "offload.h"
 #include "../maps/maps.h"
 #include "nacct_offload.skel.h"
 
-int nacct_offload_check(const struct nacct_config *cfg)
+int nacct_offload_check(const char *ifname, int xdp_hook, char *why, size_t len)
 {
-	const char *ifname = cfg->argv[0];
 	struct nacct_caps c;
 	int ifindex;
 
-	if (cfg->hook != NACCT_H_XDP)
-		return nacct_usage_error("--mode offload is an XDP mode: it needs --hook xdp");
-	ifindex = nacct_ifindex(ifname);
+	if (!xdp_hook) {
+		snprintf(why, len, "--mode offload is an XDP mode: it needs --hook xdp");
+		return -EINVAL;
+	}
+	ifindex = if_nametoindex(ifname);
 	if (!ifindex)
-		return NACCT_EXIT_USAGE;
-	if (nacct_caps_query(ifindex, ifname, &c, 1))
-		return nacct_usage_error("%s: cannot read the interface's capabilities", ifname);
+		return -ENODEV;
+	if (nacct_caps_query(ifindex, ifname, &c, 1)) {
+		snprintf(why, len, "cannot read the interface's capabilities");
+		return -EOPNOTSUPP;
+	}
 	if (c.offload == 1)
 		return 0;
 	if (c.offload < 0)
-		return nacct_usage_error("%s: cannot tell whether driver %s offloads XDP: %s", ifname,
-					 c.driver, c.offload_why);
-	return nacct_usage_error(
-		"%s: driver %s has no XDP hardware offload (xdp-features hw-offload: %s; %s); "
-		"use --mode native or --mode generic (see 'nacct caps %s')",
-		ifname, c.driver,
-		c.src == NACCT_CAPS_UNKNOWN ? "unknown, kernel < 6.3" :
-		(c.xdp_features & NACCT_XDP_ACT_HW_OFFLOAD) ? "yes" : "no",
-		c.offload_why, ifname);
+		snprintf(why, len, "cannot tell whether driver %s offloads XDP: %s", c.driver,
+			 c.offload_why);
+	else
+		snprintf(why, len,
+			 "driver %s has no XDP hardware offload (xdp-features hw-offload: %s; %s); "
+			 "use --mode native or --mode generic (see 'nacct caps %s')",
+			 c.driver,
+			 c.src == NACCT_CAPS_UNKNOWN ? "unknown, kernel < 6.3" :
+			 (c.xdp_features & NACCT_XDP_ACT_HW_OFFLOAD) ? "yes" : "no",
+			 c.offload_why, ifname);
+	return -EOPNOTSUPP;
 }
 
 int nacct_offload_attach(int ifindex, const char *dir, struct nacct_meta *meta, int *link_fd)

@@ -27,12 +27,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "nacct.h"
 #include "log.h"
-#include "attach.h"
+#include "names.h"
 #include "probes.h"
-#include "../lib/names.h"
-#include "../lib/side.h"
+#include "side.h"
 #include "../maps/maps.h"
 #include "nacct_probes.skel.h"
 

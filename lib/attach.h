@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Attach and detach (lib/attach.c): the library the commands call.  It
+ * prints nothing: results come back in struct nacct_attach_info, failures
+ * as a negative errno with the step that failed and what stood in the way.
+ */
+#ifndef NACCT_ATTACH_H
+#define NACCT_ATTACH_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "../maps/nacct.h"
+
+/* --mode, --hook */
+enum nacct_mode_req { NACCT_M_AUTO = 0, NACCT_M_NATIVE, NACCT_M_GENERIC, NACCT_M_OFFLOAD };
+enum nacct_hook_req { NACCT_H_XDP = 0, NACCT_H_TC };
+
+struct nacct_cidr {
+	__u8 family; /* NACCT_AF_INET / NACCT_AF_INET6 */
+	__u8 plen;
+	__u8 addr[16];
+};
+
+/* a list of CIDRs (--subnets) */
+struct nacct_cidrs {
+	struct nacct_cidr *v;
+	size_t n;
+};
+
+struct nacct_attach_req {
+	const char *ifname;
+	int mode;             /* enum nacct_mode_req */
+	int hook;             /* enum nacct_hook_req */
+	struct nacct_cidrs subnets;
+	__u64 max_flows;      /* flow table capacity */
+	int force;            /* replace an XDP program that is not nacct's */
+	__u64 sample_n;       /* 1 in N packets to the sample ring from the start (0: off) */
+};
+
+struct nacct_attach_info {
+	struct nacct_meta meta; /* hook, mode and why, max_flows, ... */
+	char dir[256];          /* the published pin directory */
+	const char *what;       /* on failure: the step that failed */
+	char detail[320];       /* on failure: what stood in the way, when known */
+	int probes;             /* the side programs: 1 attached now, 0 already there, < 0 failed */
+};
+
+/*
+ * Attach the programs to req->ifname and publish the attachment; on any
+ * failure nothing is left behind.  Errors: -ENODEV no such interface,
+ * -EALREADY already attached, -EPROTO pins of an incompatible build in the
+ * way (detail: the directory), -EBUSY an XDP program that is not nacct's
+ * and no force (detail names it), -EOPNOTSUPP no hardware offload
+ * (detail: why), -EINVAL a request that cannot be met (detail: why);
+ * else the kernel's -errno at step info->what.
+ */
+int nacct_attach(const struct nacct_attach_req *req, struct nacct_attach_info *info);
+
+/* remove an attachment given its pin directory (programs, filters, pins) */
+int nacct_detach_dir(const char *ifname, const char *dir);
+/*
+ * Detach ifname.  0: detached; 1: it was not attached, but what a killed
+ * nacct left there was removed (described in @left); -ENOENT: not
+ * attached and nothing left; -EINVAL: not an interface name.
+ */
+int nacct_detach(const char *ifname, char *left, size_t len);
+/*
+ * What a killed attach/detach left on ifname while it is not attached
+ * (unpublished pin directories, nacct TC filters): how many, described in
+ * buf; 0 when nothing.  nacct_detach (and the next attach) removes it.
+ */
+int nacct_half_attached(const char *ifname, char *buf, size_t len);
+
+#endif /* NACCT_ATTACH_H */
