@@ -292,7 +292,7 @@ int nacct_probes_ensure(void)
 	char tmp[256] = "", path[512];
 	size_t i, nl = 0;
 	__u32 zero = 0, rd;
-	int err, lk;
+	int err, lk, prefer_kp;
 
 	if (mkdir(NACCT_PIN_ROOT, 0700) && errno != EEXIST)
 		return -errno;
@@ -348,14 +348,22 @@ int nacct_probes_ensure(void)
 				       skel->progs.nacct_rst_rx_kp };
 	pc[5] = (struct probe_choice){ "tcp_send_reset", skel->progs.nacct_rst_tx,
 				       skel->progs.nacct_rst_tx_kp };
+	/* NACCT_PROBES_KPROBES=1: the kprobe twins even where the tracepoints
+	 * exist (tests run the twins this way on kernels that have both) */
+	prefer_kp = getenv("NACCT_PROBES_KPROBES") && !strcmp(getenv("NACCT_PROBES_KPROBES"), "1");
 	for (i = 0; i < 6; i++) {
-		if (have_tracepoint(pc[i].tp))
+		if (have_tracepoint(pc[i].tp) && !(prefer_kp && pc[i].kp_prog))
 			continue;
 		bpf_program__set_autoload(pc[i].tp_prog, false);
 		if (pc[i].kp_prog) {
 			bpf_program__set_autoload(pc[i].kp_prog, true);
-			pr_info("probes: no tracepoint %s in this kernel: using %s\n", pc[i].tp,
-				bpf_program__section_name(pc[i].kp_prog));
+			if (prefer_kp)
+				pr_info("probes: NACCT_PROBES_KPROBES=1, not the tracepoint %s: "
+					"using %s\n", pc[i].tp,
+					bpf_program__section_name(pc[i].kp_prog));
+			else
+				pr_info("probes: no tracepoint %s in this kernel: using %s\n",
+					pc[i].tp, bpf_program__section_name(pc[i].kp_prog));
 		} else {
 			pr_warn("probes: no tracepoint %s in this kernel: that event is off\n",
 				pc[i].tp);

@@ -186,6 +186,38 @@ else
 	fi
 fi
 
+# ---- serve: run metrics of every side program, whichever program holds its link ----
+# The kprobe twins forced (NACCT_PROBES_KPROBES=1) where kprobes exist: each
+# pinned link under :probes must have its nacct_prog_runs_total series (serve
+# once named the tracepoint programs' pins by hand and lost the twins').
+if [ ! -e /sys/kernel/tracing/kprobe_events ] && [ ! -e /sys/kernel/debug/tracing/kprobe_events ]; then
+	skip serve-side-progs "kernel without kprobes (CONFIG_KPROBES off)"
+elif ! command -v curl >/dev/null; then
+	skip serve-side-progs "no curl"
+else
+	sysctl -qw kernel.bpf_stats_enabled=1
+	NACCT_PROBES_KPROBES=1 ina "$NACCT" -v attach "$IFA" >"$TMP/kp.out" 2>&1
+	ina "$NACCT" serve --metrics 127.0.0.1:9464 2>/dev/null &
+	spid=$!
+	sleep 1
+	# state changes for the twins to see: one TCP connection B -> A refused
+	inb timeout 2 bash -c 'exec 3<>/dev/tcp/198.18.1.1/9' 2>/dev/null
+	m=$(ina curl -s http://127.0.0.1:9464/metrics)
+	kill $spid; wait $spid 2>/dev/null
+	links=$(ls /sys/fs/bpf/nacct/:probes/ | sed -n 's/^link_nacct_//p' | sort)
+	series=$(grep -o '^nacct_prog_runs_total{ifname="",prog="[a-z_]*"}' <<<"$m" | sed 's/.*prog="\([a-z_]*\)"}/\1/' | sort)
+	kps=$(grep -c '_kp$' <<<"$links")
+	ina "$NACCT" detach "$IFA" >/dev/null
+	sysctl -qw kernel.bpf_stats_enabled=0
+	if [ "$kps" = 0 ]; then
+		nok serve-side-progs "no kprobe twin was loaded" "$(tail -n 5 "$TMP/kp.out")"
+	elif [ -n "$links" ] && [ "$links" = "$series" ]; then
+		ok serve-side-progs "$kps kprobe twins; a run-count series for each of $(wc -l <<<"$links") side links"
+	else
+		nok serve-side-progs "links: $(tr '\n' ' ' <<<"$links")" "series: $(tr '\n' ' ' <<<"$series")"
+	fi
+fi
+
 # ---- AF_XDP tap: does zero-copy bind? ---------------------------------------------
 if [ ! -e "$ROOT/af_xdp/tap.c" ]; then
 	skip af-xdp-zerocopy "nacct capture --tap not built"
