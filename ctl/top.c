@@ -470,6 +470,14 @@ static void totals_of(const struct top *t, __u64 *dp, __u64 *db, __u64 *packets,
 	}
 }
 
+/* the column titles top shares with the flow record: from the field table */
+static const char *col(const char *field)
+{
+	const struct nacct_field *f = nacct_flow_field(field);
+
+	return f && f->col ? f->col : field;
+}
+
 static const char *key_headers(int by, const char **a, const char **b)
 {
 	switch (by) {
@@ -478,13 +486,13 @@ static const char *key_headers(int by, const char **a, const char **b)
 		return NULL;
 	case BY_PORTS:
 		*a = "PORT", *b = NULL;
-		return "PROTO";
+		return col("proto");
 	case BY_PROTOCOLS:
 		*a = *b = NULL;
-		return "PROTO";
+		return col("proto");
 	default:
-		*a = "SRC", *b = "DST";
-		return "PROTO";
+		*a = col("src"), *b = col("dst");
+		return col("proto");
 	}
 }
 
@@ -577,10 +585,10 @@ static void print_plain(struct top *t)
 		printf(" %-*s", wa, ah);
 	if (bh)
 		printf(" %-*s", wb, bh);
-	printf(" %10s %10s %9s %9s %12s %8s", "RX_b/s", "TX_b/s", "RX_p/s", "TX_p/s", "PACKETS",
-	       "BYTES");
+	printf(" %10s %10s %9s %9s %12s %8s", "RX_b/s", "TX_b/s", "RX_p/s", "TX_p/s",
+	       col("packets"), col("bytes"));
 	if (side_cols(t))
-		printf(" %7s %7s", "DROPS", "RETRANS");
+		printf(" %7s %7s", col("drops"), col("retransmits"));
 	printf("\n");
 	for (i = 0; i < lim; i++) {
 		const struct row *r = &t->rows[i];
@@ -704,9 +712,9 @@ static void draw(struct top *t)
 		if (bh)
 			put(y, &x, 0, "%-*s ", wb, bh);
 		put(y, &x, 0, "%10s %10s %9s %9s %12s %8s", "RX b/s", "TX b/s", "RX p/s", "TX p/s",
-		    "PACKETS", "BYTES");
+		    col("packets"), col("bytes"));
 		if (side_cols(t))
-			put(y, &x, 0, " %7s %7s", "DROPS", "RETRANS");
+			put(y, &x, 0, " %7s %7s", col("drops"), col("retransmits"));
 	}
 	attroff(A_REVERSE);
 	y++;
