@@ -44,26 +44,78 @@ static void free_names(char **names, size_t n)
 	free(names);
 }
 
-static int g_sort;
+/* the order of a listing: sort values, not the records, move (a million of them) */
+struct order {
+	__u64 k;
+	size_t i;
+};
 
-static __u64 flow_sort_val(const struct nacct_flow *f)
+static __u64 flow_sort_val(const struct nacct_flow *f, int sort)
 {
-	switch (g_sort) {
+	switch (sort) {
 	case NACCT_S_PACKETS: return f->val.packets[0] + f->val.packets[1];
-	case NACCT_S_FIRST: return f->val.first_seen;
+	case NACCT_S_FIRST: return ~f->val.first_seen; /* oldest first */
 	case NACCT_S_LAST: return f->val.last_seen;
 	default: return f->val.bytes[0] + f->val.bytes[1];
 	}
 }
 
-static int cmp_flow(const void *a, const void *b)
+/* largest first; ties in dump order */
+static int cmp_order(const void *a, const void *b)
 {
-	__u64 x = flow_sort_val(a), y = flow_sort_val(b);
+	const struct order *x = a, *y = b;
 
-	/* first: oldest first; everything else: largest first */
-	if (g_sort == NACCT_S_FIRST)
-		return x < y ? -1 : x > y;
-	return x > y ? -1 : x < y;
+	if (x->k != y->k)
+		return x->k > y->k ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* sift down in a min-heap of the best @n so far (the root is the worst) */
+static void heap_down(struct order *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < n && cmp_order(&h[l], &h[m]) > 0)
+			m = l;
+		if (l + 1 < n && cmp_order(&h[l + 1], &h[m]) > 0)
+			m = l + 1;
+		if (m == i)
+			return;
+		struct order t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* the first @lim of @n flows in order (--top: a heap, not a sort of all) */
+static size_t flow_order(const struct nacct_flow *fl, size_t n, int sort, size_t lim,
+			 struct order *out)
+{
+	size_t i, k;
+
+	if (lim >= n / 4) {
+		for (i = 0; i < n; i++)
+			out[i] = (struct order){ flow_sort_val(&fl[i], sort), i };
+		qsort(out, n, sizeof(*out), cmp_order);
+		return lim < n ? lim : n;
+	}
+	for (i = k = 0; i < n; i++) {
+		struct order o = { flow_sort_val(&fl[i], sort), i };
+
+		if (k < lim) {
+			out[k++] = o;
+			if (k == lim)
+				for (size_t j = lim / 2 + 1; j-- > 0;)
+					heap_down(out, k, j);
+		} else if (cmp_order(&o, &out[0]) < 0) {
+			out[0] = o;
+			heap_down(out, k, 0);
+		}
+	}
+	qsort(out, k, sizeof(*out), cmp_order);
+	return k;
 }
 
 static int flows_one(const char *ifname, const struct flows_opts *cfg, struct nacct_obuf *o,
@@ -72,6 +124,7 @@ static int flows_one(const char *ifname, const struct flows_opts *cfg, struct na
 	struct nacct_fmt fm = { .out = NACCT_OUT_FLOW, .side = g_have_pv };
 	struct nacct_iface_maps m;
 	struct nacct_flow *fl = NULL;
+	struct order *ord;
 	struct nacct_side side;
 	struct nacct_rec r;
 	size_t n = 0, i, lim;
@@ -90,24 +143,33 @@ static int flows_one(const char *ifname, const struct flows_opts *cfg, struct na
 		pr_warn("%s: cannot read flows: %s\n", ifname, strerror(-err));
 		return NACCT_EXIT_FAIL;
 	}
-	g_sort = cfg->sort;
-	qsort(fl, n, sizeof(*fl), cmp_flow);
-	lim = cfg->top && cfg->top < n ? cfg->top : n;
+	ord = calloc(n ? n : 1, sizeof(*ord));
+	if (!ord) {
+		free(fl);
+		return NACCT_EXIT_FAIL;
+	}
+	lim = flow_order(fl, n, cfg->sort, cfg->top ? cfg->top : n, ord);
 
 	if (!*header_done) {
 		nacct_fmt_header(o, &fm);
 		*header_done = 1;
 	}
 	for (i = 0; i < lim; i++) {
-		nacct_rec_flow(&r, ifname, &fl[i].key, &fl[i].val);
+		const struct nacct_flow *f = &fl[ord[i].i];
+
+		/* sorted order jumps around the dump: fetch a few records ahead */
+		if (i + 8 < lim)
+			__builtin_prefetch(&fl[ord[i + 8].i]);
+		nacct_rec_flow(&r, ifname, &f->key, &f->val);
 		if (g_have_pv) {
-			nacct_probe_view_side(&g_pv, &fl[i].key, &side);
+			nacct_probe_view_side(&g_pv, &f->key, &side);
 			r.side = &side;
 		}
 		nacct_fmt_rec(o, &fm, &r);
 		if (o->len >= (1 << 20))
 			nacct_obuf_flush(o, stdout);
 	}
+	free(ord);
 	free(fl);
 	return o->err ? NACCT_EXIT_FAIL : 0;
 }

@@ -47,7 +47,6 @@ static void g_addr(const struct nacct_rec *r, int hi, struct nacct_fval *v, char
 {
 	v->a = hi ? r->key.hi_addr : r->key.lo_addr;
 	v->family = r->key.family;
-	v->s = nacct_addr_str(v->a, v->family, b, n);
 }
 
 static void g_src(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
@@ -186,7 +185,7 @@ static void g_connect_lat(const struct nacct_rec *r, struct nacct_fval *v, char 
 	const struct nacct_tcp_val *t = side_tcp(r, v);
 
 	if (t)
-		v->f = (t->connect_ns[0] + t->connect_ns[1]) / 1000.0;
+		v->u = t->connect_ns[0] + t->connect_ns[1];
 }
 
 static void g_pid(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
@@ -262,11 +261,12 @@ static void j_sockets(const struct nacct_rec *r, struct nacct_obuf *o)
 		if (!t->state[side] && !t->pid[side] && !t->retrans[side])
 			continue;
 		nacct_obuf_printf(o, "%s{\"end\":\"%s\",\"state\":\"%s\",\"retransmits\":%llu,"
-				     "\"srtt_us\":%u,\"connect_latency_us\":%.3f,\"pid\":%u,\"comm\":",
+				     "\"srtt_us\":%u,\"connect_latency_us\":",
 				  first ? "" : ",", j ? "dst" : "src",
 				  nacct_tcp_state_name(t->state[side]),
-				  (unsigned long long)t->retrans[side], t->srtt_us[side],
-				  t->connect_ns[side] / 1000.0, t->pid[side]);
+				  (unsigned long long)t->retrans[side], t->srtt_us[side]);
+		nacct_obuf_milli(o, t->connect_ns[side]);
+		nacct_obuf_printf(o, ",\"pid\":%u,\"comm\":", t->pid[side]);
 		snprintf(comm, sizeof(comm), "%.16s", t->comm[side]);
 		nacct_obuf_json_str(o, comm);
 		nacct_obuf_chr(o, '}');
@@ -367,7 +367,7 @@ const struct nacct_field nacct_flow_fields[] = {
 	  GET(g_state), .help = "TCP state of the local socket" },
 	{ "srtt_us", NACCT_FK_U64, NACCT_FS_SIDE, FLOW, .dir = NODIR, .unit = "us",
 	  COL("SRTT_US", 8), GET(g_srtt) },
-	{ "connect_latency_us", NACCT_FK_F64, NACCT_FS_SIDE, FLOW, .dir = NODIR, .unit = "us",
+	{ "connect_latency_us", NACCT_FK_MILLI, NACCT_FS_SIDE, FLOW, .dir = NODIR, .unit = "us",
 	  GET(g_connect_lat), .help = "SYN_SENT -> ESTABLISHED" },
 	{ "pid", NACCT_FK_U64, NACCT_FS_SIDE, FLOW, .dir = NODIR, COL("PID", 7), GET(g_pid) },
 	{ "comm", NACCT_FK_STR, NACCT_FS_SIDE, FLOW, .dir = NODIR, COL("COMM", -16), GET(g_comm) },

@@ -28,7 +28,7 @@ enum nacct_fkind {
 	NACCT_FK_ADDR,    /* IP address: text; IPFIX 4 (IPv4) or 16 bytes */
 	NACCT_FK_TIME,    /* CLOCK_MONOTONIC ns -> RFC 3339 UTC ("" for 0); IPFIX ms */
 	NACCT_FK_FLAGS,   /* TCP flags: "FSRPAUEC" letters; IPFIX the bits */
-	NACCT_FK_F64,     /* decimal with 3 digits after the point */
+	NACCT_FK_MILLI,   /* thousandths (u), written with 3 decimals: ns as "12.345" us */
 	NACCT_FK_JSON,    /* nested JSON (object/array); CSV: its JSON text, quoted */
 	NACCT_FK_BOOL,    /* true / false */
 };
@@ -67,8 +67,7 @@ enum {
 struct nacct_fval {
 	int null;       /* no value: JSON null, CSV/table empty */
 	__u64 u;        /* U64, TIME (monotonic ns), FLAGS */
-	double f;       /* F64 */
-	const char *s;  /* STR; ADDR: the text */
+	const char *s;  /* STR */
 	const __u8 *a;  /* ADDR: 16 bytes (IPv4 v4-mapped) */
 	__u8 family;    /* ADDR */
 };

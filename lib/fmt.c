@@ -14,71 +14,80 @@ int nacct_fmt_has(const struct nacct_fmt *fm, const struct nacct_field *f)
 	return 1;
 }
 
-/* a value as text (not JSON-kind fields); NULL for null */
-static const char *text(const struct nacct_field *f, const struct nacct_fval *v, int table,
-			char *buf, size_t len)
+/*
+ * A value as text, straight into the buffer (a million records: no
+ * printf on this path).  JSON quotes text kinds; CSV quotes text that
+ * needs it; the table shows times as the time of day.
+ */
+static void put_value(struct nacct_obuf *o, const struct nacct_field *f, const struct nacct_rec *r,
+		      const struct nacct_fval *v, enum nacct_fmt_kind kind)
 {
-	char tb[40];
+	char tb[64];
+	int q = kind == NACCT_FMT_JSON;
 
-	if (v->null)
-		return NULL;
 	switch (f->kind) {
+	case NACCT_FK_U64:
+		nacct_obuf_u64(o, v->u);
+		return;
+	case NACCT_FK_MILLI:
+		nacct_obuf_milli(o, v->u);
+		return;
+	case NACCT_FK_BOOL:
+		nacct_obuf_str(o, v->u ? "true" : "false");
+		return;
+	case NACCT_FK_JSON:
+		f->json(r, o);
+		return;
 	case NACCT_FK_STR:
+		if (q)
+			nacct_obuf_json_str(o, v->s ? v->s : "");
+		else if (kind == NACCT_FMT_CSV)
+			nacct_obuf_csv_str(o, v->s ? v->s : "");
+		else
+			nacct_obuf_str(o, v->s ? v->s : "");
+		return;
+	default:
+		break;
+	}
+	/* addresses, times and flags: no character that needs an escape */
+	if (q)
+		nacct_obuf_chr(o, '"');
+	switch (f->kind) {
 	case NACCT_FK_ADDR:
-		return v->s ? v->s : "";
+		if (v->family == NACCT_AF_INET)
+			nacct_obuf_ip4(o, v->a + 12);
+		else
+			nacct_obuf_str(o, nacct_addr_str(v->a, v->family, tb, sizeof(tb)));
+		break;
 	case NACCT_FK_TIME:
 		nacct_rfc3339(nacct_mono_to_wall(v->u), tb, sizeof(tb));
 		/* the table shows the time of day: HH:MM:SS.mmm */
-		snprintf(buf, len, "%s", table && tb[0] ? tb + 11 : tb);
-		if (table && buf[0])
-			buf[12] = '\0';
-		return buf;
+		if (kind == NACCT_FMT_TABLE && tb[0])
+			nacct_obuf_mem(o, tb + 11, 12);
+		else
+			nacct_obuf_str(o, tb);
+		break;
 	case NACCT_FK_FLAGS:
-		return nacct_tcp_flags_str((__u8)v->u, buf, len);
-	case NACCT_FK_F64:
-		snprintf(buf, len, "%.3f", v->f);
-		return buf;
-	case NACCT_FK_BOOL:
-		return v->u ? "true" : "false";
+		nacct_obuf_str(o, nacct_tcp_flags_str((__u8)v->u, tb, sizeof(tb)));
+		break;
 	default:
-		snprintf(buf, len, "%llu", (unsigned long long)v->u);
-		return buf;
+		break;
 	}
+	if (q)
+		nacct_obuf_chr(o, '"');
 }
 
 void nacct_fmt_json_value(struct nacct_obuf *o, const struct nacct_field *f,
 			  const struct nacct_rec *r)
 {
 	struct nacct_fval v;
-	char buf[64], tb[64];
-	const char *t;
+	char buf[64];
 
 	nacct_field_get(f, r, &v, buf, sizeof(buf));
-	if (v.null) {
+	if (v.null)
 		nacct_obuf_str(o, "null");
-		return;
-	}
-	switch (f->kind) {
-	case NACCT_FK_U64:
-		nacct_obuf_u64(o, v.u);
-		return;
-	case NACCT_FK_JSON:
-		f->json(r, o);
-		return;
-	case NACCT_FK_F64:
-	case NACCT_FK_BOOL:
-		nacct_obuf_str(o, text(f, &v, 0, tb, sizeof(tb)));
-		return;
-	case NACCT_FK_STR:
-		nacct_obuf_json_str(o, v.s ? v.s : "");
-		return;
-	default:
-		/* addresses, times and flags need no escapes */
-		t = text(f, &v, 0, tb, sizeof(tb));
-		nacct_obuf_chr(o, '"');
-		nacct_obuf_str(o, t);
-		nacct_obuf_chr(o, '"');
-	}
+	else
+		put_value(o, f, r, &v, NACCT_FMT_JSON);
 }
 
 void nacct_fmt_header(struct nacct_obuf *o, const struct nacct_fmt *fm)
@@ -106,10 +115,47 @@ void nacct_fmt_header(struct nacct_obuf *o, const struct nacct_fmt *fm)
 	nacct_obuf_chr(o, '\n');
 }
 
+/* the table: a value padded to its column */
+static void put_cell(struct nacct_obuf *o, const struct nacct_field *f, const struct nacct_rec *r,
+		     const struct nacct_fval *v)
+{
+	struct nacct_obuf cell = { 0 };
+
+	if (!v->null)
+		put_value(&cell, f, r, v, NACCT_FMT_TABLE);
+	nacct_obuf_pad(o, cell.p && cell.p[0] ? cell.p : "-", f->width);
+	nacct_obuf_free(&cell);
+}
+
+/* ,"name": of every field, made once: a million records spell them */
+static struct {
+	char s[40];
+	size_t len;
+} g_keys[128];
+
+static const char *json_key(size_t i, size_t *len)
+{
+	static char slow[64];
+
+	if (i >= sizeof(g_keys) / sizeof(g_keys[0])) {
+		int n = snprintf(slow, sizeof(slow), ",\"%s\":", nacct_flow_fields[i].name);
+
+		*len = n > 0 && (size_t)n < sizeof(slow) ? (size_t)n : 0;
+		return slow;
+	}
+	if (!g_keys[i].len) {
+		int n = snprintf(g_keys[i].s, sizeof(g_keys[i].s), ",\"%s\":", nacct_flow_fields[i].name);
+
+		g_keys[i].len = n > 0 && (size_t)n < sizeof(g_keys[i].s) ? (size_t)n : 0;
+	}
+	*len = g_keys[i].len;
+	return g_keys[i].s;
+}
+
 void nacct_fmt_rec(struct nacct_obuf *o, const struct nacct_fmt *fm, const struct nacct_rec *r)
 {
 	struct nacct_fval v;
-	char buf[64], tb[64];
+	char buf[64];
 	size_t i;
 	int n = 0;
 
@@ -117,45 +163,46 @@ void nacct_fmt_rec(struct nacct_obuf *o, const struct nacct_fmt *fm, const struc
 		nacct_obuf_chr(o, '{');
 	for (i = 0; i < nacct_flow_nfields; i++) {
 		const struct nacct_field *f = &nacct_flow_fields[i];
-		const char *t;
 
 		if (!nacct_fmt_has(fm, f))
 			continue;
+		nacct_field_get(f, r, &v, buf, sizeof(buf));
 		switch (fm->kind) {
-		case NACCT_FMT_JSON:
+		case NACCT_FMT_JSON: {
+			size_t kl;
+			const char *k = json_key(i, &kl);
+
+			/* the first key without its comma */
 			if (n++)
-				nacct_obuf_chr(o, ',');
-			nacct_obuf_chr(o, '"');
-			nacct_obuf_str(o, f->name);
-			nacct_obuf_str(o, "\":");
-			nacct_fmt_json_value(o, f, r);
+				nacct_obuf_mem(o, k, kl);
+			else
+				nacct_obuf_mem(o, k + 1, kl - 1);
+			if (v.null)
+				nacct_obuf_mem(o, "null", 4);
+			else
+				put_value(o, f, r, &v, NACCT_FMT_JSON);
 			break;
+		}
 		case NACCT_FMT_CSV:
 			if (n++)
 				nacct_obuf_chr(o, ',');
+			if (v.null)
+				break;
 			if (f->kind == NACCT_FK_JSON) {
+				/* nested JSON in one cell: its text, quoted */
 				struct nacct_obuf j = { 0 };
 
-				nacct_fmt_json_value(&j, f, r);
-				nacct_field_get(f, r, &v, buf, sizeof(buf));
-				if (!v.null && !j.err && j.p)
-					nacct_obuf_csv_str(o, j.p);
+				f->json(r, &j);
+				nacct_obuf_csv_str(o, j.p ? j.p : "");
 				nacct_obuf_free(&j);
-				break;
+			} else {
+				put_value(o, f, r, &v, NACCT_FMT_CSV);
 			}
-			nacct_field_get(f, r, &v, buf, sizeof(buf));
-			t = text(f, &v, 0, tb, sizeof(tb));
-			if (t && (f->kind == NACCT_FK_STR))
-				nacct_obuf_csv_str(o, t);
-			else if (t)
-				nacct_obuf_str(o, t);
 			break;
 		default:
 			if (n++)
 				nacct_obuf_str(o, f->tsep ? f->tsep : " ");
-			nacct_field_get(f, r, &v, buf, sizeof(buf));
-			t = text(f, &v, 1, tb, sizeof(tb));
-			nacct_obuf_pad(o, t && *t ? t : "-", f->width);
+			put_cell(o, f, r, &v);
 		}
 	}
 	nacct_obuf_str(o, fm->kind == NACCT_FMT_JSON ? "}\n" : "\n");

@@ -6,7 +6,7 @@
 
 #include "obuf.h"
 
-int nacct_obuf_reserve(struct nacct_obuf *o, size_t more)
+int nacct_obuf_reserve_slow(struct nacct_obuf *o, size_t more)
 {
 	size_t ncap;
 	char *p;
@@ -42,25 +42,6 @@ int nacct_obuf_flush(struct nacct_obuf *o, FILE *f)
 	return err;
 }
 
-void nacct_obuf_mem(struct nacct_obuf *o, const void *s, size_t n)
-{
-	if (nacct_obuf_reserve(o, n))
-		return;
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
-}
-
-void nacct_obuf_str(struct nacct_obuf *o, const char *s)
-{
-	nacct_obuf_mem(o, s, strlen(s));
-}
-
-void nacct_obuf_chr(struct nacct_obuf *o, char c)
-{
-	nacct_obuf_mem(o, &c, 1);
-}
-
 void nacct_obuf_u64(struct nacct_obuf *o, __u64 v)
 {
 	char tmp[24];
@@ -71,6 +52,32 @@ void nacct_obuf_u64(struct nacct_obuf *o, __u64 v)
 		v /= 10;
 	} while (v);
 	nacct_obuf_mem(o, tmp + i, sizeof(tmp) - i);
+}
+
+void nacct_obuf_ip4(struct nacct_obuf *o, const __u8 *a)
+{
+	char tmp[16], *p = tmp;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned int b = a[i];
+
+		if (b >= 100)
+			*p++ = '0' + b / 100;
+		if (b >= 10)
+			*p++ = '0' + b / 10 % 10;
+		*p++ = '0' + b % 10;
+		*p++ = '.';
+	}
+	nacct_obuf_mem(o, tmp, p - tmp - 1);
+}
+
+void nacct_obuf_milli(struct nacct_obuf *o, __u64 n)
+{
+	char f[4] = { '.', '0' + n / 100 % 10, '0' + n / 10 % 10, '0' + n % 10 };
+
+	nacct_obuf_u64(o, n / 1000);
+	nacct_obuf_mem(o, f, 4);
 }
 
 void nacct_obuf_printf(struct nacct_obuf *o, const char *fmt, ...)

@@ -197,12 +197,16 @@ elif ! command -v curl >/dev/null; then
 else
 	sysctl -qw kernel.bpf_stats_enabled=1
 	NACCT_PROBES_KPROBES=1 ina "$NACCT" -v attach "$IFA" >"$TMP/kp.out" 2>&1
-	ina "$NACCT" serve --metrics 127.0.0.1:9464 2>/dev/null &
+	ip -n "$NSA" link set lo up
+	ina "$NACCT" serve --metrics 127.0.0.1:9464 2>"$TMP/serve.err" &
 	spid=$!
-	sleep 1
 	# state changes for the twins to see: one TCP connection B -> A refused
 	inb timeout 2 bash -c 'exec 3<>/dev/tcp/198.18.1.1/9' 2>/dev/null
-	m=$(ina curl -s http://127.0.0.1:9464/metrics)
+	m=
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		m=$(ina curl -sf http://127.0.0.1:9464/metrics) && break
+		sleep 1
+	done
 	kill $spid; wait $spid 2>/dev/null
 	links=$(ls /sys/fs/bpf/nacct/:probes/ | sed -n 's/^link_nacct_//p' | sort)
 	series=$(grep -o '^nacct_prog_runs_total{ifname="",prog="[a-z_]*"}' <<<"$m" | sed 's/.*prog="\([a-z_]*\)"}/\1/' | sort)
@@ -214,7 +218,8 @@ else
 	elif [ -n "$links" ] && [ "$links" = "$series" ]; then
 		ok serve-side-progs "$kps kprobe twins; a run-count series for each of $(wc -l <<<"$links") side links"
 	else
-		nok serve-side-progs "links: $(tr '\n' ' ' <<<"$links")" "series: $(tr '\n' ' ' <<<"$series")"
+		nok serve-side-progs "links: $(tr '\n' ' ' <<<"$links")" "series: $(tr '\n' ' ' <<<"$series")" \
+			"$(tail -n 3 "$TMP/serve.err")"
 	fi
 fi
 
