@@ -55,11 +55,11 @@ if [ -s "$D/micro.tsv" ]; then
 	echo
 	echo "| hook | IP | program | flows | phase | subnets | sample_n | ns/pkt | vs bare hash: median (min) |"
 	echo "|---|---|---|---|---|---|---|---|---|"
-	awk -F'\t' '{print}' "$M" | while IFS=$'\t' read -r h f p n ph s sn mi me ma; do
+	awk -F'\t' '{print}' "$M" | while IFS=$'\t' read -r h f p n ph s sn mi me ma _; do
 		base=$(mic "$h" "$f" hash "$n" "$ph" 0 0)
 		bmin=$(mic "$h" "$f" hash "$n" "$ph" 0 0 8)
 		r="-"
-		{ [ "$p" = nacct ] || [ "$p" = hash64 ] || [ "$p" = v_account ]; } && [ -n "$base" ] &&
+		{ [ "$p" = nacct ] || [ "$p" = hash64 ] || [ "$p" = st_account ]; } && [ -n "$base" ] &&
 			r=$(awk -v a="$me" -v b="$base" -v x="$mi" -v y="$bmin" 'BEGIN {printf "%.2fx (%.2fx)", a / b, x / y}')
 		echo "| $h | v$f | $p | $n | $ph | $s | $sn | $mi / $me / $ma | $r |"
 	done
@@ -70,11 +70,11 @@ if [ -s "$D/micro.tsv" ]; then
 	echo "N packets over the existing flows; its own baseline is *pass* at the same"
 	echo "flows (rewriter + tail call + XDP_PASS).  hash = bare PERCPU_HASH update (40-byte"
 	echo "key, 16-byte value); hash64 = the same with nacct's 64-byte value + coarse clock;"
-	echo "v_parse / v_account = nacct's own parser / parser + accounting (bench/variants.bpf.c):"
-	echo "nacct minus v_account is the nacct_cfg lookup + sampling decision.  Items are"
-	echo "measured in interleaved runs (run 1 of every item, then run 2, ...); the min is the"
-	echo "run least disturbed by other load on the machine (noise only adds time), so the"
-	echo "ratio of the mins is the steadier figure when medians spread."
+	echo "st_* = the cumulative stages of nacct's own code (bench/variants.bpf.c, see the"
+	echo "stage table).  Items are measured in interleaved runs (run 1 of every item, then"
+	echo "run 2, ...); the min is the run least disturbed by other load on the machine"
+	echo "(noise only adds time), so the ratio of the mins is the steadier figure when"
+	echo "medians spread."
 	echo
 	# ns/pkt vs subnets
 	for fam in 4 6; do
