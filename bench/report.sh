@@ -211,10 +211,15 @@ if [ -s "$D/ctl.tsv" ]; then
 	echo "| what | figure |"
 	echo "|---|---|"
 	echo "| flows in the map after the fill | $(awk -F'\t' '$1 == "flows_in_map" {print $4}' "$C") |"
-	echo "| \`nacct flows IFACE --json > /dev/null\`, s | $(awk -F'\t' '$1 == "dump_json_s" {print $4}' "$C" | mmm '%.2f') |"
-	echo "| \`nacct status IFACE --json\` (counts the flows), s | $(awk -F'\t' '$1 == "status_json_s" {print $4}' "$C" | mmm '%.2f') |"
+	ctl_s() { awk -F'\t' -v w="$1" '$1 == w {print $4}' "$C" | mmm '%.3f'; }
+	echo "| \`nacct flows IFACE --json > /dev/null\`, s | $(ctl_s dump_json_s) |"
+	echo "| \`nacct flows IFACE --csv > /dev/null\`, s | $(ctl_s dump_csv_s) |"
+	echo "| \`nacct flows IFACE --top 10\`, s | $(ctl_s top10_s) |"
+	echo "| \`nacct status IFACE\`, s | $(ctl_s status_s) |"
+	echo "| \`nacct status IFACE --json\`, s | $(ctl_s status_json_s) |"
 	echo "| nacct_flows bytes_memlock (max_entries $(awk -F'\t' '$1 == "flows_bytes_memlock" {print $2}' "$C")) | $(awk -F'\t' '$1 == "flows_bytes_memlock" {printf "%.1f MiB", $4 / 1048576}' "$C") |"
 	echo "| memory per flow | $(awk -F'\t' '$1 == "bytes_per_flow" {print $4, $5}' "$C") |"
+	echo "| nacct_flows key / value size | $(awk -F'\t' '$1 == "flows_key_size" {k = $4} $1 == "flows_value_size" {v = $4} END {print (k ? k : "-") " / " (v ? v : "-") " bytes"}' "$C") |"
 	awk -F'\t' '$1 ~ /^nacct_.*_bytes_memlock$/ {sub(/_bytes_memlock/, "", $1); printf "| %s bytes_memlock | %d |\n", $1, $4}' "$C"
 	echo
 fi
