@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Turns the TSV files of one benchmark run (bench/run.sh) into markdown
-# tables on stdout and PNG plots (gnuplot) next to them.
-# Usage: bench/report.sh DIR   (DIR holds micro.tsv linerate.tsv peers.tsv ctl.tsv)
+# tables on stdout and PNG plots (gnuplot) next to them; the targets, their
+# change against the previous run and the stages come from the run's
+# summary.json (bench/summary.sh), when it has one.
+# Usage: bench/report.sh DIR   (DIR holds micro.tsv linerate.tsv peers.tsv
+#                               ctl.tsv, and summary.json)
 set -u
 D=$1
 
@@ -14,36 +17,31 @@ mmm() { # min / median / max of column values on stdin
 }
 med() { sort -g | awk '{v[NR] = $1} END { if (!NR) print 0; else print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# ---- targets summary ---------------------------------------------------------
-ratio_runs() { # per-run ratio 100 * a / b of linerate column 5: CFG_A CFG_B FLOWS
-	awk -F'\t' -v a="$1" -v b="$2" -v f="$3" 'NR > 1 && $2 == f {
-		if ($1 == a) x[$3] = $5; if ($1 == b) y[$3] = $5 }
-		END { for (r in x) if (y[r] > 0) print 100 * x[r] / y[r] }' "$D/linerate.tsv"
-}
-echo "### Where nacct stands against its targets"
-echo
-echo "| target | measured (ranges: min / median / max of runs) |"
-echo "|---|---|"
-if [ -s "$D/micro.tsv" ]; then
-	for ph in "1 hot" "$(awk -F'\t' '$4 > 1 {print $4; exit}' "$D/micro.tsv") update"; do
-		set -- $ph
-		awk -F'\t' -v n="$1" -v ph="$2" '$1 == "xdp" && $2 == 4 && $4 == n && $5 == ph && $6 == 0 && $7 == 0 {
-			if ($3 == "hash") { hm = $8; hd = $9 } if ($3 == "nacct") { nm = $8; nd = $9 } }
-			END { if (hd) printf "| nacct XDP <= 1.25x a bare PERCPU_HASH update (IPv4, %s flow(s), %s) | %.2fx by medians (%.0f / %.0f ns), %.2fx by mins (%.0f / %.0f ns) |\n",
-				n, ph, nd / hd, nd, hd, nm / hm, nm, hm }' "$D/micro.tsv"
-	done
+# ---- targets, change, stages: from summary.json (bench/summary.sh) -----------
+S=$D/summary.json
+SUM=$(dirname "$0")/summary.sh
+if [ -s "$S" ]; then
+	echo "### Where nacct stands against its targets"
+	echo
+	echo "From [summary.json]($(basename "$D")/summary.json): median (min) of the runs; every"
+	echo "ratio is against a baseline measured in this run; *met* compares the median-based"
+	echo "figure with the goal (\`info\`: no goal).  Benchmarks never fail on speed."
+	echo
+	"$SUM" targets "$S"
+	echo
+	echo "### Change against the previous run of the same kind"
+	echo
+	"$SUM" compare "$S"
+	echo
+	echo "### nacct_xdp stage by stage (IPv4, BPF_PROG_TEST_RUN)"
+	echo
+	echo "Cumulative variants of nacct's own code (bench/variants.bpf.c): each stage does"
+	echo "everything of the one above plus what it adds; + is the increment of the medians."
+	echo "The last stage is the real nacct_xdp (sampling off)."
+	echo
+	"$SUM" stages "$S"
+	echo
 fi
-if [ -s "$D/linerate.tsv" ]; then
-	for f in $(awk -F'\t' 'NR > 1 {print $2}' "$D/linerate.tsv" | sort -un | sed -n '1p;$p' | sort -un); do
-		echo "| tap mode >= 85 % of the XDP_DROP ceiling ($f flows) | $(ratio_runs tap drop "$f" | mmm '%.0f') % (bare hash + drop: $(ratio_runs hash drop "$f" | mmm '%.0f') %) |"
-		echo "| inline costs <= 5 % of stack throughput ($f flows) | inline = $(ratio_runs inline none "$f" | mmm '%.0f') % of no program |"
-	done
-	echo "| nacct user-space CPU <= 2 % | $(awk -F'\t' 'NR > 1 && $8 != "-" {print $8}' "$D/linerate.tsv" | mmm '%.2f') % |"
-fi
-if [ -s "$D/ctl.tsv" ]; then
-	echo "| 1M flows dumped (\`nacct flows --json\`) <= 1 s | $(awk -F'\t' '$1 == "dump_json_s" {print $4}' "$D/ctl.tsv" | mmm '%.2f') s |"
-fi
-echo
 
 # ---- micro ------------------------------------------------------------------
 if [ -s "$D/micro.tsv" ]; then
