@@ -9,7 +9,8 @@
 #                                 previous run of the same kind, stages,
 #                                 every table
 # and prints the targets and their change against the previous run of the
-# same kind (quick or full).
+# same kind (quick or full).  A full run then regenerates README.md's
+# figures from its summary.json (bench/readme-figures.sh).
 # Prints figures; never fails on speed (exit status 0 unless a part could
 # not run at all).  BENCH_NOTE="..." is stored in summary.json's machine
 # block (say there when the machine was busy and the figures are not for
@@ -77,5 +78,7 @@ if [ -s "$S" ]; then
 	bench/summary.sh targets "$S"
 	echo
 	bench/summary.sh compare "$S"
+	echo
+	[ -n "$QUICK" ] || bench/readme-figures.sh || fail=1
 fi
 exit $fail
