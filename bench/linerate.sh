@@ -45,6 +45,10 @@ else
 fi
 HASH_OBJ=$B_ROOT/.output/bench/hashdrop.bpf.o
 PASS_OBJ=$B_ROOT/.output/bench/pass.bpf.o
+# the tap capture's samples; one() runs in a command substitution, so its
+# own b_cleanup_add would be lost with the subshell: registered here
+TAP_PCAP=/dev/shm/$B_ID-tap.pcap
+b_cleanup_add "rm -f $TAP_PCAP"
 b_need_root
 b_setup_pair || { echo "linerate: cannot create the netns pair" >&2; exit 1; }
 
@@ -75,9 +79,8 @@ one() {
 			# queues: a running tap capture (1 in 10^6 frames sampled to
 			# tmpfs) is both the binding and the user-space process measured
 			in_b "$NACCT" capture "$IF_B" --tap --sample 1/1000000 \
-				-w "/dev/shm/$B_ID-tap.pcap" >/dev/null 2>&1 &
+				-w "$TAP_PCAP" >/dev/null 2>&1 &
 			mon=$!
-			b_cleanup_add "rm -f /dev/shm/$B_ID-tap.pcap"
 			sleep 1
 		else
 			in_b "$NACCT" subnets "$IF_B" 1 >/dev/null 2>&1 &
@@ -101,6 +104,7 @@ one() {
 	if [ -n "$mon" ]; then
 		n1=$(b_nacct_rx)
 		b_stop "$mon"
+		[ "$cfg" = tap ] && rm -f "$TAP_PCAP"
 		cpu=$(awk -v t=$((t1 - t0)) -v hz="$B_HZ" -v s="$secs" 'BEGIN {printf "%.2f", 100 * t / hz / s}')
 		in_b "$NACCT" detach "$IF_B" >/dev/null
 	fi
