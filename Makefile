@@ -201,7 +201,7 @@ $(OUTPUT)/bench_gen: bench/gen.c $(OUTPUT)/bench/gen.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Ibench $< $(LDLIBS) -lpthread -o $@
 
-.PHONY: bench bench-quick bench-build
+.PHONY: bench bench-quick bench-build readme-figures
 bench-build: all $(BENCH_BINS) $(BENCH_BPF_OBJS)
 
 bench:
@@ -213,6 +213,10 @@ bench-quick:
 	$(Q)scripts/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)bench/run.sh --quick
+
+# README.md's figures block from the newest full run's summary.json
+readme-figures:
+	$(Q)bench/readme-figures.sh
 
 # the man page is generated from the command table (nacct --man), so it
 # lists every command of this build; it is never committed

@@ -1,11 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Control plane: the time `nacct flows IFACE --json > /dev/null` takes with
-# a flow map holding FLOWS flows (attach --max-flows 1048576, filled by
-# bench_gen sending FLOWS distinct flows; the fill is checked against
-# nacct status), and the memory a flow costs (bpftool's bytes_memlock of
-# nacct_flows / max_entries; per-CPU values included, this machine has
-# NCPU possible CPUs).
+# Control plane with a flow map holding FLOWS flows (attach --max-flows
+# 1048576, filled by bench_gen sending FLOWS distinct flows; the fill is
+# checked against nacct status): the wall time of
+#   dump_json_s    nacct flows IFACE --json > /dev/null (lines checked)
+#   dump_csv_s     nacct flows IFACE --csv > /dev/null (lines checked)
+#   top10_s        nacct flows IFACE --top 10 > /dev/null
+#   status_s       nacct status IFACE (plain)
+#   status_json_s  nacct status IFACE --json
+# and the memory a flow costs: bpftool's bytes_memlock of nacct_flows /
+# max_entries (per-CPU values included, at this machine's possible CPUs),
+# with the map's key and value sizes and the possible CPUs, from which
+# bench/summary.sh computes the cost at other CPU counts.
 # Usage: bench/ctlplane.sh [--quick] [--out FILE.tsv]
 # TSV: what flows run value unit
 set -u
@@ -34,25 +40,34 @@ b_nacct_cfg 0 128 1
 GEN_DST_MAC=02:00:00:00:be:ef b_gen -f "$FLOWS" -n $((FLOWS * 3)) >/dev/null
 n=$(in_b "$NACCT" status "$IF_B" --json | jq -r .maps.flows)
 row flows_in_map "$FLOWS" 0 "$n" flows
-for run in $(seq "$RUNS"); do
-	t0=$(date +%s.%N)
-	lines=$(in_b "$NACCT" flows "$IF_B" --json | wc -l)
-	t1=$(date +%s.%N)
-	row dump_json_s "$n" "$run" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" s
-	[ "$lines" = "$n" ] || b_log "ctlplane: dump printed $lines lines, map holds $n"
-done
-for run in $(seq "$RUNS"); do
-	t0=$(date +%s.%N)
-	in_b "$NACCT" status "$IF_B" --json >/dev/null
-	t1=$(date +%s.%N)
-	row status_json_s "$n" "$run" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" s
-done
+# timed WHAT WANT_LINES CMD...: one row per run with the wall time of CMD
+# (stdout counted, then dropped); WANT_LINES "-": not checked
+timed() {
+	local what=$1 want=$2 run t0 t1 lines
+	shift 2
+	for run in $(seq "$RUNS"); do
+		t0=$(date +%s.%N)
+		lines=$(in_b "$@" | wc -l)
+		t1=$(date +%s.%N)
+		row "$what" "$n" "$run" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" s
+		[ "$want" = - ] || [ "$lines" = "$want" ] ||
+			b_log "ctlplane: $what printed $lines lines, expected $want"
+	done
+}
+timed dump_json_s "$n" "$NACCT" flows "$IF_B" --json
+timed dump_csv_s "$((n + 1))" "$NACCT" flows "$IF_B" --csv
+timed top10_s - "$NACCT" flows "$IF_B" --top 10
+timed status_s - "$NACCT" status "$IF_B"
+timed status_json_s - "$NACCT" status "$IF_B" --json
 ncpu=$(awk -F- '{print $NF + 1}' /sys/devices/system/cpu/possible)
 info=$(bpftool map show pinned "$(b_pin_dir)/nacct_flows" -j)
 mem=$(jq -r .bytes_memlock <<<"$info")
 max=$(jq -r .max_entries <<<"$info")
 row flows_bytes_memlock "$max" 0 "$mem" bytes
 row bytes_per_flow "$max" 0 "$(awk -v m="$mem" -v n="$max" 'BEGIN {printf "%.1f", m / n}')" "bytes (${ncpu} possible CPUs)"
+row flows_key_size "$max" 0 "$(jq -r .bytes_key <<<"$info")" bytes
+row flows_value_size "$max" 0 "$(jq -r .bytes_value <<<"$info")" bytes
+row possible_cpus "$max" 0 "$ncpu" cpus
 for m in nacct_subnets nacct_subnet_stats nacct_stats nacct_samples nacct_frags; do
 	row "${m}_bytes_memlock" "$max" 0 "$(bpftool map show pinned "$(b_pin_dir)/$m" -j | jq -r .bytes_memlock)" bytes
 done

@@ -9,8 +9,13 @@
 #   tap     nacct attach + `nacct capture --tap --sample 1/1000000`: count,
 #           drop all but the samples (nacct: totals.rx_packets; kernel:
 #           xdp_drops)
+#   xdppass bare native XDP_PASS + TC egress pass (bench/pass.bpf.c): the
+#           hooks inline mode uses, doing nothing (kernel: rx_packets)
 #   inline  nacct attach: count, then pass to the stack
 #           (nacct: totals.rx_packets; kernel: rx_packets)
+# inline / xdppass is nacct's own cost in inline mode; none / xdppass is
+# veth's: with a native XDP program it runs XDP on the frame, then builds
+# the skb, where without one the frame goes to the stack directly.
 # Every run takes the configs in turn (so background load drifts hit all
 # of them alike), for each flow count.  With many flows a warm-up pass
 # sends every flow (about once per CPU) before the measured interval, so
@@ -39,6 +44,11 @@ else
 	RUNS=3; SECS=3; FLOWS="1 1000 100000 1000000"
 fi
 HASH_OBJ=$B_ROOT/.output/bench/hashdrop.bpf.o
+PASS_OBJ=$B_ROOT/.output/bench/pass.bpf.o
+# the tap capture's samples; one() runs in a command substitution, so its
+# own b_cleanup_add would be lost with the subshell: registered here
+TAP_PCAP=/dev/shm/$B_ID-tap.pcap
+b_cleanup_add "rm -f $TAP_PCAP"
 b_need_root
 b_setup_pair || { echo "linerate: cannot create the netns pair" >&2; exit 1; }
 
@@ -54,6 +64,14 @@ one() {
 	case "$cfg" in
 	drop) in_b ip link set dev "$IF_B" xdpdrv obj "$DROP_OBJ" sec xdp || return ;;
 	hash) in_b ip link set dev "$IF_B" xdpdrv obj "$HASH_OBJ" sec xdp || return ;;
+	xdppass)
+		in_b ip link set dev "$IF_B" xdpdrv obj "$PASS_OBJ" sec xdp || return
+		if ! { in_b tc qdisc add dev "$IF_B" clsact &&
+			in_b tc filter add dev "$IF_B" egress bpf da obj "$PASS_OBJ" sec tc; }; then
+			in_b ip link set dev "$IF_B" xdpdrv off
+			in_b tc qdisc del dev "$IF_B" clsact 2>/dev/null
+			return
+		fi ;;
 	tap|inline)
 		in_b "$NACCT" attach "$IF_B" --max-flows 1048576 >/dev/null 2>&1 || return
 		if [ "$cfg" = tap ]; then
@@ -61,9 +79,8 @@ one() {
 			# queues: a running tap capture (1 in 10^6 frames sampled to
 			# tmpfs) is both the binding and the user-space process measured
 			in_b "$NACCT" capture "$IF_B" --tap --sample 1/1000000 \
-				-w "/dev/shm/$B_ID-tap.pcap" >/dev/null 2>&1 &
+				-w "$TAP_PCAP" >/dev/null 2>&1 &
 			mon=$!
-			b_cleanup_add "rm -f /dev/shm/$B_ID-tap.pcap"
 			sleep 1
 		else
 			in_b "$NACCT" subnets "$IF_B" 1 >/dev/null 2>&1 &
@@ -87,10 +104,12 @@ one() {
 	if [ -n "$mon" ]; then
 		n1=$(b_nacct_rx)
 		b_stop "$mon"
+		[ "$cfg" = tap ] && rm -f "$TAP_PCAP"
 		cpu=$(awk -v t=$((t1 - t0)) -v hz="$B_HZ" -v s="$secs" 'BEGIN {printf "%.2f", 100 * t / hz / s}')
 		in_b "$NACCT" detach "$IF_B" >/dev/null
 	fi
-	case "$cfg" in drop|hash) in_b ip link set dev "$IF_B" xdpdrv off ;; esac
+	case "$cfg" in drop|hash|xdppass) in_b ip link set dev "$IF_B" xdpdrv off ;; esac
+	[ "$cfg" = xdppass ] && in_b tc qdisc del dev "$IF_B" clsact
 	awk -v c="$cfg" -v f="$flows" -v r="$run" -v s="$sent" -v t="$secs" -v k=$((k1 - k0)) \
 		-v n=$((n1 - n0)) -v e=$((e1 - e0)) -v cpu="$cpu" -v nac="$mon" 'BEGIN {
 		printf "%s\t%s\t%s\t%.3f\t%.3f\t%s\t%d\t%s\n", c, f, r, s / t / 1e6, k / t / 1e6,
@@ -101,7 +120,7 @@ b_log "linerate: $RUNS runs of ${SECS}s, flows: $FLOWS"
 printf 'cfg\tflows\trun\toffered_mpps\tkernel_mpps\tnacct_mpps\txmit_err\tnacct_cpu_pct\n' >"$OUT"
 for flows in $FLOWS; do
 	for run in $(seq "$RUNS"); do
-		for cfg in none drop hash tap inline; do
+		for cfg in none drop hash tap xdppass inline; do
 			line=$(one "$cfg" "$flows" "$run")
 			[ -n "$line" ] && { echo "$line" >>"$OUT"; b_log "$line"; }
 		done

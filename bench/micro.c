@@ -17,13 +17,21 @@
  *
  * nacct's objects are loaded with pin_root_path set to a private
  * directory under /sys/fs/bpf (removed after every load); so are the
- * pieces of nacct's own code in bench/variants.bpf.c (v_parse, v_account),
- * which share nacct's maps through those pins.
+ * cumulative stages of nacct's own code in bench/variants.bpf.c (parse,
+ * key, lookup, update, clock, subnet, account), which share nacct's maps
+ * through those pins.  The stage table (stdout) shows each stage's ns and
+ * its increment over the previous one, ending with the real nacct_xdp.
  *
  * Usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] [--tsv FILE]
- * --quick: IPv4 only, subnets 0 and 10k, 100k flows unless --flows is given
- * Markdown tables on stdout; one TSV row per measurement in --tsv FILE:
- *   hook family prog flows phase subnets sample_n min median max
+ *                    [--stages FILE]
+ * --quick: subnets 0 and 10k, IPv6 only against the bare hash, 100k flows
+ * unless --flows is given
+ * Every measurement on stderr, the stage table on stdout; one TSV row per
+ * measurement in --tsv FILE:
+ *   hook family prog flows phase subnets sample_n min median max runs
+ * and the stage table in --stages FILE (a header line, then one row per
+ * stage and flow count):
+ *   flows phase stage adds median min increment
  */
 #ifndef BENCH_MICRO_C
 #define BENCH_MICRO_C
@@ -56,6 +64,7 @@ static struct {
 	__u32 flows;
 	int quick;
 	FILE *tsv;
+	FILE *stages;
 	char pin[128];
 } opt = { .repeat = 10000000, .runs = 3, .flows = 1000000 };
 
@@ -127,11 +136,12 @@ static int cmp_dbl(const void *a, const void *b)
 
 struct result {
 	double min, med, max;
+	int n;
 };
 
 static struct result summarize(double *v, int n)
 {
-	struct result r = { -1, -1, -1 };
+	struct result r = { -1, -1, -1, n };
 
 	if (n <= 0)
 		return r;
@@ -146,8 +156,8 @@ static void record(const char *hook, int family, const char *prog, __u32 flows, 
 		   __u32 subnets, __u32 sample_n, struct result r)
 {
 	if (opt.tsv)
-		fprintf(opt.tsv, "%s\t%d\t%s\t%u\t%s\t%u\t%u\t%.1f\t%.1f\t%.1f\n", hook, family, prog,
-			flows, phase, subnets, sample_n, r.min, r.med, r.max);
+		fprintf(opt.tsv, "%s\t%d\t%s\t%u\t%s\t%u\t%u\t%.1f\t%.1f\t%.1f\t%d\n", hook, family,
+			prog, flows, phase, subnets, sample_n, r.min, r.med, r.max, r.n);
 	fprintf(stderr, "  %-3s v%d %-10s flows=%-7u %-6s subnets=%-6u sample_n=%-4u "
 		"%.1f / %.1f / %.1f ns\n", hook, family, prog, flows, phase, subnets, sample_n,
 		r.min, r.med, r.max);
@@ -158,7 +168,7 @@ static void record(const char *hook, int family, const char *prog, __u32 flows, 
 struct nacct_objs {
 	struct nacct_xdp *xdp;
 	struct nacct_tc *tc;
-	struct bench_variants *var; /* nacct's code in pieces, on nacct's maps */
+	struct bench_variants *var; /* nacct's code in stages, on nacct's maps */
 };
 
 static void rm_pins(void)
@@ -241,8 +251,13 @@ static int fill_subnets(int fd, __u32 n, int family)
 	return 0;
 }
 
+/*
+ * nacct's XDP object always (it owns the maps the loader fills), the TC
+ * object only for TC items and the stages only for stage items: the
+ * verifier's time for objects a run does not use is wasted.
+ */
 static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int family,
-		      __u32 sample_n)
+		      __u32 sample_n, int with_tc, int with_var)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct nacct_cfg cfg = { .sample_n = sample_n, .snaplen = 128 };
@@ -255,26 +270,32 @@ static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int 
 		return -errno;
 	oo.pin_root_path = opt.pin;
 	n->xdp = nacct_xdp__open_opts(&oo);
-	n->tc = nacct_tc__open_opts(&oo);
-	n->var = bench_variants__open_opts(&oo);
-	if (!n->xdp || !n->tc || !n->var) {
+	if (with_tc)
+		n->tc = nacct_tc__open_opts(&oo);
+	if (with_var)
+		n->var = bench_variants__open_opts(&oo);
+	if (!n->xdp || (with_tc && !n->tc) || (with_var && !n->var)) {
 		err = -errno;
 		goto out;
 	}
-	/* the same sizes in both objects, as nacct attach does, or pins clash */
+	/* the same sizes in every object, as nacct attach does, or pins clash */
 	bpf_map__set_max_entries(n->xdp->maps.nacct_flows, max_flows);
-	bpf_map__set_max_entries(n->tc->maps.nacct_flows, max_flows);
 	bpf_map__set_max_entries(n->xdp->maps.nacct_subnets, subnets ? subnets : 1);
-	bpf_map__set_max_entries(n->tc->maps.nacct_subnets, subnets ? subnets : 1);
 	bpf_map__set_max_entries(n->xdp->maps.nacct_subnet_stats, subnets + 1);
-	bpf_map__set_max_entries(n->tc->maps.nacct_subnet_stats, subnets + 1);
-	bpf_map__set_max_entries(n->var->maps.nacct_flows, max_flows);
-	bpf_map__set_max_entries(n->var->maps.nacct_subnets, subnets ? subnets : 1);
-	bpf_map__set_max_entries(n->var->maps.nacct_subnet_stats, subnets + 1);
+	if (n->tc) {
+		bpf_map__set_max_entries(n->tc->maps.nacct_flows, max_flows);
+		bpf_map__set_max_entries(n->tc->maps.nacct_subnets, subnets ? subnets : 1);
+		bpf_map__set_max_entries(n->tc->maps.nacct_subnet_stats, subnets + 1);
+	}
+	if (n->var) {
+		bpf_map__set_max_entries(n->var->maps.nacct_flows, max_flows);
+		bpf_map__set_max_entries(n->var->maps.nacct_subnets, subnets ? subnets : 1);
+		bpf_map__set_max_entries(n->var->maps.nacct_subnet_stats, subnets + 1);
+	}
 	err = nacct_xdp__load(n->xdp);
-	if (!err)
+	if (!err && n->tc)
 		err = nacct_tc__load(n->tc);
-	if (!err)
+	if (!err && n->var)
 		err = bench_variants__load(n->var);
 	if (!err)
 		err = fill_subnets(bpf_map__fd(n->xdp->maps.nacct_subnets), subnets, family);
@@ -314,12 +335,49 @@ static int set_jmp(struct bench_micro *b, int tc, int target_fd)
 	return bpf_map_update_elem(map, &zero, &target_fd, BPF_ANY) ? -errno : 0;
 }
 
+/* T_NACCT and everything after it run on nacct's maps (nacct_load) */
 enum target {
-	T_PASS, T_HASH, T_HASH64, T_NACCT, T_VPARSE, T_VACCOUNT,
+	T_PASS, T_HASH, T_HASH64, T_NACCT,
+	/* the cumulative stages of bench/variants.bpf.c, in order */
+	T_ST_FLOOR, T_ST_PARSE, T_ST_KEY, T_ST_LOOKUP, T_ST_UPDATE, T_ST_CLOCK, T_ST_SUBNET,
+	T_ST_ACCOUNT, T_MAX,
 };
 
-static const char *target_name[] = { "pass", "hash", "hash64", "nacct", "v_parse",
-				     "v_account" };
+static const char *target_name[T_MAX] = {
+	"pass", "hash", "hash64", "nacct", "st_floor", "st_parse", "st_key", "st_lookup",
+	"st_update", "st_clock", "st_subnet", "st_account",
+};
+
+/* what each stage adds to the one before; the last row is nacct_xdp itself */
+static const struct {
+	enum target t;
+	const char *adds;
+} stages[] = {
+	{ T_ST_FLOOR, "XDP_PASS (test_run floor)" },
+	{ T_ST_PARSE, "parse (nacct_parse)" },
+	{ T_ST_KEY, "canonical flow key" },
+	{ T_ST_LOOKUP, "flow lookup / insert" },
+	{ T_ST_UPDATE, "value update" },
+	{ T_ST_CLOCK, "clock reads" },
+	{ T_ST_SUBNET, "subnet lookup + counters" },
+	{ T_ST_ACCOUNT, "real nacct_account (totals)" },
+	{ T_NACCT, "cfg lookup + sampling = nacct_xdp" },
+};
+
+static int stage_fd(struct bench_variants *v, enum target t)
+{
+	switch (t) {
+	case T_ST_FLOOR: return bpf_program__fd(v->progs.bench_st_floor);
+	case T_ST_PARSE: return bpf_program__fd(v->progs.bench_st_parse);
+	case T_ST_KEY: return bpf_program__fd(v->progs.bench_st_key);
+	case T_ST_LOOKUP: return bpf_program__fd(v->progs.bench_st_lookup);
+	case T_ST_UPDATE: return bpf_program__fd(v->progs.bench_st_update);
+	case T_ST_CLOCK: return bpf_program__fd(v->progs.bench_st_clock);
+	case T_ST_SUBNET: return bpf_program__fd(v->progs.bench_st_subnet);
+	case T_ST_ACCOUNT: return bpf_program__fd(v->progs.bench_st_account);
+	default: return -1;
+	}
+}
 
 /* one configuration to measure; runs are interleaved across all of them */
 struct item {
@@ -351,16 +409,15 @@ static void measure_once(struct item *it)
 		return;
 	}
 	if (t >= T_NACCT) {
-		if (nacct_load(&n, max_flows, it->subnets, it->family, it->sample_n)) {
+		if (nacct_load(&n, max_flows, it->subnets, it->family, it->sample_n, tc,
+			       t > T_NACCT)) {
 			bench_micro__destroy(b);
 			return;
 		}
 		fd = tc ? bpf_program__fd(n.tc->progs.nacct_tc_egress) :
 			  bpf_program__fd(n.xdp->progs.nacct_xdp);
-		if (t == T_VPARSE)
-			fd = bpf_program__fd(n.var->progs.bench_v_parse);
-		if (t == T_VACCOUNT)
-			fd = bpf_program__fd(n.var->progs.bench_v_account);
+		if (t > T_NACCT)
+			fd = stage_fd(n.var, t);
 	} else if (tc) {
 		fd = bpf_program__fd(t == T_PASS ? b->progs.bench_tc_pass : b->progs.bench_tc_hash);
 	} else {
@@ -402,6 +459,84 @@ static void report(struct item *it)
 static struct item items[MAX_ITEMS];
 static int n_items;
 
+static struct item *find(int tc, int family, enum target t, __u32 flows, __u32 subnets,
+			 __u32 sample_n)
+{
+	int i;
+
+	for (i = 0; i < n_items; i++) {
+		struct item *it = &items[i];
+
+		if (it->tc == tc && it->family == family && it->t == t && it->flows == flows &&
+		    it->subnets == subnets && it->sample_n == sample_n)
+			return it;
+	}
+	return NULL;
+}
+
+/* median of an item's update/hot runs (sorts them: after report() only) */
+static double item_med(struct item *it, double *min)
+{
+	struct result r = summarize(it->upd, it->n_upd);
+
+	*min = r.min;
+	return r.med;
+}
+
+/*
+ * The stage table: each stage's ns/packet (median and min of the runs) and
+ * its increment over the stage before (medians), for one flow and for
+ * the many-flow update phase.  IPv4, no subnets, sampling off.
+ */
+static void print_stages(__u32 flows)
+{
+	double prev[2] = { -1, -1 };
+	unsigned int s;
+	int i;
+
+	if (opt.stages)
+		fprintf(opt.stages, "flows\tphase\tstage\tadds\tmedian\tmin\tincrement\n");
+	printf("\n### nacct_xdp stage by stage (IPv4, BPF_PROG_TEST_RUN, ns/packet)\n\n");
+	printf("| stage | adds | 1 flow (hot): median (min) | + | %u flows (update): median (min) | + |\n",
+	       flows);
+	printf("|---|---|---|---|---|---|\n");
+	for (s = 0; s < sizeof(stages) / sizeof(stages[0]); s++) {
+		printf("| %s | %s", target_name[stages[s].t], stages[s].adds);
+		for (i = 0; i < 2; i++) {
+			struct item *it = find(0, 4, stages[s].t, i ? flows : 1, 0, 0);
+			double med, min;
+
+			if (!it || !it->n_upd) {
+				printf(" | - | -");
+				prev[i] = -1;
+				continue;
+			}
+			med = item_med(it, &min);
+			printf(" | %.1f (%.1f)", med, min);
+			/* the stage's name without the TSV's "st_" */
+			if (opt.stages) {
+				char inc[32] = "-";
+
+				if (prev[i] >= 0)
+					snprintf(inc, sizeof(inc), "%.1f", med - prev[i]);
+				fprintf(opt.stages, "%u\t%s\t%s\t%s\t%.1f\t%.1f\t%s\n",
+					i ? flows : 1, i ? "update" : "hot",
+					target_name[stages[s].t] + (stages[s].t > T_NACCT ? 3 : 0),
+					stages[s].adds, med, min, inc);
+			}
+			if (prev[i] >= 0)
+				printf(" | %+.1f", med - prev[i]);
+			else
+				printf(" | -");
+			prev[i] = med;
+		}
+		printf(" |\n");
+	}
+	printf("\nEach stage does all of the one above plus what it adds; + is the increment of\n"
+	       "the medians (noise of a few ns is normal: runs are interleaved, the machine is\n"
+	       "shared).  The last row is the real nacct_xdp (sampling off).\n");
+}
+
 static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
 {
 	if (n_items < MAX_ITEMS)
@@ -412,7 +547,7 @@ static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, _
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] "
-			"[--tsv FILE]\n");
+			"[--tsv FILE] [--stages FILE]\n");
 	exit(2);
 }
 
@@ -426,7 +561,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "quick", no_argument, NULL, 'q' },  { "repeat", required_argument, NULL, 'r' },
 		{ "runs", required_argument, NULL, 'n' }, { "flows", required_argument, NULL, 'f' },
-		{ "tsv", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+		{ "tsv", required_argument, NULL, 't' }, { "stages", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
 	};
 	static const __u32 subnet_set[] = { 0, 10, 10000, 100000 };
 	__u32 fl[2];
@@ -445,6 +581,13 @@ int main(int argc, char **argv)
 		case 't':
 			opt.tsv = fopen(optarg, "w");
 			if (!opt.tsv) {
+				fprintf(stderr, "bench_micro: %s: %s\n", optarg, strerror(errno));
+				return 1;
+			}
+			break;
+		case 's':
+			opt.stages = fopen(optarg, "w");
+			if (!opt.stages) {
 				fprintf(stderr, "bench_micro: %s: %s\n", optarg, strerror(errno));
 				return 1;
 			}
@@ -470,14 +613,18 @@ int main(int argc, char **argv)
 	fprintf(stderr, "bench_micro: repeat %u, %d runs, %u flows\n", opt.repeat, opt.runs,
 		opt.flows);
 	for (fam = 4; fam <= 6; fam += 2) {
-		if (opt.quick && fam == 6)
-			break;
 		for (i = 0; i < 2; i++) {
+			if (opt.quick && fam == 6) {
+				/* quick: only what the IPv6 targets need */
+				add(0, fam, T_HASH, fl[i], 0, 0);
+				add(0, fam, T_NACCT, fl[i], 0, 0);
+				continue;
+			}
 			for (t = T_PASS; t < T_NACCT; t++)
 				add(0, fam, t, fl[i], 0, 0);
-			/* nacct in pieces: where its time goes */
-			add(0, fam, T_VPARSE, fl[i], 0, 0);
-			add(0, fam, T_VACCOUNT, fl[i], 0, 0);
+			/* nacct stage by stage (IPv4): where its time goes */
+			for (t = T_ST_FLOOR; fam == 4 && t < T_MAX; t++)
+				add(0, fam, t, fl[i], 0, 0);
 			for (j = 0; j < 4; j++) {
 				if (opt.quick && (j == 1 || j == 3))
 					continue;
@@ -500,9 +647,12 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < n_items; i++)
 		report(&items[i]);
+	print_stages(opt.flows);
 	rm_pins();
 	if (opt.tsv)
 		fclose(opt.tsv);
+	if (opt.stages)
+		fclose(opt.stages);
 	return 0;
 }
 

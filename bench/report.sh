@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Turns the TSV files of one benchmark run (bench/run.sh) into markdown
-# tables on stdout and PNG plots (gnuplot) next to them.
-# Usage: bench/report.sh DIR   (DIR holds micro.tsv linerate.tsv peers.tsv ctl.tsv)
+# tables on stdout and PNG plots (gnuplot) next to them; the targets, their
+# change against the previous run and the stages come from the run's
+# summary.json (bench/summary.sh), when it has one.
+# Usage: bench/report.sh DIR   (DIR holds micro.tsv linerate.tsv peers.tsv
+#                               ctl.tsv, and summary.json)
 set -u
 D=$1
 
@@ -14,36 +17,31 @@ mmm() { # min / median / max of column values on stdin
 }
 med() { sort -g | awk '{v[NR] = $1} END { if (!NR) print 0; else print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# ---- targets summary ---------------------------------------------------------
-ratio_runs() { # per-run ratio 100 * a / b of linerate column 5: CFG_A CFG_B FLOWS
-	awk -F'\t' -v a="$1" -v b="$2" -v f="$3" 'NR > 1 && $2 == f {
-		if ($1 == a) x[$3] = $5; if ($1 == b) y[$3] = $5 }
-		END { for (r in x) if (y[r] > 0) print 100 * x[r] / y[r] }' "$D/linerate.tsv"
-}
-echo "### Where nacct stands against its targets"
-echo
-echo "| target | measured (ranges: min / median / max of runs) |"
-echo "|---|---|"
-if [ -s "$D/micro.tsv" ]; then
-	for ph in "1 hot" "$(awk -F'\t' '$4 > 1 {print $4; exit}' "$D/micro.tsv") update"; do
-		set -- $ph
-		awk -F'\t' -v n="$1" -v ph="$2" '$1 == "xdp" && $2 == 4 && $4 == n && $5 == ph && $6 == 0 && $7 == 0 {
-			if ($3 == "hash") { hm = $8; hd = $9 } if ($3 == "nacct") { nm = $8; nd = $9 } }
-			END { if (hd) printf "| nacct XDP <= 1.25x a bare PERCPU_HASH update (IPv4, %s flow(s), %s) | %.2fx by medians (%.0f / %.0f ns), %.2fx by mins (%.0f / %.0f ns) |\n",
-				n, ph, nd / hd, nd, hd, nm / hm, nm, hm }' "$D/micro.tsv"
-	done
+# ---- targets, change, stages: from summary.json (bench/summary.sh) -----------
+S=$D/summary.json
+SUM=$(dirname "$0")/summary.sh
+if [ -s "$S" ]; then
+	echo "### Where nacct stands against its targets"
+	echo
+	echo "From [summary.json]($(basename "$D")/summary.json): median (min) of the runs; every"
+	echo "ratio is against a baseline measured in this run; *met* compares the median-based"
+	echo "figure with the goal (\`info\`: no goal).  Benchmarks never fail on speed."
+	echo
+	"$SUM" targets "$S"
+	echo
+	echo "### Change against the previous run of the same kind"
+	echo
+	"$SUM" compare "$S"
+	echo
+	echo "### nacct_xdp stage by stage (IPv4, BPF_PROG_TEST_RUN)"
+	echo
+	echo "Cumulative variants of nacct's own code (bench/variants.bpf.c): each stage does"
+	echo "everything of the one above plus what it adds; + is the increment of the medians."
+	echo "The last stage is the real nacct_xdp (sampling off)."
+	echo
+	"$SUM" stages "$S"
+	echo
 fi
-if [ -s "$D/linerate.tsv" ]; then
-	for f in $(awk -F'\t' 'NR > 1 {print $2}' "$D/linerate.tsv" | sort -un | sed -n '1p;$p' | sort -un); do
-		echo "| tap mode >= 85 % of the XDP_DROP ceiling ($f flows) | $(ratio_runs tap drop "$f" | mmm '%.0f') % (bare hash + drop: $(ratio_runs hash drop "$f" | mmm '%.0f') %) |"
-		echo "| inline costs <= 5 % of stack throughput ($f flows) | inline = $(ratio_runs inline none "$f" | mmm '%.0f') % of no program |"
-	done
-	echo "| nacct user-space CPU <= 2 % | $(awk -F'\t' 'NR > 1 && $8 != "-" {print $8}' "$D/linerate.tsv" | mmm '%.2f') % |"
-fi
-if [ -s "$D/ctl.tsv" ]; then
-	echo "| 1M flows dumped (\`nacct flows --json\`) <= 1 s | $(awk -F'\t' '$1 == "dump_json_s" {print $4}' "$D/ctl.tsv" | mmm '%.2f') s |"
-fi
-echo
 
 # ---- micro ------------------------------------------------------------------
 if [ -s "$D/micro.tsv" ]; then
@@ -55,11 +53,11 @@ if [ -s "$D/micro.tsv" ]; then
 	echo
 	echo "| hook | IP | program | flows | phase | subnets | sample_n | ns/pkt | vs bare hash: median (min) |"
 	echo "|---|---|---|---|---|---|---|---|---|"
-	awk -F'\t' '{print}' "$M" | while IFS=$'\t' read -r h f p n ph s sn mi me ma; do
+	awk -F'\t' '{print}' "$M" | while IFS=$'\t' read -r h f p n ph s sn mi me ma _; do
 		base=$(mic "$h" "$f" hash "$n" "$ph" 0 0)
 		bmin=$(mic "$h" "$f" hash "$n" "$ph" 0 0 8)
 		r="-"
-		{ [ "$p" = nacct ] || [ "$p" = hash64 ] || [ "$p" = v_account ]; } && [ -n "$base" ] &&
+		{ [ "$p" = nacct ] || [ "$p" = hash64 ] || [ "$p" = st_account ]; } && [ -n "$base" ] &&
 			r=$(awk -v a="$me" -v b="$base" -v x="$mi" -v y="$bmin" 'BEGIN {printf "%.2fx (%.2fx)", a / b, x / y}')
 		echo "| $h | v$f | $p | $n | $ph | $s | $sn | $mi / $me / $ma | $r |"
 	done
@@ -70,11 +68,11 @@ if [ -s "$D/micro.tsv" ]; then
 	echo "N packets over the existing flows; its own baseline is *pass* at the same"
 	echo "flows (rewriter + tail call + XDP_PASS).  hash = bare PERCPU_HASH update (40-byte"
 	echo "key, 16-byte value); hash64 = the same with nacct's 64-byte value + coarse clock;"
-	echo "v_parse / v_account = nacct's own parser / parser + accounting (bench/variants.bpf.c):"
-	echo "nacct minus v_account is the nacct_cfg lookup + sampling decision.  Items are"
-	echo "measured in interleaved runs (run 1 of every item, then run 2, ...); the min is the"
-	echo "run least disturbed by other load on the machine (noise only adds time), so the"
-	echo "ratio of the mins is the steadier figure when medians spread."
+	echo "st_* = the cumulative stages of nacct's own code (bench/variants.bpf.c, see the"
+	echo "stage table).  Items are measured in interleaved runs (run 1 of every item, then"
+	echo "run 2, ...); the min is the run least disturbed by other load on the machine"
+	echo "(noise only adds time), so the ratio of the mins is the steadier figure when"
+	echo "medians spread."
 	echo
 	# ns/pkt vs subnets
 	for fam in 4 6; do
@@ -122,32 +120,35 @@ if [ -s "$D/linerate.tsv" ]; then
 	echo "| receiver | flows | offered | received (kernel counter) | received (nacct totals) | vs baseline, same run | nacct user CPU % |"
 	echo "|---|---|---|---|---|---|---|"
 	for flows in $(awk -F'\t' 'NR > 1 {print $2}' "$L" | sort -un); do
-		for cfg in none drop hash tap inline; do
+		for cfg in none drop hash tap xdppass inline; do
 			sel() { awk -F'\t' -v c="$cfg" -v f="$flows" -v col="$1" 'NR > 1 && $1 == c && $2 == f {print $col}' "$L"; }
 			[ -z "$(sel 1)" ] && continue
 			base=none; [ "$cfg" = tap ] || [ "$cfg" = hash ] && base=drop
 			ratio="-"
-			if [ "$cfg" = tap ] || [ "$cfg" = inline ] || [ "$cfg" = hash ]; then
+			if [ "$cfg" != none ] && [ "$cfg" != drop ]; then
 				ratio="$(awk -F'\t' -v c="$cfg" -v b="$base" -v f="$flows" 'NR > 1 && $2 == f {
 					if ($1 == c) x[$3] = $5; if ($1 == b) y[$3] = $5 }
 					END { for (r in x) if (y[r] > 0) print 100 * x[r] / y[r] }' "$L" | mmm '%.0f') % of $base"
 			fi
-			if [ "$cfg" = tap ]; then
-				ratio="$ratio; $(awk -F'\t' -v f="$flows" 'NR > 1 && $2 == f {
-					if ($1 == "tap") x[$3] = $5; if ($1 == "hash") y[$3] = $5 }
-					END { for (r in x) if (y[r] > 0) print 100 * x[r] / y[r] }' "$L" | mmm '%.0f') % of hash"
+			second=""; [ "$cfg" = tap ] && second="hash"; [ "$cfg" = inline ] && second="xdppass"
+			if [ -n "$second" ]; then
+				ratio="$ratio; $(awk -F'\t' -v f="$flows" -v a="$cfg" -v b="$second" 'NR > 1 && $2 == f {
+					if ($1 == a) x[$3] = $5; if ($1 == b) y[$3] = $5 }
+					END { for (r in x) if (y[r] > 0) print 100 * x[r] / y[r] }' "$L" | mmm '%.0f') % of $second"
 			fi
 			echo "| $cfg | $flows | $(sel 4 | mmm '%.2f') | $(sel 5 | mmm '%.2f') | $(sel 6 | grep -v '^-' | mmm '%.2f') | $ratio | $(sel 8 | grep -v '^-' | mmm '%.2f') |"
 		done
 	done
 	echo
-	echo "Kernel counter: none/inline = B's rx_packets; drop/hash/tap = sum of B's rx_queue_N_xdp_drops"
+	echo "xdppass = a bare native XDP_PASS + TC egress pass program pair (bench/pass.bpf.c) on the same veth:"
+	echo "the baseline of inline mode, which has the same two hooks."
+	echo "Kernel counter: none/xdppass/inline = B's rx_packets; drop/hash/tap = sum of B's rx_queue_N_xdp_drops"
 	echo "(ethtool -S).  nacct totals = \`nacct status --json\` .totals.rx_packets.  Both are deltas"
 	echo "over the generator's send interval.  The veth receiver's NAPI runs on the sender's CPU,"
 	echo "so generator and receiver share the 2 CPUs; the offered rate is what the pair sustained."
 	echo "With many flows a warm-up pass makes the interval steady state (updates, not inserts)."
 	echo
-	for cfg in none drop hash tap inline; do
+	for cfg in none drop hash tap xdppass inline; do
 		for flows in $(awk -F'\t' 'NR > 1 {print $2}' "$L" | sort -un); do
 			printf '%s\t%s\n' "$flows" "$(awk -F'\t' -v c="$cfg" -v f="$flows" 'NR > 1 && $1 == c && $2 == f {print $5}' "$L" | med)"
 		done >"$D/lr_$cfg.dat"
@@ -169,6 +170,7 @@ plot "$D/lr_drop.dat" title "bare XDP\\\\_DROP" lw 2 pt 7, \
      "$D/lr_hash.dat" title "bare PERCPU\\\\_HASH update + drop" lw 2 pt 13, \
      "$D/lr_tap.dat" title "nacct tap (count + drop)" lw 2 pt 5, \
      "$D/lr_none.dat" title "no program (stack)" lw 2 pt 9, \
+     "$D/lr_xdppass.dat" title "bare XDP\\\\_PASS + TC pass" lw 2 pt 3, \
      "$D/lr_inline.dat" title "nacct inline (count + pass)" lw 2 pt 11
 EOG
 		echo "![Mpps vs flows](mpps_vs_flows.png)"
@@ -207,10 +209,15 @@ if [ -s "$D/ctl.tsv" ]; then
 	echo "| what | figure |"
 	echo "|---|---|"
 	echo "| flows in the map after the fill | $(awk -F'\t' '$1 == "flows_in_map" {print $4}' "$C") |"
-	echo "| \`nacct flows IFACE --json > /dev/null\`, s | $(awk -F'\t' '$1 == "dump_json_s" {print $4}' "$C" | mmm '%.2f') |"
-	echo "| \`nacct status IFACE --json\` (counts the flows), s | $(awk -F'\t' '$1 == "status_json_s" {print $4}' "$C" | mmm '%.2f') |"
+	ctl_s() { awk -F'\t' -v w="$1" '$1 == w {print $4}' "$C" | mmm '%.3f'; }
+	echo "| \`nacct flows IFACE --json > /dev/null\`, s | $(ctl_s dump_json_s) |"
+	echo "| \`nacct flows IFACE --csv > /dev/null\`, s | $(ctl_s dump_csv_s) |"
+	echo "| \`nacct flows IFACE --top 10\`, s | $(ctl_s top10_s) |"
+	echo "| \`nacct status IFACE\`, s | $(ctl_s status_s) |"
+	echo "| \`nacct status IFACE --json\`, s | $(ctl_s status_json_s) |"
 	echo "| nacct_flows bytes_memlock (max_entries $(awk -F'\t' '$1 == "flows_bytes_memlock" {print $2}' "$C")) | $(awk -F'\t' '$1 == "flows_bytes_memlock" {printf "%.1f MiB", $4 / 1048576}' "$C") |"
 	echo "| memory per flow | $(awk -F'\t' '$1 == "bytes_per_flow" {print $4, $5}' "$C") |"
+	echo "| nacct_flows key / value size | $(awk -F'\t' '$1 == "flows_key_size" {k = $4} $1 == "flows_value_size" {v = $4} END {print (k ? k : "-") " / " (v ? v : "-") " bytes"}' "$C") |"
 	awk -F'\t' '$1 ~ /^nacct_.*_bytes_memlock$/ {sub(/_bytes_memlock/, "", $1); printf "| %s bytes_memlock | %d |\n", $1, $4}' "$C"
 	echo
 fi

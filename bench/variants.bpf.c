@@ -1,13 +1,31 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * nacct's own data-path code, cut into pieces for bench_micro, to see
- * where the time of nacct_xdp goes.  Built from the very same headers
+ * nacct's own data-path code, cut into cumulative stages for bench_micro,
+ * so that one run shows where the time of nacct_xdp goes and a regression
+ * is located in one stage.  Built from the very same headers
  * (maps/parse.h, maps/account.bpf.h) and loaded with the same private
- * pin_root_path as nacct's objects, so they update nacct's maps:
- *   bench_v_parse    nacct_parse() only
- *   bench_v_account  nacct_parse() + nacct_account(): everything of
- *                    nacct_xdp except the nacct_cfg lookup and the
- *                    sampling decision
+ * pin_root_path as nacct's objects, so the stages update nacct's own maps
+ * (same key and value layout, same sizes).
+ *
+ * Each stage does everything the previous one does, plus one step:
+ *
+ *   bench_st_floor    XDP_PASS from this object (the test_run floor)
+ *   bench_st_parse    + nacct_parse()
+ *   bench_st_key      + the canonical flow key (lower endpoint first)
+ *   bench_st_lookup   + nacct_flows lookup; on a miss, insert (BPF_NOEXIST)
+ *   bench_st_update   + the per-CPU value update (counters, flags, dirs)
+ *   bench_st_clock    + the clock reads (coarse per packet, precise on a
+ *                       flow's first packet on a CPU)
+ *   bench_st_subnet   + subnet ids (LPM, once per flow and CPU) and the
+ *                       per-subnet counters (every packet)
+ *   bench_st_account  parse + the real nacct_account(): the above plus the
+ *                     interface totals, the malformed/non-IP/fragment
+ *                     branches and the global-function call
+ *
+ * The last stage, "nacct" in bench_micro's table, is the real nacct_xdp:
+ * it adds the nacct_cfg lookup, the tap test and the sampling decision.
+ * Stages up to bench_st_subnet rebuild nacct_account_dir()'s steps from
+ * the data path's own helpers; keep them in step with maps/account.bpf.h.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -15,31 +33,199 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-SEC("xdp")
-int bench_v_parse(struct xdp_md *ctx)
+/*
+ * ===== ADAPT HERE when maps/parse.h or maps/account.bpf.h change ===========
+ * The only places that name the data path's functions.  bv_parse() is the
+ * data path's parser as nacct_xdp calls it; bv_key() builds the flow key
+ * the way nacct_account_dir() does.  Today that is an inline block of
+ * nacct_account_dir() with no function of its own, so bv_key() carries a
+ * copy of it: once the data path has its own key builder (for instance
+ * nacct_key_make() / nacct_key_from_pkt()), replace bv_key()'s body with
+ * a call to it.  bv_account() is the data path's accounting entry.
+ */
+static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt *pkt)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct nacct_pkt pkt;
-	int res;
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	return nacct_parse(data, data_end, data_end - data, -1, pkt);
+}
 
-	__builtin_memset(&pkt, 0, sizeof(pkt));
-	res = nacct_parse(data, data_end, data_end - data, -1, &pkt);
-	/* use the result, or the compiler drops the parse */
-	return res == NACCT_P_IP && pkt.sport != 0xffff ? XDP_PASS : XDP_DROP;
+/* returns edir: 0 when the packet's source is the key's lower endpoint */
+static __always_inline __u8 bv_key(const struct nacct_pkt *pkt, struct nacct_flow_key *key)
+{
+	__u8 edir;
+	int c;
+
+	__builtin_memset(key, 0, sizeof(*key));
+	c = nacct_addr_cmp(pkt->src, pkt->dst);
+	if (c == 0)
+		c = bpf_ntohs(pkt->sport) < bpf_ntohs(pkt->dport) ? -1 :
+		    bpf_ntohs(pkt->sport) > bpf_ntohs(pkt->dport) ? 1 : 0;
+	if (c <= 0) {
+		edir = 0;
+		__builtin_memcpy(key->lo_addr, pkt->src, 16);
+		__builtin_memcpy(key->hi_addr, pkt->dst, 16);
+		key->lo_port = pkt->sport;
+		key->hi_port = pkt->dport;
+	} else {
+		edir = 1;
+		__builtin_memcpy(key->lo_addr, pkt->dst, 16);
+		__builtin_memcpy(key->hi_addr, pkt->src, 16);
+		key->lo_port = pkt->dport;
+		key->hi_port = pkt->sport;
+	}
+	key->proto = pkt->proto;
+	key->family = pkt->family;
+	key->vlan = pkt->vlan;
+	return edir;
+}
+
+static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
+{
+	return nacct_account(pkt, res, NACCT_DIR_RX, 1, len);
+}
+/* ===== end of the block to adapt ========================================= */
+
+/* the compiler must not drop what a stage computed */
+#define BV_KEEP(p) asm volatile("" : : "r"(p) : "memory")
+
+/* stage bits: what bv_stages() does beyond parse + key */
+#define BV_LOOKUP (1 << 0)
+#define BV_UPDATE (1 << 1)
+#define BV_CLOCK (1 << 2)
+#define BV_SUBNET (1 << 3)
+
+/*
+ * Key and (per @stages) the steps of nacct_account_dir() for one IP packet
+ * of @len bytes, direction RX.  @stages is a constant in every caller, so
+ * each copy holds only its own steps.
+ */
+static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stages)
+{
+	const __u32 dir = NACCT_DIR_RX;
+	struct nacct_flow_val *v, nv;
+	struct nacct_flow_key key;
+	__u32 sub_id;
+	__u64 now = 0;
+	__u8 edir, fresh;
+
+	edir = bv_key(pkt, &key);
+	if (!(stages & BV_LOOKUP)) {
+		BV_KEEP(&key);
+		return edir;
+	}
+	if (stages & BV_CLOCK)
+		now = bpf_ktime_get_coarse_ns();
+	v = bpf_map_lookup_elem(&nacct_flows, &key);
+	if (!v) {
+		__builtin_memset(&nv, 0, sizeof(nv));
+		if (stages & BV_UPDATE) {
+			nv.packets[dir] = 1;
+			nv.bytes[dir] = len;
+			nv.tcp_flags[dir] = pkt->tcp_flags;
+			nv.first_dir = edir;
+			nv.syn_dir = nacct_syn_dir(pkt, edir);
+			nv.seen_dirs = 1 << edir;
+		}
+		if (stages & BV_CLOCK) {
+			nv.first_seen = bpf_ktime_get_ns();
+			nv.last_seen = nv.first_seen;
+		}
+		if (stages & BV_SUBNET) {
+			nv.subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
+			nv.subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
+		}
+		if (bpf_map_update_elem(&nacct_flows, &key, &nv, BPF_NOEXIST))
+			return 0;
+		if (stages & BV_SUBNET) {
+			sub_id = (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo;
+			nacct_subnet_add(sub_id, dir, 1, len);
+		}
+		return 0;
+	}
+	/* first packet of this flow on this CPU (its slot is still empty) */
+	fresh = !v->first_seen;
+	if (stages & BV_CLOCK && fresh)
+		v->first_seen = bpf_ktime_get_ns();
+	if (stages & BV_SUBNET && fresh) {
+		v->subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
+		v->subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
+	}
+	if (stages & BV_UPDATE) {
+		if (fresh)
+			v->first_dir = edir;
+		v->packets[dir] += 1;
+		v->bytes[dir] += len;
+		v->tcp_flags[dir] |= pkt->tcp_flags;
+		v->seen_dirs |= 1 << edir;
+		if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+			v->syn_dir = edir + 1;
+	}
+	if (stages & BV_CLOCK)
+		v->last_seen = now;
+	if (stages & BV_SUBNET) {
+		sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
+		nacct_subnet_add(sub_id, dir, 1, len);
+	}
+	return 0;
+}
+
+/*
+ * One subprogram per stage: like nacct_account(), the steps after the
+ * parse run in a function of their own (a call, and a stack frame apart
+ * from the parser's), so the "key" stage carries that call's cost.
+ */
+#define BV_STAGE(name, stages)                                                  \
+	static __noinline int bv_st_##name(struct nacct_pkt *pkt, __u32 len)      \
+	{                                                                      \
+		if (!pkt)                                                      \
+			return 0;                                              \
+		return bv_flow(pkt, len, stages);                              \
+	}                                                                      \
+	SEC("xdp") int bench_st_##name(struct xdp_md *ctx)                     \
+	{                                                                      \
+		void *data = (void *)(long)ctx->data;                          \
+		void *data_end = (void *)(long)ctx->data_end;                  \
+		struct nacct_pkt pkt;                                          \
+									       \
+		if (bv_parse(data, data_end, &pkt) != NACCT_P_IP)              \
+			return XDP_DROP;                                       \
+		return bv_st_##name(&pkt, data_end - data) ? XDP_DROP : XDP_PASS; \
+	}
+
+SEC("xdp")
+int bench_st_floor(struct xdp_md *ctx)
+{
+	return XDP_PASS;
 }
 
 SEC("xdp")
-int bench_v_account(struct xdp_md *ctx)
+int bench_st_parse(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct nacct_pkt pkt;
-	__u32 len = data_end - data;
 	int res;
 
-	__builtin_memset(&pkt, 0, sizeof(pkt));
-	res = nacct_parse(data, data_end, len, -1, &pkt);
-	nacct_account(&pkt, res, NACCT_DIR_RX, 1, len);
+	res = bv_parse(data, data_end, &pkt);
+	BV_KEEP(&pkt);
+	return res == NACCT_P_IP ? XDP_PASS : XDP_DROP;
+}
+
+BV_STAGE(key, 0)
+BV_STAGE(lookup, BV_LOOKUP)
+BV_STAGE(update, BV_LOOKUP | BV_UPDATE)
+BV_STAGE(clock, BV_LOOKUP | BV_UPDATE | BV_CLOCK)
+BV_STAGE(subnet, BV_LOOKUP | BV_UPDATE | BV_CLOCK | BV_SUBNET)
+
+SEC("xdp")
+int bench_st_account(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct nacct_pkt pkt;
+	int res;
+
+	res = bv_parse(data, data_end, &pkt);
+	bv_account(&pkt, res, data_end - data);
 	return XDP_PASS;
 }
