@@ -8,8 +8,9 @@
 #ifndef NACCT_ACCOUNT_BPF_H
 #define NACCT_ACCOUNT_BPF_H
 
+#include "maps.bpf.h" /* first: the uapi types parse.h expects */
 #include "parse.h"
-#include "maps.bpf.h"
+#include "key.h"
 
 #ifndef E2BIG
 #define E2BIG 7
@@ -20,18 +21,6 @@
 #ifndef ENOMEM
 #define ENOMEM 12
 #endif
-
-static __always_inline int nacct_addr_cmp(const __u8 *a, const __u8 *b)
-{
-	int i;
-
-#pragma unroll
-	for (i = 0; i < 16; i++) {
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	}
-	return 0;
-}
 
 /* subnet id of an address, 0 when no configured prefix covers it */
 static __noinline __u32 nacct_subnet_of(const __u8 *addr, __u8 family)
@@ -69,7 +58,7 @@ static __always_inline void nacct_subnet_add(__u32 id, __u32 dir, __u64 pkts, __
 /* a TCP SYN without ACK names the initiator: 1 + its direction, else 0 */
 static __always_inline __u8 nacct_syn_dir(const struct nacct_pkt *pkt, __u8 edir)
 {
-	if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+	if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
 		return edir + 1;
 	return 0;
 }
@@ -171,28 +160,9 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nacct_frag_ports(pkt, st, dir);
 	}
 
-	/* canonical key: lower endpoint first */
-	__builtin_memset(&key, 0, sizeof(key));
-	err = nacct_addr_cmp(pkt->src, pkt->dst);
-	if (err == 0)
-		err = bpf_ntohs(pkt->sport) < bpf_ntohs(pkt->dport) ? -1 :
-		      bpf_ntohs(pkt->sport) > bpf_ntohs(pkt->dport) ? 1 : 0;
-	if (err <= 0) {
-		edir = 0; /* src is lo */
-		__builtin_memcpy(key.lo_addr, pkt->src, 16);
-		__builtin_memcpy(key.hi_addr, pkt->dst, 16);
-		key.lo_port = pkt->sport;
-		key.hi_port = pkt->dport;
-	} else {
-		edir = 1;
-		__builtin_memcpy(key.lo_addr, pkt->dst, 16);
-		__builtin_memcpy(key.hi_addr, pkt->src, 16);
-		key.lo_port = pkt->dport;
-		key.hi_port = pkt->sport;
-	}
-	key.proto = pkt->proto;
-	key.family = pkt->family;
-	key.vlan = pkt->vlan;
+	/* canonical key: lower endpoint first; edir 0: the source is lo */
+	edir = nacct_key_make(&key, pkt->src, pkt->sport, pkt->dst, pkt->dport, pkt->proto,
+			      pkt->family, pkt->vlan);
 
 	now = bpf_ktime_get_coarse_ns();
 	v = bpf_map_lookup_elem(&nacct_flows, &key);
@@ -242,7 +212,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 	v->last_seen = now;
 	v->tcp_flags[dir] |= pkt->tcp_flags;
 	v->seen_dirs |= 1 << edir;
-	if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+	if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
 		v->syn_dir = edir + 1;
 	sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
 	nacct_subnet_add(sub_id, dir, pkts, bytes);
