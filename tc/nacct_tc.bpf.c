@@ -35,7 +35,6 @@ static __noinline int nacct_tc_pull(struct __sk_buff *skb)
 
 static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 {
-	struct nacct_cfg *cfg = nacct_cfg_get();
 	struct nacct_pkt pkt;
 	void *data, *data_end;
 	__u32 len = ctx_full_len(skb), segs;
@@ -62,7 +61,7 @@ static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 	if (hw_vlan >= 0)
 		bytes += 4 * pkts;
 	nacct_account(&pkt, res, dir, pkts, bytes);
-	return nacct_sample_verdict(skb, cfg, len, dir);
+	return nacct_sample_verdict(skb, len, dir);
 }
 
 SEC("tc")

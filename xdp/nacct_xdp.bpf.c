@@ -19,7 +19,6 @@ int nacct_xdp(struct xdp_md *ctx)
 {
 	void *data = ctx_data(ctx);
 	void *data_end = ctx_data_end(ctx);
-	struct nacct_cfg *cfg = nacct_cfg_get();
 	struct nacct_pkt pkt;
 	__u32 len;
 	int res;
@@ -28,5 +27,5 @@ int nacct_xdp(struct xdp_md *ctx)
 	len = data_end - data;
 	res = nacct_parse(data, data_end, len, -1, &pkt);
 	nacct_account(&pkt, res, NACCT_DIR_RX, 1, len);
-	return nacct_sample_verdict(ctx, cfg, len, NACCT_DIR_RX);
+	return nacct_sample_verdict(ctx, len, NACCT_DIR_RX);
 }
