@@ -151,6 +151,21 @@ $(OUTPUT)/%: tests/tools/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -o $@ $<
 
+# the key check of the unit tests: the data path's and the side programs'
+# parser + key builder on the same frames (tests/unit/keycheck.bpf.c, an
+# XDP program built against vmlinux.h like the side programs), linked
+# into test_unit and fuzz_prog
+$(OUTPUT)/tests/keycheck.bpf.o: tests/unit/keycheck.bpf.c tests/unit/keycheck.h $(BPF_HDRS) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itests/unit -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
+$(OUTPUT)/tests/keycheck.skel.h: $(OUTPUT)/tests/keycheck.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name keycheck > $@.tmp && mv $@.tmp $@
+$(OUTPUT)/tests/unit/keys.o: $(OUTPUT)/tests/keycheck.skel.h tests/unit/keycheck.h tests/unit/keys.h
+$(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog: $(OUTPUT)/tests/unit/keys.o
+
 # the README's test command: installs what is missing, builds, runs everything
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog $(TEST_TOOLS)

@@ -8,8 +8,9 @@
 #ifndef NACCT_ACCOUNT_BPF_H
 #define NACCT_ACCOUNT_BPF_H
 
+#include "maps.bpf.h" /* first: the uapi types parse.h expects */
 #include "parse.h"
-#include "maps.bpf.h"
+#include "key.h"
 
 #ifndef E2BIG
 #define E2BIG 7
@@ -20,18 +21,6 @@
 #ifndef ENOMEM
 #define ENOMEM 12
 #endif
-
-static __always_inline int nacct_addr_cmp(const __u8 *a, const __u8 *b)
-{
-	int i;
-
-#pragma unroll
-	for (i = 0; i < 16; i++) {
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	}
-	return 0;
-}
 
 /* subnet id of an address, 0 when no configured prefix covers it */
 static __noinline __u32 nacct_subnet_of(const __u8 *addr, __u8 family)
@@ -69,7 +58,7 @@ static __always_inline void nacct_subnet_add(__u32 id, __u32 dir, __u64 pkts, __
 /* a TCP SYN without ACK names the initiator: 1 + its direction, else 0 */
 static __always_inline __u8 nacct_syn_dir(const struct nacct_pkt *pkt, __u8 edir)
 {
-	if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+	if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
 		return edir + 1;
 	return 0;
 }
@@ -171,28 +160,9 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nacct_frag_ports(pkt, st, dir);
 	}
 
-	/* canonical key: lower endpoint first */
-	__builtin_memset(&key, 0, sizeof(key));
-	err = nacct_addr_cmp(pkt->src, pkt->dst);
-	if (err == 0)
-		err = bpf_ntohs(pkt->sport) < bpf_ntohs(pkt->dport) ? -1 :
-		      bpf_ntohs(pkt->sport) > bpf_ntohs(pkt->dport) ? 1 : 0;
-	if (err <= 0) {
-		edir = 0; /* src is lo */
-		__builtin_memcpy(key.lo_addr, pkt->src, 16);
-		__builtin_memcpy(key.hi_addr, pkt->dst, 16);
-		key.lo_port = pkt->sport;
-		key.hi_port = pkt->dport;
-	} else {
-		edir = 1;
-		__builtin_memcpy(key.lo_addr, pkt->dst, 16);
-		__builtin_memcpy(key.hi_addr, pkt->src, 16);
-		key.lo_port = pkt->dport;
-		key.hi_port = pkt->sport;
-	}
-	key.proto = pkt->proto;
-	key.family = pkt->family;
-	key.vlan = pkt->vlan;
+	/* canonical key: lower endpoint first; edir 0: the source is lo */
+	edir = nacct_key_make(&key, pkt->src, pkt->sport, pkt->dst, pkt->dport, pkt->proto,
+			      pkt->family, pkt->vlan);
 
 	now = bpf_ktime_get_coarse_ns();
 	v = bpf_map_lookup_elem(&nacct_flows, &key);
@@ -242,7 +212,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 	v->last_seen = now;
 	v->tcp_flags[dir] |= pkt->tcp_flags;
 	v->seen_dirs |= 1 << edir;
-	if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+	if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
 		v->syn_dir = edir + 1;
 	sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
 	nacct_subnet_add(sub_id, dir, pkts, bytes);
@@ -269,89 +239,6 @@ static __always_inline void nacct_stats_gso(__u32 dir)
 	st = bpf_map_lookup_elem(&nacct_stats, &zero);
 	if (st)
 		st->gso_skbs[dir & 1]++;
-}
-
-/*
- * Sampling decision: 1 in cfg->sample_n packets, drawn at random so that
- * the sample does not lock onto a periodic traffic pattern (a counter
- * would pick the same packet of every N-packet burst).  sample_n 1 takes
- * every packet; 0 switches sampling off.
- */
-static __always_inline int nacct_sample_pick(const struct nacct_cfg *cfg)
-{
-	__u32 n = cfg->sample_n;
-
-	if (!n)
-		return 0;
-	return n == 1 || bpf_get_prandom_u32() % n == 0;
-}
-
-/* count one sample handed to user space (@ok) or lost on the way */
-static __always_inline void nacct_sample_count(int ok)
-{
-	struct nacct_stats *st;
-	__u32 zero = 0;
-
-	st = bpf_map_lookup_elem(&nacct_stats, &zero);
-	if (!st)
-		return;
-	if (ok)
-		st->samples++;
-	else
-		st->sample_drops++;
-}
-
-/*
- * Inline sampling: returns the scratch buffer with its header filled and
- * *caplen set, or NULL when this packet is not sampled.  The caller copies
- * caplen bytes with its context's load_bytes helper and calls
- * nacct_sample_emit().
- */
-static __always_inline struct nacct_sample_buf *
-nacct_sample_begin(struct nacct_cfg *cfg, __u32 len, __u32 dir, __u32 ifindex, __u32 *caplen)
-{
-	struct nacct_sample_buf *buf;
-	__u32 zero = 0, cl;
-
-	if (!nacct_sample_pick(cfg))
-		return NULL;
-	cl = len < cfg->snaplen ? len : cfg->snaplen;
-	if (cl > NACCT_SNAPLEN_MAX)
-		cl = NACCT_SNAPLEN_MAX;
-	if (!cl)
-		return NULL;
-	buf = bpf_map_lookup_elem(&nacct_sample_scratch, &zero);
-	if (!buf)
-		return NULL;
-	buf->hdr.ts = bpf_ktime_get_ns();
-	buf->hdr.ifindex = ifindex;
-	buf->hdr.len = len;
-	buf->hdr.caplen = cl;
-	buf->hdr.dir = dir;
-	buf->hdr.pad[0] = buf->hdr.pad[1] = buf->hdr.pad[2] = 0;
-	*caplen = cl;
-	return buf;
-}
-
-/*
- * The copy into the scratch buffer failed (the load_bytes helper refused):
- * the packet was picked but never reached user space.
- */
-static __always_inline void nacct_sample_fail(void)
-{
-	nacct_sample_count(0);
-}
-
-static __always_inline void nacct_sample_emit(struct nacct_sample_buf *buf, __u32 caplen)
-{
-	long err;
-
-	if (caplen > NACCT_SNAPLEN_MAX) {
-		nacct_sample_count(0);
-		return;
-	}
-	err = bpf_ringbuf_output(&nacct_samples, buf, sizeof(buf->hdr) + caplen, 0);
-	nacct_sample_count(!err);
 }
 
 #endif /* NACCT_ACCOUNT_BPF_H */

@@ -263,9 +263,10 @@ struct nacct_hw_counter {
  * tcp_retransmit_skb, inet_sock_set_state, tcp_probe, tcp_*_reset) keep
  * their records in global maps pinned under NACCT_PIN_ROOT/:probes
  * (one set for the whole host: tracepoints see every netns).  Records are
- * keyed by struct nacct_flow_key built exactly like the data path's, with
- * vlan = 0, so `nacct flows` joins them onto its flows ignoring the VLAN,
- * plus the netns inode (struct nacct_side_key, below).
+ * keyed by struct nacct_flow_key built exactly like the data path's (the
+ * same parser, maps/parse.h, and key builder, maps/key.h), with vlan = 0,
+ * so `nacct flows` joins them onto its flows ignoring the VLAN, plus the
+ * netns inode (struct nacct_side_key, below).
  * Per-endpoint arrays [2] are indexed by the key's endpoint the socket is
  * on: 0 = lo, 1 = hi (both sockets of a local connection fill one record).
  */
@@ -433,7 +434,9 @@ struct nacct_side_drop_val {
  * nacct_probe_meta (array, key 0): the layout of the pinned set, written
  * at load; `nacct attach` replaces a set whose record differs.
  */
-#define NACCT_PROBES_ABI 4
+/* 5: drops keyed by the data path's parser (all eight IPv6 extension
+ * header kinds, UDP-Lite ports): a set of 4 keys some drops differently */
+#define NACCT_PROBES_ABI 5
 struct nacct_probe_meta {
 	__u32 abi;        /* NACCT_PROBES_ABI */
 	__u32 event_size; /* sizeof(struct nacct_probe_event) */

@@ -1,71 +1,50 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The one packet parser, shared by the XDP and TC programs.
+ * The one packet parser, shared by the data path (XDP, TC) and the side
+ * programs (skb:kfree_skb), so that a packet and its drop agree on the
+ * flow key.
  *
- * Works on a cursor over [data, data_end).  Every read is preceded by a
- * bounds check against data_end, every loop is bounded, and nothing here
- * depends on the program type: the caller passes the pointers, the full
- * frame length (for TC the skb may be longer than its linear part) and
- * any VLAN tag the kernel already stripped into metadata.
+ * Two ways to reach the bytes, one parsing logic.  Every header is read
+ * through nacct_peek(), whose first argument is a compile-time constant
+ * at every call site (everything here is always_inline):
+ *   NACCT_MEM_PKT   the data path: the packet itself, zero copy, each read
+ *                   checked against data_end where the verifier sees it
+ *                   (no helper call: this is the ~30 ns hot path);
+ *   NACCT_MEM_KERN  the side programs: kernel memory (skb->head +
+ *                   network_header), each header copied to the stack with
+ *                   bpf_probe_read_kernel after the same bounds check
+ *                   against the end of the skb's linear area.
+ * Both flavours run the very same L3 / extension-header / L4 code and the
+ * same length checks (tot_len and payload_len against what is there, the
+ * extension chain limit, TCP's data offset ...).
+ *
+ * Entry points: nacct_parse() at Ethernet (data path; VLAN tags walked
+ * here), nacct_parse_l3() at the IP header (the side programs know the
+ * ethertype and the network header; their keys have vlan 0).
+ *
+ * Compiles beside the uapi headers and beside vmlinux.h: fixed-width types,
+ * our own header structs (maps/hdr.h), no uapi include.  The includer
+ * provides the __u8 .. __be32 types first.
  */
 #ifndef NACCT_PARSE_H
 #define NACCT_PARSE_H
 
-#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/tcp.h>
-#include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "nacct.h"
+#include "hdr.h"
+#include "key.h"
 
-#ifndef ETH_P_8021AD
-#define ETH_P_8021AD 0x88A8
-#endif
-#ifndef IPPROTO_ICMPV6
-#define IPPROTO_ICMPV6 58
-#endif
-#ifndef IPPROTO_SCTP
-#define IPPROTO_SCTP 132
-#endif
-#define NACCT_IPV6_FRAG 44
-#define NACCT_IP_MF 0x2000
-#define NACCT_IP_OFFSET 0x1fff
+enum nacct_mem {
+	NACCT_MEM_PKT = 0,  /* direct packet access, bounded by data_end */
+	NACCT_MEM_KERN = 1, /* bpf_probe_read_kernel into stack copies */
+};
 
 enum nacct_parse_res {
 	NACCT_P_IP = 0,     /* an IP packet: info filled */
 	NACCT_P_NONIP,      /* not IP: info.ethertype set */
 	NACCT_P_MALFORMED,  /* info.malformed set */
-};
-
-struct hdr_cursor {
-	void *pos;
-};
-
-struct vlan_hdr_n {
-	__be16 tci;
-	__be16 proto;
-};
-
-struct sctp_ports {
-	__be16 sport;
-	__be16 dport;
-};
-
-struct ipv6_opt_hdr_n {
-	__u8 nexthdr;
-	__u8 hdrlen;
-};
-
-struct ipv6_frag_hdr_n {
-	__u8 nexthdr;
-	__u8 reserved;
-	__be16 frag_off; /* offset << 3 | M */
-	__be32 id;
 };
 
 /* what the parser found; the caller turns it into a flow key */
@@ -88,13 +67,51 @@ struct nacct_pkt {
 	__be32 frag_id;
 };
 
-static __always_inline void nacct_v4_mapped(__u8 *dst, __be32 a)
+/* room for the largest header read at once (KERN flavour only) */
+union nacct_hdr_buf {
+	struct nacct_iphdr ip4;
+	struct nacct_ipv6hdr ip6;
+	struct nacct_ipv6_fraghdr frag;
+	struct nacct_ipv6_opthdr opt;
+	struct nacct_tcphdr tcp;
+	struct nacct_udphdr udp;
+	struct nacct_sctphdr sctp;
+	struct nacct_icmphdr icmp;
+};
+
+/* are @len bytes at @pos all before @end? (no read) */
+static __always_inline int nacct_has(void *pos, void *end, __u32 len)
 {
-	__builtin_memset(dst, 0, 10);
-	dst[10] = 0xff;
-	dst[11] = 0xff;
-	__builtin_memcpy(dst + 12, &a, 4);
+	return pos + len <= end;
 }
+
+/*
+ * Point *@out at the @len bytes at @pos; -1 when they are not all before
+ * @end.  PKT: *@out is @pos itself (the comparison with data_end is what
+ * lets the verifier accept the reads that follow); KERN: a copy in @buf.
+ * @mem and @len are constants at every call site, so each flavour
+ * compiles to straight code.  An error return, not a NULL pointer: a
+ * "pointer or NULL" would stay in the data path as a NULL test on a
+ * packet pointer, one more branch for the verifier at every header.
+ */
+static __always_inline int nacct_peek(const int mem, void *pos, void *end, __u32 len,
+				      union nacct_hdr_buf *buf, void **out)
+{
+	if (pos + len > end)
+		return -1;
+	if (mem == NACCT_MEM_PKT) {
+		*out = pos;
+		return 0;
+	}
+	if (bpf_probe_read_kernel(buf, len, pos))
+		return -1;
+	*out = buf;
+	return 0;
+}
+
+/* NACCT_PEEK(mem, hdr, pos, end, &buf): *hdr's size at pos, into hdr */
+#define NACCT_PEEK(mem, hdr, pos, end, buf) \
+	nacct_peek(mem, pos, end, sizeof(*(hdr)), buf, (void **)&(hdr))
 
 /*
  * L4: ports and flags.  Returns 0, or -1 with pkt->malformed set.
@@ -102,71 +119,70 @@ static __always_inline void nacct_v4_mapped(__u8 *dst, __be32 a)
  * frame: an L4 header must lie inside its datagram, not in the
  * Ethernet padding or trailer after it.
  */
-static __always_inline int nacct_parse_l4(struct hdr_cursor *c, void *data_end,
-					  __u32 l4_avail, struct nacct_pkt *pkt)
+static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, __u32 l4_avail,
+					  struct nacct_pkt *pkt)
 {
-	void *p = c->pos;
+	union nacct_hdr_buf b;
 
 	switch (pkt->proto) {
-	case IPPROTO_TCP: {
-		struct tcphdr *th = p;
+	case NACCT_IPPROTO_TCP: {
+		struct nacct_tcphdr *th;
 		__u32 doff;
 
-		if ((void *)(th + 1) > data_end || l4_avail < sizeof(*th))
+		if (NACCT_PEEK(mem, th, pos, end, &b) || l4_avail < sizeof(*th))
 			goto bad;
-		doff = th->doff * 4;
+		doff = (th->doff_res >> 4) * 4;
 		/* options are not read, but they must be there (against the
-		 * datagram, not data_end: at TC they may sit past the linear part) */
+		 * datagram, not the end: at TC they may sit past the linear part) */
 		if (doff < sizeof(*th) || doff > l4_avail)
 			goto bad;
 		pkt->sport = th->source;
 		pkt->dport = th->dest;
-		pkt->tcp_flags = ((__u8 *)th)[13];
+		pkt->tcp_flags = th->flags;
 		pkt->hdr_len += doff;
 		return 0;
 	}
-	case IPPROTO_UDP:
-	case 136: /* UDP-Lite */ {
-		struct udphdr *uh = p;
+	case NACCT_IPPROTO_UDP:
+	case NACCT_IPPROTO_UDPLITE: {
+		struct nacct_udphdr *uh;
 
-		if ((void *)(uh + 1) > data_end || l4_avail < sizeof(*uh))
+		if (NACCT_PEEK(mem, uh, pos, end, &b) || l4_avail < sizeof(*uh))
 			goto bad;
 		pkt->sport = uh->source;
 		pkt->dport = uh->dest;
 		pkt->hdr_len += sizeof(*uh);
 		return 0;
 	}
-	case IPPROTO_SCTP: {
-		struct sctp_ports *sp = p;
+	case NACCT_IPPROTO_SCTP: {
+		/* common header: ports, vtag, checksum */
+		struct nacct_sctphdr *sh;
 
-		/* common header is 12 bytes: ports, vtag, checksum */
-		if (p + 12 > data_end || l4_avail < 12)
+		if (NACCT_PEEK(mem, sh, pos, end, &b) || l4_avail < sizeof(*sh))
 			goto bad;
-		pkt->sport = sp->sport;
-		pkt->dport = sp->dport;
-		pkt->hdr_len += 12;
+		pkt->sport = sh->source;
+		pkt->dport = sh->dest;
+		pkt->hdr_len += sizeof(*sh);
 		return 0;
 	}
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6: {
-		__u8 *ic = p;
+	case NACCT_IPPROTO_ICMP:
+	case NACCT_IPPROTO_ICMPV6: {
+		struct nacct_icmphdr *ic;
 		__u8 type, code;
-		__be16 id;
 
-		if (p + 8 > data_end || l4_avail < 8)
+		if (NACCT_PEEK(mem, ic, pos, end, &b) || l4_avail < sizeof(*ic))
 			goto bad;
-		type = ic[0];
-		code = ic[1];
-		__builtin_memcpy(&id, ic + 4, 2);
-		if ((pkt->proto == IPPROTO_ICMP && (type == 8 || type == 0)) ||
-		    (pkt->proto == IPPROTO_ICMPV6 && (type == 128 || type == 129))) {
-			pkt->sport = id;
-			pkt->dport = id;
+		type = ic->type;
+		code = ic->code;
+		if ((pkt->proto == NACCT_IPPROTO_ICMP && (type == 8 || type == 0)) ||
+		    (pkt->proto == NACCT_IPPROTO_ICMPV6 && (type == 128 || type == 129))) {
+			/* echo request/reply: the identifier on both sides */
+			pkt->sport = ic->id;
+			pkt->dport = ic->id;
 		} else {
 			pkt->sport = bpf_htons((__u16)type << 8 | code);
 			pkt->dport = pkt->sport;
 		}
-		pkt->hdr_len += 8;
+		pkt->hdr_len += sizeof(*ic);
 		return 0;
 	}
 	default:
@@ -178,20 +194,21 @@ bad:
 	return -1;
 }
 
-static __always_inline int nacct_parse_ipv4(struct hdr_cursor *c, void *data_end,
-					    __u32 l3_avail, struct nacct_pkt *pkt)
+static __always_inline int nacct_parse_ipv4(const int mem, void *pos, void *end, __u32 l3_avail,
+					    struct nacct_pkt *pkt)
 {
-	struct iphdr *iph = c->pos;
+	union nacct_hdr_buf b;
+	struct nacct_iphdr *iph;
 	__u32 ihl, tot, dlen;
 	__u16 frag;
 
-	if ((void *)(iph + 1) > data_end || iph->version != 4)
+	if (NACCT_PEEK(mem, iph, pos, end, &b) || iph->ver_ihl >> 4 != 4)
 		goto bad_hdr;
-	ihl = iph->ihl * 4;
+	ihl = (iph->ver_ihl & 0x0f) * 4;
 	if (ihl < sizeof(*iph))
 		goto bad_hdr;
 	/* options: the whole header must be present */
-	if (c->pos + ihl > data_end)
+	if (!nacct_has(pos, end, ihl))
 		goto bad_hdr;
 	tot = bpf_ntohs(iph->tot_len);
 	/* tot_len 0 is legal for GSO super-packets (BIG TCP) */
@@ -216,8 +233,7 @@ static __always_inline int nacct_parse_ipv4(struct hdr_cursor *c, void *data_end
 		}
 		pkt->frag_more = 1;
 	}
-	c->pos += ihl;
-	return nacct_parse_l4(c, data_end, dlen > ihl ? dlen - ihl : 0, pkt);
+	return nacct_parse_l4(mem, pos + ihl, end, dlen > ihl ? dlen - ihl : 0, pkt);
 bad_hdr:
 	pkt->malformed = NACCT_MAL_IP4_HDR;
 	return -1;
@@ -226,29 +242,30 @@ bad_hdr:
 static __always_inline int nacct_ipv6_is_ext(__u8 nh)
 {
 	switch (nh) {
-	case 0:   /* hop-by-hop */
-	case 43:  /* routing */
-	case 44:  /* fragment */
-	case 51:  /* AH */
-	case 60:  /* destination options */
-	case 135: /* mobility */
-	case 139: /* HIP */
-	case 140: /* shim6 */
+	case NACCT_IPPROTO_HOPOPTS:
+	case NACCT_IPPROTO_ROUTING:
+	case NACCT_IPPROTO_FRAGMENT:
+	case NACCT_IPPROTO_AH:
+	case NACCT_IPPROTO_DSTOPTS:
+	case NACCT_IPPROTO_MH:
+	case NACCT_IPPROTO_HIP:
+	case NACCT_IPPROTO_SHIM6:
 		return 1;
-	default:  /* 59 (no next header) and upper layers */
+	default: /* 59 (no next header) and upper layers */
 		return 0;
 	}
 }
 
-static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end,
-					    __u32 l3_avail, struct nacct_pkt *pkt)
+static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end, __u32 l3_avail,
+					    struct nacct_pkt *pkt)
 {
-	struct ipv6hdr *ip6 = c->pos;
+	union nacct_hdr_buf b;
+	struct nacct_ipv6hdr *ip6;
 	__u32 plen, rem;
 	__u8 nh;
 	int i;
 
-	if ((void *)(ip6 + 1) > data_end || ip6->version != 6) {
+	if (NACCT_PEEK(mem, ip6, pos, end, &b) || ip6->ver_tc >> 4 != 6) {
 		pkt->malformed = NACCT_MAL_IP6_HDR;
 		return -1;
 	}
@@ -261,11 +278,11 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 	/* bytes of the datagram after the fixed header */
 	rem = plen ? plen : l3_avail - sizeof(*ip6);
 	pkt->family = NACCT_AF_INET6;
-	__builtin_memcpy(pkt->src, &ip6->saddr, 16);
-	__builtin_memcpy(pkt->dst, &ip6->daddr, 16);
+	__builtin_memcpy(pkt->src, ip6->saddr, 16);
+	__builtin_memcpy(pkt->dst, ip6->daddr, 16);
 	pkt->hdr_len += sizeof(*ip6);
-	c->pos = ip6 + 1;
 	nh = ip6->nexthdr;
+	pos += sizeof(*ip6);
 
 	/*
 	 * Bounded walk (the verifier needs a constant trip count): up to
@@ -274,7 +291,7 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 	 */
 #pragma unroll
 	for (i = 0; i <= NACCT_MAX_IPV6_EXT; i++) {
-		struct ipv6_opt_hdr_n *oh = c->pos;
+		struct nacct_ipv6_opthdr *oh;
 		__u32 len;
 
 		if (!nacct_ipv6_is_ext(nh))
@@ -282,15 +299,15 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 		/* chain longer than we walk: not a packet we can trust */
 		if (i == NACCT_MAX_IPV6_EXT)
 			goto bad_ext;
-		if (nh == NACCT_IPV6_FRAG) {
-			struct ipv6_frag_hdr_n *fh = c->pos;
+		if (nh == NACCT_IPPROTO_FRAGMENT) {
+			struct nacct_ipv6_fraghdr *fh;
 			__u16 off;
 
-			if ((void *)(fh + 1) > data_end || rem < sizeof(*fh))
+			if (NACCT_PEEK(mem, fh, pos, end, &b) || rem < sizeof(*fh))
 				goto bad_ext;
 			off = bpf_ntohs(fh->frag_off);
 			nh = fh->nexthdr;
-			c->pos = fh + 1;
+			pos += sizeof(*fh);
 			rem -= sizeof(*fh);
 			pkt->hdr_len += sizeof(*fh);
 			/* an atomic fragment (offset 0, no M) is not fragmented */
@@ -306,17 +323,16 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 			}
 			continue;
 		}
-		if ((void *)(oh + 1) > data_end)
+		if (NACCT_PEEK(mem, oh, pos, end, &b))
 			goto bad_ext;
-		/* AH counts 4-octet units minus 2, the others 8-octet units minus 1 */
-		if (nh == 51)
+		if (nh == NACCT_IPPROTO_AH)
 			len = (oh->hdrlen + 2) * 4;
 		else
 			len = (oh->hdrlen + 1) * 8;
-		if (len > rem || c->pos + len > data_end)
+		if (len > rem || !nacct_has(pos, end, len))
 			goto bad_ext;
 		nh = oh->nexthdr;
-		c->pos += len;
+		pos += len;
 		rem -= len;
 		pkt->hdr_len += len;
 	}
@@ -325,21 +341,46 @@ static __always_inline int nacct_parse_ipv6(struct hdr_cursor *c, void *data_end
 	/* one copy of the L4 parser after the walk, not one per unrolled step:
 	 * a third of the verifier's work */
 	pkt->proto = nh;
-	return nacct_parse_l4(c, data_end, rem, pkt);
+	return nacct_parse_l4(mem, pos, end, rem, pkt);
 bad_ext:
 	pkt->malformed = NACCT_MAL_IP6_EXT;
 	return -1;
 }
 
 /*
- * Parse a frame.  @frame_len: full frame length (>= data_end - data).
+ * Parse from the IP header at @l3: @proto is the ethertype (host order),
+ * @end the end of what can be read (data_end; the skb's linear end),
+ * @l3_avail the bytes of the packet from @l3 on (may reach past @end: a
+ * TC skb or a dropped skb can be longer than its linear part).
+ */
+static __always_inline int nacct_parse_l3(const int mem, void *l3, void *end, __u32 l3_avail,
+					  __u16 proto, struct nacct_pkt *pkt)
+{
+	int ret;
+
+	if (proto != NACCT_ETH_P_IP && proto != NACCT_ETH_P_IPV6) {
+		pkt->ethertype = proto;
+		return NACCT_P_NONIP;
+	}
+	/* one test, then either family: the shape the verifier prunes best */
+	if (proto == NACCT_ETH_P_IP)
+		ret = nacct_parse_ipv4(mem, l3, end, l3_avail, pkt);
+	else
+		ret = nacct_parse_ipv6(mem, l3, end, l3_avail, pkt);
+	return ret ? NACCT_P_MALFORMED : NACCT_P_IP;
+}
+
+/*
+ * The data path's entry: parse a frame from its Ethernet header, in the
+ * packet itself.  @frame_len: full frame length (>= data_end - data).
  * @hw_vlan: VLAN id the kernel holds in metadata (TC), or -1.
  */
 static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_len,
 				       int hw_vlan, struct nacct_pkt *pkt)
 {
-	struct hdr_cursor c = { .pos = data };
-	struct ethhdr *eth = data;
+	struct nacct_ethhdr *eth = data;
+	__u32 l3_off, l3_avail;
+	void *pos;
 	__u16 proto;
 	int i;
 
@@ -347,15 +388,15 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 		pkt->malformed = NACCT_MAL_ETH;
 		return NACCT_P_MALFORMED;
 	}
-	proto = bpf_ntohs(eth->h_proto);
-	c.pos = eth + 1;
+	proto = bpf_ntohs(eth->proto);
+	pos = eth + 1;
 	pkt->hdr_len = sizeof(*eth);
 
 #pragma unroll
 	for (i = 0; i < NACCT_MAX_VLAN_DEPTH + 1; i++) {
-		struct vlan_hdr_n *vh = c.pos;
+		struct nacct_vlanhdr *vh = pos;
 
-		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+		if (proto != NACCT_ETH_P_8021Q && proto != NACCT_ETH_P_8021AD)
 			break;
 		if (i == NACCT_MAX_VLAN_DEPTH || (void *)(vh + 1) > data_end) {
 			pkt->malformed = NACCT_MAL_VLAN;
@@ -364,7 +405,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 		if (i == 0)
 			pkt->vlan = bpf_ntohs(vh->tci) & 0x0fff;
 		proto = bpf_ntohs(vh->proto);
-		c.pos = vh + 1;
+		pos = vh + 1;
 		pkt->hdr_len += sizeof(*vh);
 	}
 	/*
@@ -381,19 +422,14 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 		pkt->vlan = hw_vlan & 0x0fff;
 	}
 
-	if (proto == ETH_P_IP || proto == ETH_P_IPV6) {
-		__u32 l3_off = c.pos - data;
-		__u32 l3_avail = frame_len > l3_off ? frame_len - l3_off : 0;
-		int ret;
-
-		if (proto == ETH_P_IP)
-			ret = nacct_parse_ipv4(&c, data_end, l3_avail, pkt);
-		else
-			ret = nacct_parse_ipv6(&c, data_end, l3_avail, pkt);
-		return ret ? NACCT_P_MALFORMED : NACCT_P_IP;
+	/* non-IP before the length arithmetic: the short way out for them */
+	if (proto != NACCT_ETH_P_IP && proto != NACCT_ETH_P_IPV6) {
+		pkt->ethertype = proto;
+		return NACCT_P_NONIP;
 	}
-	pkt->ethertype = proto;
-	return NACCT_P_NONIP;
+	l3_off = pos - data;
+	l3_avail = frame_len > l3_off ? frame_len - l3_off : 0;
+	return nacct_parse_l3(NACCT_MEM_PKT, pos, data_end, l3_avail, proto, pkt);
 }
 
 #endif /* NACCT_PARSE_H */

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * nacct side programs: the kernel's own TCP and drop events, joined onto
- * the flow records the packets built (same canonical key, vlan = 0).
+ * the flow records the packets built: the same canonical key (vlan = 0),
+ * built by the data path's own key builder (maps/key.h) from a socket's
+ * endpoints or, for a dropped skb, from the data path's own parser
+ * (maps/parse_skb.bpf.h).
  *
  * Tracepoints first (tp_btf: typed arguments, no trace record to build):
  *   skb:kfree_skb            drops with their reason, every protocol
@@ -24,6 +27,8 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "nacct.h"
+#include "key.h"
+#include "parse_skb.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -33,13 +38,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #ifndef AF_INET6
 #define AF_INET6 10
 #endif
-#define ETH_P_IP_BE 0x0008   /* htons(0x0800) */
-#define ETH_P_IPV6_BE 0xDD86 /* htons(0x86DD) */
-#define NACCT_IPPROTO_TCP 6
-#define NACCT_IPPROTO_UDP 17
-#define NACCT_IPPROTO_SCTP 132
-#define NACCT_IPPROTO_ICMP 1
-#define NACCT_IPPROTO_ICMPV6 58
 /* TCP states (include/net/tcp_states.h, stable numbers) */
 #define NACCT_TCP_ESTABLISHED 1
 #define NACCT_TCP_SYN_SENT 2
@@ -248,68 +246,6 @@ static __always_inline void ev_send(struct nacct_probe_event *e, __u32 bit)
 	}
 }
 
-static __always_inline int addr_cmp(const __u8 *a, const __u8 *b)
-{
-	int i;
-
-#pragma unroll
-	for (i = 0; i < 16; i++) {
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	}
-	return 0;
-}
-
-/*
- * Canonical key from one endpoint pair, exactly as maps/account.bpf.h
- * builds it from a packet.  Returns the endpoint index (0 lo, 1 hi) the
- * first address/port ("a") landed on.
- */
-static __always_inline int make_key(struct nacct_flow_key *k, const __u8 *a, __be16 aport,
-				    const __u8 *b, __be16 bport, __u8 proto, __u8 family)
-{
-	int c = addr_cmp(a, b), side;
-
-	__builtin_memset(k, 0, sizeof(*k));
-	if (c == 0)
-		c = bpf_ntohs(aport) < bpf_ntohs(bport) ? -1 : bpf_ntohs(aport) > bpf_ntohs(bport);
-	if (c <= 0) {
-		__builtin_memcpy(k->lo_addr, a, 16);
-		__builtin_memcpy(k->hi_addr, b, 16);
-		k->lo_port = aport;
-		k->hi_port = bport;
-		side = 0;
-	} else {
-		__builtin_memcpy(k->lo_addr, b, 16);
-		__builtin_memcpy(k->hi_addr, a, 16);
-		k->lo_port = bport;
-		k->hi_port = aport;
-		side = 1;
-	}
-	k->proto = proto;
-	k->family = family;
-	return side;
-}
-
-static __always_inline void v4_mapped(__u8 *dst, __u32 a)
-{
-	__builtin_memset(dst, 0, 10);
-	dst[10] = 0xff;
-	dst[11] = 0xff;
-	__builtin_memcpy(dst + 12, &a, 4);
-}
-
-static __always_inline int is_v4_mapped(const __u8 *a)
-{
-	int i;
-
-#pragma unroll
-	for (i = 0; i < 10; i++)
-		if (a[i])
-			return 0;
-	return a[10] == 0xff && a[11] == 0xff;
-}
-
 /* a socket's endpoints as the data path would see them */
 struct sk_ends {
 	__u8 laddr[16];
@@ -333,8 +269,8 @@ static __always_inline int sk_read_ends(const struct sock *sk, struct sk_ends *e
 		e->lport = BPF_CORE_READ((const struct inet_sock *)sk, inet_sport);
 	e->rport = BPF_CORE_READ(sk, __sk_common.skc_dport);
 	if (fam == AF_INET) {
-		v4_mapped(e->laddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
-		v4_mapped(e->raddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+		nacct_v4_mapped(e->laddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+		nacct_v4_mapped(e->raddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
 		e->family = NACCT_AF_INET;
 		return 0;
 	}
@@ -343,7 +279,7 @@ static __always_inline int sk_read_ends(const struct sock *sk, struct sk_ends *e
 	BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 	BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	/* a dual-stack socket talking IPv4: the packets are IPv4 */
-	e->family = is_v4_mapped(e->raddr) ? NACCT_AF_INET : NACCT_AF_INET6;
+	e->family = nacct_is_v4_mapped(e->raddr) ? NACCT_AF_INET : NACCT_AF_INET6;
 	return 0;
 }
 
@@ -387,7 +323,8 @@ static __always_inline struct nacct_tcp_val *tcp_rec(const struct sock *sk, cons
 	struct nacct_probe_stats *st;
 	long err;
 
-	*side = make_key(&k->flow, s->laddr, s->lport, s->raddr, s->rport, s->proto, s->family);
+	*side = nacct_key_make(&k->flow, s->laddr, s->lport, s->raddr, s->rport, s->proto,
+			       s->family, 0);
 	k->netns = sk_netns(sk);
 	k->pad = 0;
 	v = bpf_map_lookup_elem(&nacct_tcp, k);
@@ -415,106 +352,29 @@ static __always_inline __u32 tcp_srtt_us(const struct sock *sk)
 
 /* ---- drops: skb:kfree_skb ----------------------------------------------- */
 
-/* the flow key of a packet from its IP header; -1 if it has none */
+/*
+ * The flow key of a dropped packet, vlan 0: the data path's parser and key
+ * builder (maps/parse_skb.bpf.h), entered at the network header.  -1 when
+ * the packet has none (not IP, malformed, headers outside the linear
+ * area); the drop then counts in drops_noflow.  The event gets the
+ * packet's own direction: source as saddr.
+ */
 static __always_inline int skb_flow_key(const struct sk_buff *skb, struct nacct_flow_key *k,
 					struct nacct_probe_event *e)
 {
-	__u16 proto_be = BPF_CORE_READ(skb, protocol);
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u8 src[16], dst[16], l4, fam, noports = 0;
-	__be16 ports[2] = { 0, 0 };
-	__u32 l4off;
+	struct nacct_pkt pkt;
 
-	if (nh == (__u16)~0U)
+	__builtin_memset(&pkt, 0, sizeof(pkt));
+	if (nacct_parse_skb(skb, &pkt) != NACCT_P_IP)
 		return -1;
-	if (proto_be == ETH_P_IP_BE) {
-		struct iphdr ip;
-
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
-			return -1;
-		if (ip.version != 4 || ip.ihl < 5)
-			return -1;
-		v4_mapped(src, ip.saddr);
-		v4_mapped(dst, ip.daddr);
-		l4 = ip.protocol;
-		fam = NACCT_AF_INET;
-		l4off = nh + ip.ihl * 4;
-		/* a later fragment carries no ports */
-		if (ip.frag_off & bpf_htons(0x1fff))
-			noports = 1;
-	} else if (proto_be == ETH_P_IPV6_BE) {
-		struct ipv6hdr ip6;
-
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
-			return -1;
-		if (ip6.version != 6)
-			return -1;
-		__builtin_memcpy(src, &ip6.saddr, 16);
-		__builtin_memcpy(dst, &ip6.daddr, 16);
-		l4 = ip6.nexthdr;
-		fam = NACCT_AF_INET6;
-		l4off = nh + sizeof(ip6);
-		/* a bounded walk of the extension headers, as the data path does */
-#pragma unroll
-		for (int i = 0; i < 4; i++) {
-			__u8 eh[2];
-
-			if (l4 != 0 && l4 != 43 && l4 != 60 && l4 != 44)
-				break;
-			if (bpf_probe_read_kernel(eh, sizeof(eh), head + l4off))
-				return -1;
-			if (l4 == 44) {
-				__be16 fo;
-
-				bpf_probe_read_kernel(&fo, sizeof(fo), head + l4off + 2);
-				l4 = eh[0];
-				l4off += 8;
-				if (fo & bpf_htons(0xfff8)) {
-					noports = 1; /* a later fragment */
-					break;
-				}
-				continue;
-			}
-			l4 = eh[0];
-			l4off += (eh[1] + 1) * 8;
-		}
-	} else {
-		return -1;
-	}
-	switch (noports ? 0xff : l4) {
-	case NACCT_IPPROTO_TCP:
-	case NACCT_IPPROTO_UDP:
-	case NACCT_IPPROTO_SCTP:
-		bpf_probe_read_kernel(ports, sizeof(ports), head + l4off);
-		break;
-	case NACCT_IPPROTO_ICMP:
-	case NACCT_IPPROTO_ICMPV6: {
-		__u8 ic[8];
-
-		if (bpf_probe_read_kernel(ic, sizeof(ic), head + l4off))
-			break;
-		/* echo request/reply: the identifier; else type << 8 | code */
-		if ((l4 == NACCT_IPPROTO_ICMP && (ic[0] == 8 || ic[0] == 0)) ||
-		    (l4 == NACCT_IPPROTO_ICMPV6 && (ic[0] == 128 || ic[0] == 129))) {
-			__builtin_memcpy(&ports[0], ic + 4, 2);
-		} else {
-			ports[0] = bpf_htons((__u16)ic[0] << 8 | ic[1]);
-		}
-		ports[1] = ports[0];
-		break;
-	}
-	default:
-		break;
-	}
-	make_key(k, src, ports[0], dst, ports[1], l4, fam);
+	nacct_key_make(k, pkt.src, pkt.sport, pkt.dst, pkt.dport, pkt.proto, pkt.family, 0);
 	if (e) {
-		__builtin_memcpy(e->saddr, src, 16);
-		__builtin_memcpy(e->daddr, dst, 16);
-		e->sport = ports[0];
-		e->dport = ports[1];
-		e->family = fam;
-		e->proto = l4;
+		__builtin_memcpy(e->saddr, pkt.src, 16);
+		__builtin_memcpy(e->daddr, pkt.dst, 16);
+		e->sport = pkt.sport;
+		e->dport = pkt.dport;
+		e->family = pkt.family;
+		e->proto = pkt.proto;
 	}
 	return 0;
 }
@@ -864,7 +724,7 @@ static __always_inline void rtt_update(const struct sock *sk)
 
 	if (!sk || sk_read_ends(sk, &s))
 		return;
-	side = make_key(&k.flow, s.laddr, s.lport, s.raddr, s.rport, s.proto, s.family) & 1;
+	side = nacct_key_make(&k.flow, s.laddr, s.lport, s.raddr, s.rport, s.proto, s.family, 0) & 1;
 	k.netns = sk_netns(sk);
 	k.pad = 0;
 	/* only flows that already have a record (state changes create it) */

@@ -4,12 +4,15 @@
  * where XDP is unavailable or taken (`--hook tc`).  Same parser, same
  * maps as the XDP program.  A GSO skb counts as the wire packets it
  * stands for; a VLAN tag held in skb metadata counts its 4 wire bytes.
- * The verdict is always TC_ACT_UNSPEC, so filters after ours still run.
+ * The verdict is always TC_ACT_UNSPEC (CTX_ACT_OK), so filters after ours
+ * still run.  Sampling is the same code as XDP's (maps/sample.bpf.h).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
+#include "../maps/ctx_skb.h"
 #include "../maps/account.bpf.h"
+#include "../maps/sample.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -32,17 +35,15 @@ static __noinline int nacct_tc_pull(struct __sk_buff *skb)
 
 static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 {
-	struct nacct_sample_buf *buf;
-	struct nacct_cfg *cfg;
 	struct nacct_pkt pkt;
 	void *data, *data_end;
-	__u32 zero = 0, len = skb->len, segs, caplen = 0;
+	__u32 len = ctx_full_len(skb), segs;
 	__u64 pkts = 1, bytes;
 	int res, hw_vlan = -1;
 
 	nacct_tc_pull(skb);
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
+	data = ctx_data(skb);
+	data_end = ctx_data_end(skb);
 	if (skb->vlan_present)
 		hw_vlan = skb->vlan_tci & 0x0fff;
 
@@ -60,32 +61,7 @@ static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 	if (hw_vlan >= 0)
 		bytes += 4 * pkts;
 	nacct_account(&pkt, res, dir, pkts, bytes);
-
-	cfg = bpf_map_lookup_elem(&nacct_cfg, &zero);
-	if (!cfg)
-		return TC_ACT_UNSPEC;
-	buf = nacct_sample_begin(cfg, len, dir, skb->ifindex, &caplen);
-	if (buf) {
-		/* Older verifiers need the bound built this way: 6.12 does not
-		 * carry clang's folded "cl - 1 <= MAX - 1" test on a copy back
-		 * to cl ("R4 invalid zero-sized read"), 6.1 learns no lower
-		 * bound from "cl != 0".  So bound cl - 1 from above (0 wraps to
-		 * 2^64 - 1 and fails), then add 1: [1, MAX] on this register. */
-		__u64 c1 = (__u64)caplen - 1;
-
-		asm volatile("" : "+r"(c1));
-		if (c1 < NACCT_SNAPLEN_MAX) {
-			__u64 cl = c1 + 1;
-
-			if (!bpf_skb_load_bytes(skb, 0, buf->data, cl))
-				nacct_sample_emit(buf, cl);
-			else
-				nacct_sample_fail();
-		} else {
-			nacct_sample_fail();
-		}
-	}
-	return TC_ACT_UNSPEC;
+	return nacct_sample_verdict(skb, len, dir);
 }
 
 SEC("tc")

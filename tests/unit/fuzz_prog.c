@@ -8,7 +8,8 @@
  * batch compares the maps with an independent reference classifier
  * written here from the RFCs (791, 8200, 4302, 793, 768, 3828, 4960,
  * 792, 4443, IEEE 802.1Q/802.1ad) and nacct's documented contract, not
- * from maps/parse.h.
+ * from maps/parse.h.  Every frame also goes through the key check
+ * (keys.c): the side programs' parser must key it as the data path does.
  *
  * Usage: fuzz_prog [-v] [-c CORPUS_DIR] [-w OUT_DIR] PACKETS SEED
  *   -w writes the built-in interesting packets as hex corpus files.
@@ -25,6 +26,7 @@
 
 #include "harness.h"
 #include "../../lib/snapshot.h"
+#include "keys.h"
 #include "maps.h"
 #include "pkt.h"
 
@@ -353,26 +355,6 @@ static size_t gen(__u8 *b)
 
 /* ---- corpus files: hex bytes, '#' comments ---------------------------------- */
 
-static int load_hex(const char *path, __u8 *b, size_t cap, size_t *n)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024], *p;
-	unsigned int v;
-	int used;
-
-	if (!f)
-		return -errno;
-	*n = 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#')
-			continue;
-		for (p = line; sscanf(p, " %2x%n", &v, &used) == 1 && *n < cap; p += used)
-			b[(*n)++] = (__u8)v;
-	}
-	fclose(f);
-	return 0;
-}
-
 static void load_corpus(const char *dir)
 {
 	struct dirent *de;
@@ -388,7 +370,7 @@ static void load_corpus(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		corpus.data[corpus.n] = malloc(FRAME_MAX);
 		if (!corpus.data[corpus.n] ||
-		    load_hex(path, corpus.data[corpus.n], FRAME_MAX, &n)) {
+		    pkt_load_hex(path, corpus.data[corpus.n], FRAME_MAX, &n)) {
 			free(corpus.data[corpus.n]);
 			continue;
 		}
@@ -698,6 +680,9 @@ int main(int argc, char **argv)
 		ut_check(0, "fuzz_load", "cannot load the programs");
 		return 1;
 	}
+	if (!ut_check(keys_init() == 0, "fuzz_keys_load", "cannot load the key check object: %s",
+		      strerror(errno)))
+		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (fed + refused < npk) {
 		ut_reset(&u);
@@ -727,6 +712,8 @@ int main(int argc, char **argv)
 			err = ut_run(&u, h, f->data, (__u32)n, NULL, &verdict);
 			clock_gettime(CLOCK_MONOTONIC, &r1);
 			run_ns += (r1.tv_sec - r0.tv_sec) * 1e9 + (r1.tv_nsec - r0.tv_nsec);
+			/* the side programs' parser must key it alike (outside the timing) */
+			keys_frame(f->data, (__u32)n);
 			if (err) {
 				if (!want_refused || err != -EINVAL) {
 					if (!bad_refusal++) {
@@ -770,6 +757,8 @@ int main(int argc, char **argv)
 		 "%llu frames refused or accepted against the model", bad_refusal);
 	ut_check(bad_batches == 0, "fuzz_maps_match_reference_every_batch",
 		 "%llu of %llu batches differ; first: %s", bad_batches, batches, first_why);
+	keys_report("fuzz_keys_side_parser_agrees");
+	keys_fini();
 	ut_diag("fuzz: %llu frames (%llu fed, %llu refused by test_run, %llu jumbo on XDP), "
 		"%zu corpus files, seed %llu, %llu batches",
 		k, fed, refused, jumbo_xdp, corpus.n, seed, batches);

@@ -18,6 +18,7 @@
 
 int ut_failures;
 int ut_verbose;
+void (*ut_frame_hook)(const void *pkt, __u32 len);
 
 static void print_detail(const char *fmt, va_list ap)
 {
@@ -272,6 +273,8 @@ int ut_run(struct ut *u, enum ut_hook h, const void *pkt, __u32 len,
 	LIBBPF_OPTS(bpf_test_run_opts, t);
 	int fd = h == UT_XDP ? u->prog_xdp : h == UT_TC_EGRESS ? u->prog_egress : u->prog_ingress;
 
+	if (ut_frame_hook)
+		ut_frame_hook(pkt, len);
 	t.data_in = pkt;
 	t.data_size_in = len;
 	if (skb_ctx && h != UT_XDP) {

@@ -47,6 +47,8 @@ enum ut_hook {
 
 extern int ut_failures;
 extern int ut_verbose;
+/* called with every frame ut_run() is given, before it runs (NULL: none) */
+extern void (*ut_frame_hook)(const void *pkt, __u32 len);
 
 /* "ok NAME" or "not ok NAME" + the detail; returns @cond */
 int ut_check(int cond, const char *name, const char *fmt, ...)

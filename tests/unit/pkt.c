@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pkt.h"
@@ -230,4 +232,24 @@ size_t pkt_build(const struct pkt_spec *s, __u8 *buf, size_t cap, struct pkt_lay
 	lay->has_l4 = !later && l4h;
 	lay->len = len;
 	return len;
+}
+
+int pkt_load_hex(const char *path, __u8 *b, size_t cap, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024], *p;
+	unsigned int v;
+	int used;
+
+	if (!f)
+		return -errno;
+	*n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		for (p = line; sscanf(p, " %2x%n", &v, &used) == 1 && *n < cap; p += used)
+			b[(*n)++] = (__u8)v;
+	}
+	fclose(f);
+	return 0;
 }

@@ -63,6 +63,9 @@ void pkt_addr6(__u8 *a, __u16 hi, __u16 lo);
 /* swap source and destination (addresses and ports) */
 void pkt_spec_reverse(struct pkt_spec *s);
 
+/* a frame from a corpus file: hex bytes, '#' comment lines; 0 or -errno */
+int pkt_load_hex(const char *path, __u8 *b, size_t cap, size_t *n);
+
 static inline void pkt_put16(__u8 *p, __u16 v)
 {
 	p[0] = v >> 8;

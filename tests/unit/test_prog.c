@@ -3,7 +3,9 @@
  * Unit tests of the data path: the real XDP and TC programs run with
  * BPF_PROG_TEST_RUN on packets built in code; every case checks the
  * verdict, the map contents it should have produced, and the
- * conservation law.  Needs root and bpffs.  -v prints details of passes.
+ * conservation law.  Every frame also goes through the key check
+ * (keys.c): the side programs' parser must give it the data path's key.
+ * Needs root and bpffs.  -v prints details of passes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "harness.h"
+#include "keys.h"
 #include "pkt.h"
 
 static __u8 buf[PKT_MAX];
@@ -1073,6 +1076,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ut_check(1, "load_shared_maps", NULL);
+	if (ut_check(keys_init() == 0, "keys_load", "cannot load the key check object: %s",
+		     strerror(errno)))
+		ut_frame_hook = keys_frame;
 
 	for (i = 0; i < sizeof(tw_cases) / sizeof(tw_cases[0]); i++)
 		t_two_way(&u, &tw_cases[i]);
@@ -1094,6 +1100,12 @@ int main(int argc, char **argv)
 
 	t_subnets();
 	t_overflow();
+
+	ut_frame_hook = NULL;
+	keys_cases();
+	keys_corpus("tests/unit/corpus");
+	keys_report("keys_every_unit_test_frame");
+	keys_fini();
 
 	printf("# %d failed\n", ut_failures);
 	return ut_failures ? 1 : 0;
