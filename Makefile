@@ -155,15 +155,15 @@ $(OUTPUT)/%: tests/tools/%.c | $(OUTPUT)
 # parser + key builder on the same frames (tests/unit/keycheck.bpf.c, an
 # XDP program built against vmlinux.h like the side programs), linked
 # into test_unit and fuzz_prog
-$(OUTPUT)/tests/keycheck.bpf.o: tests/unit/keycheck.bpf.c tests/unit/keycheck.h $(BPF_HDRS) | $(OUTPUT)
+$(OUTPUT)/tests/keycheck.bpf.o: tests/unit/keycheck.bpf.c $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -Itests/unit -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -Itests/unit -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
 $(OUTPUT)/tests/keycheck.skel.h: $(OUTPUT)/tests/keycheck.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name keycheck > $@.tmp && mv $@.tmp $@
-$(OUTPUT)/tests/unit/keys.o: $(OUTPUT)/tests/keycheck.skel.h tests/unit/keycheck.h tests/unit/keys.h
+$(OUTPUT)/tests/unit/keys.o: $(OUTPUT)/tests/keycheck.skel.h
 $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog: $(OUTPUT)/tests/unit/keys.o
 
 # the README's test command: installs what is missing, builds, runs everything
