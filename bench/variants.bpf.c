@@ -52,31 +52,9 @@ static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt
 /* returns edir: 0 when the packet's source is the key's lower endpoint */
 static __always_inline __u8 bv_key(const struct nacct_pkt *pkt, struct nacct_flow_key *key)
 {
-	__u8 edir;
-	int c;
-
-	__builtin_memset(key, 0, sizeof(*key));
-	c = nacct_addr_cmp(pkt->src, pkt->dst);
-	if (c == 0)
-		c = bpf_ntohs(pkt->sport) < bpf_ntohs(pkt->dport) ? -1 :
-		    bpf_ntohs(pkt->sport) > bpf_ntohs(pkt->dport) ? 1 : 0;
-	if (c <= 0) {
-		edir = 0;
-		__builtin_memcpy(key->lo_addr, pkt->src, 16);
-		__builtin_memcpy(key->hi_addr, pkt->dst, 16);
-		key->lo_port = pkt->sport;
-		key->hi_port = pkt->dport;
-	} else {
-		edir = 1;
-		__builtin_memcpy(key->lo_addr, pkt->dst, 16);
-		__builtin_memcpy(key->hi_addr, pkt->src, 16);
-		key->lo_port = pkt->dport;
-		key->hi_port = pkt->sport;
-	}
-	key->proto = pkt->proto;
-	key->family = pkt->family;
-	key->vlan = pkt->vlan;
-	return edir;
+	/* the data path's own key builder (maps/key.h), as nacct_account calls it */
+	return nacct_key_make(key, pkt->src, pkt->sport, pkt->dst, pkt->dport, pkt->proto,
+			      pkt->family, pkt->vlan);
 }
 
 static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
@@ -157,7 +135,7 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 		v->bytes[dir] += len;
 		v->tcp_flags[dir] |= pkt->tcp_flags;
 		v->seen_dirs |= 1 << edir;
-		if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+		if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
 			v->syn_dir = edir + 1;
 	}
 	if (stages & BV_CLOCK)
