@@ -5,6 +5,7 @@
  * merge are generated from them; nothing else spells a field out.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -469,8 +470,6 @@ static void merge_ops_init(void)
 {
 	size_t i, j;
 
-	if (g_nops)
-		return;
 	for (i = 0; i < nacct_flow_nfields; i++) {
 		const struct nacct_field *f = &nacct_flow_fields[i];
 
@@ -490,7 +489,9 @@ void nacct_flow_merge(struct nacct_flow_val *dst, const struct nacct_flow_val *p
 	int c, i, first_cpu = -1;
 	__u64 first = 0;
 
-	merge_ops_init();
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, merge_ops_init);
 	memset(dst, 0, sizeof(*dst));
 	/* the CPU that saw the flow first: the source of the FIRST fields */
 	for (c = 0; c < ncpu; c++)

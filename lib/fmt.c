@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -133,9 +134,21 @@ static struct {
 	size_t len;
 } g_keys[128];
 
+static void json_keys_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < nacct_flow_nfields && i < sizeof(g_keys) / sizeof(g_keys[0]); i++) {
+		int n = snprintf(g_keys[i].s, sizeof(g_keys[i].s), ",\"%s\":", nacct_flow_fields[i].name);
+
+		g_keys[i].len = n > 0 && (size_t)n < sizeof(g_keys[i].s) ? (size_t)n : 0;
+	}
+}
+
 static const char *json_key(size_t i, size_t *len)
 {
-	static char slow[64];
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static __thread char slow[64];
 
 	if (i >= sizeof(g_keys) / sizeof(g_keys[0])) {
 		int n = snprintf(slow, sizeof(slow), ",\"%s\":", nacct_flow_fields[i].name);
@@ -143,11 +156,7 @@ static const char *json_key(size_t i, size_t *len)
 		*len = n > 0 && (size_t)n < sizeof(slow) ? (size_t)n : 0;
 		return slow;
 	}
-	if (!g_keys[i].len) {
-		int n = snprintf(g_keys[i].s, sizeof(g_keys[i].s), ",\"%s\":", nacct_flow_fields[i].name);
-
-		g_keys[i].len = n > 0 && (size_t)n < sizeof(g_keys[i].s) ? (size_t)n : 0;
-	}
+	pthread_once(&once, json_keys_init);
 	*len = g_keys[i].len;
 	return g_keys[i].s;
 }

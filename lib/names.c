@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,9 +31,10 @@ const char *nacct_proto_name(__u8 proto, char *buf, size_t len)
 
 const char *nacct_rfc3339(__u64 wall_ns, char *buf, size_t len)
 {
-	/* flows of one dump share a few seconds: format each second once */
-	static time_t last_sec = -1;
-	static char base[32];
+	/* flows of one dump share a few seconds: format each second once
+	 * (per thread: flows formats a million records on several) */
+	static __thread time_t last_sec = -1;
+	static __thread char base[32];
 	time_t sec = wall_ns / 1000000000ULL;
 	unsigned int ms = (wall_ns % 1000000000ULL) / 1000000;
 
@@ -121,18 +123,21 @@ const char *nacct_mode_str(__u32 mode)
 	}
 }
 
+static struct btf *g_btf;
+
+static void btf_load(void)
+{
+	g_btf = btf__load_vmlinux_btf();
+	if (!g_btf)
+		g_btf = NULL;
+}
+
 struct btf *nacct_vmlinux_btf(void)
 {
-	static struct btf *btf;
-	static int tried;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (!tried) {
-		tried = 1;
-		btf = btf__load_vmlinux_btf();
-		if (!btf)
-			btf = NULL;
-	}
-	return btf;
+	pthread_once(&once, btf_load);
+	return g_btf;
 }
 
 /* the name of value @val of enum @enum_name in the kernel's BTF, minus @prefix */
@@ -150,11 +155,13 @@ static const char *btf_enum_name(const char *enum_name, const char *prefix, __u3
 		const char *name;
 		int id;
 	} cache[4];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	size_t c;
 
 	buf[0] = '\0';
 	if (!btf)
 		goto num;
+	pthread_mutex_lock(&lock);
 	for (c = 0; c < sizeof(cache) / sizeof(cache[0]); c++)
 		if (!cache[c].name || !strcmp(cache[c].name, enum_name))
 			break;
@@ -167,6 +174,7 @@ static const char *btf_enum_name(const char *enum_name, const char *prefix, __u3
 			cache[c].id = id;
 		}
 	}
+	pthread_mutex_unlock(&lock);
 	if (id <= 0)
 		goto num;
 	t = btf__type_by_id(btf, id);
@@ -200,8 +208,8 @@ const char *nacct_rst_reason_name(__u32 reason, char *buf, size_t len)
 }
 __u64 nacct_mono_to_wall(__u64 mono_ns)
 {
-	static __s64 off;
-	static time_t taken;
+	static __thread __s64 off;
+	static __thread time_t taken;
 	struct timespec mono, real;
 
 	if (!mono_ns)
