@@ -182,6 +182,12 @@ int cmd_top(struct top_opts *o);
 int cmd_capture(struct capture_opts *o);
 int cmd_events(struct events_opts *o);
 
+/* formats of the commands that tests check without root (tests/check) */
+struct nacct_obuf;
+struct nacct_snapshot;
+void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct nacct_snapshot *s,
+			 int json);
+
 /* output helpers (ctl/output.c) */
 void json_str(FILE *f, const char *s);
 /* 1000-based human units, 3 significant digits: "950", "1.23k", "45.6M" */

@@ -100,15 +100,104 @@ static void offload_line(struct nacct_obuf *o, const struct nacct_snapshot *s, i
 			  (unsigned long long)hw[NACCT_HW_NONIP].packets);
 }
 
+/* one attachment's status, from its snapshot: the text or JSON form */
+void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct nacct_snapshot *s,
+			 int json)
+{
+	const struct nacct_meta *mv = &s->meta;
+	const struct nacct_stats *st = &s->t.st;
+	char buf[96], tbuf[40];
+	size_t i;
+	int n;
+
+	if (json) {
+		nacct_obuf_str(o, "{\"ifname\":");
+		nacct_obuf_json_str(o, ifname);
+		nacct_obuf_printf(o, ",\"ifindex\":%u,\"present\":%s,\"hook\":\"%s\",\"mode\":\"%s\","
+				     "\"reason\":",
+				  mv->ifindex, s->present ? "true" : "false",
+				  mv->hook == NACCT_HOOK_XDP ? "xdp" : "tc",
+				  mv->hook == NACCT_HOOK_XDP ? nacct_mode_str(mv->xdp_mode) : "tc");
+		nacct_obuf_json_str(o, mv->reason);
+		nacct_obuf_printf(o, ",\"attached_at\":\"%s\"",
+				  nacct_rfc3339(mv->attached_at, tbuf, sizeof(tbuf)));
+		nacct_obuf_printf(o, ",\"programs\":{\"xdp\":%u,\"xdp_link\":%u,\"tc_egress\":%u,"
+				     "\"tc_ingress\":%u,\"tc_priority\":%u}",
+				  s->progs[NACCT_PROG_XDP].id, s->link_id,
+				  s->progs[NACCT_PROG_TC_EGRESS].id, s->progs[NACCT_PROG_TC_INGRESS].id,
+				  mv->tc_prio);
+		nacct_obuf_printf(o, ",\"maps\":{\"flows\":%llu,\"max_flows\":%u,\"flows_fill\":%.6f,"
+				     "\"subnets\":%zu}",
+				  (unsigned long long)s->t.flows, mv->max_flows,
+				  mv->max_flows ? (double)s->t.flows / mv->max_flows : 0.0, s->n_subs);
+		json_totals(o, &s->t);
+		if (s->offload)
+			offload_line(o, s, 1);
+		nacct_obuf_str(o, ",\"malformed\":{");
+		for (i = 0; i < NACCT_MAL_MAX; i++)
+			nacct_obuf_printf(o, "%s\"%s\":%llu", i ? "," : "", nacct_malformed_names[i],
+					  (unsigned long long)st->malformed[i]);
+		nacct_obuf_str(o, "},\"ethertypes\":{");
+		for (i = 0, n = 0; i < s->n_et; i++) {
+			__u64 p = s->et[i].val.packets[0] + s->et[i].val.packets[1];
+
+			if (p)
+				nacct_obuf_printf(o, "%s\"%s\":%llu", n++ ? "," : "",
+						  nacct_ethertype_name(s->et[i].ethertype, buf, sizeof(buf)),
+						  (unsigned long long)p);
+		}
+		nacct_obuf_str(o, "}}\n");
+	} else {
+		nacct_obuf_printf(o, "%s%s (ifindex %u)\n", ifname, s->present ? "" : " [interface gone]",
+				  mv->ifindex);
+		if (mv->hook == NACCT_HOOK_XDP)
+			nacct_obuf_printf(o, "  hooks:     XDP ingress, %s mode (prog %u, link %u); TC "
+					     "egress (prog %u, prio %u)\n",
+					  nacct_mode_str(mv->xdp_mode), s->progs[NACCT_PROG_XDP].id,
+					  s->link_id, s->progs[NACCT_PROG_TC_EGRESS].id, mv->tc_prio);
+		else
+			nacct_obuf_printf(o, "  hooks:     TC ingress (prog %u) + TC egress (prog %u), prio "
+					     "%u\n",
+					  s->progs[NACCT_PROG_TC_INGRESS].id,
+					  s->progs[NACCT_PROG_TC_EGRESS].id, mv->tc_prio);
+		nacct_obuf_printf(o, "  why:       %s\n", mv->reason);
+		nacct_obuf_printf(o, "  attached:  %s\n",
+				  nacct_rfc3339(mv->attached_at, tbuf, sizeof(tbuf)));
+		nacct_obuf_printf(o, "  flows:     %llu of %u (%.1f%% full)   subnets: %zu\n",
+				  (unsigned long long)s->t.flows, mv->max_flows,
+				  mv->max_flows ? 100.0 * s->t.flows / mv->max_flows : 0.0, s->n_subs);
+		text_totals(o, &s->t);
+		if (s->offload)
+			offload_line(o, s, 0);
+		if (st->malformed_packets[0] + st->malformed_packets[1]) {
+			nacct_obuf_str(o, "  malformed:");
+			for (i = 0; i < NACCT_MAL_MAX; i++)
+				if (st->malformed[i])
+					nacct_obuf_printf(o, " %s %llu", nacct_malformed_names[i],
+							  (unsigned long long)st->malformed[i]);
+			nacct_obuf_chr(o, '\n');
+		}
+		if (st->nonip_packets[0] + st->nonip_packets[1]) {
+			nacct_obuf_str(o, "  non-IP:   ");
+			for (i = 0; i < s->n_et; i++) {
+				__u64 p = s->et[i].val.packets[0] + s->et[i].val.packets[1];
+
+				if (p)
+					nacct_obuf_printf(o, " %s %llu",
+							  nacct_ethertype_name(s->et[i].ethertype, buf,
+									       sizeof(buf)),
+							  (unsigned long long)p);
+			}
+			nacct_obuf_chr(o, '\n');
+		}
+	}
+}
+
 static int status_one(const char *ifname, int json, struct nacct_obuf *o)
 {
 	struct nacct_iface_maps m;
 	struct nacct_snapshot s;
-	const struct nacct_meta *mv;
-	const struct nacct_stats *st;
-	char buf[96], tbuf[40];
-	size_t i;
-	int err, n;
+	int err;
 
 	err = nacct_open_attached(ifname, &m);
 	if (err)
@@ -121,89 +210,7 @@ static int status_one(const char *ifname, int json, struct nacct_obuf *o)
 		nacct_snapshot_free(&s);
 		return NACCT_EXIT_FAIL;
 	}
-	mv = &s.meta;
-	st = &s.t.st;
-	if (json) {
-		nacct_obuf_str(o, "{\"ifname\":");
-		nacct_obuf_json_str(o, ifname);
-		nacct_obuf_printf(o, ",\"ifindex\":%u,\"present\":%s,\"hook\":\"%s\",\"mode\":\"%s\","
-				     "\"reason\":",
-				  mv->ifindex, s.present ? "true" : "false",
-				  mv->hook == NACCT_HOOK_XDP ? "xdp" : "tc",
-				  mv->hook == NACCT_HOOK_XDP ? nacct_mode_str(mv->xdp_mode) : "tc");
-		nacct_obuf_json_str(o, mv->reason);
-		nacct_obuf_printf(o, ",\"attached_at\":\"%s\"",
-				  nacct_rfc3339(mv->attached_at, tbuf, sizeof(tbuf)));
-		nacct_obuf_printf(o, ",\"programs\":{\"xdp\":%u,\"xdp_link\":%u,\"tc_egress\":%u,"
-				     "\"tc_ingress\":%u,\"tc_priority\":%u}",
-				  s.progs[NACCT_PROG_XDP].id, s.link_id,
-				  s.progs[NACCT_PROG_TC_EGRESS].id, s.progs[NACCT_PROG_TC_INGRESS].id,
-				  mv->tc_prio);
-		nacct_obuf_printf(o, ",\"maps\":{\"flows\":%llu,\"max_flows\":%u,\"flows_fill\":%.6f,"
-				     "\"subnets\":%zu}",
-				  (unsigned long long)s.t.flows, mv->max_flows,
-				  mv->max_flows ? (double)s.t.flows / mv->max_flows : 0.0, s.n_subs);
-		json_totals(o, &s.t);
-		if (s.offload)
-			offload_line(o, &s, 1);
-		nacct_obuf_str(o, ",\"malformed\":{");
-		for (i = 0; i < NACCT_MAL_MAX; i++)
-			nacct_obuf_printf(o, "%s\"%s\":%llu", i ? "," : "", nacct_malformed_names[i],
-					  (unsigned long long)st->malformed[i]);
-		nacct_obuf_str(o, "},\"ethertypes\":{");
-		for (i = 0, n = 0; i < s.n_et; i++) {
-			__u64 p = s.et[i].val.packets[0] + s.et[i].val.packets[1];
-
-			if (p)
-				nacct_obuf_printf(o, "%s\"%s\":%llu", n++ ? "," : "",
-						  nacct_ethertype_name(s.et[i].ethertype, buf, sizeof(buf)),
-						  (unsigned long long)p);
-		}
-		nacct_obuf_str(o, "}}\n");
-	} else {
-		nacct_obuf_printf(o, "%s%s (ifindex %u)\n", ifname, s.present ? "" : " [interface gone]",
-				  mv->ifindex);
-		if (mv->hook == NACCT_HOOK_XDP)
-			nacct_obuf_printf(o, "  hooks:     XDP ingress, %s mode (prog %u, link %u); TC "
-					     "egress (prog %u, prio %u)\n",
-					  nacct_mode_str(mv->xdp_mode), s.progs[NACCT_PROG_XDP].id,
-					  s.link_id, s.progs[NACCT_PROG_TC_EGRESS].id, mv->tc_prio);
-		else
-			nacct_obuf_printf(o, "  hooks:     TC ingress (prog %u) + TC egress (prog %u), prio "
-					     "%u\n",
-					  s.progs[NACCT_PROG_TC_INGRESS].id,
-					  s.progs[NACCT_PROG_TC_EGRESS].id, mv->tc_prio);
-		nacct_obuf_printf(o, "  why:       %s\n", mv->reason);
-		nacct_obuf_printf(o, "  attached:  %s\n",
-				  nacct_rfc3339(mv->attached_at, tbuf, sizeof(tbuf)));
-		nacct_obuf_printf(o, "  flows:     %llu of %u (%.1f%% full)   subnets: %zu\n",
-				  (unsigned long long)s.t.flows, mv->max_flows,
-				  mv->max_flows ? 100.0 * s.t.flows / mv->max_flows : 0.0, s.n_subs);
-		text_totals(o, &s.t);
-		if (s.offload)
-			offload_line(o, &s, 0);
-		if (st->malformed_packets[0] + st->malformed_packets[1]) {
-			nacct_obuf_str(o, "  malformed:");
-			for (i = 0; i < NACCT_MAL_MAX; i++)
-				if (st->malformed[i])
-					nacct_obuf_printf(o, " %s %llu", nacct_malformed_names[i],
-							  (unsigned long long)st->malformed[i]);
-			nacct_obuf_chr(o, '\n');
-		}
-		if (st->nonip_packets[0] + st->nonip_packets[1]) {
-			nacct_obuf_str(o, "  non-IP:   ");
-			for (i = 0; i < s.n_et; i++) {
-				__u64 p = s.et[i].val.packets[0] + s.et[i].val.packets[1];
-
-				if (p)
-					nacct_obuf_printf(o, " %s %llu",
-							  nacct_ethertype_name(s.et[i].ethertype, buf,
-									       sizeof(buf)),
-							  (unsigned long long)p);
-			}
-			nacct_obuf_chr(o, '\n');
-		}
-	}
+	nacct_status_format(o, ifname, &s, json);
 	nacct_snapshot_free(&s);
 	return 0;
 }
