@@ -25,6 +25,7 @@ struct ipfix_sink {
 	const char *dest;
 	struct nacct_ipfix *ix;
 	int sock, own_sock, tcp;
+	int need_templates; /* a new connection: the templates first */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	time_t templates_at;
@@ -79,20 +80,30 @@ static int sock_open(struct ipfix_sink *s)
 {
 	int err;
 
-	if (s->sock >= 0)
+	if (s->sock < 0) {
+		if (!s->own_sock)
+			return -ENOTCONN;
+		s->sock = socket(s->peer.ss_family,
+				 (s->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+		if (s->sock < 0)
+			return -errno;
+		if (connect(s->sock, (struct sockaddr *)&s->peer, s->peer_len)) {
+			err = -errno;
+			sock_close(s);
+			return err;
+		}
+		s->need_templates = 1;
+	}
+	if (!s->need_templates)
 		return 0;
-	s->sock = socket(s->peer.ss_family, (s->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
-	if (s->sock < 0)
-		return -errno;
-	if (connect(s->sock, (struct sockaddr *)&s->peer, s->peer_len)) {
-		err = -errno;
+	/* the templates lead every connection (and every UDP restart) */
+	err = send_templates(s);
+	if (err) {
 		sock_close(s);
 		return err;
 	}
-	err = send_templates(s);
-	if (err)
-		sock_close(s);
-	return err;
+	s->need_templates = 0;
+	return 0;
 }
 
 static int ipfix_open(struct nacct_sink *sk, __u64 seq)
@@ -248,6 +259,7 @@ int nacct_sink_ipfix_fd(struct nacct_sink **out, int fd, __u32 domain, size_t mt
 		return err;
 	s->dest = "socket";
 	s->sock = fd;
+	s->need_templates = 1;
 	*out = &s->base;
 	return 0;
 }
