@@ -176,6 +176,13 @@ $(OUTPUT)/nacct_expired: tests/check/helper/nacct_expired.c \
 		lib/fields.c lib/names.c lib/side.c lib/obuf.c lib/log.c maps/maps.c)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+# the exporter core's CPU per active-timeout cycle on an in-memory store
+# (a benchmark: figures only)
+$(OUTPUT)/bench_exporter: tests/check/helper/bench_exporter.c $(OUTPUT)/tests/check/memstore.o \
+		$(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/fields.c lib/names.c lib/side.c \
+		lib/obuf.c lib/log.c maps/maps.c ctl/ipfix.c ctl/sink_ipfix.c)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # the README's test command: installs what is missing, builds, runs everything
 # (make check's tests first)

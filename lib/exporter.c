@@ -33,7 +33,6 @@ struct lane {
 	__u32 idx_mask;
 	__u32 *free_ent;
 	__u32 n_free;
-	__u32 *seen; /* the pass that last read each entry's flow */
 };
 
 struct nacct_exporter {
@@ -44,6 +43,7 @@ struct nacct_exporter {
 	int ncpu;
 	/* keys of the pending slots: slot + 1 */
 	__u32 pend[4 * NACCT_XP_SLOTS];
+	__u32 n_pend;
 	__u32 next_slot;
 	/* the pass over the flow map */
 	__u32 pass_id;
@@ -59,6 +59,10 @@ struct nacct_exporter {
 	int state_err;             /* an item could not be applied (last -errno) */
 	struct nacct_xfigures fig;
 	struct nacct_flow one; /* scratch: a slot's flow */
+	/* scratch of a scanned chunk: key hashes and entries */
+	__u64 *hbuf;
+	long *ebuf;
+	size_t cbuf;
 };
 
 size_t nacct_xslot_size(int ncpu)
@@ -94,9 +98,9 @@ static int key_eq(const struct nacct_flow_key *a, const struct nacct_flow_key *b
 
 /* ---- the exported state: entries and their in-memory index -------------- */
 
-static long ent_find(const struct lane *l, const struct nacct_flow_key *k)
+static long ent_find_h(const struct lane *l, const struct nacct_flow_key *k, __u64 h)
 {
-	__u32 b = key_hash(k) & l->idx_mask, e;
+	__u32 b = h & l->idx_mask, e;
 
 	while ((e = l->idx[b])) {
 		if (key_eq(&l->ent[e - 1].key, k))
@@ -104,6 +108,11 @@ static long ent_find(const struct lane *l, const struct nacct_flow_key *k)
 		b = (b + 1) & l->idx_mask;
 	}
 	return -1;
+}
+
+static long ent_find(const struct lane *l, const struct nacct_flow_key *k)
+{
+	return ent_find_h(l, k, key_hash(k));
 }
 
 static void idx_add(struct lane *l, __u32 i)
@@ -158,12 +167,12 @@ static int lane_init(struct lane *l, const struct nacct_xmem *m, struct nacct_si
 	l->idx_mask = cap - 1;
 	l->idx = calloc(cap, sizeof(*l->idx));
 	l->free_ent = calloc(m->n_ent ? m->n_ent : 1, sizeof(*l->free_ent));
-	l->seen = calloc(m->n_ent ? m->n_ent : 1, sizeof(*l->seen));
-	if (!l->idx || !l->free_ent || !l->seen)
+	if (!l->idx || !l->free_ent)
 		return -ENOMEM;
 	for (i = m->n_ent; i-- > 0;) {
 		struct nacct_xentry *e = &l->ent[i];
 
+		e->seen = 0;
 		if (e->used && ent_find(l, &e->key) < 0) {
 			idx_add(l, i);
 			continue;
@@ -181,7 +190,6 @@ static void lane_free(struct lane *l)
 {
 	free(l->idx);
 	free(l->free_ent);
-	free(l->seen);
 }
 
 /*
@@ -222,7 +230,7 @@ static int apply_item(struct nacct_exporter *x, struct lane *l, const struct nac
 		e->bytes[d] = it->bytes;
 		e->rec_start[d] = it->rec_start;
 	}
-	l->seen[i] = x->pass_id;
+	l->ent[i].seen = x->pass_id;
 	return 0;
 }
 
@@ -231,8 +239,11 @@ static int apply_item(struct nacct_exporter *x, struct lane *l, const struct nac
 static int pend_has(const struct nacct_exporter *x, const struct nacct_flow_key *k)
 {
 	__u32 mask = sizeof(x->pend) / sizeof(x->pend[0]) - 1;
-	__u32 b = key_hash(k) & mask, s;
+	__u32 b, s;
 
+	if (!x->n_pend)
+		return 0;
+	b = key_hash(k) & mask;
 	while ((s = x->pend[b])) {
 		if (key_eq(&slot_at(&x->mem, s - 1)->key, k))
 			return 1;
@@ -249,6 +260,7 @@ static void pend_add(struct nacct_exporter *x, __u32 slot)
 	while (x->pend[b])
 		b = (b + 1) & mask;
 	x->pend[b] = slot + 1;
+	x->n_pend++;
 }
 
 static void pend_rebuild(struct nacct_exporter *x)
@@ -256,6 +268,7 @@ static void pend_rebuild(struct nacct_exporter *x)
 	__u32 i;
 
 	memset(x->pend, 0, sizeof(x->pend));
+	x->n_pend = 0;
 	for (i = 0; i < x->mem.n_slots; i++)
 		if (slot_at(&x->mem, i)->state != NACCT_XP_FREE)
 			pend_add(x, i);
@@ -358,6 +371,8 @@ static void commit(struct nacct_exporter *x, struct lane *l)
 	__u32 i;
 	int err;
 
+	for (i = 0; i < j->n_items; i++)
+		__builtin_prefetch(&l->idx[key_hash(&j->items[i].key) & l->idx_mask]);
 	for (i = 0; i < j->n_items; i++) {
 		err = apply_item(x, l, &j->items[i]);
 		if (err)
@@ -632,12 +647,52 @@ static int expire(struct nacct_exporter *x, const struct nacct_flow *f, __u64 no
 
 /* ---- the pass over the flow map ----------------------------------------------- */
 
-static int visit(struct nacct_exporter *x, const struct nacct_flow *f, __u64 now, int final)
+/*
+ * The entries of a chunk of flows, looked up a chunk at a time: the index
+ * buckets, then the entries, are prefetched for the whole chunk first, so
+ * that their cache misses overlap instead of coming one flow at a time.
+ */
+static int lookup_chunk(struct nacct_exporter *x, const struct nacct_flow *fl, size_t n)
 {
-	long ei = ent_find(&x->ln, &f->key);
+	struct lane *l = &x->ln;
+	size_t i;
 
+	if (n > x->cbuf) {
+		__u64 *h = realloc(x->hbuf, n * sizeof(*h));
+		long *e = h ? realloc(x->ebuf, n * sizeof(*e)) : NULL;
+
+		if (h)
+			x->hbuf = h;
+		if (!e)
+			return -ENOMEM;
+		x->ebuf = e;
+		x->cbuf = n;
+	}
+	for (i = 0; i < n; i++) {
+		x->hbuf[i] = key_hash(&fl[i].key);
+		__builtin_prefetch(&l->idx[x->hbuf[i] & l->idx_mask]);
+	}
+	for (i = 0; i < n; i++) {
+		__u32 e = l->idx[x->hbuf[i] & l->idx_mask];
+
+		if (e)
+			__builtin_prefetch(&l->ent[e - 1]);
+	}
+	for (i = 0; i < n; i++)
+		x->ebuf[i] = ent_find_h(l, &fl[i].key, x->hbuf[i]);
+	return 0;
+}
+
+/* one flow of the pass; ei: its entry as looked up with its chunk */
+static int visit(struct nacct_exporter *x, const struct nacct_flow *f, long ei, __u64 now,
+		 int final)
+{
+	/* the chunk's visits before this one may have finalized a slot and
+	 * deleted this key's old entry (or reused its place) */
+	if (ei >= 0 && (!x->ln.ent[ei].used || !key_eq(&x->ln.ent[ei].key, &f->key)))
+		ei = ent_find(&x->ln, &f->key);
 	if (ei >= 0)
-		x->ln.seen[ei] = x->pass_id;
+		x->ln.ent[ei].seen = x->pass_id;
 	/* a flow whose previous incarnation is still pending waits */
 	if (pend_has(x, &f->key))
 		return 0;
@@ -671,15 +726,15 @@ static int scan(struct nacct_exporter *x, __u64 now, int final)
 		}
 		x->pass_flows += n;
 		done += n;
-		for (i = 0; i < n; i++) {
-			err = visit(x, &fl[i], now, final);
-			if (err) {
-				/* the rest of this chunk waits for the next pass */
-				x->pass_gap = 1;
-				if (r == 1)
-					x->in_pass = 0;
-				return err;
-			}
+		err = lookup_chunk(x, fl, n);
+		for (i = 0; !err && i < n; i++)
+			err = visit(x, &fl[i], x->ebuf[i], now, final);
+		if (err) {
+			/* the rest of this chunk waits for the next pass */
+			x->pass_gap = 1;
+			if (r == 1)
+				x->in_pass = 0;
+			return err;
 		}
 		if (r == 1) {
 			x->in_pass = 0;
@@ -699,7 +754,7 @@ static void gc(struct nacct_exporter *x)
 	__u32 i;
 
 	for (i = 0; i < l->n_ent; i++) {
-		if (!l->ent[i].used || l->seen[i] == x->pass_id || pend_has(x, &l->ent[i].key))
+		if (!l->ent[i].used || l->ent[i].seen == x->pass_id || pend_has(x, &l->ent[i].key))
 			continue;
 		ent_del(l, i);
 		CRASH(x, NACCT_XC_GC);
@@ -911,6 +966,8 @@ void nacct_exporter_free(struct nacct_exporter *x)
 	if (!x)
 		return;
 	lane_free(&x->ln);
+	free(x->hbuf);
+	free(x->ebuf);
 	free(x);
 }
 

@@ -100,13 +100,19 @@
  *
  * ---- Cost: passes over the flow map ------------------------------------------
  *
- * Reading a flow costs ~0.5 us of kernel time (batched), so the core does
- * not dump the whole map every round: it walks it in passes, at most
- * cfg.scan_rate flows a round (one round a second).  A map of up to
- * scan_rate flows is read whole every round, as before; a larger one in
- * flows / scan_rate rounds, which is then the resolution of both
- * timeouts.  Per flow read: a merge and a lookup in the in-memory index;
- * no syscall but the batch reads, one send per message and the takes.
+ * Reading a flow costs ~0.5 us of kernel time (a batched read of its
+ * per-CPU values), so the core does not dump the whole map every round:
+ * it walks it in passes, at most cfg.scan_rate flows a round (one round a
+ * second; NACCT_X_SCAN_RATE).  A map of up to scan_rate flows is read
+ * whole every round, as before; a larger one in flows / scan_rate rounds,
+ * which is then the resolution of both timeouts (1M flows: a pass a
+ * minute, so an idle flow goes 15-76 s after its last packet and a
+ * running one is split every 60-120 s).  Per flow read: its merge and a
+ * lookup in the in-memory index (prefetched a chunk at a time); no
+ * syscall but the batch reads, one send per message and the takes.  At
+ * 1M running flows one active-timeout cycle costs ~1.1 s of CPU (kernel
+ * reads ~0.5 s, records and sends ~0.6 s), against ~42 s for a dump and
+ * a lookup per flow every second.
  *
  * ---- Several sinks (issue 17) ---------------------------------------------------
  *
@@ -169,7 +175,7 @@ struct nacct_xjournal {
 /* exported state of one flow */
 struct nacct_xentry {
 	__u32 used;
-	__u32 pad;
+	__u32 seen; /* the pass that last read the flow: the process's own, reset at start */
 	struct nacct_flow_key key;
 	__u64 packets[NACCT_DIR_MAX];
 	__u64 bytes[NACCT_DIR_MAX];
@@ -313,7 +319,7 @@ struct nacct_xcfg {
 	void *crash_arg;
 };
 
-#define NACCT_X_SCAN_RATE 32768
+#define NACCT_X_SCAN_RATE 16384
 
 /* what the restart found (for the log) */
 struct nacct_xrecovery {
