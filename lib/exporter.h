@@ -79,11 +79,11 @@
  * (compared modulo 2^32: a covered slot is at most a few epochs old).
  *
  * Readers (status, serve) see the flow map and these at different
- * instants.  The core bumps c.gen before every take (after the slot is
- * TAKING), so a reader that reads the expired counts (gen g1), then the
- * flow map, then the expired counts again (gen g2) has a consistent
- * picture when g1 == g2 and no slot was TAKING: no flow left the map in
- * between (nacct_expired_read() waits out TAKING slots).
+ * instants.  The core bumps the counter's gen before every take (after
+ * the slot is TAKING), so a reader that reads the expired counts (gen
+ * g1), then the flow map, then the expired counts again (gen g2) has a
+ * consistent picture when g1 == g2 and no slot was TAKING: no flow left
+ * the map in between (nacct_expired_read() waits out TAKING slots).
  *
  * ---- Records ----------------------------------------------------------------
  *
