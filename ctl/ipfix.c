@@ -20,6 +20,9 @@
  */
 #define MAX_SPEC 64
 static fbInfoElementSpec_t spec_flow4[MAX_SPEC], spec_flow6[MAX_SPEC], spec_stats[MAX_SPEC];
+/* the flow fields with an element, in template order */
+static const struct nacct_field *ie_fields[MAX_SPEC];
+static size_t n_ie_fields;
 
 static void specs_init(void)
 {
@@ -33,6 +36,7 @@ static void specs_init(void)
 
 		if (!f->ie)
 			continue;
+		ie_fields[n_ie_fields++] = f;
 		*s4++ = (fbInfoElementSpec_t){ (char *)f->ie, f->kind == NACCT_FK_ADDR ? 4 : f->ie_len, 0 };
 		*s6++ = (fbInfoElementSpec_t){ (char *)(f->ie6 ? f->ie6 : f->ie),
 					       f->kind == NACCT_FK_ADDR ? 16 : f->ie_len, 0 };
@@ -271,11 +275,9 @@ int nacct_ipfix_add_flow(struct nacct_ipfix *ix, const struct nacct_rec *r)
 	size_t i;
 	int v6 = r->key.family == NACCT_AF_INET6;
 
-	for (i = 0; i < nacct_flow_nfields; i++) {
-		const struct nacct_field *f = &nacct_flow_fields[i];
+	for (i = 0; i < n_ie_fields; i++) {
+		const struct nacct_field *f = ie_fields[i];
 
-		if (!f->ie)
-			continue;
 		nacct_field_get(f, r, &v, buf, sizeof(buf));
 		if (f->kind == NACCT_FK_ADDR && v6) {
 			memcpy(p, v.a, 16);

@@ -32,6 +32,11 @@
 #define NACCT_MAP_EXPORT "nacct_export"
 #define NACCT_MAP_EXPORT_JRNL "nacct_export_jrnl"
 #define NACCT_MAP_EXPORT_PEND "nacct_export_pend"
+/* (now kept by lib/exporter_bpf.c; nacct_export_jrnl is the previous
+ * build's journal, converted on start.)  What the exporter has taken out
+ * of the flow map, struct nacct_export_expired (lib/exporter.h): status
+ * and serve add it back, nacct_expired_read() */
+#define NACCT_MAP_EXPORT_EXPIRED "nacct_export_expired"
 
 /* an attachment's programs and link */
 #define NACCT_PIN_PROG_XDP "prog_xdp"

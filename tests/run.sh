@@ -1,6 +1,6 @@
 #!/bin/bash
 # nacct's test runner: unit tests (BPF_PROG_TEST_RUN) and integration
-# tests (netns + veth, real traffic).  Usage: tests/run.sh [unit|integration|PATTERN]
+# tests (netns + veth, real traffic).  Usage: tests/run.sh [unit|check|integration|PATTERN]
 # Prints every check, then the plain summary line "N passed, N failed, N skipped".
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +32,10 @@ run_one() { # name, command...
 	echo "--- $name: $n_ok passed, $n_fail failed, $n_skip skipped ($(( $(date +%s) - start ))s)"
 }
 
+# make check's tests first: no root, no BPF (tests/check/)
+if [ "$sel" = all ] || [ "$sel" = unit ] || [ "$sel" = check ]; then
+	run_one check .output/check
+fi
 if [ "$sel" = all ] || [ "$sel" = unit ]; then
 	run_one unit .output/test_unit
 	run_one fuzz .output/fuzz_prog 200000 1

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The exporter core on the kernel (lib/exporter_bpf.c): the store on an
+ * attachment's pinned flow and stats maps, and the core's memory as the
+ * exporter's pinned, mmap'ed arrays next to them.
+ */
+#ifndef NACCT_EXPORTER_BPF_H
+#define NACCT_EXPORTER_BPF_H
+
+#include "exporter.h"
+
+struct nacct_bpf_store {
+	struct nacct_xstore base; /* first: the core's handle */
+	int flows_fd, stats_fd;
+	__u32 chunk;              /* flows per batch read */
+	struct nacct_flow_key *keys;
+	struct nacct_flow_val *vals;
+	struct nacct_flow *out;
+	__u64 cursor;             /* the kernel's batch cursor (a bucket) */
+	int first, at_end;
+};
+
+int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd);
+void nacct_bpf_store_free(struct nacct_bpf_store *s);
+
+/* the exporter's pinned maps, mmap'ed: the core's memory */
+struct nacct_xpins {
+	int blob_fd, pend_fd, exp_fd;
+	__u8 *blob;
+	struct nacct_xmem mem;
+	const char *bad;          /* -EPROTO: the pin made by an incompatible build */
+	int migrated;             /* the previous build's state was converted */
+	__u32 migrated_entries;
+};
+
+/*
+ * Open (or create) the exporter's maps in the attachment's pin directory
+ * for a flow map of max_flows and ncpu possible CPUs; converts the
+ * previous build's state.  0 or -errno (-EPROTO: p->bad names the pin).
+ */
+int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, struct nacct_xpins *p);
+void nacct_xpins_close(struct nacct_xpins *p);
+
+#endif /* NACCT_EXPORTER_BPF_H */
