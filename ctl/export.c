@@ -323,6 +323,7 @@ int cmd_export(struct export_opts *cfg)
 		.max_flows = r.m.meta_val.max_flows,
 		.idle_ns = cfg->idle_timeout * 1000000000ULL,
 		.active_ns = cfg->active_timeout * 1000000000ULL,
+		.scan_rate = (__u32)cfg->scan_rate,
 	};
 	err = nacct_exporter_new(&r.x, &xc, &r.store.base, &r.pins.mem, r.sink, &rec);
 	if (err) {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "nacct.h"
+#include "../lib/exporter.h"
 #include "../lib/log.h"
 
 #ifndef NACCT_VERSION
@@ -134,6 +135,10 @@ static const struct nacct_opt opts_export[] = {
 	  "export a running flow every S seconds (default 60)", NULL, 1, 86400 },
 	{ "observation-domain", 0, OPT_U64, OFF(export_opts, obs_domain), "N",
 	  "IPFIX observation domain id (default 0)", NULL, 0, UINT32_MAX },
+	{ "scan-rate", 0, OPT_U64, OFF(export_opts, scan_rate), "N",
+	  "flows read from the flow map per second at most (default 16384): a larger map is "
+	  "read in passes, and both timeouts act at a flow's next visit; higher costs more CPU",
+	  NULL, 1024, 1U << 26 },
 	{ "json", 'j', OPT_FLAG, OFF(export_opts, json), NULL, "JSON lines on stdout instead of IPFIX" },
 	{ 0 },
 };
@@ -169,7 +174,9 @@ static const struct attach_opts attach_defaults = {
 	.req = { .mode = NACCT_M_AUTO, .hook = NACCT_H_XDP, .max_flows = NACCT_MAX_FLOWS_DEFAULT },
 };
 static const struct top_opts top_defaults = { .interval = 2, .rows = 25 };
-static const struct export_opts export_defaults = { .idle_timeout = 15, .active_timeout = 60 };
+static const struct export_opts export_defaults = {
+	.idle_timeout = 15, .active_timeout = 60, .scan_rate = NACCT_X_SCAN_RATE,
+};
 static const struct serve_opts serve_defaults = { .metrics = "127.0.0.1:9464" };
 
 const struct nacct_cmd nacct_commands[] = {

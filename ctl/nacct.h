@@ -96,6 +96,7 @@ struct export_opts {
 	__u64 idle_timeout;   /* seconds */
 	__u64 active_timeout; /* seconds */
 	__u64 obs_domain;     /* IPFIX observation domain id */
+	__u64 scan_rate;      /* flows read per second at most */
 	int json;
 };
 
