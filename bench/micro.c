@@ -24,6 +24,11 @@
  *
  * Usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] [--tsv FILE]
  *                    [--stages FILE]
+ *        bench_micro --verifier
+ * --verifier: load nacct's XDP and TC objects once with the verifier's
+ * statistics on and print each program's processed instructions and
+ * states (what decides whether a change to the data path still loads on
+ * older verifiers), then exit.
  * --quick: subnets 0 and 10k, IPv6 only against the bare hash, 100k flows
  * unless --flows is given
  * Every measurement on stderr, the stage table on stdout; one TSV row per
@@ -547,8 +552,79 @@ static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, _
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] "
-			"[--tsv FILE] [--stages FILE]\n");
+			"[--tsv FILE] [--stages FILE]\n       bench_micro --verifier\n");
 	exit(2);
+}
+
+/* ---- the verifier's statistics -------------------------------------------- */
+
+#define VLOG_SIZE (1 << 20)
+
+struct vstat {
+	const char *name;
+	struct bpf_program *prog;
+	char *log;
+};
+
+/* "processed N insns (limit ...) ... total_states N peak_states N ..." */
+static void vstat_print(const struct vstat *v)
+{
+	const char *p = v->log ? strstr(v->log, "processed ") : NULL;
+	long insns = -1, total = -1, peak = -1;
+	const char *t;
+
+	if (p)
+		insns = strtol(p + 10, NULL, 10);
+	if (p && (t = strstr(p, "total_states ")))
+		total = strtol(t + 13, NULL, 10);
+	if (p && (t = strstr(p, "peak_states ")))
+		peak = strtol(t + 12, NULL, 10);
+	printf("%-18s processed %8ld insns   total_states %6ld   peak_states %6ld\n", v->name,
+	       insns, total, peak);
+}
+
+static int verifier_stats(void)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct nacct_xdp *x = NULL;
+	struct nacct_tc *t = NULL;
+	struct vstat v[3];
+	int err = -ENOMEM, i;
+
+	memset(v, 0, sizeof(v));
+	rm_pins();
+	if (mkdir(opt.pin, 0700) && errno != EEXIST)
+		return -errno;
+	oo.pin_root_path = opt.pin;
+	x = nacct_xdp__open_opts(&oo);
+	t = nacct_tc__open_opts(&oo);
+	if (!x || !t)
+		goto out;
+	v[0] = (struct vstat){ "nacct_xdp", x->progs.nacct_xdp, NULL };
+	v[1] = (struct vstat){ "nacct_tc_egress", t->progs.nacct_tc_egress, NULL };
+	v[2] = (struct vstat){ "nacct_tc_ingress", t->progs.nacct_tc_ingress, NULL };
+	for (i = 0; i < 3; i++) {
+		v[i].log = calloc(1, VLOG_SIZE);
+		if (!v[i].log)
+			goto out;
+		/* BPF_LOG_STATS: the summary lines only */
+		bpf_program__set_log_level(v[i].prog, 4);
+		bpf_program__set_log_buf(v[i].prog, v[i].log, VLOG_SIZE);
+	}
+	err = nacct_xdp__load(x);
+	if (!err)
+		err = nacct_tc__load(t);
+	for (i = 0; i < 3; i++)
+		vstat_print(&v[i]);
+	if (err)
+		fprintf(stderr, "bench_micro: load: %s\n", strerror(-err));
+out:
+	nacct_xdp__destroy(x);
+	nacct_tc__destroy(t);
+	for (i = 0; i < 3; i++)
+		free(v[i].log);
+	rm_pins();
+	return err;
 }
 
 static int quiet_print(enum libbpf_print_level l, const char *fmt, va_list ap)
@@ -562,16 +638,17 @@ int main(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },  { "repeat", required_argument, NULL, 'r' },
 		{ "runs", required_argument, NULL, 'n' }, { "flows", required_argument, NULL, 'f' },
 		{ "tsv", required_argument, NULL, 't' }, { "stages", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
+		{ "verifier", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	static const __u32 subnet_set[] = { 0, 10, 10000, 100000 };
 	__u32 fl[2];
 	cpu_set_t cs;
-	int c, fam, i, j, t, r, flows_given = 0;
+	int c, fam, i, j, t, r, flows_given = 0, verifier = 0;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': opt.quick = 1; break;
+		case 'V': verifier = 1; break;
 		case 'r': opt.repeat = strtoul(optarg, NULL, 0); break;
 		case 'n': opt.runs = atoi(optarg); break;
 		case 'f':
@@ -602,6 +679,8 @@ int main(int argc, char **argv)
 		usage();
 	libbpf_set_print(quiet_print);
 	snprintf(opt.pin, sizeof(opt.pin), "/sys/fs/bpf/nacct-bench-%d", getpid());
+	if (verifier)
+		return verifier_stats() ? 1 : 0;
 
 	/* one CPU: per-CPU counters and per-CPU flow slots stay on it */
 	CPU_ZERO(&cs);
