@@ -24,7 +24,11 @@
  *
  * Usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] [--tsv FILE]
  *                    [--stages FILE]
+ *                    [--only stages|targets[,...]] [--hot]
  *        bench_micro --verifier
+ * --only: the stage table's items (XDP, IPv4, no subnets, no sampling),
+ * the targets' items (the bare hash and nacct, XDP IPv4/IPv6 and TC), or
+ * both; --hot: one flow only (no many-flow phases).
  * --verifier: load nacct's XDP and TC objects once with the verifier's
  * statistics on and print each program's processed instructions and
  * states (what decides whether a change to the data path still loads on
@@ -71,6 +75,8 @@ static struct {
 	FILE *tsv;
 	FILE *stages;
 	char pin[128];
+	unsigned int only; /* ONLY_*: a subset of the items; 0: all */
+	int hot;           /* 1 flow only */
 } opt = { .repeat = 10000000, .runs = 3, .flows = 1000000 };
 
 /* ---- packets ------------------------------------------------------------ */
@@ -542,8 +548,29 @@ static void print_stages(__u32 flows)
 	       "shared).  The last row is the real nacct_xdp (sampling off).\n");
 }
 
+/* --only: the items of the stage table, of the targets */
+#define ONLY_STAGES (1u << 0)
+#define ONLY_TARGETS (1u << 1)
+
+static int wanted(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
+{
+	int plain = !subnets && !sample_n;
+
+	if (opt.hot && flows > 1)
+		return 0;
+	if (!opt.only)
+		return 1;
+	if ((opt.only & ONLY_STAGES) && !tc && family == 4 && plain)
+		return 1;
+	if ((opt.only & ONLY_TARGETS) && plain && (t == T_HASH || t == T_NACCT || (tc && t == T_PASS)))
+		return 1;
+	return 0;
+}
+
 static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
 {
+	if (!wanted(tc, family, t, flows, subnets, sample_n))
+		return;
 	if (n_items < MAX_ITEMS)
 		items[n_items++] = (struct item){ .tc = tc, .family = family, .t = t, .flows = flows,
 						  .subnets = subnets, .sample_n = sample_n };
@@ -552,7 +579,9 @@ static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, _
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] "
-			"[--tsv FILE] [--stages FILE]\n       bench_micro --verifier\n");
+			"[--tsv FILE] [--stages FILE]\n"
+			"                   [--only stages|targets[,...]] [--hot]\n"
+			"       bench_micro --verifier\n");
 	exit(2);
 }
 
@@ -638,7 +667,8 @@ int main(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },  { "repeat", required_argument, NULL, 'r' },
 		{ "runs", required_argument, NULL, 'n' }, { "flows", required_argument, NULL, 'f' },
 		{ "tsv", required_argument, NULL, 't' }, { "stages", required_argument, NULL, 's' },
-		{ "verifier", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+		{ "verifier", no_argument, NULL, 'V' }, { "only", required_argument, NULL, 'o' },
+		{ "hot", no_argument, NULL, 'H' }, { NULL, 0, NULL, 0 },
 	};
 	static const __u32 subnet_set[] = { 0, 10, 10000, 100000 };
 	__u32 fl[2];
@@ -649,6 +679,15 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'q': opt.quick = 1; break;
 		case 'V': verifier = 1; break;
+		case 'H': opt.hot = 1; break;
+		case 'o':
+			if (strstr(optarg, "stages"))
+				opt.only |= ONLY_STAGES;
+			if (strstr(optarg, "targets"))
+				opt.only |= ONLY_TARGETS;
+			if (!opt.only)
+				usage();
+			break;
 		case 'r': opt.repeat = strtoul(optarg, NULL, 0); break;
 		case 'n': opt.runs = atoi(optarg); break;
 		case 'f':
