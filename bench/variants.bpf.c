@@ -11,7 +11,8 @@
  *
  *   bench_st_floor    XDP_PASS from this object (the test_run floor)
  *   bench_st_parse    + nacct_parse()
- *   bench_st_key      + the canonical flow key (lower endpoint first)
+ *   bench_st_key      + the canonical flow key (lower endpoint first, in
+ *                       place in the parse result)
  *   bench_st_lookup   + nacct_flows lookup; on a miss, insert (BPF_NOEXIST)
  *   bench_st_update   + the per-CPU value update (counters, flags, dirs)
  *   bench_st_clock    + the clock reads (coarse per packet, precise on a
@@ -36,12 +37,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /*
  * ===== ADAPT HERE when maps/parse.h or maps/account.bpf.h change ===========
  * The only places that name the data path's functions.  bv_parse() is the
- * data path's parser as nacct_xdp calls it; bv_key() builds the flow key
- * the way nacct_account_dir() does.  Today that is an inline block of
- * nacct_account_dir() with no function of its own, so bv_key() carries a
- * copy of it: once the data path has its own key builder (for instance
- * nacct_key_make() / nacct_key_from_pkt()), replace bv_key()'s body with
- * a call to it.  bv_account() is the data path's accounting entry.
+ * data path's parser as nacct_xdp calls it; bv_key() makes the key
+ * canonical the way nacct_account_dir() does (in place, in the parse
+ * result); bv_account() is the data path's accounting entry.
  */
 static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt *pkt)
 {
@@ -50,11 +48,9 @@ static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt
 }
 
 /* returns edir: 0 when the packet's source is the key's lower endpoint */
-static __always_inline __u8 bv_key(const struct nacct_pkt *pkt, struct nacct_flow_key *key)
+static __always_inline __u8 bv_key(struct nacct_pkt *pkt)
 {
-	/* the data path's own key builder (maps/key.h), as nacct_account calls it */
-	return nacct_key_make(key, pkt->src, pkt->sport, pkt->dst, pkt->dport, pkt->proto,
-			      pkt->family, pkt->vlan);
+	return nacct_key_canon(&pkt->key);
 }
 
 static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
@@ -81,19 +77,18 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 {
 	const __u32 dir = NACCT_DIR_RX;
 	struct nacct_flow_val *v, nv;
-	struct nacct_flow_key key;
 	__u32 sub_id;
 	__u64 now = 0;
 	__u8 edir, fresh;
 
-	edir = bv_key(pkt, &key);
+	edir = bv_key(pkt);
 	if (!(stages & BV_LOOKUP)) {
-		BV_KEEP(&key);
+		BV_KEEP(pkt);
 		return edir;
 	}
 	if (stages & BV_CLOCK)
 		now = bpf_ktime_get_coarse_ns();
-	v = bpf_map_lookup_elem(&nacct_flows, &key);
+	v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 	if (!v) {
 		__builtin_memset(&nv, 0, sizeof(nv));
 		if (stages & BV_UPDATE) {
@@ -109,10 +104,10 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 			nv.last_seen = nv.first_seen;
 		}
 		if (stages & BV_SUBNET) {
-			nv.subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
-			nv.subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
+			nv.subnet_lo = nacct_subnet_of(pkt->key.lo_addr, pkt->key.family);
+			nv.subnet_hi = nacct_subnet_of(pkt->key.hi_addr, pkt->key.family);
 		}
-		if (bpf_map_update_elem(&nacct_flows, &key, &nv, BPF_NOEXIST))
+		if (bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST))
 			return 0;
 		if (stages & BV_SUBNET) {
 			sub_id = (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo;
@@ -125,8 +120,8 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 	if (stages & BV_CLOCK && fresh)
 		v->first_seen = bpf_ktime_get_ns();
 	if (stages & BV_SUBNET && fresh) {
-		v->subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
-		v->subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
+		v->subnet_lo = nacct_subnet_of(pkt->key.lo_addr, pkt->key.family);
+		v->subnet_hi = nacct_subnet_of(pkt->key.hi_addr, pkt->key.family);
 	}
 	if (stages & BV_UPDATE) {
 		if (fresh)

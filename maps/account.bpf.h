@@ -94,7 +94,8 @@ static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stat
 /*
  * Account one packet (or, at TC, one GSO skb standing for @pkts wire
  * packets of @bytes wire bytes in total).  Returns 0: accounting never
- * changes the verdict.
+ * changes the verdict.  @pkt's key part is made canonical here (its
+ * endpoints may swap).
  *
  * A global function: the verifier checks it once, with unknown arguments,
  * instead of once per path through the parser that reaches it (the TC
@@ -104,7 +105,6 @@ static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stat
 static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u32 dir,
 					  __u64 pkts, __u64 bytes)
 {
-	struct nacct_flow_key key;
 	struct nacct_flow_val *v, nv;
 	struct nacct_stats *st;
 	__u32 zero = 0, sub_id;
@@ -160,12 +160,11 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nacct_frag_ports(pkt, st, dir);
 	}
 
-	/* canonical key: lower endpoint first; edir 0: the source is lo */
-	edir = nacct_key_make(&key, pkt->src, pkt->sport, pkt->dst, pkt->dport, pkt->proto,
-			      pkt->family, pkt->vlan);
+	/* canonical key, in place: lower endpoint first; edir 0: the source is lo */
+	edir = nacct_key_canon(&pkt->key);
 
 	now = bpf_ktime_get_coarse_ns();
-	v = bpf_map_lookup_elem(&nacct_flows, &key);
+	v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 	if (!v) {
 		__builtin_memset(&nv, 0, sizeof(nv));
 		nv.packets[dir] = pkts;
@@ -178,9 +177,9 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nv.first_dir = edir;
 		nv.syn_dir = nacct_syn_dir(pkt, edir);
 		nv.seen_dirs = 1 << edir;
-		nv.subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
-		nv.subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
-		err = bpf_map_update_elem(&nacct_flows, &key, &nv, BPF_NOEXIST);
+		nv.subnet_lo = nacct_subnet_of(pkt->key.lo_addr, pkt->key.family);
+		nv.subnet_hi = nacct_subnet_of(pkt->key.hi_addr, pkt->key.family);
+		err = bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST);
 		if (!err) {
 			/* RX counts the sender's subnet, TX the receiver's */
 			sub_id = (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo;
@@ -188,7 +187,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 			return 0;
 		}
 		if (err == -EEXIST)
-			v = bpf_map_lookup_elem(&nacct_flows, &key);
+			v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 		if (!v) {
 			/* map full (E2BIG) or out of memory: the overflow bucket */
 			st->overflow_packets[dir] += pkts;
@@ -204,8 +203,8 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		/* first packet of this flow on this CPU: fill this CPU's slot */
 		v->first_seen = bpf_ktime_get_ns();
 		v->first_dir = edir;
-		v->subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
-		v->subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
+		v->subnet_lo = nacct_subnet_of(pkt->key.lo_addr, pkt->key.family);
+		v->subnet_hi = nacct_subnet_of(pkt->key.hi_addr, pkt->key.family);
 	}
 	v->packets[dir] += pkts;
 	v->bytes[dir] += bytes;

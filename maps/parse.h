@@ -47,17 +47,30 @@ enum nacct_parse_res {
 	NACCT_P_MALFORMED,  /* info.malformed set */
 };
 
-/* what the parser found; the caller turns it into a flow key */
+/*
+ * What the parser found.  Its first 40 bytes are the flow key with the
+ * source as "lo": the parser writes addresses, ports, protocol, family
+ * and VLAN where the map lookup reads them, and nacct_key_canon() (key.h)
+ * only swaps the endpoints in place when the source is the higher one.
+ * No copy from a parse result into a key, and the addresses are written
+ * as 8-byte words (the struct is 8-byte aligned), which the key's
+ * comparison and the map's hash then read without a stall.
+ */
 struct nacct_pkt {
-	__u8 src[16];
-	__u8 dst[16];
-	__be16 sport;
-	__be16 dport;
-	__u8 proto;
-	__u8 family;
+	union {
+		struct nacct_flow_key key; /* src first until nacct_key_canon() */
+		struct {
+			__u8 src[16];
+			__u8 dst[16];
+			__be16 sport;
+			__be16 dport;
+			__u8 proto;
+			__u8 family;
+			__u16 vlan; /* outermost VLAN id */
+		};
+	};
 	__u8 tcp_flags;
 	__u8 malformed;    /* enum nacct_malformed */
-	__u16 vlan;        /* outermost VLAN id */
 	__u16 ethertype;   /* host order; for non-IP packets */
 	__u16 hdr_len;     /* L2+L3+L4 header bytes (for GSO wire bytes) */
 	__u8 is_frag;      /* an IP fragment */
@@ -65,9 +78,16 @@ struct nacct_pkt {
 	__u8 frag_more;    /* first fragment with more to come */
 	__u8 pad[3];
 	__be32 frag_id;
-};
+} __attribute__((aligned(8)));
 
-/* room for the largest header read at once (KERN flavour only) */
+_Static_assert(sizeof(struct nacct_flow_key) == 40 &&
+		       __builtin_offsetof(struct nacct_pkt, tcp_flags) == 40,
+	       "struct nacct_pkt starts with the flow key");
+
+/*
+ * Room for the largest header read at once (KERN flavour only); 8-byte
+ * aligned so that the address words below are aligned stack reads.
+ */
 union nacct_hdr_buf {
 	struct nacct_iphdr ip4;
 	struct nacct_ipv6hdr ip6;
@@ -77,7 +97,41 @@ union nacct_hdr_buf {
 	struct nacct_udphdr udp;
 	struct nacct_sctphdr sctp;
 	struct nacct_icmphdr icmp;
-};
+} __attribute__((aligned(8)));
+
+/*
+ * The address helpers write the key's addresses as two 8-byte words.
+ * Reads from the packet may be unaligned (the verifier allows it where
+ * the CPU does: x86, arm64); reads from a KERN copy are aligned (the
+ * union above).
+ */
+static __always_inline void nacct_addr6_put(__u8 *dst, const void *src)
+{
+	__u64 *d = __builtin_assume_aligned(dst, 8);
+	const __u64 *s = src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+}
+
+/* ::ffff:a.b.c.d from @a (network byte order, as loaded from the header) */
+static __always_inline void nacct_addr4_put(__u8 *dst, __be32 a)
+{
+	__u64 *d = __builtin_assume_aligned(dst, 8);
+
+	d[0] = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	d[1] = (__u64)a << 32 | 0xffff0000ULL; /* bytes 8..15: 0 0 ff ff a b c d */
+#else
+	d[1] = 0x0000ffff00000000ULL | a;
+#endif
+}
+
+/* source and destination port: one 4-byte word in the header and in the key */
+static __always_inline void nacct_ports_put(struct nacct_pkt *pkt, const void *l4)
+{
+	*(__u32 *)&pkt->sport = *(const __u32 *)l4;
+}
 
 /* are @len bytes at @pos all before @end? (no read) */
 static __always_inline int nacct_has(void *pos, void *end, __u32 len)
@@ -136,8 +190,7 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 		 * datagram, not the end: at TC they may sit past the linear part) */
 		if (doff < sizeof(*th) || doff > l4_avail)
 			goto bad;
-		pkt->sport = th->source;
-		pkt->dport = th->dest;
+		nacct_ports_put(pkt, th);
 		pkt->tcp_flags = th->flags;
 		pkt->hdr_len += doff;
 		return 0;
@@ -148,8 +201,7 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 
 		if (NACCT_PEEK(mem, uh, pos, end, &b) || l4_avail < sizeof(*uh))
 			goto bad;
-		pkt->sport = uh->source;
-		pkt->dport = uh->dest;
+		nacct_ports_put(pkt, uh);
 		pkt->hdr_len += sizeof(*uh);
 		return 0;
 	}
@@ -159,8 +211,7 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 
 		if (NACCT_PEEK(mem, sh, pos, end, &b) || l4_avail < sizeof(*sh))
 			goto bad;
-		pkt->sport = sh->source;
-		pkt->dport = sh->dest;
+		nacct_ports_put(pkt, sh);
 		pkt->hdr_len += sizeof(*sh);
 		return 0;
 	}
@@ -219,8 +270,8 @@ static __always_inline int nacct_parse_ipv4(const int mem, void *pos, void *end,
 	dlen = tot ? tot : l3_avail;
 	pkt->family = NACCT_AF_INET;
 	pkt->proto = iph->protocol;
-	nacct_v4_mapped(pkt->src, iph->saddr);
-	nacct_v4_mapped(pkt->dst, iph->daddr);
+	nacct_addr4_put(pkt->src, iph->saddr);
+	nacct_addr4_put(pkt->dst, iph->daddr);
 	pkt->hdr_len += ihl;
 
 	frag = bpf_ntohs(iph->frag_off);
@@ -278,8 +329,8 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 	/* bytes of the datagram after the fixed header */
 	rem = plen ? plen : l3_avail - sizeof(*ip6);
 	pkt->family = NACCT_AF_INET6;
-	__builtin_memcpy(pkt->src, ip6->saddr, 16);
-	__builtin_memcpy(pkt->dst, ip6->daddr, 16);
+	nacct_addr6_put(pkt->src, ip6->saddr);
+	nacct_addr6_put(pkt->dst, ip6->daddr);
 	pkt->hdr_len += sizeof(*ip6);
 	nh = ip6->nexthdr;
 	pos += sizeof(*ip6);
