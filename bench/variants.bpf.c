@@ -15,8 +15,8 @@
  *                       place in the parse result)
  *   bench_st_lookup   + nacct_flows lookup; on a miss, insert (BPF_NOEXIST)
  *   bench_st_update   + the per-CPU value update (counters, flags, dirs)
- *   bench_st_clock    + the clock reads (coarse per packet, precise on a
- *                       flow's first packet on a CPU)
+ *   bench_st_clock    + the clock reads (coarse, jiffy-cached, per packet;
+ *                       precise on a flow's first packet on a CPU)
  *   bench_st_subnet   + subnet ids (LPM, once per flow and CPU) and the
  *                       per-subnet counters (every packet)
  *   bench_st_account  parse + the real nacct_account(): the above plus the
@@ -39,7 +39,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * The only places that name the data path's functions.  bv_parse() is the
  * data path's parser as nacct_xdp calls it; bv_key() makes the key
  * canonical the way nacct_account_dir() does (in place, in the parse
- * result); bv_account() is the data path's accounting entry.
+ * result); bv_now() its clock for last_seen; bv_account() the data path's
+ * accounting entry.
  */
 static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt *pkt)
 {
@@ -51,6 +52,11 @@ static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt
 static __always_inline __u8 bv_key(struct nacct_pkt *pkt)
 {
 	return nacct_key_canon(&pkt->key);
+}
+
+static __always_inline __u64 bv_now(void)
+{
+	return nacct_now_coarse();
 }
 
 static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
@@ -87,7 +93,7 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 		return edir;
 	}
 	if (stages & BV_CLOCK)
-		now = bpf_ktime_get_coarse_ns();
+		now = bv_now();
 	v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 	if (!v) {
 		__builtin_memset(&nv, 0, sizeof(nv));

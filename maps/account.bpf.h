@@ -55,6 +55,39 @@ static __always_inline void nacct_subnet_add(__u32 id, __u32 dir, __u64 pkts, __
 	s->bytes[dir] += bytes;
 }
 
+/*
+ * The coarse clock (CLOCK_MONOTONIC, jiffy resolution) for last_seen,
+ * without a helper call per packet: bpf_jiffies64() is inlined by the
+ * verifier into one load, and bpf_ktime_get_coarse_ns() is asked only
+ * when the jiffy changed.  The cache is one .bss pair shared by the CPUs
+ * (written once per jiffy, read by every packet): a racing CPU can at
+ * worst leave it a jiffy behind, which the next jiffy repairs.  The
+ * timekeeper moves the coarse clock just after jiffies: a jiffy whose
+ * clock has not moved yet is not cached, so the next packet asks again.
+ */
+struct {
+	__u64 jiffies;
+	__u64 ns;
+} nacct_clock; /* anonymous: the skeletons spell it out for user space */
+
+static __always_inline __u64 nacct_now_coarse(void)
+{
+	__u64 j = bpf_jiffies64(), ns;
+
+	if (j == nacct_clock.jiffies) {
+		asm volatile("" ::: "memory");
+		return nacct_clock.ns;
+	}
+	ns = bpf_ktime_get_coarse_ns();
+	if (ns != nacct_clock.ns) {
+		/* the clock before its jiffy: a reader that sees the jiffy sees it */
+		nacct_clock.ns = ns;
+		asm volatile("" ::: "memory");
+		nacct_clock.jiffies = j;
+	}
+	return ns;
+}
+
 /* a TCP SYN without ACK names the initiator: 1 + its direction, else 0 */
 static __always_inline __u8 nacct_syn_dir(const struct nacct_pkt *pkt, __u8 edir)
 {
@@ -163,7 +196,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 	/* canonical key, in place: lower endpoint first; edir 0: the source is lo */
 	edir = nacct_key_canon(&pkt->key);
 
-	now = bpf_ktime_get_coarse_ns();
+	now = nacct_now_coarse();
 	v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 	if (!v) {
 		__builtin_memset(&nv, 0, sizeof(nv));

@@ -93,8 +93,8 @@ struct nacct_flow_val {
 	__u64 packets[NACCT_DIR_MAX]; /* by hook direction */
 	__u64 bytes[NACCT_DIR_MAX];   /* frame length incl. Ethernet header */
 	__u64 first_seen;             /* CLOCK_MONOTONIC ns, precise */
-	/* last_seen: CLOCK_MONOTONIC ns, coarse (jiffy: the clock read per packet
-	 * costs less); may lag first_seen by up to a jiffy in one slot */
+	/* last_seen: CLOCK_MONOTONIC ns, coarse (jiffy: read once per jiffy,
+	 * not per packet); may lag first_seen by up to a jiffy in one slot */
 	__u64 last_seen;
 	__u8 tcp_flags[NACCT_DIR_MAX]; /* OR of TCP flags seen */
 	__u8 first_dir;  /* 0: first packet went lo->hi, 1: hi->lo */

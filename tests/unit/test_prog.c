@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -351,6 +352,70 @@ static void t_frag6(struct ut *u)
 		 "frag6_orphan_noports", "ports-0 flow %llu packets, frag_noports %llu",
 		 U64(v.packets[0]), U64(st.frag_noports[0]));
 	ut_conserve(u, "frag6_conservation");
+}
+
+/* ---- clocks --------------------------------------------------------------- */
+
+static __u64 clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * first_seen is CLOCK_MONOTONIC, precise; last_seen the coarse clock
+ * (CLOCK_MONOTONIC_COARSE), which the data path reads once per jiffy and
+ * caches: each packet's last_seen must lie between the coarse clock a
+ * jiffy before the packet and the coarse clock after it, and move on
+ * with time, on every hook.
+ */
+static void t_clock(struct ut *u)
+{
+	static const enum ut_hook hooks[] = { UT_XDP, UT_TC_EGRESS, UT_TC_INGRESS };
+	struct nacct_flow_key k;
+	struct nacct_flow_val v;
+	struct timespec res;
+	struct pkt_spec s;
+	__u64 jiffy, t0, t1, prev = 0;
+	char detail[1024] = "";
+	size_t n, off = 0;
+	int i, ok = 1;
+
+	ut_reset(u);
+	clock_getres(CLOCK_MONOTONIC_COARSE, &res);
+	jiffy = (__u64)res.tv_sec * 1000000000ULL + res.tv_nsec;
+	pkt_spec_init(&s, 4, PKT_P_UDP, 4242, 53);
+	n = build(&s, NULL);
+	ut_key(&k, 4, s.src, 4242, s.dst, 53, PKT_P_UDP, 0, NULL);
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	ut_send(u, UT_XDP, buf, n, "clock_send");
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	if (ut_flow(u, &k, &v) || v.first_seen < t0 || v.first_seen > t1) {
+		ok = 0;
+		off += snprintf(detail + off, sizeof(detail) - off,
+				"first_seen %llu not in [%llu, %llu]\n", U64(v.first_seen), U64(t0),
+				U64(t1));
+	}
+	for (i = 0; i < 9; i++) {
+		usleep(3 * jiffy / 1000 + 1000);
+		t0 = clock_ns(CLOCK_MONOTONIC_COARSE);
+		ut_send(u, hooks[i % 3], buf, n, "clock_send");
+		t1 = clock_ns(CLOCK_MONOTONIC_COARSE);
+		if (ut_flow(u, &k, &v) || v.last_seen + jiffy < t0 || v.last_seen > t1 ||
+		    v.last_seen <= prev) {
+			ok = 0;
+			off += snprintf(detail + off, sizeof(detail) - off,
+					"packet %d (%s): last_seen %llu, coarse clock %llu .. %llu, "
+					"previous %llu, jiffy %llu\n", i, ut_hook_name(hooks[i % 3]),
+					U64(v.last_seen), U64(t0), U64(t1), U64(prev), U64(jiffy));
+			if (off >= sizeof(detail))
+				off = sizeof(detail) - 1;
+		}
+		prev = v.last_seen;
+	}
+	ut_check(ok, "clock_first_precise_last_coarse", "%s", detail);
 }
 
 /* ---- non-IP -------------------------------------------------------------- */
@@ -1085,6 +1150,7 @@ int main(int argc, char **argv)
 	t_frag4(&u);
 	t_frag6(&u);
 	t_nonip(&u);
+	t_clock(&u);
 	for (i = 0; i < sizeof(bogus_cases) / sizeof(bogus_cases[0]); i++) {
 		t_bogus(&u, &bogus_cases[i], UT_XDP);
 		t_bogus(&u, &bogus_cases[i], UT_TC_EGRESS);
