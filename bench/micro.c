@@ -371,7 +371,7 @@ static const struct {
 	{ T_ST_UPDATE, "value update" },
 	{ T_ST_CLOCK, "clock reads" },
 	{ T_ST_SUBNET, "subnet lookup + counters" },
-	{ T_ST_ACCOUNT, "real nacct_account (totals)" },
+	{ T_ST_ACCOUNT, "real nacct_account_dir (totals)" },
 	{ T_NACCT, "cfg lookup + sampling = nacct_xdp" },
 };
 

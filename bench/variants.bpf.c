@@ -19,9 +19,9 @@
  *                       precise on a flow's first packet on a CPU)
  *   bench_st_subnet   + subnet ids (LPM, once per flow and CPU) and the
  *                       per-subnet counters (every packet)
- *   bench_st_account  parse + the real nacct_account(): the above plus the
- *                     interface totals, the malformed/non-IP/fragment
- *                     branches and the global-function call
+ *   bench_st_account  parse + the real nacct_account_dir(): the above plus
+ *                     the interface totals and the malformed/non-IP/fragment
+ *                     branches
  *
  * The last stage, "nacct" in bench_micro's table, is the real nacct_xdp:
  * it adds the nacct_cfg lookup, the tap test and the sampling decision.
@@ -61,7 +61,7 @@ static __always_inline __u64 bv_now(void)
 
 static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
 {
-	return nacct_account(pkt, res, NACCT_DIR_RX, 1, len);
+	return nacct_account_dir(pkt, res, NACCT_DIR_RX, 1, len);
 }
 /* ===== end of the block to adapt ========================================= */
 
@@ -148,18 +148,8 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 	return 0;
 }
 
-/*
- * One subprogram per stage: like nacct_account(), the steps after the
- * parse run in a function of their own (a call, and a stack frame apart
- * from the parser's), so the "key" stage carries that call's cost.
- */
+/* one program per stage: parse, then the stage's steps inline, as nacct_xdp */
 #define BV_STAGE(name, stages)                                                  \
-	static __noinline int bv_st_##name(struct nacct_pkt *pkt, __u32 len)      \
-	{                                                                      \
-		if (!pkt)                                                      \
-			return 0;                                              \
-		return bv_flow(pkt, len, stages);                              \
-	}                                                                      \
 	SEC("xdp") int bench_st_##name(struct xdp_md *ctx)                     \
 	{                                                                      \
 		void *data = (void *)(long)ctx->data;                          \
@@ -168,7 +158,7 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 									       \
 		if (bv_parse(data, data_end, &pkt) != NACCT_P_IP)              \
 			return XDP_DROP;                                       \
-		return bv_st_##name(&pkt, data_end - data) ? XDP_DROP : XDP_PASS; \
+		return bv_flow(&pkt, data_end - data, stages) ? XDP_DROP : XDP_PASS; \
 	}
 
 SEC("xdp")
