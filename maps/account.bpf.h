@@ -214,6 +214,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nv.subnet_hi = nacct_subnet_of(pkt->key.hi_addr, pkt->key.family);
 		err = bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST);
 		if (!err) {
+			st->flows_created++;
 			/* RX counts the sender's subnet, TX the receiver's */
 			sub_id = (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo;
 			nacct_subnet_add(sub_id, dir, pkts, bytes);

@@ -170,7 +170,9 @@ struct nacct_stats {
 	__u64 sample_drops;    /* ring buffer full when sampling */
 	__u64 samples;         /* packets copied to the sample ring buffer */
 	__u64 malformed[NACCT_MAL_MAX];
-	__u64 pad;
+	/* successful flow inserts; the exporter counts the flows it deletes,
+	 * so status shows created - expired without scanning the flow map */
+	__u64 flows_created;
 };
 
 /* non-IP traffic by ethertype (host byte order), per CPU */

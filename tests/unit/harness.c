@@ -574,6 +574,9 @@ int ut_conserve(struct ut *u, const char *name)
 		     (unsigned long long)(f.packets[d] + st.overflow_packets[d]),
 		     (unsigned long long)(f.bytes[d] + st.overflow_bytes[d]));
 	}
+	/* nothing deletes flows here: every insert is still in the map */
+	CONS(st.flows_created == f.n, "flows_created %llu != %zu flows in the map\n",
+	     (unsigned long long)st.flows_created, f.n);
 	CONS(mal == st.malformed_packets[0] + st.malformed_packets[1],
 	     "malformed reasons %llu != malformed packets %llu\n", (unsigned long long)mal,
 	     (unsigned long long)(st.malformed_packets[0] + st.malformed_packets[1]));

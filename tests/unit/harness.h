@@ -107,7 +107,8 @@ int ut_set_cfg(struct ut *u, __u32 sample_n, __u32 snaplen);
  * The conservation law, checked as one test line:
  * totals == sum(flows) + overflow + malformed + nonip (packets and bytes,
  * per direction), nonip == sum(ethertypes), malformed == sum(reasons),
- * sum(subnet counters) == sum(flows) + overflow.
+ * sum(subnet counters) == sum(flows) + overflow, flows_created == the
+ * flows in the map (no test deletes one).
  */
 int ut_conserve(struct ut *u, const char *name);
 
