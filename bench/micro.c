@@ -303,6 +303,12 @@ static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int 
 		bpf_map__set_max_entries(n->var->maps.nacct_subnets, subnets ? subnets : 1);
 		bpf_map__set_max_entries(n->var->maps.nacct_subnet_stats, subnets + 1);
 	}
+	/* the load-time switches, as nacct attach sets them */
+	n->xdp->rodata->nacct_subnet_lookup = subnets > 0;
+	if (n->tc)
+		n->tc->rodata->nacct_subnet_lookup = subnets > 0;
+	if (n->var)
+		n->var->rodata->nacct_subnet_lookup = subnets > 0;
 	err = nacct_xdp__load(n->xdp);
 	if (!err && n->tc)
 		err = nacct_tc__load(n->tc);

@@ -109,10 +109,8 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 			nv.first_seen = bpf_ktime_get_ns();
 			nv.last_seen = nv.first_seen;
 		}
-		if (stages & BV_SUBNET) {
-			nv.subnet_lo = nacct_subnet_of(pkt->key.lo_addr, pkt->key.family);
-			nv.subnet_hi = nacct_subnet_of(pkt->key.hi_addr, pkt->key.family);
-		}
+		if (stages & BV_SUBNET)
+			nacct_subnets_fill(&nv, &pkt->key);
 		if (bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST))
 			return 0;
 		if (stages & BV_SUBNET) {
@@ -125,10 +123,8 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 	fresh = !v->first_seen;
 	if (stages & BV_CLOCK && fresh)
 		v->first_seen = bpf_ktime_get_ns();
-	if (stages & BV_SUBNET && fresh) {
-		v->subnet_lo = nacct_subnet_of(pkt->key.lo_addr, pkt->key.family);
-		v->subnet_hi = nacct_subnet_of(pkt->key.hi_addr, pkt->key.family);
-	}
+	if (stages & BV_SUBNET && fresh)
+		nacct_subnets_fill(v, &pkt->key);
 	if (stages & BV_UPDATE) {
 		if (fresh)
 			v->first_dir = edir;

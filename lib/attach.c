@@ -509,6 +509,9 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		  a.xdp->maps.nacct_subnet_stats, cfg->max_flows, cfg->subnets.n);
 	set_sizes(a.tc->maps.nacct_flows, a.tc->maps.nacct_subnets,
 		  a.tc->maps.nacct_subnet_stats, cfg->max_flows, cfg->subnets.n);
+	/* no subnets: new flows skip the empty LPM trie (maps/account.bpf.h) */
+	a.xdp->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
+	a.tc->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
 	info->what = "load the XDP program";
 	err = nacct_xdp__load(a.xdp);
 	if (err)

@@ -22,6 +22,23 @@
 #define ENOMEM 12
 #endif
 
+/*
+ * Load-time switches: const volatile globals in .rodata, set by the loader
+ * through the skeleton before load (lib/attach.c), so the verifier prunes
+ * the branch that is off and the JIT never emits it.  The defaults are
+ * what is right whatever the attachment: a loader that does not know a
+ * switch loses only speed.
+ *
+ * nacct_subnet_lookup: 0 when no subnet is configured: a flow's subnet ids
+ *   are 0 ("other") without two lookups in the empty LPM trie for every
+ *   new flow (and, per-CPU layout, every CPU slot).  The "other" row is
+ *   still counted per packet, in the kernel: its readers (subnets, top,
+ *   serve) read it as it is.  Deriving it in user space as the IP packets
+ *   (packets - malformed - non-IP, per direction) would save that counter
+ *   too (~2 ns a packet): a change for those readers, not made here.
+ */
+const volatile __u32 nacct_subnet_lookup = 1;
+
 /* subnet id of an address, 0 when no configured prefix covers it */
 static __noinline __u32 nacct_subnet_of(const __u8 *addr, __u8 family)
 {
@@ -39,9 +56,27 @@ static __noinline __u32 nacct_subnet_of(const __u8 *addr, __u8 family)
 	return v ? v->id : 0;
 }
 
+/* both endpoints' subnet ids into a value (once per flow, or per flow and CPU) */
+static __always_inline void nacct_subnets_fill(struct nacct_flow_val *v,
+					       const struct nacct_flow_key *key)
+{
+	if (!nacct_subnet_lookup) {
+		v->subnet_lo = 0;
+		v->subnet_hi = 0;
+		return;
+	}
+	v->subnet_lo = nacct_subnet_of(key->lo_addr, key->family);
+	v->subnet_hi = nacct_subnet_of(key->hi_addr, key->family);
+}
+
 static __always_inline void nacct_subnet_add(__u32 id, __u32 dir, __u64 pkts, __u64 bytes)
 {
-	struct nacct_subnet_stats *s = bpf_map_lookup_elem(&nacct_subnet_stats, &id);
+	struct nacct_subnet_stats *s;
+
+	/* no subnets: the id is 0, a constant the verifier sees */
+	if (!nacct_subnet_lookup)
+		id = 0;
+	s = bpf_map_lookup_elem(&nacct_subnet_stats, &id);
 
 	if (!s) {
 		/* an id beyond the array cannot happen; fall back to "unmatched" */
@@ -210,8 +245,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nv.first_dir = edir;
 		nv.syn_dir = nacct_syn_dir(pkt, edir);
 		nv.seen_dirs = 1 << edir;
-		nv.subnet_lo = nacct_subnet_of(pkt->key.lo_addr, pkt->key.family);
-		nv.subnet_hi = nacct_subnet_of(pkt->key.hi_addr, pkt->key.family);
+		nacct_subnets_fill(&nv, &pkt->key);
 		err = bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST);
 		if (!err) {
 			st->flows_created++;
@@ -237,8 +271,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		/* first packet of this flow on this CPU: fill this CPU's slot */
 		v->first_seen = bpf_ktime_get_ns();
 		v->first_dir = edir;
-		v->subnet_lo = nacct_subnet_of(pkt->key.lo_addr, pkt->key.family);
-		v->subnet_hi = nacct_subnet_of(pkt->key.hi_addr, pkt->key.family);
+		nacct_subnets_fill(v, &pkt->key);
 	}
 	v->packets[dir] += pkts;
 	v->bytes[dir] += bytes;

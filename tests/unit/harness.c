@@ -142,6 +142,9 @@ int ut_load(struct ut *u, const struct ut_opts *o)
 		  u->xdp->maps.nacct_subnet_stats, o);
 	set_sizes(u->tc->maps.nacct_flows, u->tc->maps.nacct_subnets,
 		  u->tc->maps.nacct_subnet_stats, o);
+	/* as `nacct attach` does: no subnets, no LPM lookups */
+	u->xdp->rodata->nacct_subnet_lookup = o->n_subnets > 0;
+	u->tc->rodata->nacct_subnet_lookup = o->n_subnets > 0;
 	err = nacct_xdp__load(u->xdp);
 	if (err)
 		goto fail;
