@@ -14,19 +14,20 @@
  *   bench_st_key      + the canonical flow key (lower endpoint first, in
  *                       place in the parse result)
  *   bench_st_lookup   + nacct_flows lookup; on a miss, insert (BPF_NOEXIST)
- *   bench_st_update   + the per-CPU value update (counters, flags, dirs)
- *   bench_st_clock    + the clock reads (coarse, jiffy-cached, per packet;
- *                       precise on a flow's first packet on a CPU)
- *   bench_st_subnet   + subnet ids (LPM, once per flow and CPU) and the
- *                       per-subnet counters (every packet)
+ *   bench_st_update   + the value update of either layout (counters,
+ *                       flags, dirs; per-CPU: a fresh CPU slot's precise
+ *                       clock and subnet ids)
+ *   bench_st_clock    + the coarse clock for last_seen (jiffy-cached)
+ *   bench_st_subnet   + the per-subnet counter (every packet; the ids
+ *                       come with the value)
  *   bench_st_account  parse + the real nacct_account_dir(): the above plus
  *                     the interface totals and the malformed/non-IP/fragment
  *                     branches
  *
  * The last stage, "nacct" in bench_micro's table, is the real nacct_xdp:
  * it adds the nacct_cfg lookup, the tap test and the sampling decision.
- * Stages up to bench_st_subnet rebuild nacct_account_dir()'s steps from
- * the data path's own helpers; keep them in step with maps/account.bpf.h.
+ * Stages up to bench_st_subnet are built from the data path's own helpers
+ * (the block below); keep them in step with maps/account.bpf.h.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -39,8 +40,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * The only places that name the data path's functions.  bv_parse() is the
  * data path's parser as nacct_xdp calls it; bv_key() makes the key
  * canonical the way nacct_account_dir() does (in place, in the parse
- * result); bv_now() its clock for last_seen; bv_account() the data path's
- * accounting entry.
+ * result); bv_add() is the data path's update of an existing flow's value
+ * (either layout: the loader's rodata switch decides, as for nacct_xdp);
+ * bv_now() its clock; bv_account() the data path's accounting entry.
  */
 static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt *pkt)
 {
@@ -52,6 +54,12 @@ static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt
 static __always_inline __u8 bv_key(struct nacct_pkt *pkt)
 {
 	return nacct_key_canon(&pkt->key);
+}
+
+static __always_inline void bv_add(struct nacct_flow_val *v, const struct nacct_pkt *pkt,
+				   __u8 edir, __u32 len, __u64 now)
+{
+	nacct_flow_add(v, pkt, NACCT_DIR_RX, edir, 1, len, now);
 }
 
 static __always_inline __u64 bv_now(void)
@@ -68,7 +76,7 @@ static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
 /* the compiler must not drop what a stage computed */
 #define BV_KEEP(p) asm volatile("" : : "r"(p) : "memory")
 
-/* stage bits: what bv_stages() does beyond parse + key */
+/* stage bits: what bv_flow() does beyond parse + key */
 #define BV_LOOKUP (1 << 0)
 #define BV_UPDATE (1 << 1)
 #define BV_CLOCK (1 << 2)
@@ -77,7 +85,9 @@ static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
 /*
  * Key and (per @stages) the steps of nacct_account_dir() for one IP packet
  * of @len bytes, direction RX.  @stages is a constant in every caller, so
- * each copy holds only its own steps.
+ * each copy holds only its own steps.  The insert of a new flow is the
+ * same in every stage that looks up (a bare value): the stages measure
+ * packets of a flow that exists.
  */
 static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stages)
 {
@@ -85,7 +95,7 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 	struct nacct_flow_val *v, nv;
 	__u32 sub_id;
 	__u64 now = 0;
-	__u8 edir, fresh;
+	__u8 edir;
 
 	edir = bv_key(pkt);
 	if (!(stages & BV_LOOKUP)) {
@@ -97,20 +107,12 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 	v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 	if (!v) {
 		__builtin_memset(&nv, 0, sizeof(nv));
-		if (stages & BV_UPDATE) {
-			nv.packets[dir] = 1;
-			nv.bytes[dir] = len;
-			nv.tcp_flags[dir] = pkt->tcp_flags;
-			nv.first_dir = edir;
-			nv.syn_dir = nacct_syn_dir(pkt, edir);
-			nv.seen_dirs = 1 << edir;
-		}
-		if (stages & BV_CLOCK) {
-			nv.first_seen = bpf_ktime_get_ns();
-			nv.last_seen = nv.first_seen;
-		}
-		if (stages & BV_SUBNET)
-			nacct_subnets_fill(&nv, &pkt->key);
+		nv.packets[dir] = 1;
+		nv.bytes[dir] = len;
+		nv.first_seen = bpf_ktime_get_ns();
+		nv.last_seen = nv.first_seen;
+		nv.seen_dirs = 1 << edir;
+		nacct_subnets_fill(&nv, &pkt->key);
 		if (bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST))
 			return 0;
 		if (stages & BV_SUBNET) {
@@ -119,24 +121,8 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 		}
 		return 0;
 	}
-	/* first packet of this flow on this CPU (its slot is still empty) */
-	fresh = !v->first_seen;
-	if (stages & BV_CLOCK && fresh)
-		v->first_seen = bpf_ktime_get_ns();
-	if (stages & BV_SUBNET && fresh)
-		nacct_subnets_fill(v, &pkt->key);
-	if (stages & BV_UPDATE) {
-		if (fresh)
-			v->first_dir = edir;
-		v->packets[dir] += 1;
-		v->bytes[dir] += len;
-		v->tcp_flags[dir] |= pkt->tcp_flags;
-		v->seen_dirs |= 1 << edir;
-		if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
-			v->syn_dir = edir + 1;
-	}
-	if (stages & BV_CLOCK)
-		v->last_seen = now;
+	if (stages & BV_UPDATE)
+		bv_add(v, pkt, edir, len, now);
 	if (stages & BV_SUBNET) {
 		sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
 		nacct_subnet_add(sub_id, dir, 1, len);

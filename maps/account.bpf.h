@@ -29,6 +29,10 @@
  * what is right whatever the attachment: a loader that does not know a
  * switch loses only speed.
  *
+ * nacct_flow_layout: the flow table's value layout (enum
+ *   nacct_flow_layout): a value per CPU and plain adds, or one shared
+ *   value and atomic adds.  The loader sets the map's type to match
+ *   (bpf_map__set_type: PERCPU_HASH or HASH).
  * nacct_subnet_lookup: 0 when no subnet is configured: a flow's subnet ids
  *   are 0 ("other") without two lookups in the empty LPM trie for every
  *   new flow (and, per-CPU layout, every CPU slot).  The "other" row is
@@ -37,6 +41,7 @@
  *   (packets - malformed - non-IP, per direction) would save that counter
  *   too (~2 ns a packet): a change for those readers, not made here.
  */
+const volatile __u32 nacct_flow_layout = NACCT_FLOW_PERCPU;
 const volatile __u32 nacct_subnet_lookup = 1;
 
 /* subnet id of an address, 0 when no configured prefix covers it */
@@ -160,6 +165,61 @@ static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stat
 }
 
 /*
+ * The shared layout ORs a packet's TCP flags and its direction bit into
+ * the value with one 64-bit atomic OR on the 8-byte word that starts at
+ * tcp_flags (tcp_flags[2], first_dir, seen_dirs, subnet_lo): BPF's atomic
+ * OR is 32- or 64-bit, and the 32-bit one needs a newer instruction set
+ * (-mcpu=v3) than this build's.  OR-ing zeros leaves first_dir and
+ * subnet_lo as they are.  NACCT_WORD_BYTE: byte @off of that word.
+ */
+#define NACCT_FLAGS_WORD(v) ((__u64 *)&(v)->tcp_flags[0])
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NACCT_WORD_BYTE(off, x) ((__u64)(x) << (8 * (off)))
+#else
+#define NACCT_WORD_BYTE(off, x) ((__u64)(x) << (56 - 8 * (off)))
+#endif
+_Static_assert(__builtin_offsetof(struct nacct_flow_val, tcp_flags) % 8 == 0 &&
+		       __builtin_offsetof(struct nacct_flow_val, seen_dirs) ==
+			       __builtin_offsetof(struct nacct_flow_val, tcp_flags) + 3,
+	       "the shared layout's flags word");
+
+/*
+ * A packet of a flow that exists: add it to the value.  Per-CPU layout:
+ * this CPU's copy, plain adds; the flow's first packet on this CPU fills
+ * the slot.  Shared layout: one value for every CPU, filled at insert;
+ * two atomic adds, and the flags word is read first and ORed only when a
+ * bit is new (rarely).  last_seen and syn_dir are plain stores in both:
+ * any CPU's recent value is a right one.
+ */
+static __always_inline void nacct_flow_add(struct nacct_flow_val *v, const struct nacct_pkt *pkt,
+					   __u32 dir, __u8 edir, __u64 pkts, __u64 bytes,
+					   __u64 now)
+{
+	if (nacct_flow_layout == NACCT_FLOW_SHARED) {
+		__u64 bits = NACCT_WORD_BYTE(dir, pkt->tcp_flags) | NACCT_WORD_BYTE(3, 1 << edir);
+
+		__sync_fetch_and_add(&v->packets[dir], pkts);
+		__sync_fetch_and_add(&v->bytes[dir], bytes);
+		if ((*NACCT_FLAGS_WORD(v) & bits) != bits)
+			__sync_fetch_and_or(NACCT_FLAGS_WORD(v), bits);
+	} else {
+		if (!v->first_seen) {
+			/* first packet of this flow on this CPU: fill this CPU's slot */
+			v->first_seen = bpf_ktime_get_ns();
+			v->first_dir = edir;
+			nacct_subnets_fill(v, &pkt->key);
+		}
+		v->packets[dir] += pkts;
+		v->bytes[dir] += bytes;
+		v->tcp_flags[dir] |= pkt->tcp_flags;
+		v->seen_dirs |= 1 << edir;
+	}
+	v->last_seen = now;
+	if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+		v->syn_dir = edir + 1;
+}
+
+/*
  * Account one packet (or, at TC, one GSO skb standing for @pkts wire
  * packets of @bytes wire bytes in total).  Returns 0: accounting never
  * changes the verdict.  @pkt's key part is made canonical here (its
@@ -237,8 +297,9 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		__builtin_memset(&nv, 0, sizeof(nv));
 		nv.packets[dir] = pkts;
 		nv.bytes[dir] = bytes;
-		/* the first packet per flow and CPU gets the precise clock, so that
-		 * the CPU that saw the flow first is known even within one jiffy */
+		/* a flow's first packet (per-CPU layout: each CPU slot's first)
+		 * gets the precise clock, so that the CPU that saw the flow first
+		 * is known even within one jiffy */
 		nv.first_seen = bpf_ktime_get_ns();
 		nv.last_seen = nv.first_seen;
 		nv.tcp_flags[dir] = pkt->tcp_flags;
@@ -267,19 +328,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 			return 0;
 		}
 	}
-	if (!v->first_seen) {
-		/* first packet of this flow on this CPU: fill this CPU's slot */
-		v->first_seen = bpf_ktime_get_ns();
-		v->first_dir = edir;
-		nacct_subnets_fill(v, &pkt->key);
-	}
-	v->packets[dir] += pkts;
-	v->bytes[dir] += bytes;
-	v->last_seen = now;
-	v->tcp_flags[dir] |= pkt->tcp_flags;
-	v->seen_dirs |= 1 << edir;
-	if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
-		v->syn_dir = edir + 1;
+	nacct_flow_add(v, pkt, dir, edir, pkts, bytes, now);
 	sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
 	nacct_subnet_add(sub_id, dir, pkts, bytes);
 	return 0;
