@@ -18,8 +18,8 @@ enum nacct_hook_req { NACCT_H_XDP = 0, NACCT_H_TC };
 enum nacct_layout_req { NACCT_L_DEFAULT = 0, NACCT_L_PERCPU, NACCT_L_SHARED };
 
 /* the flow table layout NACCT_L_DEFAULT stands for (README "Flow table layout") */
-#define NACCT_FLOW_LAYOUT_DEFAULT NACCT_FLOW_PERCPU
-#define NACCT_FLOW_LAYOUT_DEFAULT_NAME "percpu"
+#define NACCT_FLOW_LAYOUT_DEFAULT NACCT_FLOW_SHARED
+#define NACCT_FLOW_LAYOUT_DEFAULT_NAME "shared"
 
 struct nacct_cidr {
 	__u8 family; /* NACCT_AF_INET / NACCT_AF_INET6 */
