@@ -801,8 +801,10 @@ static void vstat_print(const struct vstat *v)
 	       insns, total, peak);
 }
 
-static int verifier_stats(void)
+/* one load of both objects with flow table @layout and @subnets switch */
+static int verifier_load(__u32 layout, __u32 subnets)
 {
+	__u32 ftype = layout == NACCT_FLOW_SHARED ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct nacct_xdp *x = NULL;
 	struct nacct_tc *t = NULL;
@@ -818,6 +820,12 @@ static int verifier_stats(void)
 	t = nacct_tc__open_opts(&oo);
 	if (!x || !t)
 		goto out;
+	x->rodata->nacct_flow_layout = t->rodata->nacct_flow_layout = layout;
+	x->rodata->nacct_subnet_lookup = t->rodata->nacct_subnet_lookup = subnets;
+	bpf_map__set_type(x->maps.nacct_flows, ftype);
+	bpf_map__set_type(t->maps.nacct_flows, ftype);
+	printf("flow layout %s, subnet lookup %s:\n", layout == NACCT_FLOW_SHARED ? "shared" : "percpu",
+	       subnets ? "on" : "off");
 	v[0] = (struct vstat){ "nacct_xdp", x->progs.nacct_xdp, NULL };
 	v[1] = (struct vstat){ "nacct_tc_egress", t->progs.nacct_tc_egress, NULL };
 	v[2] = (struct vstat){ "nacct_tc_ingress", t->progs.nacct_tc_ingress, NULL };
@@ -842,6 +850,17 @@ out:
 	for (i = 0; i < 3; i++)
 		free(v[i].log);
 	rm_pins();
+	return err;
+}
+
+/* the layouts, with subnets (the most paths) and without (what most attach) */
+static int verifier_stats(void)
+{
+	int err = 0, l, sn;
+
+	for (l = 0; l < 2; l++)
+		for (sn = 1; sn >= 0; sn--)
+			err |= verifier_load(l ? NACCT_FLOW_SHARED : NACCT_FLOW_PERCPU, sn);
 	return err;
 }
 
