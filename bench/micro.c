@@ -30,14 +30,17 @@
  * --only: the stage table's items (XDP, IPv4, no subnets, no sampling),
  * the targets' items (the bare hash and nacct, XDP IPv4/IPv6 and TC), the
  * flow table layouts' items (per-CPU and shared: bare hashes and nacct,
- * one CPU and two CPUs on one flow; TSV prog "nacct_shared", phase
- * "hot2cpu"), or several; --hot: one flow only (no many-flow phases).
+ * one CPU and two CPUs on one flow; phase "hot2cpu"), or several; --hot:
+ * one flow only (no many-flow phases).  TSV prog "nacct" is nacct with the
+ * layout attach gives by default, "nacct_percpu" / "nacct_shared" the
+ * other one.
  * --memory: bytes per flow of each layout at 2, 64 and 256 possible CPUs
  * (from the kernel's memlock of a flow map of F entries), then exit.
- * --verifier: load nacct's XDP and TC objects once with the verifier's
- * statistics on and print each program's processed instructions and
- * states (what decides whether a change to the data path still loads on
- * older verifiers), then exit.
+ * --verifier: load nacct's XDP and TC objects with the verifier's
+ * statistics on, for each flow table layout with and without the subnet
+ * lookup, and print each program's processed instructions and states
+ * (what decides whether a change to the data path still loads on older
+ * verifiers), then exit.
  * --quick: subnets 0 and 10k, IPv6 only against the bare hash, 100k flows
  * unless --flows is given
  * Every measurement on stderr, the stage table on stdout; one TSV row per
@@ -66,6 +69,7 @@
 #include <bpf/libbpf.h>
 
 #include "nacct.h"
+#include "../lib/attach.h" /* NACCT_FLOW_LAYOUT_DEFAULT */
 #include "nacct_xdp.skel.h"
 #include "nacct_tc.skel.h"
 #include "bench/micro.skel.h"
@@ -528,11 +532,15 @@ out:
 	bench_micro__destroy(b);
 }
 
-/* the TSV's prog: nacct's shared layout is "nacct_shared" */
+/*
+ * The TSV's prog: "nacct" is nacct with the flow table layout attach
+ * gives by default; the other layout is "nacct_percpu" / "nacct_shared".
+ */
 static const char *item_prog(const struct item *it)
 {
-	return it->t == T_NACCT && it->layout == NACCT_FLOW_SHARED ? "nacct_shared" :
-								    target_name[it->t];
+	if (it->t != T_NACCT || it->layout == NACCT_FLOW_LAYOUT_DEFAULT)
+		return target_name[it->t];
+	return it->layout == NACCT_FLOW_SHARED ? "nacct_shared" : "nacct_percpu";
 }
 
 static void report(struct item *it)
@@ -560,8 +568,8 @@ static struct item *find(int tc, int family, enum target t, __u32 flows, __u32 s
 		struct item *it = &items[i];
 
 		if (it->tc == tc && it->family == family && it->t == t && it->flows == flows &&
-		    it->subnets == subnets && it->sample_n == sample_n && !it->layout &&
-		    it->cpus == 1)
+		    it->subnets == subnets && it->sample_n == sample_n &&
+		    it->layout == NACCT_FLOW_LAYOUT_DEFAULT && it->cpus == 1)
 			return it;
 	}
 	return NULL;
@@ -673,7 +681,7 @@ static void add_item(int tc, int family, enum target t, __u32 flows, __u32 subne
 static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
 {
 	if (wanted(tc, family, t, flows, subnets, sample_n))
-		add_item(tc, family, t, flows, subnets, sample_n, NACCT_FLOW_PERCPU, 1);
+		add_item(tc, family, t, flows, subnets, sample_n, NACCT_FLOW_LAYOUT_DEFAULT, 1);
 }
 
 /*
@@ -696,6 +704,7 @@ static void add_layouts(__u32 many)
 	add_item(0, 4, T_HASH_SHARED, many, 0, 0, NACCT_FLOW_PERCPU, 1);
 	add_item(0, 4, T_NACCT, many, 0, 0, NACCT_FLOW_PERCPU, 1);
 	add_item(0, 4, T_NACCT, many, 0, 0, NACCT_FLOW_SHARED, 1);
+	add_item(1, 4, T_NACCT, 1, 0, 0, NACCT_FLOW_PERCPU, 1);
 	add_item(1, 4, T_NACCT, 1, 0, 0, NACCT_FLOW_SHARED, 1);
 }
 
