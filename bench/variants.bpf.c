@@ -47,7 +47,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt *pkt)
 {
 	__builtin_memset(pkt, 0, sizeof(*pkt));
-	return nacct_parse(data, data_end, data_end - data, -1, pkt);
+	return nacct_parse(data, data_end, data_end - data, -1, 0, pkt);
 }
 
 /* returns edir: 0 when the packet's source is the key's lower endpoint */

@@ -39,6 +39,9 @@
 enum nacct_mem {
 	NACCT_MEM_PKT = 0,  /* direct packet access, bounded by data_end */
 	NACCT_MEM_KERN = 1, /* bpf_probe_read_kernel into stack copies */
+	/* a flag beside either: also sum the header bytes into pkt->hdr_len
+	 * (TC: a GSO skb's wire bytes); nobody else reads them */
+	NACCT_MEM_HDR_LEN = 2,
 };
 
 enum nacct_parse_res {
@@ -72,7 +75,7 @@ struct nacct_pkt {
 	__u8 tcp_flags;
 	__u8 malformed;    /* enum nacct_malformed */
 	__u16 ethertype;   /* host order; for non-IP packets */
-	__u16 hdr_len;     /* L2+L3+L4 header bytes (for GSO wire bytes) */
+	__u16 hdr_len;     /* L2+L3+L4 header bytes (GSO wire bytes; NACCT_MEM_HDR_LEN) */
 	__u8 is_frag;      /* an IP fragment */
 	__u8 frag_later;   /* a non-first fragment (no L4 header) */
 	__u8 frag_more;    /* first fragment with more to come */
@@ -153,7 +156,7 @@ static __always_inline int nacct_peek(const int mem, void *pos, void *end, __u32
 {
 	if (pos + len > end)
 		return -1;
-	if (mem == NACCT_MEM_PKT) {
+	if (!(mem & NACCT_MEM_KERN)) {
 		*out = pos;
 		return 0;
 	}
@@ -166,6 +169,13 @@ static __always_inline int nacct_peek(const int mem, void *pos, void *end, __u32
 /* NACCT_PEEK(mem, hdr, pos, end, &buf): *hdr's size at pos, into hdr */
 #define NACCT_PEEK(mem, hdr, pos, end, buf) \
 	nacct_peek(mem, pos, end, sizeof(*(hdr)), buf, (void **)&(hdr))
+
+/* @n more header bytes, when the caller asked for them (a constant) */
+static __always_inline void nacct_hdr_add(const int mem, struct nacct_pkt *pkt, __u32 n)
+{
+	if (mem & NACCT_MEM_HDR_LEN)
+		pkt->hdr_len += n;
+}
 
 /*
  * L4: ports and flags.  Returns 0, or -1 with pkt->malformed set.
@@ -192,7 +202,7 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 			goto bad;
 		nacct_ports_put(pkt, th);
 		pkt->tcp_flags = th->flags;
-		pkt->hdr_len += doff;
+		nacct_hdr_add(mem, pkt, doff);
 		return 0;
 	}
 	case NACCT_IPPROTO_UDP:
@@ -202,7 +212,7 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 		if (NACCT_PEEK(mem, uh, pos, end, &b) || l4_avail < sizeof(*uh))
 			goto bad;
 		nacct_ports_put(pkt, uh);
-		pkt->hdr_len += sizeof(*uh);
+		nacct_hdr_add(mem, pkt, sizeof(*uh));
 		return 0;
 	}
 	case NACCT_IPPROTO_SCTP: {
@@ -212,7 +222,7 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 		if (NACCT_PEEK(mem, sh, pos, end, &b) || l4_avail < sizeof(*sh))
 			goto bad;
 		nacct_ports_put(pkt, sh);
-		pkt->hdr_len += sizeof(*sh);
+		nacct_hdr_add(mem, pkt, sizeof(*sh));
 		return 0;
 	}
 	case NACCT_IPPROTO_ICMP:
@@ -233,7 +243,7 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 			pkt->sport = bpf_htons((__u16)type << 8 | code);
 			pkt->dport = pkt->sport;
 		}
-		pkt->hdr_len += sizeof(*ic);
+		nacct_hdr_add(mem, pkt, sizeof(*ic));
 		return 0;
 	}
 	default:
@@ -272,7 +282,7 @@ static __always_inline int nacct_parse_ipv4(const int mem, void *pos, void *end,
 	pkt->proto = iph->protocol;
 	nacct_addr4_put(pkt->src, iph->saddr);
 	nacct_addr4_put(pkt->dst, iph->daddr);
-	pkt->hdr_len += ihl;
+	nacct_hdr_add(mem, pkt, ihl);
 
 	frag = bpf_ntohs(iph->frag_off);
 	if (frag & (NACCT_IP_MF | NACCT_IP_OFFSET)) {
@@ -331,7 +341,7 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 	pkt->family = NACCT_AF_INET6;
 	nacct_addr6_put(pkt->src, ip6->saddr);
 	nacct_addr6_put(pkt->dst, ip6->daddr);
-	pkt->hdr_len += sizeof(*ip6);
+	nacct_hdr_add(mem, pkt, sizeof(*ip6));
 	nh = ip6->nexthdr;
 	pos += sizeof(*ip6);
 
@@ -360,7 +370,7 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 			nh = fh->nexthdr;
 			pos += sizeof(*fh);
 			rem -= sizeof(*fh);
-			pkt->hdr_len += sizeof(*fh);
+			nacct_hdr_add(mem, pkt, sizeof(*fh));
 			/* an atomic fragment (offset 0, no M) is not fragmented */
 			if (off & 0xfff9) {
 				pkt->is_frag = 1;
@@ -385,7 +395,7 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 		nh = oh->nexthdr;
 		pos += len;
 		rem -= len;
-		pkt->hdr_len += len;
+		nacct_hdr_add(mem, pkt, len);
 	}
 	if (nacct_ipv6_is_ext(nh))
 		goto bad_ext;
@@ -424,11 +434,14 @@ static __always_inline int nacct_parse_l3(const int mem, void *l3, void *end, __
 /*
  * The data path's entry: parse a frame from its Ethernet header, in the
  * packet itself.  @frame_len: full frame length (>= data_end - data).
- * @hw_vlan: VLAN id the kernel holds in metadata (TC), or -1.
+ * @hw_vlan: VLAN id the kernel holds in metadata (TC), or -1.  @hdr_len
+ * (a constant): sum the header bytes into pkt->hdr_len (TC's GSO wire
+ * bytes need them; XDP saves the work).
  */
 static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_len,
-				       int hw_vlan, struct nacct_pkt *pkt)
+				       int hw_vlan, const int hdr_len, struct nacct_pkt *pkt)
 {
+	const int mem = NACCT_MEM_PKT | (hdr_len ? NACCT_MEM_HDR_LEN : 0);
 	struct nacct_ethhdr *eth = data;
 	__u32 l3_off, l3_avail;
 	void *pos;
@@ -441,7 +454,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 	}
 	proto = bpf_ntohs(eth->proto);
 	pos = eth + 1;
-	pkt->hdr_len = sizeof(*eth);
+	nacct_hdr_add(mem, pkt, sizeof(*eth));
 
 #pragma unroll
 	for (i = 0; i < NACCT_MAX_VLAN_DEPTH + 1; i++) {
@@ -457,7 +470,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 			pkt->vlan = bpf_ntohs(vh->tci) & 0x0fff;
 		proto = bpf_ntohs(vh->proto);
 		pos = vh + 1;
-		pkt->hdr_len += sizeof(*vh);
+		nacct_hdr_add(mem, pkt, sizeof(*vh));
 	}
 	/*
 	 * A tag the kernel already took into metadata is the outermost one and
@@ -480,7 +493,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 	}
 	l3_off = pos - data;
 	l3_avail = frame_len > l3_off ? frame_len - l3_off : 0;
-	return nacct_parse_l3(NACCT_MEM_PKT, pos, data_end, l3_avail, proto, pkt);
+	return nacct_parse_l3(mem, pos, data_end, l3_avail, proto, pkt);
 }
 
 #endif /* NACCT_PARSE_H */

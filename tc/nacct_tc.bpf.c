@@ -52,7 +52,7 @@ static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 		hw_vlan = skb->vlan_tci & 0x0fff;
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
-	res = nacct_parse(data, data_end, len, hw_vlan, &pkt);
+	res = nacct_parse(data, data_end, len, hw_vlan, 1, &pkt);
 
 	bytes = len;
 	segs = skb->gso_segs;
