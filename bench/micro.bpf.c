@@ -9,6 +9,9 @@
  *                     {packets, bytes} value: "a bare PERCPU_HASH update"
  *   bench_xdp_hash64  the same with nacct's 64-byte value and a coarse
  *                     timestamp (isolates value size + clock cost)
+ *   bench_xdp_hash_shared  the bare update of a shared value: HASH (one
+ *                     value for all CPUs), atomic adds; the baseline of
+ *                     nacct's shared flow table layout
  *   bench_xdp_rw      the "rewriter": writes flow number (counter % nflows)
  *                     into the source address and port, then tail-calls
  *                     bench_jmp[0] (any of the above, or nacct's program).
@@ -48,6 +51,13 @@ struct {
 } bench_flows64 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* set at load */
+	__type(key, struct nacct_flow_key);
+	__type(value, struct bench_val);
+} bench_flows_shared SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -84,6 +94,24 @@ static __always_inline void bench_hash(void *data, void *data_end)
 	nv.packets = 1;
 	nv.bytes = data_end - data;
 	bpf_map_update_elem(&bench_flows, &k, &nv, BPF_NOEXIST);
+}
+
+static __always_inline void bench_hash_shared(void *data, void *data_end)
+{
+	struct nacct_flow_key k;
+	struct bench_val *v, nv;
+
+	if (bench_key(data, data_end, &k))
+		return;
+	v = bpf_map_lookup_elem(&bench_flows_shared, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->packets, 1);
+		__sync_fetch_and_add(&v->bytes, data_end - data);
+		return;
+	}
+	nv.packets = 1;
+	nv.bytes = data_end - data;
+	bpf_map_update_elem(&bench_flows_shared, &k, &nv, BPF_NOEXIST);
 }
 
 static __always_inline void bench_hash64(void *data, void *data_end)
@@ -153,6 +181,13 @@ SEC("xdp")
 int bench_xdp_hash(struct xdp_md *ctx)
 {
 	bench_hash((void *)(long)ctx->data, (void *)(long)ctx->data_end);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_xdp_hash_shared(struct xdp_md *ctx)
+{
+	bench_hash_shared((void *)(long)ctx->data, (void *)(long)ctx->data_end);
 	return XDP_PASS;
 }
 

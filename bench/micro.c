@@ -24,6 +24,23 @@
  *
  * Usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] [--tsv FILE]
  *                    [--stages FILE]
+ *                    [--only stages|targets|layout[,...]] [--hot]
+ *        bench_micro --verifier
+ *        bench_micro --memory [--flows F]
+ * --only: the stage table's items (XDP, IPv4, no subnets, no sampling),
+ * the targets' items (the bare hash and nacct, XDP IPv4/IPv6 and TC), the
+ * flow table layouts' items (per-CPU and shared: bare hashes and nacct,
+ * one CPU and two CPUs on one flow; phase "hot2cpu"), or several; --hot:
+ * one flow only (no many-flow phases).  TSV prog "nacct" is nacct with the
+ * layout attach gives by default, "nacct_percpu" / "nacct_shared" the
+ * other one.
+ * --memory: bytes per flow of each layout at 2, 64 and 256 possible CPUs
+ * (from the kernel's memlock of a flow map of F entries), then exit.
+ * --verifier: load nacct's XDP and TC objects with the verifier's
+ * statistics on, for each flow table layout with and without the subnet
+ * lookup, and print each program's processed instructions and states
+ * (what decides whether a change to the data path still loads on older
+ * verifiers), then exit.
  * --quick: subnets 0 and 10k, IPv6 only against the bare hash, 100k flows
  * unless --flows is given
  * Every measurement on stderr, the stage table on stdout; one TSV row per
@@ -39,6 +56,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +69,7 @@
 #include <bpf/libbpf.h>
 
 #include "nacct.h"
+#include "../lib/attach.h" /* NACCT_FLOW_LAYOUT_DEFAULT */
 #include "nacct_xdp.skel.h"
 #include "nacct_tc.skel.h"
 #include "bench/micro.skel.h"
@@ -66,6 +85,8 @@ static struct {
 	FILE *tsv;
 	FILE *stages;
 	char pin[128];
+	unsigned int only; /* ONLY_*: a subset of the items; 0: all */
+	int hot;           /* 1 flow only */
 } opt = { .repeat = 10000000, .runs = 3, .flows = 1000000 };
 
 /* ---- packets ------------------------------------------------------------ */
@@ -257,8 +278,9 @@ static int fill_subnets(int fd, __u32 n, int family)
  * verifier's time for objects a run does not use is wasted.
  */
 static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int family,
-		      __u32 sample_n, int with_tc, int with_var)
+		      __u32 sample_n, int with_tc, int with_var, __u32 layout)
 {
+	__u32 ftype = layout == NACCT_FLOW_SHARED ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct nacct_cfg cfg = { .sample_n = sample_n, .snaplen = 128 };
 	__u32 zero = 0;
@@ -292,6 +314,20 @@ static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int 
 		bpf_map__set_max_entries(n->var->maps.nacct_subnets, subnets ? subnets : 1);
 		bpf_map__set_max_entries(n->var->maps.nacct_subnet_stats, subnets + 1);
 	}
+	/* the load-time switches and the flow map's type, as nacct attach sets them */
+	n->xdp->rodata->nacct_subnet_lookup = subnets > 0;
+	n->xdp->rodata->nacct_flow_layout = layout;
+	bpf_map__set_type(n->xdp->maps.nacct_flows, ftype);
+	if (n->tc) {
+		n->tc->rodata->nacct_subnet_lookup = subnets > 0;
+		n->tc->rodata->nacct_flow_layout = layout;
+		bpf_map__set_type(n->tc->maps.nacct_flows, ftype);
+	}
+	if (n->var) {
+		n->var->rodata->nacct_subnet_lookup = subnets > 0;
+		n->var->rodata->nacct_flow_layout = layout;
+		bpf_map__set_type(n->var->maps.nacct_flows, ftype);
+	}
 	err = nacct_xdp__load(n->xdp);
 	if (!err && n->tc)
 		err = nacct_tc__load(n->tc);
@@ -319,6 +355,7 @@ static struct bench_micro *bench_load(__u32 max_flows, __u32 nflows)
 		return NULL;
 	bpf_map__set_max_entries(b->maps.bench_flows, max_flows);
 	bpf_map__set_max_entries(b->maps.bench_flows64, max_flows);
+	bpf_map__set_max_entries(b->maps.bench_flows_shared, max_flows);
 	if (bench_micro__load(b)) {
 		bench_micro__destroy(b);
 		return NULL;
@@ -337,14 +374,14 @@ static int set_jmp(struct bench_micro *b, int tc, int target_fd)
 
 /* T_NACCT and everything after it run on nacct's maps (nacct_load) */
 enum target {
-	T_PASS, T_HASH, T_HASH64, T_NACCT,
+	T_PASS, T_HASH, T_HASH64, T_HASH_SHARED, T_NACCT,
 	/* the cumulative stages of bench/variants.bpf.c, in order */
 	T_ST_FLOOR, T_ST_PARSE, T_ST_KEY, T_ST_LOOKUP, T_ST_UPDATE, T_ST_CLOCK, T_ST_SUBNET,
 	T_ST_ACCOUNT, T_MAX,
 };
 
 static const char *target_name[T_MAX] = {
-	"pass", "hash", "hash64", "nacct", "st_floor", "st_parse", "st_key", "st_lookup",
+	"pass", "hash", "hash64", "hash_shared", "nacct", "st_floor", "st_parse", "st_key", "st_lookup",
 	"st_update", "st_clock", "st_subnet", "st_account",
 };
 
@@ -360,7 +397,7 @@ static const struct {
 	{ T_ST_UPDATE, "value update" },
 	{ T_ST_CLOCK, "clock reads" },
 	{ T_ST_SUBNET, "subnet lookup + counters" },
-	{ T_ST_ACCOUNT, "real nacct_account (totals)" },
+	{ T_ST_ACCOUNT, "real nacct_account_dir (totals)" },
 	{ T_NACCT, "cfg lookup + sampling = nacct_xdp" },
 };
 
@@ -384,9 +421,59 @@ struct item {
 	int tc, family;
 	enum target t;
 	__u32 flows, subnets, sample_n;
+	__u32 layout; /* nacct's flow table: enum nacct_flow_layout */
+	int cpus;     /* 2: two CPUs run the same flow at once (1 flow only) */
 	double ins[MAX_RUNS], upd[MAX_RUNS];
 	int n_ins, n_upd;
 };
+
+/* one thread of a two-CPU run: test_run pinned to its CPU, the mean ns */
+struct cpu_run {
+	int cpu, fd;
+	const __u8 *pkt;
+	size_t len;
+	pthread_barrier_t *start;
+	double ns;
+};
+
+static void *cpu_run_thread(void *arg)
+{
+	struct cpu_run *r = arg;
+	cpu_set_t cs;
+
+	CPU_ZERO(&cs);
+	CPU_SET(r->cpu, &cs);
+	r->ns = -1;
+	if (pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs))
+		return NULL;
+	pthread_barrier_wait(r->start);
+	r->ns = run_once(r->fd, r->pkt, r->len, opt.repeat);
+	return NULL;
+}
+
+/*
+ * CPUs 0 and 1 run the same program on the same packet at the same time
+ * (one flow): the mean of the two CPUs' ns/packet, or -1.  Per-CPU values
+ * never meet; a shared value's cache line travels between the CPUs.
+ */
+static double run_two_cpus(int fd, const __u8 *pkt, size_t len)
+{
+	pthread_barrier_t start;
+	struct cpu_run r[2];
+	pthread_t th[2];
+	int i;
+
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		r[i] = (struct cpu_run){ .cpu = i, .fd = fd, .pkt = pkt, .len = len,
+					 .start = &start };
+		pthread_create(&th[i], NULL, cpu_run_thread, &r[i]);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+	return r[0].ns < 0 || r[1].ns < 0 ? -1 : (r[0].ns + r[1].ns) / 2;
+}
 
 /*
  * One run of item @it, on fresh maps.  With flows > 1 through the
@@ -410,7 +497,7 @@ static void measure_once(struct item *it)
 	}
 	if (t >= T_NACCT) {
 		if (nacct_load(&n, max_flows, it->subnets, it->family, it->sample_n, tc,
-			       t > T_NACCT)) {
+			       t > T_NACCT, it->layout)) {
 			bench_micro__destroy(b);
 			return;
 		}
@@ -421,9 +508,10 @@ static void measure_once(struct item *it)
 	} else if (tc) {
 		fd = bpf_program__fd(t == T_PASS ? b->progs.bench_tc_pass : b->progs.bench_tc_hash);
 	} else {
-		fd = bpf_program__fd(t == T_PASS   ? b->progs.bench_xdp_pass :
-				     t == T_HASH   ? b->progs.bench_xdp_hash :
-						     b->progs.bench_xdp_hash64);
+		fd = bpf_program__fd(t == T_PASS	  ? b->progs.bench_xdp_pass :
+				     t == T_HASH	  ? b->progs.bench_xdp_hash :
+				     t == T_HASH_SHARED ? b->progs.bench_xdp_hash_shared :
+							  b->progs.bench_xdp_hash64);
 	}
 	if (flows > 1) {
 		if (set_jmp(b, tc, fd)) {
@@ -435,7 +523,7 @@ static void measure_once(struct item *it)
 		if (d >= 0)
 			it->ins[it->n_ins++] = d;
 	}
-	d = run_once(fd, pkt, len, opt.repeat);
+	d = it->cpus == 2 ? run_two_cpus(fd, pkt, len) : run_once(fd, pkt, len, opt.repeat);
 	if (d >= 0)
 		it->upd[it->n_upd++] = d;
 out:
@@ -444,15 +532,27 @@ out:
 	bench_micro__destroy(b);
 }
 
+/*
+ * The TSV's prog: "nacct" is nacct with the flow table layout attach
+ * gives by default; the other layout is "nacct_percpu" / "nacct_shared".
+ */
+static const char *item_prog(const struct item *it)
+{
+	if (it->t != T_NACCT || it->layout == NACCT_FLOW_LAYOUT_DEFAULT)
+		return target_name[it->t];
+	return it->layout == NACCT_FLOW_SHARED ? "nacct_shared" : "nacct_percpu";
+}
+
 static void report(struct item *it)
 {
 	const char *hook = it->tc ? "tc" : "xdp";
+	const char *phase = it->flows > 1 ? "update" : it->cpus == 2 ? "hot2cpu" : "hot";
 
 	if (it->n_ins)
-		record(hook, it->family, target_name[it->t], it->flows, "insert", it->subnets,
+		record(hook, it->family, item_prog(it), it->flows, "insert", it->subnets,
 		       it->sample_n, summarize(it->ins, it->n_ins));
-	record(hook, it->family, target_name[it->t], it->flows, it->flows > 1 ? "update" : "hot",
-	       it->subnets, it->sample_n, summarize(it->upd, it->n_upd));
+	record(hook, it->family, item_prog(it), it->flows, phase, it->subnets, it->sample_n,
+	       summarize(it->upd, it->n_upd));
 }
 
 #define MAX_ITEMS 128
@@ -468,7 +568,8 @@ static struct item *find(int tc, int family, enum target t, __u32 flows, __u32 s
 		struct item *it = &items[i];
 
 		if (it->tc == tc && it->family == family && it->t == t && it->flows == flows &&
-		    it->subnets == subnets && it->sample_n == sample_n)
+		    it->subnets == subnets && it->sample_n == sample_n &&
+		    it->layout == NACCT_FLOW_LAYOUT_DEFAULT && it->cpus == 1)
 			return it;
 	}
 	return NULL;
@@ -537,18 +638,239 @@ static void print_stages(__u32 flows)
 	       "shared).  The last row is the real nacct_xdp (sampling off).\n");
 }
 
-static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
+/* --only: the items of the stage table, of the targets */
+#define ONLY_STAGES (1u << 0)
+#define ONLY_TARGETS (1u << 1)
+#define ONLY_LAYOUT (1u << 2)
+
+static int wanted(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
 {
+	int plain = !subnets && !sample_n;
+
+	if (!opt.only)
+		return 1;
+	if ((opt.only & ONLY_STAGES) && !tc && family == 4 && plain)
+		return 1;
+	if ((opt.only & ONLY_TARGETS) && plain && (t == T_HASH || t == T_NACCT || (tc && t == T_PASS)))
+		return 1;
+	return 0;
+}
+
+/* an item, unless the same one is there already */
+static void add_item(int tc, int family, enum target t, __u32 flows, __u32 subnets,
+		     __u32 sample_n, __u32 layout, int cpus)
+{
+	int i;
+
+	if (opt.hot && flows > 1)
+		return;
+	for (i = 0; i < n_items; i++) {
+		struct item *it = &items[i];
+
+		if (it->tc == tc && it->family == family && it->t == t && it->flows == flows &&
+		    it->subnets == subnets && it->sample_n == sample_n && it->layout == layout &&
+		    it->cpus == cpus)
+			return;
+	}
 	if (n_items < MAX_ITEMS)
 		items[n_items++] = (struct item){ .tc = tc, .family = family, .t = t, .flows = flows,
-						  .subnets = subnets, .sample_n = sample_n };
+						  .subnets = subnets, .sample_n = sample_n,
+						  .layout = layout, .cpus = cpus };
+}
+
+static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
+{
+	if (wanted(tc, family, t, flows, subnets, sample_n))
+		add_item(tc, family, t, flows, subnets, sample_n, NACCT_FLOW_LAYOUT_DEFAULT, 1);
+}
+
+/*
+ * The flow table layouts side by side (XDP, IPv4): the bare per-CPU and
+ * shared hash updates and nacct with either layout, on one CPU (1 flow
+ * and @many) and on two CPUs hitting one flow; TC egress, one flow, with
+ * the shared layout.
+ */
+static void add_layouts(__u32 many)
+{
+	int cpus;
+
+	for (cpus = 1; cpus <= 2; cpus++) {
+		add_item(0, 4, T_HASH, 1, 0, 0, NACCT_FLOW_PERCPU, cpus);
+		add_item(0, 4, T_HASH_SHARED, 1, 0, 0, NACCT_FLOW_PERCPU, cpus);
+		add_item(0, 4, T_NACCT, 1, 0, 0, NACCT_FLOW_PERCPU, cpus);
+		add_item(0, 4, T_NACCT, 1, 0, 0, NACCT_FLOW_SHARED, cpus);
+	}
+	add_item(0, 4, T_HASH, many, 0, 0, NACCT_FLOW_PERCPU, 1);
+	add_item(0, 4, T_HASH_SHARED, many, 0, 0, NACCT_FLOW_PERCPU, 1);
+	add_item(0, 4, T_NACCT, many, 0, 0, NACCT_FLOW_PERCPU, 1);
+	add_item(0, 4, T_NACCT, many, 0, 0, NACCT_FLOW_SHARED, 1);
+	add_item(1, 4, T_NACCT, 1, 0, 0, NACCT_FLOW_PERCPU, 1);
+	add_item(1, 4, T_NACCT, 1, 0, 0, NACCT_FLOW_SHARED, 1);
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] "
-			"[--tsv FILE] [--stages FILE]\n");
+			"[--tsv FILE] [--stages FILE]\n"
+			"                   [--only stages|targets|layout[,...]] [--hot]\n"
+			"       bench_micro --verifier\n"
+			"       bench_micro --memory [--flows F]\n");
 	exit(2);
+}
+
+/* ---- memory per flow ------------------------------------------------------ */
+
+/* the kernel's own figure of a map's memory (fdinfo "memlock"), or -1 */
+static long long map_memlock(int fd)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * Bytes per flow of each flow table layout: a flow map as nacct attach
+ * makes it (key and value of this build, opt.flows entries, preallocated)
+ * is created and its memlock read; per flow = memlock / max_entries.  For
+ * other CPU counts: the per-CPU layout's values are round_up(value, 8)
+ * per possible CPU and flow, the rest of its element (key, header, bucket)
+ * is what the measured figure leaves; the shared layout's element does not
+ * depend on the CPU count.
+ */
+static int memory_figures(void)
+{
+	static const int cpus[] = { 2, 64, 256 };
+	static const __u32 layouts[] = { NACCT_FLOW_PERCPU, NACCT_FLOW_SHARED };
+	int ncpu = libbpf_num_possible_cpus(), i, j;
+	double vsz = (sizeof(struct nacct_flow_val) + 7) / 8 * 8;
+
+	printf("\n### Flow table memory per flow (%u entries, %d possible CPUs here)\n\n",
+	       opt.flows, ncpu);
+	printf("| layout | map type | bytes/flow here | 2 CPUs | 64 CPUs | 256 CPUs |\n");
+	printf("|---|---|---|---|---|---|\n");
+	for (i = 0; i < 2; i++) {
+		int shared = layouts[i] == NACCT_FLOW_SHARED;
+		__u32 type = shared ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
+		int fd = bpf_map_create(type, "bench_memflows", sizeof(struct nacct_flow_key),
+					sizeof(struct nacct_flow_val), opt.flows, NULL);
+		long long mem = fd >= 0 ? map_memlock(fd) : -1;
+		double per, rest;
+
+		if (fd >= 0)
+			close(fd);
+		if (mem < 0) {
+			fprintf(stderr, "bench_micro: flow map memory: %s\n", strerror(errno));
+			return -1;
+		}
+		per = (double)mem / opt.flows;
+		rest = shared ? per : per - vsz * ncpu;
+		printf("| %s | %s | %.1f", shared ? "shared" : "percpu",
+		       shared ? "HASH" : "PERCPU_HASH", per);
+		for (j = 0; j < 3; j++)
+			printf(" | %.0f", shared ? per : rest + vsz * cpus[j]);
+		printf(" |\n");
+	}
+	return 0;
+}
+
+/* ---- the verifier's statistics -------------------------------------------- */
+
+#define VLOG_SIZE (1 << 20)
+
+struct vstat {
+	const char *name;
+	struct bpf_program *prog;
+	char *log;
+};
+
+/* "processed N insns (limit ...) ... total_states N peak_states N ..." */
+static void vstat_print(const struct vstat *v)
+{
+	const char *p = v->log ? strstr(v->log, "processed ") : NULL;
+	long insns = -1, total = -1, peak = -1;
+	const char *t;
+
+	if (p)
+		insns = strtol(p + 10, NULL, 10);
+	if (p && (t = strstr(p, "total_states ")))
+		total = strtol(t + 13, NULL, 10);
+	if (p && (t = strstr(p, "peak_states ")))
+		peak = strtol(t + 12, NULL, 10);
+	printf("%-18s processed %8ld insns   total_states %6ld   peak_states %6ld\n", v->name,
+	       insns, total, peak);
+}
+
+/* one load of both objects with flow table @layout and @subnets switch */
+static int verifier_load(__u32 layout, __u32 subnets)
+{
+	__u32 ftype = layout == NACCT_FLOW_SHARED ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct nacct_xdp *x = NULL;
+	struct nacct_tc *t = NULL;
+	struct vstat v[3];
+	int err = -ENOMEM, i;
+
+	memset(v, 0, sizeof(v));
+	rm_pins();
+	if (mkdir(opt.pin, 0700) && errno != EEXIST)
+		return -errno;
+	oo.pin_root_path = opt.pin;
+	x = nacct_xdp__open_opts(&oo);
+	t = nacct_tc__open_opts(&oo);
+	if (!x || !t)
+		goto out;
+	x->rodata->nacct_flow_layout = t->rodata->nacct_flow_layout = layout;
+	x->rodata->nacct_subnet_lookup = t->rodata->nacct_subnet_lookup = subnets;
+	bpf_map__set_type(x->maps.nacct_flows, ftype);
+	bpf_map__set_type(t->maps.nacct_flows, ftype);
+	printf("flow layout %s, subnet lookup %s:\n", layout == NACCT_FLOW_SHARED ? "shared" : "percpu",
+	       subnets ? "on" : "off");
+	v[0] = (struct vstat){ "nacct_xdp", x->progs.nacct_xdp, NULL };
+	v[1] = (struct vstat){ "nacct_tc_egress", t->progs.nacct_tc_egress, NULL };
+	v[2] = (struct vstat){ "nacct_tc_ingress", t->progs.nacct_tc_ingress, NULL };
+	for (i = 0; i < 3; i++) {
+		v[i].log = calloc(1, VLOG_SIZE);
+		if (!v[i].log)
+			goto out;
+		/* BPF_LOG_STATS: the summary lines only */
+		bpf_program__set_log_level(v[i].prog, 4);
+		bpf_program__set_log_buf(v[i].prog, v[i].log, VLOG_SIZE);
+	}
+	err = nacct_xdp__load(x);
+	if (!err)
+		err = nacct_tc__load(t);
+	for (i = 0; i < 3; i++)
+		vstat_print(&v[i]);
+	if (err)
+		fprintf(stderr, "bench_micro: load: %s\n", strerror(-err));
+out:
+	nacct_xdp__destroy(x);
+	nacct_tc__destroy(t);
+	for (i = 0; i < 3; i++)
+		free(v[i].log);
+	rm_pins();
+	return err;
+}
+
+/* the layouts, with subnets (the most paths) and without (what most attach) */
+static int verifier_stats(void)
+{
+	int err = 0, l, sn;
+
+	for (l = 0; l < 2; l++)
+		for (sn = 1; sn >= 0; sn--)
+			err |= verifier_load(l ? NACCT_FLOW_SHARED : NACCT_FLOW_PERCPU, sn);
+	return err;
 }
 
 static int quiet_print(enum libbpf_print_level l, const char *fmt, va_list ap)
@@ -562,16 +884,31 @@ int main(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },  { "repeat", required_argument, NULL, 'r' },
 		{ "runs", required_argument, NULL, 'n' }, { "flows", required_argument, NULL, 'f' },
 		{ "tsv", required_argument, NULL, 't' }, { "stages", required_argument, NULL, 's' },
+		{ "verifier", no_argument, NULL, 'V' }, { "only", required_argument, NULL, 'o' },
+		{ "hot", no_argument, NULL, 'H' }, { "memory", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const __u32 subnet_set[] = { 0, 10, 10000, 100000 };
 	__u32 fl[2];
 	cpu_set_t cs;
-	int c, fam, i, j, t, r, flows_given = 0;
+	int c, fam, i, j, t, r, flows_given = 0, verifier = 0, memory = 0;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': opt.quick = 1; break;
+		case 'V': verifier = 1; break;
+		case 'H': opt.hot = 1; break;
+		case 'M': memory = 1; break;
+		case 'o':
+			if (strstr(optarg, "stages"))
+				opt.only |= ONLY_STAGES;
+			if (strstr(optarg, "targets"))
+				opt.only |= ONLY_TARGETS;
+			if (strstr(optarg, "layout"))
+				opt.only |= ONLY_LAYOUT;
+			if (!opt.only)
+				usage();
+			break;
 		case 'r': opt.repeat = strtoul(optarg, NULL, 0); break;
 		case 'n': opt.runs = atoi(optarg); break;
 		case 'f':
@@ -602,6 +939,10 @@ int main(int argc, char **argv)
 		usage();
 	libbpf_set_print(quiet_print);
 	snprintf(opt.pin, sizeof(opt.pin), "/sys/fs/bpf/nacct-bench-%d", getpid());
+	if (verifier)
+		return verifier_stats() ? 1 : 0;
+	if (memory)
+		return memory_figures() ? 1 : 0;
 
 	/* one CPU: per-CPU counters and per-CPU flow slots stay on it */
 	CPU_ZERO(&cs);
@@ -620,7 +961,7 @@ int main(int argc, char **argv)
 				add(0, fam, T_NACCT, fl[i], 0, 0);
 				continue;
 			}
-			for (t = T_PASS; t < T_NACCT; t++)
+			for (t = T_PASS; t < T_HASH_SHARED; t++)
 				add(0, fam, t, fl[i], 0, 0);
 			/* nacct stage by stage (IPv4): where its time goes */
 			for (t = T_ST_FLOOR; fam == 4 && t < T_MAX; t++)
@@ -639,6 +980,9 @@ int main(int argc, char **argv)
 		add(1, 4, T_HASH, fl[i], 0, 0);
 		add(1, 4, T_NACCT, fl[i], 0, 0);
 	}
+	/* the flow table layouts (also in every full or quick run) */
+	if (!opt.only || (opt.only & ONLY_LAYOUT))
+		add_layouts(opt.flows);
 	/* runs outermost: a drift of the machine's load hits every item alike */
 	for (r = 0; r < opt.runs; r++) {
 		fprintf(stderr, "bench_micro: run %d of %d (%d items)\n", r + 1, opt.runs, n_items);

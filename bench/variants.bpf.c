@@ -11,21 +11,23 @@
  *
  *   bench_st_floor    XDP_PASS from this object (the test_run floor)
  *   bench_st_parse    + nacct_parse()
- *   bench_st_key      + the canonical flow key (lower endpoint first)
+ *   bench_st_key      + the canonical flow key (lower endpoint first, in
+ *                       place in the parse result)
  *   bench_st_lookup   + nacct_flows lookup; on a miss, insert (BPF_NOEXIST)
- *   bench_st_update   + the per-CPU value update (counters, flags, dirs)
- *   bench_st_clock    + the clock reads (coarse per packet, precise on a
- *                       flow's first packet on a CPU)
- *   bench_st_subnet   + subnet ids (LPM, once per flow and CPU) and the
- *                       per-subnet counters (every packet)
- *   bench_st_account  parse + the real nacct_account(): the above plus the
- *                     interface totals, the malformed/non-IP/fragment
- *                     branches and the global-function call
+ *   bench_st_update   + the value update of either layout (counters,
+ *                       flags, dirs; per-CPU: a fresh CPU slot's precise
+ *                       clock and subnet ids)
+ *   bench_st_clock    + the coarse clock for last_seen (jiffy-cached)
+ *   bench_st_subnet   + the per-subnet counter (every packet; the ids
+ *                       come with the value)
+ *   bench_st_account  parse + the real nacct_account_dir(): the above plus
+ *                     the interface totals and the malformed/non-IP/fragment
+ *                     branches
  *
  * The last stage, "nacct" in bench_micro's table, is the real nacct_xdp:
  * it adds the nacct_cfg lookup, the tap test and the sampling decision.
- * Stages up to bench_st_subnet rebuild nacct_account_dir()'s steps from
- * the data path's own helpers; keep them in step with maps/account.bpf.h.
+ * Stages up to bench_st_subnet are built from the data path's own helpers
+ * (the block below); keep them in step with maps/account.bpf.h.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -36,37 +38,45 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /*
  * ===== ADAPT HERE when maps/parse.h or maps/account.bpf.h change ===========
  * The only places that name the data path's functions.  bv_parse() is the
- * data path's parser as nacct_xdp calls it; bv_key() builds the flow key
- * the way nacct_account_dir() does.  Today that is an inline block of
- * nacct_account_dir() with no function of its own, so bv_key() carries a
- * copy of it: once the data path has its own key builder (for instance
- * nacct_key_make() / nacct_key_from_pkt()), replace bv_key()'s body with
- * a call to it.  bv_account() is the data path's accounting entry.
+ * data path's parser as nacct_xdp calls it; bv_key() makes the key
+ * canonical the way nacct_account_dir() does (in place, in the parse
+ * result); bv_add() is the data path's update of an existing flow's value
+ * (either layout: the loader's rodata switch decides, as for nacct_xdp);
+ * bv_now() its clock; bv_account() the data path's accounting entry.
  */
 static __always_inline int bv_parse(void *data, void *data_end, struct nacct_pkt *pkt)
 {
 	__builtin_memset(pkt, 0, sizeof(*pkt));
-	return nacct_parse(data, data_end, data_end - data, -1, pkt);
+	return nacct_parse(data, data_end, data_end - data, -1, 0, pkt);
 }
 
 /* returns edir: 0 when the packet's source is the key's lower endpoint */
-static __always_inline __u8 bv_key(const struct nacct_pkt *pkt, struct nacct_flow_key *key)
+static __always_inline __u8 bv_key(struct nacct_pkt *pkt)
 {
-	/* the data path's own key builder (maps/key.h), as nacct_account calls it */
-	return nacct_key_make(key, pkt->src, pkt->sport, pkt->dst, pkt->dport, pkt->proto,
-			      pkt->family, pkt->vlan);
+	return nacct_key_canon(&pkt->key);
+}
+
+static __always_inline void bv_add(struct nacct_flow_val *v, const struct nacct_pkt *pkt,
+				   __u8 edir, __u32 len, __u64 now)
+{
+	nacct_flow_add(v, pkt, NACCT_DIR_RX, edir, 1, len, now);
+}
+
+static __always_inline __u64 bv_now(void)
+{
+	return nacct_now_coarse();
 }
 
 static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
 {
-	return nacct_account(pkt, res, NACCT_DIR_RX, 1, len);
+	return nacct_account_dir(pkt, res, NACCT_DIR_RX, 1, len);
 }
 /* ===== end of the block to adapt ========================================= */
 
 /* the compiler must not drop what a stage computed */
 #define BV_KEEP(p) asm volatile("" : : "r"(p) : "memory")
 
-/* stage bits: what bv_stages() does beyond parse + key */
+/* stage bits: what bv_flow() does beyond parse + key */
 #define BV_LOOKUP (1 << 0)
 #define BV_UPDATE (1 << 1)
 #define BV_CLOCK (1 << 2)
@@ -75,44 +85,35 @@ static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
 /*
  * Key and (per @stages) the steps of nacct_account_dir() for one IP packet
  * of @len bytes, direction RX.  @stages is a constant in every caller, so
- * each copy holds only its own steps.
+ * each copy holds only its own steps.  The insert of a new flow is the
+ * same in every stage that looks up (a bare value): the stages measure
+ * packets of a flow that exists.
  */
 static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stages)
 {
 	const __u32 dir = NACCT_DIR_RX;
 	struct nacct_flow_val *v, nv;
-	struct nacct_flow_key key;
 	__u32 sub_id;
 	__u64 now = 0;
-	__u8 edir, fresh;
+	__u8 edir;
 
-	edir = bv_key(pkt, &key);
+	edir = bv_key(pkt);
 	if (!(stages & BV_LOOKUP)) {
-		BV_KEEP(&key);
+		BV_KEEP(pkt);
 		return edir;
 	}
 	if (stages & BV_CLOCK)
-		now = bpf_ktime_get_coarse_ns();
-	v = bpf_map_lookup_elem(&nacct_flows, &key);
+		now = bv_now();
+	v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 	if (!v) {
 		__builtin_memset(&nv, 0, sizeof(nv));
-		if (stages & BV_UPDATE) {
-			nv.packets[dir] = 1;
-			nv.bytes[dir] = len;
-			nv.tcp_flags[dir] = pkt->tcp_flags;
-			nv.first_dir = edir;
-			nv.syn_dir = nacct_syn_dir(pkt, edir);
-			nv.seen_dirs = 1 << edir;
-		}
-		if (stages & BV_CLOCK) {
-			nv.first_seen = bpf_ktime_get_ns();
-			nv.last_seen = nv.first_seen;
-		}
-		if (stages & BV_SUBNET) {
-			nv.subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
-			nv.subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
-		}
-		if (bpf_map_update_elem(&nacct_flows, &key, &nv, BPF_NOEXIST))
+		nv.packets[dir] = 1;
+		nv.bytes[dir] = len;
+		nv.first_seen = bpf_ktime_get_ns();
+		nv.last_seen = nv.first_seen;
+		nv.seen_dirs = 1 << edir;
+		nacct_subnets_fill(&nv, &pkt->key);
+		if (bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST))
 			return 0;
 		if (stages & BV_SUBNET) {
 			sub_id = (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo;
@@ -120,26 +121,8 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 		}
 		return 0;
 	}
-	/* first packet of this flow on this CPU (its slot is still empty) */
-	fresh = !v->first_seen;
-	if (stages & BV_CLOCK && fresh)
-		v->first_seen = bpf_ktime_get_ns();
-	if (stages & BV_SUBNET && fresh) {
-		v->subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
-		v->subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
-	}
-	if (stages & BV_UPDATE) {
-		if (fresh)
-			v->first_dir = edir;
-		v->packets[dir] += 1;
-		v->bytes[dir] += len;
-		v->tcp_flags[dir] |= pkt->tcp_flags;
-		v->seen_dirs |= 1 << edir;
-		if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
-			v->syn_dir = edir + 1;
-	}
-	if (stages & BV_CLOCK)
-		v->last_seen = now;
+	if (stages & BV_UPDATE)
+		bv_add(v, pkt, edir, len, now);
 	if (stages & BV_SUBNET) {
 		sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
 		nacct_subnet_add(sub_id, dir, 1, len);
@@ -147,18 +130,8 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 	return 0;
 }
 
-/*
- * One subprogram per stage: like nacct_account(), the steps after the
- * parse run in a function of their own (a call, and a stack frame apart
- * from the parser's), so the "key" stage carries that call's cost.
- */
+/* one program per stage: parse, then the stage's steps inline, as nacct_xdp */
 #define BV_STAGE(name, stages)                                                  \
-	static __noinline int bv_st_##name(struct nacct_pkt *pkt, __u32 len)      \
-	{                                                                      \
-		if (!pkt)                                                      \
-			return 0;                                              \
-		return bv_flow(pkt, len, stages);                              \
-	}                                                                      \
 	SEC("xdp") int bench_st_##name(struct xdp_md *ctx)                     \
 	{                                                                      \
 		void *data = (void *)(long)ctx->data;                          \
@@ -167,7 +140,7 @@ static __always_inline int bv_flow(struct nacct_pkt *pkt, __u32 len, __u32 stage
 									       \
 		if (bv_parse(data, data_end, &pkt) != NACCT_P_IP)              \
 			return XDP_DROP;                                       \
-		return bv_st_##name(&pkt, data_end - data) ? XDP_DROP : XDP_PASS; \
+		return bv_flow(&pkt, data_end - data, stages) ? XDP_DROP : XDP_PASS; \
 	}
 
 SEC("xdp")

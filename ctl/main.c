@@ -24,6 +24,8 @@
 
 const char *const nacct_mode_names[] = { "auto", "native", "generic", "offload", NULL };
 const char *const nacct_hook_names[] = { "xdp", "tc", NULL };
+/* --flow-layout: index = enum nacct_layout_req ("default" is index 0) */
+const char *const nacct_layout_names[] = { "default", "percpu", "shared", NULL };
 const char *const nacct_sort_names[] = { "bytes", "packets", "first", "last", NULL };
 
 /* an option bound to field f of the command's option struct st */
@@ -48,6 +50,10 @@ static const struct nacct_opt opts_attach[] = {
 	{ "sample", 0, OPT_RATIO, OFF(attach_opts, req.sample_n), "1/N",
 	  "mirror 1 in N packets to the sample ring buffer from the start (for nacct capture)",
 	  NULL, 1, UINT32_MAX },
+	{ "flow-layout", 0, OPT_ENUM, OFF(attach_opts, req.flow_layout), "LAYOUT",
+	  "flow table values: percpu (one per CPU, plain adds; memory grows with the CPU count) "
+	  "or shared (one per flow, atomic adds); default: " NACCT_FLOW_LAYOUT_DEFAULT_NAME,
+	  nacct_layout_names },
 	{ 0 },
 };
 

@@ -446,6 +446,9 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	struct timespec now;
 	__u32 zero = 0, et_other = 0xffff;
 	struct nacct_ethertype_val *et0;
+	__u32 layout = cfg->flow_layout == NACCT_L_SHARED ? NACCT_FLOW_SHARED :
+		       cfg->flow_layout == NACCT_L_PERCPU ? NACCT_FLOW_PERCPU :
+							    NACCT_FLOW_LAYOUT_DEFAULT;
 	struct stat st;
 	int err;
 
@@ -509,6 +512,15 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		  a.xdp->maps.nacct_subnet_stats, cfg->max_flows, cfg->subnets.n);
 	set_sizes(a.tc->maps.nacct_flows, a.tc->maps.nacct_subnets,
 		  a.tc->maps.nacct_subnet_stats, cfg->max_flows, cfg->subnets.n);
+	/* the load-time switches of the data path (maps/account.bpf.h): no
+	 * subnets, no LPM lookups for new flows; the flow table's layout, and
+	 * the map type that goes with it, identical in both objects */
+	a.xdp->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
+	a.tc->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
+	a.xdp->rodata->nacct_flow_layout = layout;
+	a.tc->rodata->nacct_flow_layout = layout;
+	bpf_map__set_type(a.xdp->maps.nacct_flows, nacct_flow_map_type(layout));
+	bpf_map__set_type(a.tc->maps.nacct_flows, nacct_flow_map_type(layout));
 	info->what = "load the XDP program";
 	err = nacct_xdp__load(a.xdp);
 	if (err)
@@ -540,6 +552,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	meta.ifindex = a.ifindex;
 	meta.hook = cfg->hook == NACCT_H_XDP ? NACCT_HOOK_XDP : NACCT_HOOK_TC;
 	meta.max_flows = cfg->max_flows;
+	meta.flow_layout = layout;
 	snprintf(meta.ifname, sizeof(meta.ifname), "%s", a.ifname);
 
 	/* egress first: a failure there leaves nothing to undo on ingress */

@@ -14,6 +14,12 @@
 /* --mode, --hook */
 enum nacct_mode_req { NACCT_M_AUTO = 0, NACCT_M_NATIVE, NACCT_M_GENERIC, NACCT_M_OFFLOAD };
 enum nacct_hook_req { NACCT_H_XDP = 0, NACCT_H_TC };
+/* --flow-layout: the default (0, so a zeroed request gets it), or one of the two */
+enum nacct_layout_req { NACCT_L_DEFAULT = 0, NACCT_L_PERCPU, NACCT_L_SHARED };
+
+/* the flow table layout NACCT_L_DEFAULT stands for (README "Flow table layout") */
+#define NACCT_FLOW_LAYOUT_DEFAULT NACCT_FLOW_SHARED
+#define NACCT_FLOW_LAYOUT_DEFAULT_NAME "shared"
 
 struct nacct_cidr {
 	__u8 family; /* NACCT_AF_INET / NACCT_AF_INET6 */
@@ -35,6 +41,7 @@ struct nacct_attach_req {
 	__u64 max_flows;      /* flow table capacity */
 	int force;            /* replace an XDP program that is not nacct's */
 	__u64 sample_n;       /* 1 in N packets to the sample ring from the start (0: off) */
+	int flow_layout;      /* enum nacct_layout_req */
 };
 
 struct nacct_attach_info {

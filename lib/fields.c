@@ -617,6 +617,7 @@ const struct nacct_total_field nacct_total_fields[] = {
 	{ "sample_drops", S | P, "nacct_sample_drops_total",
 	  "Samples lost because the ring buffer was full.", "packets", ST(sample_drops), 0, 0,
 	  NACCT_TROW_NONE },
+	{ "flows_created", S, "", "Flows inserted into the flow map.", "flows", ST(flows_created), 0, 0, NACCT_TROW_NONE },
 };
 const size_t nacct_total_nfields = sizeof(nacct_total_fields) / sizeof(nacct_total_fields[0]);
 

@@ -23,7 +23,8 @@ const char *const nacct_prog_names[NACCT_PROG_MAX] = {
 
 int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n)
 {
-	int ncpu = nacct_ncpus(), err = 0;
+	/* values per key: one per CPU, or one (the shared layout) */
+	int ncpu = nacct_flow_copies_fd(fd), err = 0;
 	__u32 chunk = 4096, count, i;
 	struct nacct_flow_key *keys = NULL;
 	struct nacct_flow_val *vals = NULL;
@@ -33,6 +34,8 @@ int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n)
 	int first = 1;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
+	if (ncpu < 0)
+		return ncpu;
 	for (;;) {
 		if (!keys) {
 			keys = calloc(chunk, sizeof(*keys));

@@ -22,6 +22,28 @@
 #define ENOMEM 12
 #endif
 
+/*
+ * Load-time switches: const volatile globals in .rodata, set by the loader
+ * through the skeleton before load (lib/attach.c), so the verifier prunes
+ * the branch that is off and the JIT never emits it.  The defaults are
+ * what is right whatever the attachment: a loader that does not know a
+ * switch loses only speed.
+ *
+ * nacct_flow_layout: the flow table's value layout (enum
+ *   nacct_flow_layout): a value per CPU and plain adds, or one shared
+ *   value and atomic adds.  The loader sets the map's type to match
+ *   (bpf_map__set_type: PERCPU_HASH or HASH).
+ * nacct_subnet_lookup: 0 when no subnet is configured: a flow's subnet ids
+ *   are 0 ("other") without two lookups in the empty LPM trie for every
+ *   new flow (and, per-CPU layout, every CPU slot).  The "other" row is
+ *   still counted per packet, in the kernel: its readers (subnets, top,
+ *   serve) read it as it is.  Deriving it in user space as the IP packets
+ *   (packets - malformed - non-IP, per direction) would save that counter
+ *   too (~2 ns a packet): a change for those readers, not made here.
+ */
+const volatile __u32 nacct_flow_layout = NACCT_FLOW_PERCPU;
+const volatile __u32 nacct_subnet_lookup = 1;
+
 /* subnet id of an address, 0 when no configured prefix covers it */
 static __noinline __u32 nacct_subnet_of(const __u8 *addr, __u8 family)
 {
@@ -39,9 +61,27 @@ static __noinline __u32 nacct_subnet_of(const __u8 *addr, __u8 family)
 	return v ? v->id : 0;
 }
 
+/* both endpoints' subnet ids into a value (once per flow, or per flow and CPU) */
+static __always_inline void nacct_subnets_fill(struct nacct_flow_val *v,
+					       const struct nacct_flow_key *key)
+{
+	if (!nacct_subnet_lookup) {
+		v->subnet_lo = 0;
+		v->subnet_hi = 0;
+		return;
+	}
+	v->subnet_lo = nacct_subnet_of(key->lo_addr, key->family);
+	v->subnet_hi = nacct_subnet_of(key->hi_addr, key->family);
+}
+
 static __always_inline void nacct_subnet_add(__u32 id, __u32 dir, __u64 pkts, __u64 bytes)
 {
-	struct nacct_subnet_stats *s = bpf_map_lookup_elem(&nacct_subnet_stats, &id);
+	struct nacct_subnet_stats *s;
+
+	/* no subnets: the id is 0, a constant the verifier sees */
+	if (!nacct_subnet_lookup)
+		id = 0;
+	s = bpf_map_lookup_elem(&nacct_subnet_stats, &id);
 
 	if (!s) {
 		/* an id beyond the array cannot happen; fall back to "unmatched" */
@@ -53,6 +93,39 @@ static __always_inline void nacct_subnet_add(__u32 id, __u32 dir, __u64 pkts, __
 	}
 	s->packets[dir] += pkts;
 	s->bytes[dir] += bytes;
+}
+
+/*
+ * The coarse clock (CLOCK_MONOTONIC, jiffy resolution) for last_seen,
+ * without a helper call per packet: bpf_jiffies64() is inlined by the
+ * verifier into one load, and bpf_ktime_get_coarse_ns() is asked only
+ * when the jiffy changed.  The cache is one .bss pair shared by the CPUs
+ * (written once per jiffy, read by every packet): a racing CPU can at
+ * worst leave it a jiffy behind, which the next jiffy repairs.  The
+ * timekeeper moves the coarse clock just after jiffies: a jiffy whose
+ * clock has not moved yet is not cached, so the next packet asks again.
+ */
+struct {
+	__u64 jiffies;
+	__u64 ns;
+} nacct_clock; /* anonymous: the skeletons spell it out for user space */
+
+static __always_inline __u64 nacct_now_coarse(void)
+{
+	__u64 j = bpf_jiffies64(), ns;
+
+	if (j == nacct_clock.jiffies) {
+		asm volatile("" ::: "memory");
+		return nacct_clock.ns;
+	}
+	ns = bpf_ktime_get_coarse_ns();
+	if (ns != nacct_clock.ns) {
+		/* the clock before its jiffy: a reader that sees the jiffy sees it */
+		nacct_clock.ns = ns;
+		asm volatile("" ::: "memory");
+		nacct_clock.jiffies = j;
+	}
+	return ns;
 }
 
 /* a TCP SYN without ACK names the initiator: 1 + its direction, else 0 */
@@ -92,19 +165,77 @@ static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stat
 }
 
 /*
+ * The shared layout ORs a packet's TCP flags and its direction bit into
+ * the value with one 64-bit atomic OR on the 8-byte word that starts at
+ * tcp_flags (tcp_flags[2], first_dir, seen_dirs, subnet_lo): BPF's atomic
+ * OR is 32- or 64-bit, and the 32-bit one needs a newer instruction set
+ * (-mcpu=v3) than this build's.  OR-ing zeros leaves first_dir and
+ * subnet_lo as they are.  NACCT_WORD_BYTE: byte @off of that word.
+ */
+#define NACCT_FLAGS_WORD(v) ((__u64 *)&(v)->tcp_flags[0])
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NACCT_WORD_BYTE(off, x) ((__u64)(x) << (8 * (off)))
+#else
+#define NACCT_WORD_BYTE(off, x) ((__u64)(x) << (56 - 8 * (off)))
+#endif
+_Static_assert(__builtin_offsetof(struct nacct_flow_val, tcp_flags) % 8 == 0 &&
+		       __builtin_offsetof(struct nacct_flow_val, seen_dirs) ==
+			       __builtin_offsetof(struct nacct_flow_val, tcp_flags) + 3,
+	       "the shared layout's flags word");
+
+/*
+ * A packet of a flow that exists: add it to the value.  Per-CPU layout:
+ * this CPU's copy, plain adds; the flow's first packet on this CPU fills
+ * the slot.  Shared layout: one value for every CPU, filled at insert;
+ * two atomic adds, and the flags word is read first and ORed only when a
+ * bit is new (rarely).  last_seen and syn_dir are plain stores in both:
+ * any CPU's recent value is a right one.
+ */
+static __always_inline void nacct_flow_add(struct nacct_flow_val *v, const struct nacct_pkt *pkt,
+					   __u32 dir, __u8 edir, __u64 pkts, __u64 bytes,
+					   __u64 now)
+{
+	if (nacct_flow_layout == NACCT_FLOW_SHARED) {
+		__u64 bits = NACCT_WORD_BYTE(dir, pkt->tcp_flags) | NACCT_WORD_BYTE(3, 1 << edir);
+
+		__sync_fetch_and_add(&v->packets[dir], pkts);
+		__sync_fetch_and_add(&v->bytes[dir], bytes);
+		if ((*NACCT_FLAGS_WORD(v) & bits) != bits)
+			__sync_fetch_and_or(NACCT_FLAGS_WORD(v), bits);
+	} else {
+		if (!v->first_seen) {
+			/* first packet of this flow on this CPU: fill this CPU's slot */
+			v->first_seen = bpf_ktime_get_ns();
+			v->first_dir = edir;
+			nacct_subnets_fill(v, &pkt->key);
+		}
+		v->packets[dir] += pkts;
+		v->bytes[dir] += bytes;
+		v->tcp_flags[dir] |= pkt->tcp_flags;
+		v->seen_dirs |= 1 << edir;
+	}
+	v->last_seen = now;
+	if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
+		v->syn_dir = edir + 1;
+}
+
+/*
  * Account one packet (or, at TC, one GSO skb standing for @pkts wire
  * packets of @bytes wire bytes in total).  Returns 0: accounting never
- * changes the verdict.
+ * changes the verdict.  @pkt's key part is made canonical here (its
+ * endpoints may swap).  @dir is a constant in every copy, so that counter
+ * addresses stay plain offsets.
  *
- * A global function: the verifier checks it once, with unknown arguments,
- * instead of once per path through the parser that reaches it (the TC
- * program with GSO and metadata VLAN tags came near the verifier's limit
- * of 1M processed instructions when this was inlined).
+ * Inlined into each program: a subprogram call and its return cost ~7 ns
+ * a packet here.  This used to be a global function, checked once by the
+ * verifier, because the TC program came near the limit of 1M processed
+ * instructions with it inlined; since the TC program's pull test no
+ * longer forks the parser's paths (tc/nacct_tc.bpf.c) inlining costs the
+ * verifier less than the call did (bench_micro --verifier).
  */
 static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u32 dir,
 					  __u64 pkts, __u64 bytes)
 {
-	struct nacct_flow_key key;
 	struct nacct_flow_val *v, nv;
 	struct nacct_stats *st;
 	__u32 zero = 0, sub_id;
@@ -112,9 +243,6 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 	__u64 now;
 	int err;
 
-	/* a global function's pointer argument may be NULL for the verifier */
-	if (!pkt)
-		return 0;
 	st = bpf_map_lookup_elem(&nacct_stats, &zero);
 	if (!st)
 		return 0;
@@ -160,35 +288,35 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nacct_frag_ports(pkt, st, dir);
 	}
 
-	/* canonical key: lower endpoint first; edir 0: the source is lo */
-	edir = nacct_key_make(&key, pkt->src, pkt->sport, pkt->dst, pkt->dport, pkt->proto,
-			      pkt->family, pkt->vlan);
+	/* canonical key, in place: lower endpoint first; edir 0: the source is lo */
+	edir = nacct_key_canon(&pkt->key);
 
-	now = bpf_ktime_get_coarse_ns();
-	v = bpf_map_lookup_elem(&nacct_flows, &key);
+	now = nacct_now_coarse();
+	v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 	if (!v) {
 		__builtin_memset(&nv, 0, sizeof(nv));
 		nv.packets[dir] = pkts;
 		nv.bytes[dir] = bytes;
-		/* the first packet per flow and CPU gets the precise clock, so that
-		 * the CPU that saw the flow first is known even within one jiffy */
+		/* a flow's first packet (per-CPU layout: each CPU slot's first)
+		 * gets the precise clock, so that the CPU that saw the flow first
+		 * is known even within one jiffy */
 		nv.first_seen = bpf_ktime_get_ns();
 		nv.last_seen = nv.first_seen;
 		nv.tcp_flags[dir] = pkt->tcp_flags;
 		nv.first_dir = edir;
 		nv.syn_dir = nacct_syn_dir(pkt, edir);
 		nv.seen_dirs = 1 << edir;
-		nv.subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
-		nv.subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
-		err = bpf_map_update_elem(&nacct_flows, &key, &nv, BPF_NOEXIST);
+		nacct_subnets_fill(&nv, &pkt->key);
+		err = bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST);
 		if (!err) {
+			st->flows_created++;
 			/* RX counts the sender's subnet, TX the receiver's */
 			sub_id = (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo;
 			nacct_subnet_add(sub_id, dir, pkts, bytes);
 			return 0;
 		}
 		if (err == -EEXIST)
-			v = bpf_map_lookup_elem(&nacct_flows, &key);
+			v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 		if (!v) {
 			/* map full (E2BIG) or out of memory: the overflow bucket */
 			st->overflow_packets[dir] += pkts;
@@ -200,35 +328,10 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 			return 0;
 		}
 	}
-	if (!v->first_seen) {
-		/* first packet of this flow on this CPU: fill this CPU's slot */
-		v->first_seen = bpf_ktime_get_ns();
-		v->first_dir = edir;
-		v->subnet_lo = nacct_subnet_of(key.lo_addr, key.family);
-		v->subnet_hi = nacct_subnet_of(key.hi_addr, key.family);
-	}
-	v->packets[dir] += pkts;
-	v->bytes[dir] += bytes;
-	v->last_seen = now;
-	v->tcp_flags[dir] |= pkt->tcp_flags;
-	v->seen_dirs |= 1 << edir;
-	if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
-		v->syn_dir = edir + 1;
+	nacct_flow_add(v, pkt, dir, edir, pkts, bytes, now);
 	sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
 	nacct_subnet_add(sub_id, dir, pkts, bytes);
 	return 0;
-}
-
-/*
- * The global entry: dir is a constant inside each copy, so that counter
- * addresses stay plain offsets the verifier accepts.
- */
-__noinline int nacct_account(struct nacct_pkt *pkt, int res, __u32 dir, __u64 pkts,
-			     __u64 bytes)
-{
-	if (dir == NACCT_DIR_TX)
-		return nacct_account_dir(pkt, res, NACCT_DIR_TX, pkts, bytes);
-	return nacct_account_dir(pkt, res, NACCT_DIR_RX, pkts, bytes);
 }
 
 static __always_inline void nacct_stats_gso(__u32 dir)

@@ -34,60 +34,87 @@ static __always_inline int nacct_is_v4_mapped(const __u8 *a)
 	return a[10] == 0xff && a[11] == 0xff;
 }
 
-/* memcmp() of two addresses: -1, 0, 1 */
-static __always_inline int nacct_addr_cmp(const __u8 *a, const __u8 *b)
-{
-	int i;
+/*
+ * The flow key in 8-byte words, as nacct_key_canon() reads it: the
+ * addresses lo (words 0, 1) and hi (2, 3), then ports, proto, family and
+ * vlan (word 4).  A struct nacct_flow_key only has 2-byte alignment; this
+ * wrapper gives it 8, and the verifier refuses a misaligned stack access,
+ * so a key that is not in one fails at load, not silently.
+ */
+struct nacct_key_words {
+	struct nacct_flow_key k;
+} __attribute__((aligned(8)));
 
-#pragma unroll
-	for (i = 0; i < 16; i++) {
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
+/*
+ * Make the key canonical in place: @k holds the packet's source as "lo"
+ * and its destination as "hi" (addresses 16 bytes, IPv4 mapped; ports in
+ * network byte order); the lower endpoint (address bytes, then port as a
+ * number) must come first, so when the source is the higher one the two
+ * endpoints swap.  Equal endpoints keep their order.  Returns the
+ * endpoint the source landed on: 0 lo, 1 hi.
+ *
+ * The addresses compare as two 64-bit big-endian numbers each (memcmp()
+ * order in four loads and two byte swaps, not sixteen byte compares), and
+ * nothing moves when the key is already canonical: the parser wrote it
+ * where the map lookup reads it.  @k must be 8-byte aligned (struct
+ * nacct_key_words, or the start of struct nacct_pkt).
+ */
+static __always_inline int nacct_key_canon(struct nacct_flow_key *k)
+{
+	__u64 *w = __builtin_assume_aligned(k, 8);
+	__u32 *ports = (__u32 *)&k->lo_port;
+	__u64 a = w[0], b = w[2], t;
+	int swap;
+
+	if (a == b) {
+		a = w[1];
+		b = w[3];
 	}
-	return 0;
+	if (a != b)
+		swap = bpf_be64_to_cpu(a) > bpf_be64_to_cpu(b);
+	else
+		swap = bpf_ntohs(k->lo_port) > bpf_ntohs(k->hi_port);
+	if (swap) {
+		t = w[0];
+		w[0] = w[2];
+		w[2] = t;
+		t = w[1];
+		w[1] = w[3];
+		w[3] = t;
+		/* the two ports are one 32-bit word: swap its halves */
+		*ports = *ports >> 16 | *ports << 16;
+	}
+	return swap;
 }
 
 /*
  * Fill @k from the endpoints (@a, @aport) and (@b, @bport), addresses
- * already 16 bytes (IPv4 mapped), ports in network byte order.  The
- * addresses are 2-byte aligned, as in every struct of ours that holds one
- * (the key's own alignment): the copies then move 2 bytes at a time
- * instead of 1 (the verifier refuses a misaligned stack access, so a
- * caller breaking this fails at load, not silently).  The lower
- * endpoint (address bytes, then port as a number) goes first; equal
- * endpoints keep a first.  Returns the endpoint @a landed on: 0 lo, 1 hi.
- * A packet passes (src, dst), a socket (local, remote); the side programs
- * pass vlan 0.
+ * already 16 bytes (IPv4 mapped), ports in network byte order: the side
+ * programs' way in (a socket's local and remote end, a dropped packet's
+ * source and destination; they pass vlan 0).  The data path parses
+ * straight into its key and calls nacct_key_canon() itself; both orders
+ * come from that one function.  The addresses are 2-byte aligned, as in
+ * every struct of ours that holds one.  Returns the endpoint @a landed
+ * on: 0 lo, 1 hi.
  */
 static __always_inline int nacct_key_make(struct nacct_flow_key *k, const __u8 *a, __be16 aport,
 					  const __u8 *b, __be16 bport, __u8 proto, __u8 family,
 					  __u16 vlan)
 {
-	int c, side;
+	struct nacct_key_words kw;
+	int side;
 
 	a = __builtin_assume_aligned(a, 2);
 	b = __builtin_assume_aligned(b, 2);
-	c = nacct_addr_cmp(a, b);
-	__builtin_memset(k, 0, sizeof(*k));
-	if (c == 0)
-		c = bpf_ntohs(aport) < bpf_ntohs(bport) ? -1 :
-		    bpf_ntohs(aport) > bpf_ntohs(bport) ? 1 : 0;
-	if (c <= 0) {
-		__builtin_memcpy(k->lo_addr, a, 16);
-		__builtin_memcpy(k->hi_addr, b, 16);
-		k->lo_port = aport;
-		k->hi_port = bport;
-		side = 0;
-	} else {
-		__builtin_memcpy(k->lo_addr, b, 16);
-		__builtin_memcpy(k->hi_addr, a, 16);
-		k->lo_port = bport;
-		k->hi_port = aport;
-		side = 1;
-	}
-	k->proto = proto;
-	k->family = family;
-	k->vlan = vlan;
+	__builtin_memcpy(kw.k.lo_addr, a, 16);
+	__builtin_memcpy(kw.k.hi_addr, b, 16);
+	kw.k.lo_port = aport;
+	kw.k.hi_port = bport;
+	kw.k.proto = proto;
+	kw.k.family = family;
+	kw.k.vlan = vlan;
+	side = nacct_key_canon(&kw.k);
+	__builtin_memcpy(k, &kw.k, sizeof(*k));
 	return side;
 }
 

@@ -72,6 +72,27 @@ int nacct_ncpus(void)
 	return n;
 }
 
+__u32 nacct_flow_map_type(__u32 flow_layout)
+{
+	return flow_layout == NACCT_FLOW_SHARED ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
+}
+
+int nacct_flow_copies(const struct nacct_meta *meta)
+{
+	return meta->flow_layout == NACCT_FLOW_SHARED ? 1 : nacct_ncpus();
+}
+
+int nacct_flow_copies_fd(int flows_fd)
+{
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(flows_fd, &info, &ilen))
+		return -errno;
+	return info.type == BPF_MAP_TYPE_HASH ? 1 : nacct_ncpus();
+}
+
 int nacct_map_open(const char *dir, const char *name, __u32 type, __u32 key_size,
 		   __u32 value_size)
 {
@@ -290,8 +311,17 @@ int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m)
 	} while (0)
 
 	OPEN(meta, NACCT_MAP_META, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_meta));
-	OPEN(flows, NACCT_MAP_FLOWS, BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct nacct_flow_key),
-	     sizeof(struct nacct_flow_val));
+	err = nacct_read_meta(m->meta, &m->meta_val);
+	if (err)
+		goto fail;
+	if (m->meta_val.version != NACCT_META_VERSION ||
+	    m->meta_val.flow_layout > NACCT_FLOW_SHARED) {
+		err = -EPROTO;
+		goto fail;
+	}
+	/* the type the attachment's layout gave the flow table */
+	OPEN(flows, NACCT_MAP_FLOWS, nacct_flow_map_type(m->meta_val.flow_layout),
+	     sizeof(struct nacct_flow_key), sizeof(struct nacct_flow_val));
 	OPEN(stats, NACCT_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct nacct_stats));
 	OPEN(subnets, NACCT_MAP_SUBNETS, BPF_MAP_TYPE_LPM_TRIE, sizeof(struct nacct_subnet_key),
 	     sizeof(struct nacct_subnet_val));
@@ -301,13 +331,6 @@ int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m)
 	     sizeof(struct nacct_ethertype_val));
 	OPEN(cfg, NACCT_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_cfg));
 #undef OPEN
-	err = nacct_read_meta(m->meta, &m->meta_val);
-	if (err)
-		goto fail;
-	if (m->meta_val.version != NACCT_META_VERSION) {
-		err = -EPROTO;
-		goto fail;
-	}
 	return 0;
 fail:
 	nacct_iface_close(m);

@@ -22,6 +22,17 @@ const char *nacct_netns_suffix(void);
 
 int nacct_ncpus(void);
 
+/*
+ * The flow table's layout (enum nacct_flow_layout, nacct_meta.flow_layout):
+ * the map type that holds it, and how many struct nacct_flow_val a lookup
+ * of one key returns (the number to give nacct_flow_merge()): ncpus for
+ * the per-CPU layout, 1 for the shared one.  _fd: the same, from the flow
+ * map's own type, for a reader that holds only its fd (< 0: -errno).
+ */
+__u32 nacct_flow_map_type(__u32 flow_layout);
+int nacct_flow_copies(const struct nacct_meta *meta);
+int nacct_flow_copies_fd(int flows_fd);
+
 /* remove every file in a pin directory, then the directory (0 if it is gone) */
 int nacct_rm_pin_dir(const char *dir);
 

@@ -85,16 +85,20 @@ struct nacct_flow_key {
 };
 
 /*
- * Flow value, per CPU.  User space sums packets/bytes, takes the minimum
- * non-zero first_seen and the maximum last_seen, ORs the TCP flags.  A
- * CPU slot whose first_seen is 0 has not seen the flow yet.
+ * Flow value: one per possible CPU (NACCT_FLOW_PERCPU) or one shared by
+ * every CPU (NACCT_FLOW_SHARED, atomic adds); see enum nacct_flow_layout.
+ * A lookup of a key returns nacct_flow_copies() values (maps/maps.h).
+ * User space merges them (nacct_flow_merge(), any number): sums
+ * packets/bytes, takes the minimum non-zero first_seen and the maximum
+ * last_seen, ORs the TCP flags.  A CPU slot whose first_seen is 0 has not
+ * seen the flow yet.
  */
 struct nacct_flow_val {
 	__u64 packets[NACCT_DIR_MAX]; /* by hook direction */
 	__u64 bytes[NACCT_DIR_MAX];   /* frame length incl. Ethernet header */
 	__u64 first_seen;             /* CLOCK_MONOTONIC ns, precise */
-	/* last_seen: CLOCK_MONOTONIC ns, coarse (jiffy: the clock read per packet
-	 * costs less); may lag first_seen by up to a jiffy in one slot */
+	/* last_seen: CLOCK_MONOTONIC ns, coarse (jiffy: read once per jiffy,
+	 * not per packet); may lag first_seen by up to a jiffy in one slot */
 	__u64 last_seen;
 	__u8 tcp_flags[NACCT_DIR_MAX]; /* OR of TCP flags seen */
 	__u8 first_dir;  /* 0: first packet went lo->hi, 1: hi->lo */
@@ -170,7 +174,9 @@ struct nacct_stats {
 	__u64 sample_drops;    /* ring buffer full when sampling */
 	__u64 samples;         /* packets copied to the sample ring buffer */
 	__u64 malformed[NACCT_MAL_MAX];
-	__u64 pad;
+	/* successful flow inserts; the exporter counts the flows it deletes,
+	 * so status shows created - expired without scanning the flow map */
+	__u64 flows_created;
 };
 
 /* non-IP traffic by ethertype (host byte order), per CPU */
@@ -217,6 +223,23 @@ enum nacct_xdp_mode {
 	NACCT_MODE_OFFLOAD = 3,
 };
 
+/*
+ * The flow table's layout (nacct_meta.flow_layout; README "Flow table
+ * layout"), chosen at attach (--flow-layout):
+ *   NACCT_FLOW_PERCPU  BPF_MAP_TYPE_PERCPU_HASH: a struct nacct_flow_val
+ *                      per possible CPU, plain adds; memory per flow grows
+ *                      with the number of possible CPUs
+ *   NACCT_FLOW_SHARED  BPF_MAP_TYPE_HASH: one value for every CPU; counters
+ *                      by atomic adds, TCP flags and directions by a 64-bit
+ *                      atomic OR (BPF atomics beyond add: kernel 5.12+; an
+ *                      older verifier refuses the program at attach)
+ * 0 is per-CPU: what attachments made before the field existed have.
+ */
+enum nacct_flow_layout {
+	NACCT_FLOW_PERCPU = 0,
+	NACCT_FLOW_SHARED = 1,
+};
+
 #define NACCT_META_REASON_LEN 120
 
 struct nacct_meta {
@@ -227,7 +250,7 @@ struct nacct_meta {
 	__u32 max_flows;
 	__u32 tc_prio;     /* our cls_bpf filters: this priority, handle 1 */
 	__u32 tc_qdisc_created; /* we created clsact and remove it at detach */
-	__u32 pad;
+	__u32 flow_layout;      /* enum nacct_flow_layout (was padding: 0, per-CPU) */
 	__u64 attached_at; /* wall clock, ns since the epoch */
 	char ifname[16];
 	char reason[NACCT_META_REASON_LEN]; /* why this mode was chosen */

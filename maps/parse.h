@@ -39,6 +39,9 @@
 enum nacct_mem {
 	NACCT_MEM_PKT = 0,  /* direct packet access, bounded by data_end */
 	NACCT_MEM_KERN = 1, /* bpf_probe_read_kernel into stack copies */
+	/* a flag beside either: also sum the header bytes into pkt->hdr_len
+	 * (TC: a GSO skb's wire bytes); nobody else reads them */
+	NACCT_MEM_HDR_LEN = 2,
 };
 
 enum nacct_parse_res {
@@ -47,27 +50,47 @@ enum nacct_parse_res {
 	NACCT_P_MALFORMED,  /* info.malformed set */
 };
 
-/* what the parser found; the caller turns it into a flow key */
+/*
+ * What the parser found.  Its first 40 bytes are the flow key with the
+ * source as "lo": the parser writes addresses, ports, protocol, family
+ * and VLAN where the map lookup reads them, and nacct_key_canon() (key.h)
+ * only swaps the endpoints in place when the source is the higher one.
+ * No copy from a parse result into a key, and the addresses are written
+ * as 8-byte words (the struct is 8-byte aligned), which the key's
+ * comparison and the map's hash then read without a stall.
+ */
 struct nacct_pkt {
-	__u8 src[16];
-	__u8 dst[16];
-	__be16 sport;
-	__be16 dport;
-	__u8 proto;
-	__u8 family;
+	union {
+		struct nacct_flow_key key; /* src first until nacct_key_canon() */
+		struct {
+			__u8 src[16];
+			__u8 dst[16];
+			__be16 sport;
+			__be16 dport;
+			__u8 proto;
+			__u8 family;
+			__u16 vlan; /* outermost VLAN id */
+		};
+	};
 	__u8 tcp_flags;
 	__u8 malformed;    /* enum nacct_malformed */
-	__u16 vlan;        /* outermost VLAN id */
 	__u16 ethertype;   /* host order; for non-IP packets */
-	__u16 hdr_len;     /* L2+L3+L4 header bytes (for GSO wire bytes) */
+	__u16 hdr_len;     /* L2+L3+L4 header bytes (GSO wire bytes; NACCT_MEM_HDR_LEN) */
 	__u8 is_frag;      /* an IP fragment */
 	__u8 frag_later;   /* a non-first fragment (no L4 header) */
 	__u8 frag_more;    /* first fragment with more to come */
 	__u8 pad[3];
 	__be32 frag_id;
-};
+} __attribute__((aligned(8)));
 
-/* room for the largest header read at once (KERN flavour only) */
+_Static_assert(sizeof(struct nacct_flow_key) == 40 &&
+		       __builtin_offsetof(struct nacct_pkt, tcp_flags) == 40,
+	       "struct nacct_pkt starts with the flow key");
+
+/*
+ * Room for the largest header read at once (KERN flavour only); 8-byte
+ * aligned so that the address words below are aligned stack reads.
+ */
 union nacct_hdr_buf {
 	struct nacct_iphdr ip4;
 	struct nacct_ipv6hdr ip6;
@@ -77,7 +100,41 @@ union nacct_hdr_buf {
 	struct nacct_udphdr udp;
 	struct nacct_sctphdr sctp;
 	struct nacct_icmphdr icmp;
-};
+} __attribute__((aligned(8)));
+
+/*
+ * The address helpers write the key's addresses as two 8-byte words.
+ * Reads from the packet may be unaligned (the verifier allows it where
+ * the CPU does: x86, arm64); reads from a KERN copy are aligned (the
+ * union above).
+ */
+static __always_inline void nacct_addr6_put(__u8 *dst, const void *src)
+{
+	__u64 *d = __builtin_assume_aligned(dst, 8);
+	const __u64 *s = src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+}
+
+/* ::ffff:a.b.c.d from @a (network byte order, as loaded from the header) */
+static __always_inline void nacct_addr4_put(__u8 *dst, __be32 a)
+{
+	__u64 *d = __builtin_assume_aligned(dst, 8);
+
+	d[0] = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	d[1] = (__u64)a << 32 | 0xffff0000ULL; /* bytes 8..15: 0 0 ff ff a b c d */
+#else
+	d[1] = 0x0000ffff00000000ULL | a;
+#endif
+}
+
+/* source and destination port: one 4-byte word in the header and in the key */
+static __always_inline void nacct_ports_put(struct nacct_pkt *pkt, const void *l4)
+{
+	*(__u32 *)&pkt->sport = *(const __u32 *)l4;
+}
 
 /* are @len bytes at @pos all before @end? (no read) */
 static __always_inline int nacct_has(void *pos, void *end, __u32 len)
@@ -99,7 +156,7 @@ static __always_inline int nacct_peek(const int mem, void *pos, void *end, __u32
 {
 	if (pos + len > end)
 		return -1;
-	if (mem == NACCT_MEM_PKT) {
+	if (!(mem & NACCT_MEM_KERN)) {
 		*out = pos;
 		return 0;
 	}
@@ -112,6 +169,13 @@ static __always_inline int nacct_peek(const int mem, void *pos, void *end, __u32
 /* NACCT_PEEK(mem, hdr, pos, end, &buf): *hdr's size at pos, into hdr */
 #define NACCT_PEEK(mem, hdr, pos, end, buf) \
 	nacct_peek(mem, pos, end, sizeof(*(hdr)), buf, (void **)&(hdr))
+
+/* @n more header bytes, when the caller asked for them (a constant) */
+static __always_inline void nacct_hdr_add(const int mem, struct nacct_pkt *pkt, __u32 n)
+{
+	if (mem & NACCT_MEM_HDR_LEN)
+		pkt->hdr_len += n;
+}
 
 /*
  * L4: ports and flags.  Returns 0, or -1 with pkt->malformed set.
@@ -136,10 +200,9 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 		 * datagram, not the end: at TC they may sit past the linear part) */
 		if (doff < sizeof(*th) || doff > l4_avail)
 			goto bad;
-		pkt->sport = th->source;
-		pkt->dport = th->dest;
+		nacct_ports_put(pkt, th);
 		pkt->tcp_flags = th->flags;
-		pkt->hdr_len += doff;
+		nacct_hdr_add(mem, pkt, doff);
 		return 0;
 	}
 	case NACCT_IPPROTO_UDP:
@@ -148,9 +211,8 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 
 		if (NACCT_PEEK(mem, uh, pos, end, &b) || l4_avail < sizeof(*uh))
 			goto bad;
-		pkt->sport = uh->source;
-		pkt->dport = uh->dest;
-		pkt->hdr_len += sizeof(*uh);
+		nacct_ports_put(pkt, uh);
+		nacct_hdr_add(mem, pkt, sizeof(*uh));
 		return 0;
 	}
 	case NACCT_IPPROTO_SCTP: {
@@ -159,9 +221,8 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 
 		if (NACCT_PEEK(mem, sh, pos, end, &b) || l4_avail < sizeof(*sh))
 			goto bad;
-		pkt->sport = sh->source;
-		pkt->dport = sh->dest;
-		pkt->hdr_len += sizeof(*sh);
+		nacct_ports_put(pkt, sh);
+		nacct_hdr_add(mem, pkt, sizeof(*sh));
 		return 0;
 	}
 	case NACCT_IPPROTO_ICMP:
@@ -182,7 +243,7 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 			pkt->sport = bpf_htons((__u16)type << 8 | code);
 			pkt->dport = pkt->sport;
 		}
-		pkt->hdr_len += sizeof(*ic);
+		nacct_hdr_add(mem, pkt, sizeof(*ic));
 		return 0;
 	}
 	default:
@@ -219,9 +280,9 @@ static __always_inline int nacct_parse_ipv4(const int mem, void *pos, void *end,
 	dlen = tot ? tot : l3_avail;
 	pkt->family = NACCT_AF_INET;
 	pkt->proto = iph->protocol;
-	nacct_v4_mapped(pkt->src, iph->saddr);
-	nacct_v4_mapped(pkt->dst, iph->daddr);
-	pkt->hdr_len += ihl;
+	nacct_addr4_put(pkt->src, iph->saddr);
+	nacct_addr4_put(pkt->dst, iph->daddr);
+	nacct_hdr_add(mem, pkt, ihl);
 
 	frag = bpf_ntohs(iph->frag_off);
 	if (frag & (NACCT_IP_MF | NACCT_IP_OFFSET)) {
@@ -278,9 +339,9 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 	/* bytes of the datagram after the fixed header */
 	rem = plen ? plen : l3_avail - sizeof(*ip6);
 	pkt->family = NACCT_AF_INET6;
-	__builtin_memcpy(pkt->src, ip6->saddr, 16);
-	__builtin_memcpy(pkt->dst, ip6->daddr, 16);
-	pkt->hdr_len += sizeof(*ip6);
+	nacct_addr6_put(pkt->src, ip6->saddr);
+	nacct_addr6_put(pkt->dst, ip6->daddr);
+	nacct_hdr_add(mem, pkt, sizeof(*ip6));
 	nh = ip6->nexthdr;
 	pos += sizeof(*ip6);
 
@@ -309,7 +370,7 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 			nh = fh->nexthdr;
 			pos += sizeof(*fh);
 			rem -= sizeof(*fh);
-			pkt->hdr_len += sizeof(*fh);
+			nacct_hdr_add(mem, pkt, sizeof(*fh));
 			/* an atomic fragment (offset 0, no M) is not fragmented */
 			if (off & 0xfff9) {
 				pkt->is_frag = 1;
@@ -334,7 +395,7 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 		nh = oh->nexthdr;
 		pos += len;
 		rem -= len;
-		pkt->hdr_len += len;
+		nacct_hdr_add(mem, pkt, len);
 	}
 	if (nacct_ipv6_is_ext(nh))
 		goto bad_ext;
@@ -373,11 +434,14 @@ static __always_inline int nacct_parse_l3(const int mem, void *l3, void *end, __
 /*
  * The data path's entry: parse a frame from its Ethernet header, in the
  * packet itself.  @frame_len: full frame length (>= data_end - data).
- * @hw_vlan: VLAN id the kernel holds in metadata (TC), or -1.
+ * @hw_vlan: VLAN id the kernel holds in metadata (TC), or -1.  @hdr_len
+ * (a constant): sum the header bytes into pkt->hdr_len (TC's GSO wire
+ * bytes need them; XDP saves the work).
  */
 static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_len,
-				       int hw_vlan, struct nacct_pkt *pkt)
+				       int hw_vlan, const int hdr_len, struct nacct_pkt *pkt)
 {
+	const int mem = NACCT_MEM_PKT | (hdr_len ? NACCT_MEM_HDR_LEN : 0);
 	struct nacct_ethhdr *eth = data;
 	__u32 l3_off, l3_avail;
 	void *pos;
@@ -390,7 +454,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 	}
 	proto = bpf_ntohs(eth->proto);
 	pos = eth + 1;
-	pkt->hdr_len = sizeof(*eth);
+	nacct_hdr_add(mem, pkt, sizeof(*eth));
 
 #pragma unroll
 	for (i = 0; i < NACCT_MAX_VLAN_DEPTH + 1; i++) {
@@ -406,7 +470,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 			pkt->vlan = bpf_ntohs(vh->tci) & 0x0fff;
 		proto = bpf_ntohs(vh->proto);
 		pos = vh + 1;
-		pkt->hdr_len += sizeof(*vh);
+		nacct_hdr_add(mem, pkt, sizeof(*vh));
 	}
 	/*
 	 * A tag the kernel already took into metadata is the outermost one and
@@ -429,7 +493,7 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 	}
 	l3_off = pos - data;
 	l3_avail = frame_len > l3_off ? frame_len - l3_off : 0;
-	return nacct_parse_l3(NACCT_MEM_PKT, pos, data_end, l3_avail, proto, pkt);
+	return nacct_parse_l3(mem, pos, data_end, l3_avail, proto, pkt);
 }
 
 #endif /* NACCT_PARSE_H */

@@ -25,7 +25,7 @@ int nacct_xdp(struct xdp_md *ctx)
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
 	len = data_end - data;
-	res = nacct_parse(data, data_end, len, -1, &pkt);
-	nacct_account(&pkt, res, NACCT_DIR_RX, 1, len);
+	res = nacct_parse(data, data_end, len, -1, 0, &pkt);
+	nacct_account_dir(&pkt, res, NACCT_DIR_RX, 1, len);
 	return nacct_sample_verdict(ctx, len, NACCT_DIR_RX);
 }

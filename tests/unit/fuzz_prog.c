@@ -11,8 +11,10 @@
  * from maps/parse.h.  Every frame also goes through the key check
  * (keys.c): the side programs' parser must key it as the data path does.
  *
- * Usage: fuzz_prog [-v] [-c CORPUS_DIR] [-w OUT_DIR] PACKETS SEED
- *   -w writes the built-in interesting packets as hex corpus files.
+ * Usage: fuzz_prog [-v] [-c CORPUS_DIR] [-w OUT_DIR] [-l LAYOUT] PACKETS SEED
+ *   -w writes the built-in interesting packets as hex corpus files;
+ *   -l percpu|shared|both: the flow table layouts to fuzz (default both,
+ *   each with PACKETS frames of the same SEED).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -633,56 +635,28 @@ static void find_culprit(struct ut *u, int nb)
 	ut_diag("no single frame differs alone (state across frames?)");
 }
 
-int main(int argc, char **argv)
+/* one fuzz run of @npk frames on a fresh load with flow table @layout */
+static void fuzz_run(unsigned long long npk, unsigned long long seed, __u32 layout)
 {
-	const char *cdir = "tests/unit/corpus", *wdir = NULL;
-	unsigned long long npk, seed, fed = 0, refused = 0, bad_verdict = 0, bad_refusal = 0;
+	unsigned long long fed = 0, refused = 0, bad_verdict = 0, bad_refusal = 0;
 	unsigned long long batches = 0, bad_batches = 0, jumbo_xdp = 0, ci = 0, k;
 	struct timespec t0, t1, r0, r1;
 	double run_ns = 0, wall;
 	char why[2048], first_why[2200] = "";
 	struct expect e;
 	struct ut u;
-	int opt, nb;
+	int nb;
 
-	while ((opt = getopt(argc, argv, "vc:w:")) != -1) {
-		switch (opt) {
-		case 'v':
-			ut_verbose = 1;
-			break;
-		case 'c':
-			cdir = optarg;
-			break;
-		case 'w':
-			wdir = optarg;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (wdir)
-		return write_corpus(wdir) ? 1 : 0;
-	if (argc - optind != 2)
-		goto usage;
-	npk = strtoull(argv[optind], NULL, 0);
-	seed = strtoull(argv[optind + 1], NULL, 0);
-	if (!npk)
-		goto usage;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("skip fuzz needs root (BPF_PROG_TEST_RUN, bpffs)\n");
-		return 0;
-	}
 	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
-	load_corpus(cdir);
-	batch = calloc(BATCH, sizeof(*batch));
-	if (!batch || ut_load(&u, &(struct ut_opts){ .max_flows = FLOWS_MAX })) {
+	if (ut_load(&u, &(struct ut_opts){ .max_flows = FLOWS_MAX, .flow_layout = layout })) {
 		ut_check(0, "fuzz_load", "cannot load the programs");
-		return 1;
+		return;
 	}
 	if (!ut_check(keys_init() == 0, "fuzz_keys_load", "cannot load the key check object: %s",
-		      strerror(errno)))
-		return 1;
+		      strerror(errno))) {
+		ut_unload(&u);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (fed + refused < npk) {
 		ut_reset(&u);
@@ -760,13 +734,68 @@ int main(int argc, char **argv)
 	keys_report("fuzz_keys_side_parser_agrees");
 	keys_fini();
 	ut_diag("fuzz: %llu frames (%llu fed, %llu refused by test_run, %llu jumbo on XDP), "
-		"%zu corpus files, seed %llu, %llu batches",
-		k, fed, refused, jumbo_xdp, corpus.n, seed, batches);
+		"%zu corpus files, seed %llu, %llu batches, %s flow table",
+		k, fed, refused, jumbo_xdp, corpus.n, seed, batches,
+		layout == NACCT_FLOW_SHARED ? "shared" : "per-CPU");
 	ut_diag("fuzz: %.0f ns/frame in BPF_PROG_TEST_RUN, %.0f ns/frame overall (%.1f s)",
 		run_ns / (double)k, wall / (double)k, wall / 1e9);
 	ut_unload(&u);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cdir = "tests/unit/corpus", *wdir = NULL, *layouts = "both";
+	unsigned long long npk, seed;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "vc:w:l:")) != -1) {
+		switch (opt) {
+		case 'v':
+			ut_verbose = 1;
+			break;
+		case 'c':
+			cdir = optarg;
+			break;
+		case 'w':
+			wdir = optarg;
+			break;
+		case 'l':
+			layouts = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (wdir)
+		return write_corpus(wdir) ? 1 : 0;
+	if (argc - optind != 2 || (strcmp(layouts, "both") && strcmp(layouts, "percpu") &&
+				   strcmp(layouts, "shared")))
+		goto usage;
+	npk = strtoull(argv[optind], NULL, 0);
+	seed = strtoull(argv[optind + 1], NULL, 0);
+	if (!npk)
+		goto usage;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("skip fuzz needs root (BPF_PROG_TEST_RUN, bpffs)\n");
+		return 0;
+	}
+	load_corpus(cdir);
+	batch = calloc(BATCH, sizeof(*batch));
+	if (!batch)
+		return 1;
+	/* the same frames through both flow table layouts; the shared one's
+	 * test names carry "shared_" */
+	if (strcmp(layouts, "shared"))
+		fuzz_run(npk, seed, NACCT_FLOW_PERCPU);
+	if (strcmp(layouts, "percpu")) {
+		ut_prefix = "shared_";
+		fuzz_run(npk, seed, NACCT_FLOW_SHARED);
+		ut_prefix = "";
+	}
 	return ut_failures ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: %s [-v] [-c CORPUS_DIR] [-w OUT_DIR] PACKETS SEED\n", argv[0]);
+	fprintf(stderr, "usage: %s [-v] [-c CORPUS_DIR] [-w OUT_DIR] [-l percpu|shared|both] "
+		"PACKETS SEED\n", argv[0]);
 	return 2;
 }

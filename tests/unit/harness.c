@@ -18,6 +18,8 @@
 
 int ut_failures;
 int ut_verbose;
+int ut_default_layout = -1;
+const char *ut_prefix = "";
 void (*ut_frame_hook)(const void *pkt, __u32 len);
 
 static void print_detail(const char *fmt, va_list ap)
@@ -34,7 +36,7 @@ int ut_check(int cond, const char *name, const char *fmt, ...)
 	va_list ap;
 
 	if (cond) {
-		printf("ok %s\n", name);
+		printf("ok %s%s\n", ut_prefix, name);
 		if (ut_verbose && fmt && *fmt) {
 			va_start(ap, fmt);
 			print_detail(fmt, ap);
@@ -42,7 +44,7 @@ int ut_check(int cond, const char *name, const char *fmt, ...)
 		}
 	} else {
 		ut_failures++;
-		printf("not ok %s\n", name);
+		printf("not ok %s%s\n", ut_prefix, name);
 		if (fmt && *fmt) {
 			va_start(ap, fmt);
 			print_detail(fmt, ap);
@@ -61,7 +63,7 @@ void ut_skip(const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	printf("skip %s %s\n", name, buf);
+	printf("skip %s%s %s\n", ut_prefix, name, buf);
 	fflush(stdout);
 }
 
@@ -142,6 +144,19 @@ int ut_load(struct ut *u, const struct ut_opts *o)
 		  u->xdp->maps.nacct_subnet_stats, o);
 	set_sizes(u->tc->maps.nacct_flows, u->tc->maps.nacct_subnets,
 		  u->tc->maps.nacct_subnet_stats, o);
+	/* as `nacct attach` does: no subnets, no LPM lookups; the flow table's
+	 * layout and its map type, the same in both objects */
+	u->flow_layout = o->flow_layout ? o->flow_layout :
+			 ut_default_layout >= 0 ? (__u32)ut_default_layout : NACCT_FLOW_PERCPU;
+	u->copies = u->flow_layout == NACCT_FLOW_SHARED ? 1 : u->ncpu;
+	u->xdp->rodata->nacct_subnet_lookup = o->n_subnets > 0;
+	u->tc->rodata->nacct_subnet_lookup = o->n_subnets > 0;
+	u->xdp->rodata->nacct_flow_layout = u->flow_layout;
+	u->tc->rodata->nacct_flow_layout = u->flow_layout;
+	if (u->flow_layout == NACCT_FLOW_SHARED) {
+		bpf_map__set_type(u->xdp->maps.nacct_flows, BPF_MAP_TYPE_HASH);
+		bpf_map__set_type(u->tc->maps.nacct_flows, BPF_MAP_TYPE_HASH);
+	}
 	err = nacct_xdp__load(u->xdp);
 	if (err)
 		goto fail;
@@ -361,7 +376,7 @@ int ut_flow(struct ut *u, const struct nacct_flow_key *k, struct nacct_flow_val 
 	if (bpf_map_lookup_elem(u->flows, k, pc))
 		err = -errno;
 	else
-		sum_flow(pc, u->ncpu, v);
+		sum_flow(pc, u->copies, v);
 	free(pc);
 	return err;
 }
@@ -391,7 +406,7 @@ int ut_flows(struct ut *u, struct ut_flows *f)
 			}
 		}
 		f->keys[f->n] = key;
-		sum_flow(pc, u->ncpu, &f->vals[f->n]);
+		sum_flow(pc, u->copies, &f->vals[f->n]);
 		for (d = 0; d < NACCT_DIR_MAX; d++) {
 			f->packets[d] += f->vals[f->n].packets[d];
 			f->bytes[d] += f->vals[f->n].bytes[d];
@@ -574,6 +589,9 @@ int ut_conserve(struct ut *u, const char *name)
 		     (unsigned long long)(f.packets[d] + st.overflow_packets[d]),
 		     (unsigned long long)(f.bytes[d] + st.overflow_bytes[d]));
 	}
+	/* nothing deletes flows here: every insert is still in the map */
+	CONS(st.flows_created == f.n, "flows_created %llu != %zu flows in the map\n",
+	     (unsigned long long)st.flows_created, f.n);
 	CONS(mal == st.malformed_packets[0] + st.malformed_packets[1],
 	     "malformed reasons %llu != malformed packets %llu\n", (unsigned long long)mal,
 	     (unsigned long long)(st.malformed_packets[0] + st.malformed_packets[1]));

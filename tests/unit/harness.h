@@ -25,6 +25,7 @@ struct ut_subnet {
 
 struct ut_opts {
 	__u32 max_flows;                 /* 0: default */
+	__u32 flow_layout;               /* enum nacct_flow_layout (0: per-CPU) */
 	const struct ut_subnet *subnets; /* ids must be 1..n_subnets */
 	size_t n_subnets;
 };
@@ -37,6 +38,8 @@ struct ut {
 	int flows, stats, subnets, subnet_stats, ethertypes, frags, cfg, samples;
 	__u32 n_subnet_ids;
 	int ncpu;
+	__u32 flow_layout; /* enum nacct_flow_layout */
+	int copies;        /* values per flow key: ncpu (per-CPU layout) or 1 (shared) */
 };
 
 enum ut_hook {
@@ -47,6 +50,10 @@ enum ut_hook {
 
 extern int ut_failures;
 extern int ut_verbose;
+/* the layout every later ut_load() uses when its options leave it 0 (-1: none) */
+extern int ut_default_layout;
+/* prepended to every test name ("" by default) */
+extern const char *ut_prefix;
 /* called with every frame ut_run() is given, before it runs (NULL: none) */
 extern void (*ut_frame_hook)(const void *pkt, __u32 len);
 
@@ -107,7 +114,8 @@ int ut_set_cfg(struct ut *u, __u32 sample_n, __u32 snaplen);
  * The conservation law, checked as one test line:
  * totals == sum(flows) + overflow + malformed + nonip (packets and bytes,
  * per direction), nonip == sum(ethertypes), malformed == sum(reasons),
- * sum(subnet counters) == sum(flows) + overflow.
+ * sum(subnet counters) == sum(flows) + overflow, flows_created == the
+ * flows in the map (no test deletes one).
  */
 int ut_conserve(struct ut *u, const char *name);
 

@@ -94,7 +94,7 @@ int keycheck(struct xdp_md *ctx)
 	__builtin_memset(&kc_out.side_mh, 0, sizeof(kc_out.side_mh));
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
-	kc_out.dp.res = nacct_parse(data, data_end, len, -1, &pkt);
+	kc_out.dp.res = nacct_parse(data, data_end, len, -1, 0, &pkt);
 	kc_out.dp.malformed = pkt.malformed;
 	if (kc_out.dp.res == NACCT_P_IP)
 		nacct_key_make(&kc_out.dp.key, pkt.src, pkt.sport, pkt.dst, pkt.dport, pkt.proto,

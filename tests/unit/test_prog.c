@@ -9,9 +9,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -351,6 +354,70 @@ static void t_frag6(struct ut *u)
 		 "frag6_orphan_noports", "ports-0 flow %llu packets, frag_noports %llu",
 		 U64(v.packets[0]), U64(st.frag_noports[0]));
 	ut_conserve(u, "frag6_conservation");
+}
+
+/* ---- clocks --------------------------------------------------------------- */
+
+static __u64 clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * first_seen is CLOCK_MONOTONIC, precise; last_seen the coarse clock
+ * (CLOCK_MONOTONIC_COARSE), which the data path reads once per jiffy and
+ * caches: each packet's last_seen must lie between the coarse clock a
+ * jiffy before the packet and the coarse clock after it, and move on
+ * with time, on every hook.
+ */
+static void t_clock(struct ut *u)
+{
+	static const enum ut_hook hooks[] = { UT_XDP, UT_TC_EGRESS, UT_TC_INGRESS };
+	struct nacct_flow_key k;
+	struct nacct_flow_val v;
+	struct timespec res;
+	struct pkt_spec s;
+	__u64 jiffy, t0, t1, prev = 0;
+	char detail[1024] = "";
+	size_t n, off = 0;
+	int i, ok = 1;
+
+	ut_reset(u);
+	clock_getres(CLOCK_MONOTONIC_COARSE, &res);
+	jiffy = (__u64)res.tv_sec * 1000000000ULL + res.tv_nsec;
+	pkt_spec_init(&s, 4, PKT_P_UDP, 4242, 53);
+	n = build(&s, NULL);
+	ut_key(&k, 4, s.src, 4242, s.dst, 53, PKT_P_UDP, 0, NULL);
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	ut_send(u, UT_XDP, buf, n, "clock_send");
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	if (ut_flow(u, &k, &v) || v.first_seen < t0 || v.first_seen > t1) {
+		ok = 0;
+		off += snprintf(detail + off, sizeof(detail) - off,
+				"first_seen %llu not in [%llu, %llu]\n", U64(v.first_seen), U64(t0),
+				U64(t1));
+	}
+	for (i = 0; i < 9; i++) {
+		usleep(3 * jiffy / 1000 + 1000);
+		t0 = clock_ns(CLOCK_MONOTONIC_COARSE);
+		ut_send(u, hooks[i % 3], buf, n, "clock_send");
+		t1 = clock_ns(CLOCK_MONOTONIC_COARSE);
+		if (ut_flow(u, &k, &v) || v.last_seen + jiffy < t0 || v.last_seen > t1 ||
+		    v.last_seen <= prev) {
+			ok = 0;
+			off += snprintf(detail + off, sizeof(detail) - off,
+					"packet %d (%s): last_seen %llu, coarse clock %llu .. %llu, "
+					"previous %llu, jiffy %llu\n", i, ut_hook_name(hooks[i % 3]),
+					U64(v.last_seen), U64(t0), U64(t1), U64(prev), U64(jiffy));
+			if (off >= sizeof(detail))
+				off = sizeof(detail) - 1;
+		}
+		prev = v.last_seen;
+	}
+	ut_check(ok, "clock_first_precise_last_coarse", "%s", detail);
 }
 
 /* ---- non-IP -------------------------------------------------------------- */
@@ -918,6 +985,134 @@ static void t_sampling(struct ut *u)
 	ut_conserve(u, "sample_conservation");
 }
 
+/* ---- two CPUs on one flow ------------------------------------------------- */
+
+struct cpu_run {
+	struct ut *u;
+	int cpu, prog_fd;
+	const __u8 *pkt;
+	__u32 len, repeat;
+	pthread_barrier_t *start;
+	int err;
+};
+
+static void *cpu_run_thread(void *arg)
+{
+	struct cpu_run *r = arg;
+	cpu_set_t cs;
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = r->pkt, .data_size_in = r->len,
+		    .repeat = r->repeat);
+
+	CPU_ZERO(&cs);
+	CPU_SET(r->cpu, &cs);
+	r->err = pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
+	pthread_barrier_wait(r->start);
+	if (!r->err && bpf_prog_test_run_opts(r->prog_fd, &t))
+		r->err = -errno;
+	return NULL;
+}
+
+/*
+ * Two CPUs hit one new flow at the same moment, many times each
+ * (BPF_PROG_TEST_RUN's repeat): CPU 0 runs the received packet through
+ * XDP while CPU 1 runs the reply through TC egress (the insert race, both
+ * directions' flags in one word), then both run the received packet
+ * through XDP (the same counters at the same time).  Every count must be exact (the
+ * shared layout adds atomically, the per-CPU one per CPU), the flow
+ * inserted once whichever CPU won the race (flows_created), both
+ * directions seen, and the conservation law hold.
+ */
+static void t_two_cpus(struct ut *u)
+{
+	enum { FLOWS = 6, REPEAT = 100000 };
+	static __u8 rx[PKT_MAX], tx[PKT_MAX];
+	struct nacct_stats st;
+	struct pkt_layout lay;
+	struct ut_flows f;
+	struct pkt_spec s, r;
+	char detail[1024] = "";
+	size_t nrx, ntx, i, off = 0;
+	size_t len_rx[2] = { 0, 0 }, len_tx[2] = { 0, 0 }; /* by family: [0] v4, [1] v6 */
+	int ok = 1, c;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		ut_skip("two_cpus_one_flow_exact", "needs two online CPUs");
+		return;
+	}
+	ut_reset(u);
+	for (i = 0; i < FLOWS; i++) {
+		int phase;
+
+		pkt_spec_init(&s, i & 1 ? 6 : 4, PKT_P_TCP, (__u16)(20000 + i), 443);
+		s.tcp_flags = 0x10;
+		nrx = pkt_build(&s, rx, sizeof(rx), &lay);
+		r = s;
+		pkt_spec_reverse(&r);
+		r.payload = 100;
+		ntx = pkt_build(&r, tx, sizeof(tx), &lay);
+		len_rx[i & 1] = nrx;
+		len_tx[i & 1] = ntx;
+		/* phase 0: the insert race, and both directions' flags in one word;
+		 * phase 1: both CPUs add to the same counters */
+		for (phase = 0; phase < 2; phase++) {
+			pthread_barrier_t start;
+			struct cpu_run run[2];
+			pthread_t th[2];
+
+			pthread_barrier_init(&start, NULL, 2);
+			run[0] = (struct cpu_run){ u, 0, u->prog_xdp, rx, (__u32)nrx, REPEAT,
+						   &start, 0 };
+			if (phase == 0)
+				run[1] = (struct cpu_run){ u, 1, u->prog_egress, tx, (__u32)ntx,
+							   REPEAT, &start, 0 };
+			else
+				run[1] = (struct cpu_run){ u, 1, u->prog_xdp, rx, (__u32)nrx,
+							   REPEAT, &start, 0 };
+			for (c = 0; c < 2; c++)
+				pthread_create(&th[c], NULL, cpu_run_thread, &run[c]);
+			for (c = 0; c < 2; c++)
+				pthread_join(th[c], NULL);
+			pthread_barrier_destroy(&start);
+			for (c = 0; c < 2; c++)
+				if (run[c].err) {
+					ok = 0;
+					off += snprintf(detail + off, sizeof(detail) - off,
+							"flow %zu, CPU %d: %s\n", i, c,
+							strerror(-run[c].err));
+				}
+		}
+	}
+	if (ut_flows(u, &f) || ut_stats(u, &st)) {
+		ut_check(0, "two_cpus_one_flow_exact", "cannot read the maps");
+		return;
+	}
+	if (f.n != FLOWS || st.flows_created != FLOWS) {
+		ok = 0;
+		off += snprintf(detail + off, sizeof(detail) - off,
+				"%zu flows in the map, %llu created; expected %d\n", f.n,
+				U64(st.flows_created), FLOWS);
+	}
+	for (i = 0; i < f.n && off < sizeof(detail) - 128; i++) {
+		const struct nacct_flow_val *v = &f.vals[i];
+		int v6 = f.keys[i].family == NACCT_AF_INET6;
+
+		if (v->packets[0] != 3 * REPEAT || v->packets[1] != REPEAT ||
+		    v->bytes[0] != len_rx[v6] * 3 * REPEAT || v->bytes[1] != len_tx[v6] * REPEAT ||
+		    v->seen_dirs != 3 ||
+		    v->tcp_flags[0] != 0x10 || v->tcp_flags[1] != 0x10) {
+			ok = 0;
+			off += snprintf(detail + off, sizeof(detail) - off,
+					"flow %zu: rx %llu/%llu tx %llu/%llu dirs %u flags %#x/%#x\n",
+					i, U64(v->packets[0]), U64(v->bytes[0]), U64(v->packets[1]),
+					U64(v->bytes[1]), v->seen_dirs, v->tcp_flags[0],
+					v->tcp_flags[1]);
+		}
+	}
+	ut_flows_free(&f);
+	ut_check(ok, "two_cpus_one_flow_exact", "%s", detail);
+	ut_conserve(u, "two_cpus_conservation");
+}
+
 /* ---- subnets ------------------------------------------------------------- */
 
 static void t_subnets(void)
@@ -1059,32 +1254,23 @@ static void t_overflow(void)
 	ut_unload(&u);
 }
 
-int main(int argc, char **argv)
+/* every data-path test, on a fresh load with the current default layout */
+static void run_suite(void)
 {
 	struct ut u;
 	size_t i;
 
-	if (argc > 1 && !strcmp(argv[1], "-v"))
-		ut_verbose = 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("skip unit needs root (BPF_PROG_TEST_RUN, bpffs)\n");
-		return 0;
-	}
 	if (ut_load(&u, NULL)) {
 		ut_check(0, "load", "cannot load the XDP and TC objects with shared pinned maps");
-		return 1;
+		return;
 	}
 	ut_check(1, "load_shared_maps", NULL);
-	if (ut_check(keys_init() == 0, "keys_load", "cannot load the key check object: %s",
-		     strerror(errno)))
-		ut_frame_hook = keys_frame;
-
 	for (i = 0; i < sizeof(tw_cases) / sizeof(tw_cases[0]); i++)
 		t_two_way(&u, &tw_cases[i]);
 	t_frag4(&u);
 	t_frag6(&u);
 	t_nonip(&u);
+	t_clock(&u);
 	for (i = 0; i < sizeof(bogus_cases) / sizeof(bogus_cases[0]); i++) {
 		t_bogus(&u, &bogus_cases[i], UT_XDP);
 		t_bogus(&u, &bogus_cases[i], UT_TC_EGRESS);
@@ -1096,10 +1282,34 @@ int main(int argc, char **argv)
 	t_gso(&u, 6, 0);
 	t_hw_vlan(&u);
 	t_sampling(&u);
+	t_two_cpus(&u);
 	ut_unload(&u);
 
 	t_subnets();
 	t_overflow();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "-v"))
+		ut_verbose = 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("skip unit needs root (BPF_PROG_TEST_RUN, bpffs)\n");
+		return 0;
+	}
+	if (ut_check(keys_init() == 0, "keys_load", "cannot load the key check object: %s",
+		     strerror(errno)))
+		ut_frame_hook = keys_frame;
+
+	/* the whole suite on each flow table layout; the shared one's names
+	 * carry "shared_" */
+	ut_default_layout = NACCT_FLOW_PERCPU;
+	run_suite();
+	ut_default_layout = NACCT_FLOW_SHARED;
+	ut_prefix = "shared_";
+	run_suite();
+	ut_prefix = "";
 
 	ut_frame_hook = NULL;
 	keys_cases();
