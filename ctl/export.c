@@ -302,7 +302,8 @@ int cmd_export(struct export_opts *cfg)
 	if (ret)
 		goto out;
 	ret = NACCT_EXIT_FAIL;
-	err = nacct_xpins_open(r.m.dir, r.m.meta_val.max_flows, nacct_ncpus(), &r.pins);
+	err = nacct_xpins_open(r.m.dir, r.m.meta_val.max_flows, nacct_flow_copies(&r.m.meta_val),
+			       &r.pins);
 	if (err == -EPROTO)
 		pr_warn("%s/%s was made by an incompatible nacct build\n", r.m.dir,
 			r.pins.bad ? r.pins.bad : NACCT_MAP_EXPORT);

@@ -90,6 +90,51 @@ static void heap_down(struct order *h, size_t n, size_t i)
 	}
 }
 
+/*
+ * Sort by key, largest first, ties in dump order: a radix sort (LSD, 16
+ * bits a pass, passes over constant digits skipped), stable, so the
+ * order equals cmp_order's.  A million flows: a few tens of ms.
+ */
+static int radix_sort(struct order *a, size_t n)
+{
+	struct order *tmp = malloc(n * sizeof(*tmp)), *src = a, *dst = tmp;
+	size_t *cnt = calloc(65536, sizeof(*cnt)), i;
+	int shift;
+
+	if (!tmp || !cnt) {
+		free(tmp);
+		free(cnt);
+		return -1;
+	}
+	for (shift = 0; shift < 64; shift += 16) {
+		size_t sum = 0;
+		unsigned int d;
+
+		memset(cnt, 0, 65536 * sizeof(*cnt));
+		/* descending: sort the complement ascending */
+		for (i = 0; i < n; i++)
+			cnt[(~src[i].k >> shift) & 0xffff]++;
+		if (cnt[(~src[0].k >> shift) & 0xffff] == n)
+			continue; /* one digit value: this pass moves nothing */
+		for (d = 0; d < 65536; d++) {
+			size_t c = cnt[d];
+
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[cnt[(~src[i].k >> shift) & 0xffff]++] = src[i];
+		struct order *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+	free(tmp);
+	free(cnt);
+	return 0;
+}
+
 /* the first @lim of @n flows in order (--top: a heap, not a sort of all) */
 static size_t flow_order(const struct nacct_flow *fl, size_t n, int sort, size_t lim,
 			 struct order *out)
@@ -99,7 +144,8 @@ static size_t flow_order(const struct nacct_flow *fl, size_t n, int sort, size_t
 	if (lim >= n / 4) {
 		for (i = 0; i < n; i++)
 			out[i] = (struct order){ flow_sort_val(&fl[i], sort), i };
-		qsort(out, n, sizeof(*out), cmp_order);
+		if (!n || radix_sort(out, n))
+			qsort(out, n, sizeof(*out), cmp_order);
 		return lim < n ? lim : n;
 	}
 	for (i = k = 0; i < n; i++) {

@@ -134,7 +134,6 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 #include "fields.h"
-#include "snapshot.h"
 
 /* ---- memory that outlives the process ------------------------------------- */
 
@@ -399,20 +398,9 @@ int nacct_expired_sum(const struct nacct_export_expired *e, const __u8 *slots, _
  *   flows + expired + overflow + malformed + non-IP = totals
  * Returns 0 (present = 0 and zeros when no exporter ever ran there) or
  * -errno.  For an exact sum read it before and after the flow dump and
- * use the dump only when both gens are equal; nacct_snapshot_expired()
- * does that.
+ * use the dump only when both gens are equal: nacct_snapshot()
+ * (lib/snapshot.c) does that.
  */
 int nacct_expired_read(const char *pin_dir, struct nacct_expired *out);
-
-struct nacct_snapshot;
-struct nacct_iface_maps;
-/*
- * nacct_snapshot() with the expired counts read around it: repeated (up
- * to 5 times) until no flow left the map during the snapshot.  Returns
- * what nacct_snapshot() returns; *consistent = 0 when the exporter kept
- * moving flows the whole time.
- */
-int nacct_snapshot_expired(const struct nacct_iface_maps *m, unsigned int what,
-			   struct nacct_snapshot *s, struct nacct_expired *e, int *consistent);
 
 #endif /* NACCT_EXPORTER_H */

@@ -126,7 +126,10 @@ int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd)
 {
 	memset(s, 0, sizeof(*s));
 	s->base.ops = &bpf_store_ops;
-	s->base.ncpu = nacct_ncpus();
+	/* values per flow: one per CPU, or one (the shared layout) */
+	s->base.ncpu = nacct_flow_copies_fd(flows_fd);
+	if (s->base.ncpu < 0)
+		return s->base.ncpu;
 	s->flows_fd = flows_fd;
 	s->stats_fd = stats_fd;
 	s->first = 1;
@@ -544,7 +547,7 @@ int nacct_expired_read(const char *pin_dir, struct nacct_expired *out)
 	const __u8 *slots = NULL;
 	__u32 evs = 0, emax = 0, svs = 0, smax = 0;
 	__u64 t0 = mono_ms();
-	int err, r, ncpu = nacct_ncpus();
+	int err, r, ncpu;
 
 	memset(out, 0, sizeof(*out));
 	e = ro_array(pin_dir, NACCT_MAP_EXPORT_EXPIRED, &evs, &emax, &err);
@@ -557,6 +560,8 @@ int nacct_expired_read(const char *pin_dir, struct nacct_expired *out)
 	slots = ro_array(pin_dir, NACCT_MAP_EXPORT_PEND, &svs, &smax, &err);
 	if (err)
 		goto out;
+	/* a slot holds the flow's values: one per CPU, or one (shared layout) */
+	ncpu = slots && svs == nacct_xslot_size(1) ? 1 : nacct_ncpus();
 	if (slots && (svs != nacct_xslot_size(ncpu) || smax > NACCT_XP_SLOTS)) {
 		err = -EPROTO;
 		goto out;
@@ -583,29 +588,4 @@ out:
 		munmap((void *)slots, page_round((size_t)svs * smax));
 	munmap((void *)e, page_round(sizeof(*e)));
 	return err;
-}
-
-int nacct_snapshot_expired(const struct nacct_iface_maps *m, unsigned int what,
-			   struct nacct_snapshot *s, struct nacct_expired *e, int *consistent)
-{
-	struct nacct_expired before;
-	int err, tries;
-
-	*consistent = 0;
-	for (tries = 0;; tries++) {
-		err = nacct_expired_read(m->dir, &before);
-		if (!err)
-			err = nacct_snapshot(m, what, s);
-		if (!err)
-			err = nacct_expired_read(m->dir, e);
-		if (err)
-			return err;
-		if (before.gen == e->gen && before.present == e->present) {
-			*consistent = 1;
-			return 0;
-		}
-		if (tries == 4)
-			return 0;
-		nacct_snapshot_free(s);
-	}
 }

@@ -201,8 +201,10 @@ static void g_comm(const struct nacct_rec *r, struct nacct_fval *v, char *b, siz
 {
 	const struct nacct_tcp_val *t = side_tcp(r, v);
 
-	if (t) {
-		snprintf(b, n, "%.16s", t->comm[side_main(r, t)]);
+	if (t && n > 16) {
+		/* comm may fill its 16 bytes without a NUL */
+		memcpy(b, t->comm[side_main(r, t)], 16);
+		b[16] = '\0';
 		v->s = b;
 	}
 }
@@ -491,6 +493,16 @@ void nacct_flow_merge(struct nacct_flow_val *dst, const struct nacct_flow_val *p
 
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+	if (ncpu == 1) {
+		/* one copy (the shared layout): the rules merge a value with
+		 * nothing, which leaves it as it is, but for the initiator rule */
+		*dst = pcpu[0];
+		if (dst->first_seen > dst->last_seen)
+			dst->last_seen = dst->first_seen;
+		if (dst->syn_dir)
+			dst->first_dir = dst->syn_dir - 1;
+		return;
+	}
 	pthread_once(&once, merge_ops_init);
 	memset(dst, 0, sizeof(*dst));
 	/* the CPU that saw the flow first: the source of the FIRST fields */
@@ -559,6 +571,7 @@ const char *const nacct_trow_labels[] = {
 	[NACCT_TROW_NONE] = "",           [NACCT_TROW_TOTAL] = "total",
 	[NACCT_TROW_FLOWS] = "in flows",  [NACCT_TROW_OVERFLOW] = "overflow",
 	[NACCT_TROW_MALFORMED] = "malformed", [NACCT_TROW_NONIP] = "non-IP",
+	[NACCT_TROW_EXPIRED] = "expired",
 };
 
 #define ST(f) offsetof(struct nacct_totals, st.f)
@@ -582,6 +595,12 @@ const struct nacct_total_field nacct_total_fields[] = {
 	  TT(flow_packets), 1, 0, NACCT_TROW_FLOWS, .need_flows = 1 },
 	{ "flow_bytes", S, "", "Bytes in the flows of the flow map.", "bytes", TT(flow_bytes), 1,
 	  0, NACCT_TROW_FLOWS, .need_flows = 1 },
+	{ "expired_packets", S | P, "nacct_expired_packets_total",
+	  "Packets of flows the exporter removed from the flow map.", "packets",
+	  TT(expired_packets), 1, 0, NACCT_TROW_EXPIRED },
+	{ "expired_bytes", S | P, "nacct_expired_bytes_total",
+	  "Bytes of flows the exporter removed from the flow map.", "bytes", TT(expired_bytes), 1,
+	  0, NACCT_TROW_EXPIRED },
 	{ "overflow_packets", S | P | I, "nacct_overflow_packets_total",
 	  "Packets counted in the overflow bucket because the flow map was full.", "packets",
 	  ST(overflow_packets), 1, 0, NACCT_TROW_OVERFLOW, "notSentPacketTotalCount", 167 },
@@ -617,7 +636,11 @@ const struct nacct_total_field nacct_total_fields[] = {
 	{ "sample_drops", S | P, "nacct_sample_drops_total",
 	  "Samples lost because the ring buffer was full.", "packets", ST(sample_drops), 0, 0,
 	  NACCT_TROW_NONE },
-	{ "flows_created", S, "", "Flows inserted into the flow map.", "flows", ST(flows_created), 0, 0, NACCT_TROW_NONE },
+	{ "flows_created", S | P, "nacct_flows_created_total", "Flows inserted into the flow map.",
+	  "flows", ST(flows_created), 0, 0, NACCT_TROW_NONE },
+	{ "flows_expired", S | P, "nacct_flows_expired_total",
+	  "Flows the exporter removed from the flow map.", "flows", TT(expired_flows), 0, 0,
+	  NACCT_TROW_NONE },
 };
 const size_t nacct_total_nfields = sizeof(nacct_total_fields) / sizeof(nacct_total_fields[0]);
 
@@ -632,12 +655,32 @@ __u64 nacct_total_get(const struct nacct_total_field *f, const struct nacct_tota
 	return p[dir & 1];
 }
 
+/* a - b for counters read at different instants: never below 0 */
+static __u64 minus(__u64 a, __u64 b)
+{
+	return a > b ? a - b : 0;
+}
+
 void nacct_totals_derive(struct nacct_totals *t)
 {
+	const struct nacct_stats *st = &t->st;
 	int d;
 
 	for (d = 0; d < NACCT_DIR_MAX; d++) {
-		t->ignored_packets[d] = t->st.malformed_packets[d] + t->st.nonip_packets[d];
-		t->ignored_bytes[d] = t->st.malformed_bytes[d] + t->st.nonip_bytes[d];
+		t->ignored_packets[d] = st->malformed_packets[d] + st->nonip_packets[d];
+		t->ignored_bytes[d] = st->malformed_bytes[d] + st->nonip_bytes[d];
+		if (t->have_flows)
+			continue;
+		/* every packet lands in exactly one bucket: what the others and
+		 * the exporter do not hold is in the flows (the NIC's, offload,
+		 * are in no flow) */
+		t->flow_packets[d] = minus(st->packets[d] - t->hw_packets[d],
+					   st->overflow_packets[d] + st->malformed_packets[d] +
+						   st->nonip_packets[d] + t->expired_packets[d]);
+		t->flow_bytes[d] = minus(st->bytes[d] - t->hw_bytes[d],
+					 st->overflow_bytes[d] + st->malformed_bytes[d] +
+						 st->nonip_bytes[d] + t->expired_bytes[d]);
 	}
+	if (!t->have_flows)
+		t->flows = minus(st->flows_created, t->expired_flows);
 }

@@ -139,6 +139,12 @@ const struct nacct_field *nacct_flow_field(const char *name);
 
 /* ---- the one per-CPU merge ---------------------------------------------- */
 
+/* one flow with its per-CPU values merged (nacct_flow_merge) */
+struct nacct_flow {
+	struct nacct_flow_key key;
+	struct nacct_flow_val val;
+};
+
 /*
  * Merge the per-CPU copies of one flow value by the table's rules, then
  * the initiator rule: a TCP SYN (no ACK) names the initiator, whichever
@@ -148,17 +154,32 @@ void nacct_flow_merge(struct nacct_flow_val *dst, const struct nacct_flow_val *p
 
 /* ---- interface totals ---------------------------------------------------- */
 
-/* an interface's totals: the data path's counters and what derives from them */
+/*
+ * An interface's totals: the data path's counters, the exporter's expired
+ * counts, and what derives from them.  Conservation:
+ *   flow_packets + expired_packets + overflow + malformed + non-IP = packets
+ * (per direction, and the same for bytes).  Without the flow dump
+ * (have_flows = 0: status, serve) flow_packets is that difference and
+ * flows = flows_created - expired_flows: nothing scans the flow map.
+ */
 struct nacct_totals {
 	struct nacct_stats st;               /* summed over CPUs (offload: + the NIC's rx) */
-	__u64 flow_packets[NACCT_DIR_MAX];   /* in the flow map now (have_flows) */
+	__u64 flow_packets[NACCT_DIR_MAX];   /* in the flow map now */
 	__u64 flow_bytes[NACCT_DIR_MAX];
+	__u64 expired_packets[NACCT_DIR_MAX]; /* removed from the flow map by the exporter */
+	__u64 expired_bytes[NACCT_DIR_MAX];
+	__u64 expired_flows;
 	__u64 ignored_packets[NACCT_DIR_MAX]; /* malformed + non-IP (IPFIX ignored*) */
 	__u64 ignored_bytes[NACCT_DIR_MAX];
-	__u64 flows;                         /* flows in the map (have_flows) */
-	int have_flows;
+	__u64 hw_packets[NACCT_DIR_MAX];     /* offload: counted on the NIC (in st, no flows) */
+	__u64 hw_bytes[NACCT_DIR_MAX];
+	__u64 flows;                         /* flows in the map now */
+	int have_flows;                      /* flow_* and flows summed from a dump */
 };
-/* fill the derived members from st */
+/*
+ * Fill the derived members from st, the expired and the NIC's counts:
+ * ignored_*, and unless have_flows, flow_* and flows.
+ */
 void nacct_totals_derive(struct nacct_totals *t);
 
 /* status table rows: packets and bytes of one bucket, per direction */
@@ -169,6 +190,7 @@ enum nacct_trow {
 	NACCT_TROW_OVERFLOW,
 	NACCT_TROW_MALFORMED,
 	NACCT_TROW_NONIP,
+	NACCT_TROW_EXPIRED,
 };
 
 /* total_field.out */

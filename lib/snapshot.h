@@ -14,12 +14,6 @@
 #include "fields.h"
 #include "../maps/maps.h"
 
-/* one flow with its per-CPU values merged (nacct_flow_merge) */
-struct nacct_flow {
-	struct nacct_flow_key key;
-	struct nacct_flow_val val;
-};
-
 /* every flow of the map (batched), merged per CPU; caller frees *out */
 int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n);
 
@@ -52,8 +46,10 @@ enum {
 
 struct nacct_snapshot {
 	struct nacct_meta meta;
+	int consistent;                   /* NACCT_SNAP_FLOWS: no flow expired while it was read */
 	int present;                      /* the interface exists with the same ifindex */
-	struct nacct_totals t;            /* totals; flow sums with NACCT_SNAP_FLOWS */
+	struct nacct_totals t;            /* totals, expired counts; flow sums: dumped with
+					   * NACCT_SNAP_FLOWS, else derived */
 	int offload;                      /* hw[] read (offload mode) */
 	struct nacct_hw_counter hw[NACCT_HW_SLOTS];
 	struct nacct_flow *fl;            /* NACCT_SNAP_FLOWS */

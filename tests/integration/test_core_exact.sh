@@ -77,9 +77,13 @@ t_check "tx bytes = tcpdump frame bytes" "$w_txb" "$(d tx_bytes)"
 t_check "no malformed" 0 "$(d malformed_packets)"
 t_check "no overflow" 0 "$(d overflow_packets)"
 
-# conservation: totals = flows + overflow + malformed + non-IP
-tot=$(jq -r '.totals | "\(.packets) \(.flow_packets + .overflow_packets + .malformed_packets + .nonip_packets) \(.bytes) \(.flow_bytes + .overflow_bytes + .malformed_bytes + .nonip_bytes)"' <<<"$s1")
+# conservation: totals = flows (the flow map, summed from the listing) +
+# overflow + malformed + non-IP (status derives its "in flows" from this)
+read -r sfp sfb <<<"$(nacct_b flows "$IF_B" --json | jq -rs '"\(map(.packets) | add) \(map(.bytes) | add)"')"
+tot=$(jq -r --argjson fp "$sfp" --argjson fb "$sfb" '.totals | "\(.packets) \($fp + .overflow_packets + .malformed_packets + .nonip_packets) \(.bytes) \($fb + .overflow_bytes + .malformed_bytes + .nonip_bytes)"' <<<"$s1")
 read -r tp fp tb fb <<<"$tot"
+t_check "status's in-flows = the flow map's sum: packets" "$sfp" "$(jq -r .totals.flow_packets <<<"$s1")"
+t_check "status's flow count = the listing's" "$(nacct_b flows "$IF_B" --json | wc -l)" "$(jq -r .maps.flows <<<"$s1")"
 t_check "conservation: packets" "$tp" "$fp"
 t_check "conservation: bytes" "$tb" "$fb"
 
@@ -131,7 +135,8 @@ w_sub4=$(witness "ip.src==198.18.0.0/24 && !(eth.src==$mac_b)" | cut -d' ' -f1)
 t_check "subnet 198.18.0.0/24 rx packets = tcpdump" "$w_sub4" "$sub4"
 sub_sum=$(jq -rs 'map(.packets) | add' "$T_TMP/subnets.json")
 s2=$(nacct_b status "$IF_B" --json)
-t_check "subnet counters (incl. other) sum to IP packets" "$(jq -r '.totals.flow_packets + .totals.overflow_packets' <<<"$s2")" "$sub_sum"
+t_check "subnet counters (incl. other) sum to IP packets" \
+	"$(( $(jq -s 'map(.packets) | add' "$T_TMP/flows.json") + $(jq -r '.totals.overflow_packets' <<<"$s2") ))" "$sub_sum"
 
 # CSV and the table render the same flows
 ncsv=$(nacct_b flows "$IF_B" --csv | tail -n +2 | wc -l)

@@ -46,7 +46,8 @@ send_on() { in_a taskset -c "$1" "$RAWSEND" "$IF_A" "$2" "$3" >/dev/null; }
 PORT=4739
 NF=$T_TMP/nf
 mkdir -p "$NF"
-nacct_b attach "$IF_B" >/dev/null 2>&1 || { t_fail attach "nacct attach failed"; exit 1; }
+# per-CPU values: the layout whose merge this is about
+nacct_b attach "$IF_B" --flow-layout percpu >/dev/null 2>&1 || { t_fail attach "nacct attach failed"; exit 1; }
 in_b nfcapd -w "$NF" -b 127.0.0.1 -p $PORT -t 2 -I nacct >"$T_TMP/nfcapd.log" 2>&1 &
 NFCAPD=$!
 t_cleanup_add "kill $NFCAPD"
