@@ -443,7 +443,8 @@ static void contract(void)
 		char *sk = nth_keys(ejs, 1);
 
 		t_eq_str("fmt: export --json stats line keys",
-			 "type,ifname,direction,time_ms,packets,bytes,overflow_packets,"
+			 "type,ifname,direction,time_ms,packets,bytes,expired_packets,expired_bytes,"
+			 "overflow_packets,"
 			 "overflow_bytes,malformed_packets,malformed_bytes,nonip_packets,nonip_bytes,"
 			 "fragments,fragments_noports,gso_skbs,"
 			 "flows,max_flows,fill", sk);

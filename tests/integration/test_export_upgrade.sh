@@ -36,7 +36,9 @@ for e in json.load(open(sys.argv[1])):
     k = bytes(int(b, 16) for b in e["key"])
     if k[36] != 17 or struct.unpack("!H", k[32:34])[0] not in (41000, 9000):
         continue
-    vals = [bytes(int(b, 16) for b in c["value"]) for c in e["values"]]
+    # one value per CPU (--flow-layout percpu) or one for all (shared)
+    cps = [c["value"] for c in e["values"]] if "values" in e else [e["value"]]
+    vals = [bytes(int(b, 16) for b in c) for c in cps]
     first = min(v for v in (struct.unpack("<Q", x[32:40])[0] for x in vals) if v)
     pkts = sum(struct.unpack("<Q", x[0:8])[0] for x in vals)
     print(" ".join("%02x" % b for b in k).replace(" ", ","), first, pkts)
