@@ -26,6 +26,8 @@ const char *const nacct_mode_names[] = { "auto", "native", "generic", "offload",
 const char *const nacct_hook_names[] = { "xdp", "tc", NULL };
 /* --flow-layout: index = enum nacct_layout_req ("default" is index 0) */
 const char *const nacct_layout_names[] = { "default", "percpu", "shared", NULL };
+/* --multi-buffer: index = enum nacct_mb_req */
+const char *const nacct_mb_names[] = { "auto", "on", "off", NULL };
 const char *const nacct_sort_names[] = { "bytes", "packets", "first", "last", NULL };
 
 /* an option bound to field f of the command's option struct st */
@@ -54,6 +56,11 @@ static const struct nacct_opt opts_attach[] = {
 	  "flow table values: percpu (one per CPU, plain adds; memory grows with the CPU count) "
 	  "or shared (one per flow, atomic adds); default: " NACCT_FLOW_LAYOUT_DEFAULT_NAME,
 	  nacct_layout_names },
+	{ "multi-buffer", 0, OPT_ENUM, OFF(attach_opts, req.multi_buffer), "auto|on|off",
+	  "the XDP program for frames larger than one buffer (jumbo MTUs): auto (where the "
+	  "kernel has it and the driver takes multi-buffer frames), on (kernel 5.18+), off "
+	  "(single-buffer: a few ns less per packet; a jumbo MTU then leaves generic mode only)",
+	  nacct_mb_names },
 	{ 0 },
 };
 
@@ -100,7 +107,7 @@ static const struct nacct_opt opts_capture[] = {
 	  "capture 1 in N packets, drawn at random (default 1/1: every packet)", NULL, 1,
 	  UINT32_MAX },
 	{ "snaplen", 's', OPT_U64, OFF(capture_opts, snaplen), "N",
-	  "bytes kept per packet (default and most: 1536 inline, 4096 with --tap)", NULL, 1,
+	  "bytes kept per packet (default and most: 1536 inline, 65536 with --tap: whole frames)", NULL, 1,
 	  262144 },
 	{ "tap", 0, OPT_FLAG, OFF(capture_opts, tap), NULL,
 	  "tap mode for a mirror port: sampled RX frames go to AF_XDP sockets, all other RX "

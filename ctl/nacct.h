@@ -108,6 +108,7 @@ struct serve_opts {
 extern const char *const nacct_mode_names[];
 extern const char *const nacct_hook_names[];
 extern const char *const nacct_layout_names[];
+extern const char *const nacct_mb_names[];
 extern const char *const nacct_sort_names[];
 extern const char *const nacct_transport_names[];
 extern const char *const nacct_top_by_names[];

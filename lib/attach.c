@@ -310,6 +310,8 @@ struct attach_ctx {
 	int link_fd;
 	__u32 tc_prio;
 	int egress_on, ingress_on, qdisc_created;
+	int frags; /* the XDP program is the multi-buffer variant */
+	char single_why[96]; /* why not, when the kernel or driver said */
 };
 
 static void undo(struct attach_ctx *a)
@@ -327,6 +329,43 @@ static void undo(struct attach_ctx *a)
 	}
 	if (a->tmpdir[0])
 		nacct_rm_pin_dir(a->tmpdir);
+}
+
+/*
+ * The XDP program's variant, chosen before the load: multi-buffer
+ * ("xdp.frags") where the kernel has it (5.18+: bpf_xdp_get_buff_len) and
+ * the driver takes frames in several buffers (rx_sg in xdp-features; a
+ * kernel < 6.3 does not say, so the multi-buffer program is tried: it
+ * runs on any driver).  Without it a driver refuses a native program
+ * when the MTU exceeds one buffer (veth: ERANGE) and auto falls back to
+ * generic.  Offload has its own program.  --multi-buffer on / off force
+ * one (on: -EOPNOTSUPP where the kernel has none).  @why: the reason, when
+ * single.
+ */
+static int want_frags(const struct attach_ctx *a, const struct nacct_attach_req *cfg, char *why,
+		      size_t len)
+{
+	struct nacct_caps caps;
+
+	why[0] = '\0';
+	if (cfg->hook != NACCT_H_XDP || cfg->mode == NACCT_M_OFFLOAD)
+		return 0;
+	if (cfg->multi_buffer == NACCT_MB_OFF) {
+		snprintf(why, len, "single-buffer: --multi-buffer off");
+		return 0;
+	}
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL) != 1) {
+		snprintf(why, len, "single-buffer: the kernel has no multi-buffer XDP (< 5.18)");
+		return cfg->multi_buffer == NACCT_MB_ON ? -EOPNOTSUPP : 0;
+	}
+	if (cfg->multi_buffer == NACCT_MB_ON)
+		return 1;
+	if (nacct_caps_query(a->ifindex, a->ifname, &caps, 0) || caps.src == NACCT_CAPS_UNKNOWN)
+		return 1;
+	if (caps.xdp_features & NACCT_XDP_ACT_RX_SG)
+		return 1;
+	snprintf(why, len, "single-buffer: %s has no multi-buffer rx (rx_sg)", caps.driver);
+	return 0;
 }
 
 /* native, then (auto) generic: says which mode it got and why */
@@ -356,15 +395,18 @@ static int attach_xdp(struct attach_ctx *a, const struct nacct_attach_req *cfg,
 		lopts.flags = XDP_FLAGS_DRV_MODE;
 		fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &lopts);
 		if (fd >= 0) {
+			const char *mb = a->frags ? " (multi-buffer)" : "";
+
 			a->link_fd = fd;
 			meta->xdp_mode = NACCT_MODE_NATIVE;
 			if (cfg->mode == NACCT_M_NATIVE)
-				snprintf(meta->reason, sizeof(meta->reason), "native requested");
+				snprintf(meta->reason, sizeof(meta->reason), "native%s requested", mb);
 			else if (feat[0])
-				snprintf(meta->reason, sizeof(meta->reason), "auto: %s: native", feat);
+				snprintf(meta->reason, sizeof(meta->reason), "auto: %s: native%s", feat,
+					 mb);
 			else
 				snprintf(meta->reason, sizeof(meta->reason),
-					 "auto: the driver accepted a native XDP program");
+					 "auto: the driver accepted a native XDP program: native%s", mb);
 			return 0;
 		}
 		fd = -errno;
@@ -383,6 +425,10 @@ generic:
 		snprintf(meta->reason, sizeof(meta->reason), "generic requested");
 	else if (!native_err[0])
 		snprintf(meta->reason, sizeof(meta->reason), "auto: %s: generic", feat);
+	else if (a->single_why[0])
+		/* the likely cause: an MTU beyond one buffer (ERANGE) */
+		snprintf(meta->reason, sizeof(meta->reason),
+			 "auto: native attach failed (%s; %s): generic", native_err, a->single_why);
 	else if (feat[0])
 		snprintf(meta->reason, sizeof(meta->reason),
 			 "auto: %s; native attach failed (%s): generic", feat, native_err);
@@ -521,6 +567,22 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	a.tc->rodata->nacct_flow_layout = layout;
 	bpf_map__set_type(a.xdp->maps.nacct_flows, nacct_flow_map_type(layout));
 	bpf_map__set_type(a.tc->maps.nacct_flows, nacct_flow_map_type(layout));
+	a.frags = want_frags(&a, cfg, a.single_why, sizeof(a.single_why));
+	if (a.frags < 0) {
+		err = a.frags;
+		info->what = "load the multi-buffer XDP program";
+		snprintf(info->detail, sizeof(info->detail),
+			 "--multi-buffer on: the kernel has no multi-buffer XDP (5.18+)");
+		goto fail;
+	}
+	if (a.frags) {
+		struct bpf_program *p = a.xdp->progs.nacct_xdp;
+
+		a.xdp->rodata->nacct_xdp_frags = 1;
+		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
+	} else if (a.single_why[0]) {
+		pr_info("%s: %s\n", a.ifname, a.single_why);
+	}
 	info->what = "load the XDP program";
 	err = nacct_xdp__load(a.xdp);
 	if (err)

@@ -17,6 +17,9 @@ enum nacct_hook_req { NACCT_H_XDP = 0, NACCT_H_TC };
 /* --flow-layout: the default (0, so a zeroed request gets it), or one of the two */
 enum nacct_layout_req { NACCT_L_DEFAULT = 0, NACCT_L_PERCPU, NACCT_L_SHARED };
 
+/* --multi-buffer: the XDP program's variant (lib/attach.c want_frags()) */
+enum nacct_mb_req { NACCT_MB_AUTO = 0, NACCT_MB_ON, NACCT_MB_OFF };
+
 /* the flow table layout NACCT_L_DEFAULT stands for (README "Flow table layout") */
 #define NACCT_FLOW_LAYOUT_DEFAULT NACCT_FLOW_SHARED
 #define NACCT_FLOW_LAYOUT_DEFAULT_NAME "shared"
@@ -42,6 +45,7 @@ struct nacct_attach_req {
 	int force;            /* replace an XDP program that is not nacct's */
 	__u64 sample_n;       /* 1 in N packets to the sample ring from the start (0: off) */
 	int flow_layout;      /* enum nacct_layout_req */
+	int multi_buffer;     /* enum nacct_mb_req */
 };
 
 struct nacct_attach_info {

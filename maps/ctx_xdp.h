@@ -52,9 +52,23 @@ static __always_inline void *ctx_data_end(const struct xdp_md *ctx)
 	return (void *)(long)ctx->data_end;
 }
 
-/* the whole frame is linear (no multi-buffer programs here) */
+/*
+ * Load-time switch (.rodata, set by attach before the load): the program
+ * is loaded as a multi-buffer one (BPF_F_XDP_HAS_FRAGS, "xdp.frags"), so a
+ * driver may hand it frames larger than one buffer (jumbo MTUs).  Off, the
+ * verifier drops every branch it guards: the single-buffer program is the
+ * same code as before the switch existed.
+ */
+const volatile __u32 nacct_xdp_frags = 0;
+
+/*
+ * The whole frame: [data, data_end) is its first buffer; a multi-buffer
+ * frame has more in fragments (bpf_xdp_get_buff_len, 5.18+).
+ */
 static __always_inline __u32 ctx_full_len(const struct xdp_md *ctx)
 {
+	if (nacct_xdp_frags)
+		return bpf_xdp_get_buff_len((struct xdp_md *)ctx);
 	return ctx_data_end(ctx) - ctx_data(ctx);
 }
 

@@ -13,13 +13,15 @@
  *   NACCT_MEM_KERN  the side programs: kernel memory (skb->head +
  *                   network_header), each header copied to the stack with
  *                   bpf_probe_read_kernel after the same bounds check
- *                   against the end of the skb's linear area.
+ *                   against the end of the skb's linear area; also the
+ *                   XDP multi-buffer program's way through a copy of a
+ *                   frame whose headers run past its first buffer.
  * Both flavours run the very same L3 / extension-header / L4 code and the
  * same length checks (tot_len and payload_len against what is there, the
  * extension chain limit, TCP's data offset ...).
  *
  * Entry points: nacct_parse() at Ethernet (data path; VLAN tags walked
- * here), nacct_parse_l3() at the IP header (the side programs know the
+ * here; nacct_parse_eth() the same in either flavour), nacct_parse_l3() at the IP header (the side programs know the
  * ethertype and the network header; their keys have vlan 0).
  *
  * Compiles beside the uapi headers and beside vmlinux.h: fixed-width types,
@@ -92,6 +94,8 @@ _Static_assert(sizeof(struct nacct_flow_key) == 40 &&
  * aligned so that the address words below are aligned stack reads.
  */
 union nacct_hdr_buf {
+	struct nacct_ethhdr eth;
+	struct nacct_vlanhdr vlan;
 	struct nacct_iphdr ip4;
 	struct nacct_ipv6hdr ip6;
 	struct nacct_ipv6_fraghdr frag;
@@ -432,44 +436,43 @@ static __always_inline int nacct_parse_l3(const int mem, void *l3, void *end, __
 }
 
 /*
- * The data path's entry: parse a frame from its Ethernet header, in the
- * packet itself.  @frame_len: full frame length (>= data_end - data).
- * @hw_vlan: VLAN id the kernel holds in metadata (TC), or -1.  @hdr_len
- * (a constant): sum the header bytes into pkt->hdr_len (TC's GSO wire
- * bytes need them; XDP saves the work).
+ * Parse a frame from its Ethernet header: @data .. @data_end what can be
+ * read (read the @mem way), @frame_len the full frame's length (>=
+ * data_end - data).  @hw_vlan: VLAN id the kernel holds in metadata (TC),
+ * or -1.
  */
-static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_len,
-				       int hw_vlan, const int hdr_len, struct nacct_pkt *pkt)
+static __always_inline int nacct_parse_eth(const int mem, void *data, void *data_end,
+					   __u32 frame_len, int hw_vlan, struct nacct_pkt *pkt)
 {
-	const int mem = NACCT_MEM_PKT | (hdr_len ? NACCT_MEM_HDR_LEN : 0);
-	struct nacct_ethhdr *eth = data;
+	struct nacct_ethhdr *eth;
+	union nacct_hdr_buf b;
 	__u32 l3_off, l3_avail;
 	void *pos;
 	__u16 proto;
 	int i;
 
-	if ((void *)(eth + 1) > data_end) {
+	if (NACCT_PEEK(mem, eth, data, data_end, &b)) {
 		pkt->malformed = NACCT_MAL_ETH;
 		return NACCT_P_MALFORMED;
 	}
 	proto = bpf_ntohs(eth->proto);
-	pos = eth + 1;
+	pos = data + sizeof(*eth);
 	nacct_hdr_add(mem, pkt, sizeof(*eth));
 
 #pragma unroll
 	for (i = 0; i < NACCT_MAX_VLAN_DEPTH + 1; i++) {
-		struct nacct_vlanhdr *vh = pos;
+		struct nacct_vlanhdr *vh;
 
 		if (proto != NACCT_ETH_P_8021Q && proto != NACCT_ETH_P_8021AD)
 			break;
-		if (i == NACCT_MAX_VLAN_DEPTH || (void *)(vh + 1) > data_end) {
+		if (i == NACCT_MAX_VLAN_DEPTH || NACCT_PEEK(mem, vh, pos, data_end, &b)) {
 			pkt->malformed = NACCT_MAL_VLAN;
 			return NACCT_P_MALFORMED;
 		}
 		if (i == 0)
 			pkt->vlan = bpf_ntohs(vh->tci) & 0x0fff;
 		proto = bpf_ntohs(vh->proto);
-		pos = vh + 1;
+		pos += sizeof(*vh);
 		nacct_hdr_add(mem, pkt, sizeof(*vh));
 	}
 	/*
@@ -494,6 +497,21 @@ static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_l
 	l3_off = pos - data;
 	l3_avail = frame_len > l3_off ? frame_len - l3_off : 0;
 	return nacct_parse_l3(mem, pos, data_end, l3_avail, proto, pkt);
+}
+
+/*
+ * The data path's entry: parse a frame from its Ethernet header, in the
+ * packet itself.  @frame_len: full frame length (>= data_end - data: an
+ * skb's or a multi-buffer XDP frame's headers are read from its linear
+ * part).  @hw_vlan: VLAN id the kernel holds in metadata (TC), or -1.
+ * @hdr_len (a constant): sum the header bytes into pkt->hdr_len (TC's GSO
+ * wire bytes need them; XDP saves the work).
+ */
+static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_len,
+				       int hw_vlan, const int hdr_len, struct nacct_pkt *pkt)
+{
+	return nacct_parse_eth(NACCT_MEM_PKT | (hdr_len ? NACCT_MEM_HDR_LEN : 0), data, data_end,
+			       frame_len, hw_vlan, pkt);
 }
 
 #endif /* NACCT_PARSE_H */

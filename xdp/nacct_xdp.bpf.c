@@ -5,6 +5,11 @@
  * buffer, and pass the frame on untouched.  In tap mode (a mirror port or
  * capture NIC) sampled frames go to the AF_XDP socket of their RX queue
  * and everything else is dropped after counting (maps/sample.bpf.h).
+ *
+ * One program, two ways to load it (lib/attach.c): single-buffer, or
+ * multi-buffer ("xdp.frags": BPF_F_XDP_HAS_FRAGS and the nacct_xdp_frags
+ * switch) where the kernel and the driver take jumbo frames in several
+ * buffers; then the bytes are the whole frame's across its fragments.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -13,6 +18,51 @@
 #include "../maps/sample.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* headers of a multi-buffer frame copied for the parser (at most) */
+#define NACCT_MB_HDR 512
+_Static_assert(NACCT_MB_HDR <= NACCT_SNAPLEN_MAX, "the copy fits the sample scratch");
+
+/*
+ * A multi-buffer frame whose headers run past its first buffer (a driver
+ * that splits headers, or a small first buffer): parse a copy of its
+ * first bytes instead (bpf_xdp_load_bytes reads across the fragments).
+ * The copy goes to the sample scratch buffer, free until the sampling
+ * after the accounting; the parser's KERN flavour reads it header by
+ * header, with the same checks as on the packet.  A global function: the
+ * verifier checks it once, on its own, not once for every way the packet
+ * parser can end (the caller reaches it from hundreds of states).
+ */
+__noinline int nacct_xdp_parse_copy(struct xdp_md *ctx, __u32 len, struct nacct_pkt *pkt)
+{
+	struct nacct_sample_buf *buf;
+	__u64 n1, base = 0;
+	__u32 zero = 0;
+	void *data;
+
+	buf = bpf_map_lookup_elem(&nacct_sample_scratch, &zero);
+	if (!buf || !pkt)
+		return NACCT_P_MALFORMED;
+	/* n in [1, NACCT_MB_HDR] on one register (see nacct_sample_copy) */
+	n1 = (__u64)(len < NACCT_MB_HDR ? len : NACCT_MB_HDR) - 1;
+	asm volatile("" : "+r"(n1));
+	if (n1 >= NACCT_MB_HDR)
+		return NACCT_P_MALFORMED;
+	if (bpf_xdp_load_bytes(ctx, 0, buf->data, n1 + 1))
+		return NACCT_P_MALFORMED;
+	/*
+	 * The copy's address as a number, as the side programs have skb->head:
+	 * the KERN flavour reads through bpf_probe_read_kernel, and on plain
+	 * numbers the verifier checks the parser in about the side programs'
+	 * work; on a map-value pointer it would track every header's offset
+	 * range apart (over its million-instruction limit).
+	 */
+	data = buf->data;
+	if (bpf_probe_read_kernel(&base, sizeof(base), &data))
+		return NACCT_P_MALFORMED;
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	return nacct_parse_eth(NACCT_MEM_KERN, (void *)base, (void *)(base + n1 + 1), len, -1, pkt);
+}
 
 SEC("xdp")
 int nacct_xdp(struct xdp_md *ctx)
@@ -24,8 +74,11 @@ int nacct_xdp(struct xdp_md *ctx)
 	int res;
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
-	len = data_end - data;
+	len = ctx_full_len(ctx);
 	res = nacct_parse(data, data_end, len, -1, 0, &pkt);
+	/* (multi-buffer only) a header past the first buffer, or truly bad */
+	if (nacct_xdp_frags && res == NACCT_P_MALFORMED && len > (__u32)(data_end - data))
+		res = nacct_xdp_parse_copy(ctx, len, &pkt);
 	nacct_account_dir(&pkt, res, NACCT_DIR_RX, 1, len);
 	return nacct_sample_verdict(ctx, len, NACCT_DIR_RX);
 }

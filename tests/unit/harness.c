@@ -19,6 +19,7 @@
 int ut_failures;
 int ut_verbose;
 int ut_default_layout = -1;
+int ut_default_frags;
 const char *ut_prefix = "";
 void (*ut_frame_hook)(const void *pkt, __u32 len);
 
@@ -156,6 +157,15 @@ int ut_load(struct ut *u, const struct ut_opts *o)
 	if (u->flow_layout == NACCT_FLOW_SHARED) {
 		bpf_map__set_type(u->xdp->maps.nacct_flows, BPF_MAP_TYPE_HASH);
 		bpf_map__set_type(u->tc->maps.nacct_flows, BPF_MAP_TYPE_HASH);
+	}
+	/* as `nacct attach` does where the kernel and driver take
+	 * multi-buffer frames (lib/attach.c want_frags()) */
+	u->xdp_frags = o->xdp_frags || ut_default_frags;
+	if (u->xdp_frags) {
+		struct bpf_program *p = u->xdp->progs.nacct_xdp;
+
+		u->xdp->rodata->nacct_xdp_frags = 1;
+		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
 	}
 	err = nacct_xdp__load(u->xdp);
 	if (err)
@@ -298,6 +308,27 @@ int ut_run(struct ut *u, enum ut_hook h, const void *pkt, __u32 len,
 	}
 	if (bpf_prog_test_run_opts(fd, &t))
 		return -errno;
+	*verdict = (int)t.retval;
+	return 0;
+}
+
+int ut_run_xdp_split(struct ut *u, const void *pkt, __u32 len, __u32 linear, int *verdict)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+	struct xdp_md ctx = { .data = 0, .data_end = linear }, out = { 0 };
+
+	t.data_in = pkt;
+	t.data_size_in = len;
+	t.ctx_in = &ctx;
+	t.ctx_size_in = sizeof(ctx);
+	t.ctx_out = &out;
+	t.ctx_size_out = sizeof(out);
+	if (bpf_prog_test_run_opts(u->prog_xdp, &t))
+		return -errno;
+	/* the program saw a first buffer of @linear bytes, or the kernel
+	 * made its own split */
+	if (out.data_end - out.data != linear)
+		return -EPROTO;
 	*verdict = (int)t.retval;
 	return 0;
 }

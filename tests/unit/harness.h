@@ -26,6 +26,7 @@ struct ut_subnet {
 struct ut_opts {
 	__u32 max_flows;                 /* 0: default */
 	__u32 flow_layout;               /* enum nacct_flow_layout (0: per-CPU) */
+	int xdp_frags;                   /* the multi-buffer XDP program (else the default) */
 	const struct ut_subnet *subnets; /* ids must be 1..n_subnets */
 	size_t n_subnets;
 };
@@ -40,6 +41,7 @@ struct ut {
 	int ncpu;
 	__u32 flow_layout; /* enum nacct_flow_layout */
 	int copies;        /* values per flow key: ncpu (per-CPU layout) or 1 (shared) */
+	int xdp_frags;     /* the XDP program is the multi-buffer variant */
 };
 
 enum ut_hook {
@@ -52,6 +54,8 @@ extern int ut_failures;
 extern int ut_verbose;
 /* the layout every later ut_load() uses when its options leave it 0 (-1: none) */
 extern int ut_default_layout;
+/* 1: every later ut_load() loads the multi-buffer XDP program */
+extern int ut_default_frags;
 /* prepended to every test name ("" by default) */
 extern const char *ut_prefix;
 /* called with every frame ut_run() is given, before it runs (NULL: none) */
@@ -76,6 +80,14 @@ struct __sk_buff;
  */
 int ut_run(struct ut *u, enum ut_hook h, const void *pkt, __u32 len,
 	   const struct __sk_buff *skb_ctx, int *verdict);
+/*
+ * Run one frame through the multi-buffer XDP program as a frame whose
+ * first buffer holds @linear bytes and the rest fragments (kernels whose
+ * BPF_PROG_TEST_RUN takes the linear size from ctx_in's data_end: 6.18+).
+ * Returns 0 and sets *verdict, or the negative errno (-EINVAL, -EPROTO:
+ * the kernel takes no such size, or made another split).
+ */
+int ut_run_xdp_split(struct ut *u, const void *pkt, __u32 len, __u32 linear, int *verdict);
 /*
  * Frames BPF_PROG_TEST_RUN refuses with EINVAL before any program runs
  * (found here on 6.18, and checked by the fuzzer on every frame): shorter
