@@ -49,6 +49,8 @@ void nacct_samples_close(struct nacct_sample_reader *r);
 
 #define NACCT_XSK_FRAMES_DEFAULT 8192 /* UMEM frames per queue (4 KiB each: 32 MiB) */
 #define NACCT_XSK_RING_DEFAULT 4096   /* RX ring descriptors per queue */
+/* the largest frame a multi-buffer socket hands on whole (bigger: cut) */
+#define NACCT_TAP_FRAME_MAX 65536
 
 struct xsk_umem;
 struct xsk_socket;
@@ -57,12 +59,14 @@ struct nacct_xsk_queue {
 	__u32 queue_id;
 	int zerocopy;        /* bound with XDP_ZEROCOPY, else XDP_COPY */
 	char why[96];        /* why zero-copy was not used */
+	int sg;              /* bound with XDP_USE_SG: multi-buffer frames arrive whole */
+	char sg_why[160];    /* why not */
 	void *area;          /* UMEM */
 	size_t area_len;
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
 	void *rings;         /* struct nacct_xsk_rings, private to tap.c */
-	__u64 frames;        /* frames received */
+	__u64 frames;        /* frames received (a multi-buffer one counts once) */
 };
 
 struct nacct_tap {

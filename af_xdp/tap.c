@@ -9,6 +9,13 @@
  * fill ring lazily, so a returned frame may find no free slot at once:
  * it waits in a stash (never in the RX ring, which would then overflow),
  * and the fill ring has twice as many slots as there are frames.
+ *
+ * Multi-buffer: where the kernel has it (6.6+) each socket is bound with
+ * XDP_USE_SG, so a frame larger than one UMEM frame (a jumbo MTU with the
+ * multi-buffer XDP program) arrives as a chain of descriptors, all but the
+ * last flagged XDP_PKT_CONTD; the chain is joined into one frame of up to
+ * NACCT_TAP_FRAME_MAX bytes for the consumer.  A socket without it never
+ * sees such frames: the kernel drops them (counted in XDP_STATISTICS).
  */
 #include <errno.h>
 #include <dirent.h>
@@ -40,12 +47,23 @@
 #define NACCT_XSK_COMP_SIZE 64 /* required by bind, never used: we do not transmit */
 #define NACCT_XSK_BATCH 256
 
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4) /* linux/if_xdp.h of 6.6+ */
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+
 struct nacct_xsk_rings {
 	struct xsk_ring_prod fill;
 	struct xsk_ring_cons comp;
 	struct xsk_ring_cons rx;
 	__u64 *stash; /* frames read, not yet back in the fill ring */
 	__u32 nstash;
+	/* multi-buffer: the frame being joined from its descriptors */
+	__u8 *join;
+	__u32 join_len;   /* bytes in join (at most NACCT_TAP_FRAME_MAX) */
+	__u32 join_total; /* the frame's length so far */
 };
 
 static int queues_ethtool(const char *ifname)
@@ -110,8 +128,10 @@ static void queue_close(struct nacct_xsk_queue *q)
 	if (q->area)
 		munmap(q->area, q->area_len);
 	q->area = NULL;
-	if (q->rings)
+	if (q->rings) {
 		free(((struct nacct_xsk_rings *)q->rings)->stash);
+		free(((struct nacct_xsk_rings *)q->rings)->join);
+	}
 	free(q->rings);
 	q->rings = NULL;
 }
@@ -158,7 +178,7 @@ static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frame
 {
 	struct nacct_xsk_rings *r;
 	__u32 idx, i;
-	int err;
+	int err = 0;
 
 	q->rings = r = calloc(1, sizeof(*r));
 	if (!r)
@@ -173,14 +193,40 @@ static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frame
 		q->area = NULL;
 		return -errno;
 	}
-	err = queue_bind(q, ifname, frames, ring, XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP);
-	if (!err) {
-		q->zerocopy = 1;
-	} else {
-		snprintf(q->why, sizeof(q->why), "zero-copy bind refused: %s", strerror(-err));
-		err = queue_bind(q, ifname, frames, ring, XDP_COPY | XDP_USE_NEED_WAKEUP);
+	/* zero-copy, else copy; each with multi-buffer frames, else without
+	 * (a kernel < 6.6 refuses the flag: EINVAL) */
+	{
+		static const __u16 tries[] = {
+			XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP | XDP_USE_SG,
+			XDP_COPY | XDP_USE_NEED_WAKEUP | XDP_USE_SG,
+			XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP,
+			XDP_COPY | XDP_USE_NEED_WAKEUP,
+		};
+		int sg_err = 0;
+
+		for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+			err = queue_bind(q, ifname, frames, ring, tries[i]);
+			if (!err)
+				break;
+			if ((tries[i] & XDP_ZEROCOPY) && !q->why[0])
+				snprintf(q->why, sizeof(q->why), "zero-copy bind refused: %s",
+					 strerror(-err));
+			if (tries[i] & XDP_USE_SG)
+				sg_err = err;
+		}
 		if (err)
 			return err;
+		q->zerocopy = !!(tries[i] & XDP_ZEROCOPY);
+		q->sg = !!(tries[i] & XDP_USE_SG);
+		if (q->zerocopy)
+			q->why[0] = '\0';
+		if (!q->sg)
+			snprintf(q->sg_why, sizeof(q->sg_why),
+				 "multi-buffer bind refused (%s; kernel < 6.6?): frames larger than "
+				 "%u bytes are dropped by the kernel, not captured",
+				 strerror(-sg_err), NACCT_XSK_FRAME_SIZE);
+		else if (!(r->join = malloc(NACCT_TAP_FRAME_MAX)))
+			return -ENOMEM;
 	}
 	/* every frame starts in the fill ring (fill_size == 2 * frames) */
 	if (xsk_ring_prod__reserve(&r->fill, frames, &idx) != frames)
@@ -278,19 +324,35 @@ int nacct_tap_rx(struct nacct_tap *t, unsigned int qi)
 		wall = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
 		for (i = 0; i < n; i++) {
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&r->rx, idx_rx + i);
+			const void *data = xsk_umem__get_data(q->area, d->addr);
+			__u32 len = d->len, caplen = d->len;
 
-			if (!t->stopped &&
-			    t->fn(t->ctx, wall, NACCT_DIR_RX, d->len, d->len,
-				  xsk_umem__get_data(q->area, d->addr)) < 0)
+			if ((d->options & XDP_PKT_CONTD) || r->join_total) {
+				/* a buffer of a multi-buffer frame: join it */
+				__u32 room = NACCT_TAP_FRAME_MAX - r->join_len;
+				__u32 c = d->len < room ? d->len : room;
+
+				if (r->join)
+					memcpy(r->join + r->join_len, data, c);
+				r->join_len += c;
+				r->join_total += d->len;
+				data = r->join;
+				len = r->join_total;
+				caplen = r->join_len;
+			}
+			/* nstash < frames: every frame is in exactly one place */
+			r->stash[r->nstash++] = xsk_umem__extract_addr(d->addr);
+			if (d->options & XDP_PKT_CONTD)
+				continue; /* more of the frame to come */
+			r->join_len = r->join_total = 0;
+			q->frames++;
+			if (!t->stopped && t->fn(t->ctx, wall, NACCT_DIR_RX, len, caplen, data) < 0)
 				t->stopped = 1;
 			else if (!t->stopped)
 				delivered++;
-			/* nstash < frames: every frame is in exactly one place */
-			r->stash[r->nstash++] = xsk_umem__extract_addr(d->addr);
 		}
 		xsk_ring_cons__release(&r->rx, n);
 		refill(r);
-		q->frames += n;
 		got += n;
 		if (got >= t->ring)
 			break; /* let the other queues have their turn */

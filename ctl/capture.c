@@ -36,7 +36,8 @@
 
 #define NS_PER_SEC 1000000000ULL
 #define CAPTURE_POLL_MS 100
-#define CAPTURE_TAP_SNAPLEN 4096 /* a whole UMEM frame */
+/* a whole frame: one UMEM frame, or a multi-buffer frame joined (af_xdp/tap.c) */
+#define CAPTURE_TAP_SNAPLEN NACCT_TAP_FRAME_MAX
 
 struct capture {
 	const char *ifname;
@@ -193,8 +194,9 @@ static void summary(const struct capture *c, const char *filter)
 	fprintf(stderr, "%llu packets dropped by ring buffer%s\n", (unsigned long long)drops,
 		c->tap_open ? " or AF_XDP socket" : "");
 	for (i = 0; c->tap_open && i < c->tap.n; i++)
-		fprintf(stderr, "  AF_XDP queue %u (%s mode): %llu frames\n", c->tap.q[i].queue_id,
-			c->tap.q[i].zerocopy ? "zero-copy" : "copy",
+		fprintf(stderr, "  AF_XDP queue %u (%s mode, %s): %llu frames\n",
+			c->tap.q[i].queue_id, c->tap.q[i].zerocopy ? "zero-copy" : "copy",
+			c->tap.q[i].sg ? "multi-buffer" : "single-buffer",
 			(unsigned long long)c->tap.q[i].frames);
 }
 
@@ -406,11 +408,16 @@ int cmd_capture(struct capture_opts *cfg)
 		if (err)
 			goto out;
 		c.tap_open = 1;
-		for (i = 0; i < c.tap.n; i++)
-			pr_info("%s: tap queue %u: AF_XDP %s mode%s%s%s\n", c.ifname,
+		for (i = 0; i < c.tap.n; i++) {
+			pr_info("%s: tap queue %u: AF_XDP %s mode%s%s%s, %s\n", c.ifname,
 				c.tap.q[i].queue_id, c.tap.q[i].zerocopy ? "zero-copy" : "copy",
 				c.tap.q[i].zerocopy ? "" : " (", c.tap.q[i].why,
-				c.tap.q[i].zerocopy ? "" : ")");
+				c.tap.q[i].zerocopy ? "" : ")",
+				c.tap.q[i].sg ? "multi-buffer" : "single-buffer");
+			if (!c.tap.q[i].sg)
+				pr_info("%s: tap queue %u: %s\n", c.ifname, c.tap.q[i].queue_id,
+					c.tap.q[i].sg_why);
+		}
 	}
 
 	memset(&sa, 0, sizeof(sa));
