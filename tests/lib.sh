@@ -131,7 +131,7 @@ t_tcpdump_start() {
 	local ns=$1 ifc=$2 file=$3 count=${4:-}
 	# small snaplen and a big buffer: in immediate mode libpcap sizes its
 	# ring slots by snaplen, and the default 256 KiB leaves only 8 slots
-	ip netns exec "$ns" tcpdump -i "$ifc" -w "$file" -U --immediate-mode -n -s 4096 -B 16384 \
+	ip netns exec "$ns" tcpdump -i "$ifc" -w "$file" -U --immediate-mode -n -s "${T_SNAPLEN:-4096}" -B 16384 \
 		${count:+-c "$count"} 2>"$file.err" &
 	T_TCPDUMP=$!
 	t_cleanup_add "kill $T_TCPDUMP"

@@ -116,8 +116,49 @@ else
 		"flows: $fl"
 fi
 
-# ---- offload refused where the driver has none -------------------------------------
+# ---- jumbo frames: MTU 9000, native with the multi-buffer program -----------------
+# virtio-net (mergeable buffers) takes multi-buffer XDP from 6.3 on and
+# advertises rx_sg; before, a jumbo MTU leaves only generic mode, and the
+# reason must say why.  Exact either way: sender = nacct = kernel.
 ina "$NACCT" detach "$IFA" >/dev/null
+if ip -n "$NSA" link set "$IFA" mtu 9000 2>"$TMP/mtu.err" &&
+	ip -n "$NSB" link set "$IFB" mtu 9000 2>>"$TMP/mtu.err"; then
+	out=$(ina "$NACCT" attach "$IFA" 2>&1)
+	rc=$?
+	st=$(ina "$NACCT" status "$IFA" --json 2>/dev/null)
+	reason=$(jq -r .reason <<<"$st")
+	mode=$(jq -r .mode <<<"$st")
+	sg=$(ina "$NACCT" caps "$IFA" --json | jq -r .rx_sg)
+	if [ $rc = 0 ] && [ "$mode" = native ] && [[ "$reason" == *"(multi-buffer)"* ]]; then
+		ok jumbo-native "MTU 9000: $reason"
+	elif [ $rc = 0 ] && ! kver_ge 6 3 && [ "$mode" = generic ]; then
+		skip jumbo-native "kernel $KREL: no multi-buffer XDP in $drv before 6.3: generic ($reason)"
+	else
+		nok jumbo-native "MTU 9000: rc $rc, mode $mode, rx_sg $sg, reason: $reason" "$out"
+	fi
+	N=200
+	k0=$(rx_packets "$NSA" "$IFA")
+	s0=$(ina "$NACCT" status "$IFA" --json | jq -r .totals.rx_packets)
+	sent=$(inb "$UDPSEND" 198.18.1.1 10 $N 8000 40001)
+	sleep 1
+	k1=$(rx_packets "$NSA" "$IFA")
+	s1=$(ina "$NACCT" status "$IFA" --json | jq -r .totals.rx_packets)
+	fl=$(ina "$NACCT" flows "$IFA" --json |
+		jq -rs 'map(select(.dport == 10)) | "\(map(.rx_packets) | add // 0) \(map(.rx_bytes) | add // 0)"')
+	if [ "$sent" = $N ] && [ $((s1 - s0)) = $((k1 - k0)) ] && [ $((s1 - s0)) = $N ] &&
+		[ "$fl" = "$N $((N * 8042))" ]; then
+		ok jumbo-exact "$mode: sender $sent x 8042 B = flow $fl = kernel rx_packets $((k1 - k0))"
+	else
+		nok jumbo-exact "$mode: sender $sent, nacct rx $((s1 - s0)), kernel $((k1 - k0)), flow (packets bytes) $fl, want $N $((N * 8042))"
+	fi
+	ina "$NACCT" detach "$IFA" >/dev/null
+	ip -n "$NSA" link set "$IFA" mtu 1500
+	ip -n "$NSB" link set "$IFB" mtu 1500
+else
+	skip jumbo-native "the NICs refuse MTU 9000: $(head -c 200 "$TMP/mtu.err")"
+fi
+
+# ---- offload refused where the driver has none -------------------------------------
 err=$(ina "$NACCT" attach "$IFA" --mode offload 2>&1)
 rc=$?
 case "$rc $err" in
