@@ -24,13 +24,15 @@
  *
  * Usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] [--tsv FILE]
  *                    [--stages FILE]
- *                    [--only stages|targets|layout[,...]] [--hot]
+ *                    [--only stages|targets|layout|frags[,...]] [--hot]
  *        bench_micro --verifier
  *        bench_micro --memory [--flows F]
  * --only: the stage table's items (XDP, IPv4, no subnets, no sampling),
  * the targets' items (the bare hash and nacct, XDP IPv4/IPv6 and TC), the
  * flow table layouts' items (per-CPU and shared: bare hashes and nacct,
- * one CPU and two CPUs on one flow; phase "hot2cpu"), or several; --hot:
+ * one CPU and two CPUs on one flow; phase "hot2cpu"), the multi-buffer
+ * XDP program's items (prog "nacct_mb", "nacct@1500", "nacct_mb@1500",
+ * "nacct_mb@9000": 1 hot flow, IPv4), or several; --hot:
  * one flow only (no many-flow phases).  TSV prog "nacct" is nacct with the
  * layout attach gives by default, "nacct_percpu" / "nacct_shared" the
  * other one.
@@ -94,10 +96,16 @@ static struct {
 static const __u8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const __u8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
-/* 64-byte Ethernet/IPv4/UDP frame, or 78-byte Ethernet/IPv6/UDP frame */
-static size_t build_pkt(__u8 *p, int family)
+/* the largest frame an item sends (a jumbo frame) */
+#define PKT_LEN_MAX 9000
+
+/*
+ * An Ethernet/IPv4/UDP or Ethernet/IPv6/UDP frame of @size bytes (0: the
+ * smallest, 64 and 78 bytes)
+ */
+static size_t build_pkt_len(__u8 *p, int family, size_t size)
 {
-	size_t len = family == 4 ? 64 : 78, l3 = family == 4 ? 20 : 40;
+	size_t len = size ? size : family == 4 ? 64 : 78, l3 = family == 4 ? 20 : 40;
 	__u8 *l4 = p + 14 + l3;
 
 	memset(p, 0, len);
@@ -137,7 +145,7 @@ static size_t build_pkt(__u8 *p, int family)
 /* mean ns per iteration of one test_run, or -1 */
 static double run_once(int prog_fd, const __u8 *pkt, size_t len, __u32 repeat)
 {
-	__u8 out[256];
+	static __thread __u8 out[PKT_LEN_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
 
@@ -278,7 +286,7 @@ static int fill_subnets(int fd, __u32 n, int family)
  * verifier's time for objects a run does not use is wasted.
  */
 static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int family,
-		      __u32 sample_n, int with_tc, int with_var, __u32 layout)
+		      __u32 sample_n, int with_tc, int with_var, __u32 layout, int frags)
 {
 	__u32 ftype = layout == NACCT_FLOW_SHARED ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
@@ -327,6 +335,13 @@ static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int 
 		n->var->rodata->nacct_subnet_lookup = subnets > 0;
 		n->var->rodata->nacct_flow_layout = layout;
 		bpf_map__set_type(n->var->maps.nacct_flows, ftype);
+	}
+	/* the multi-buffer XDP program, as attach loads it for a driver with rx_sg */
+	if (frags) {
+		struct bpf_program *p = n->xdp->progs.nacct_xdp;
+
+		n->xdp->rodata->nacct_xdp_frags = 1;
+		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
 	}
 	err = nacct_xdp__load(n->xdp);
 	if (!err && n->tc)
@@ -423,6 +438,8 @@ struct item {
 	__u32 flows, subnets, sample_n;
 	__u32 layout; /* nacct's flow table: enum nacct_flow_layout */
 	int cpus;     /* 2: two CPUs run the same flow at once (1 flow only) */
+	int frags;    /* nacct's multi-buffer XDP program ("xdp.frags") */
+	__u32 size;   /* frame bytes (0: the smallest, 64 / 78) */
 	double ins[MAX_RUNS], upd[MAX_RUNS];
 	int n_ins, n_upd;
 };
@@ -482,8 +499,8 @@ static double run_two_cpus(int fd, const __u8 *pkt, size_t len)
  */
 static void measure_once(struct item *it)
 {
-	__u8 pkt[128];
-	size_t len = build_pkt(pkt, it->family);
+	static __u8 pkt[PKT_LEN_MAX];
+	size_t len = build_pkt_len(pkt, it->family, it->size);
 	__u32 flows = it->flows, max_flows = flows > 1 ? flows + flows / 16 : 1024;
 	struct nacct_objs n = { 0 };
 	struct bench_micro *b = bench_load(max_flows, flows > 1 ? flows : 0);
@@ -497,7 +514,7 @@ static void measure_once(struct item *it)
 	}
 	if (t >= T_NACCT) {
 		if (nacct_load(&n, max_flows, it->subnets, it->family, it->sample_n, tc,
-			       t > T_NACCT, it->layout)) {
+			       t > T_NACCT, it->layout, it->frags)) {
 			bench_micro__destroy(b);
 			return;
 		}
@@ -538,9 +555,18 @@ out:
  */
 static const char *item_prog(const struct item *it)
 {
-	if (it->t != T_NACCT || it->layout == NACCT_FLOW_LAYOUT_DEFAULT)
-		return target_name[it->t];
-	return it->layout == NACCT_FLOW_SHARED ? "nacct_shared" : "nacct_percpu";
+	static char name[64];
+	const char *base = target_name[it->t];
+
+	if (it->t == T_NACCT && it->layout != NACCT_FLOW_LAYOUT_DEFAULT)
+		base = it->layout == NACCT_FLOW_SHARED ? "nacct_shared" : "nacct_percpu";
+	if (!it->frags && !it->size)
+		return base;
+	/* the multi-buffer program "_mb", a frame size other than the smallest "@N" */
+	snprintf(name, sizeof(name), "%s%s", base, it->frags ? "_mb" : "");
+	if (it->size)
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), "@%u", it->size);
+	return name;
 }
 
 static void report(struct item *it)
@@ -569,7 +595,8 @@ static struct item *find(int tc, int family, enum target t, __u32 flows, __u32 s
 
 		if (it->tc == tc && it->family == family && it->t == t && it->flows == flows &&
 		    it->subnets == subnets && it->sample_n == sample_n &&
-		    it->layout == NACCT_FLOW_LAYOUT_DEFAULT && it->cpus == 1)
+		    it->layout == NACCT_FLOW_LAYOUT_DEFAULT && it->cpus == 1 && !it->frags &&
+		    !it->size)
 			return it;
 	}
 	return NULL;
@@ -642,6 +669,7 @@ static void print_stages(__u32 flows)
 #define ONLY_STAGES (1u << 0)
 #define ONLY_TARGETS (1u << 1)
 #define ONLY_LAYOUT (1u << 2)
+#define ONLY_FRAGS (1u << 3)
 
 static int wanted(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
 {
@@ -652,6 +680,9 @@ static int wanted(int tc, int family, enum target t, __u32 flows, __u32 subnets,
 	if ((opt.only & ONLY_STAGES) && !tc && family == 4 && plain)
 		return 1;
 	if ((opt.only & ONLY_TARGETS) && plain && (t == T_HASH || t == T_NACCT || (tc && t == T_PASS)))
+		return 1;
+	/* the single-buffer program beside the multi-buffer one (add_frags) */
+	if ((opt.only & ONLY_FRAGS) && plain && !tc && family == 4 && t == T_NACCT && flows == 1)
 		return 1;
 	return 0;
 }
@@ -669,13 +700,39 @@ static void add_item(int tc, int family, enum target t, __u32 flows, __u32 subne
 
 		if (it->tc == tc && it->family == family && it->t == t && it->flows == flows &&
 		    it->subnets == subnets && it->sample_n == sample_n && it->layout == layout &&
-		    it->cpus == cpus)
+		    it->cpus == cpus && !it->frags && !it->size)
 			return;
 	}
 	if (n_items < MAX_ITEMS)
 		items[n_items++] = (struct item){ .tc = tc, .family = family, .t = t, .flows = flows,
 						  .subnets = subnets, .sample_n = sample_n,
 						  .layout = layout, .cpus = cpus };
+}
+
+/*
+ * The multi-buffer XDP program beside the single-buffer one (IPv4, 1 hot
+ * flow): 64-byte and 1500-byte frames (the same frames, one buffer each),
+ * and a 9000-byte jumbo frame, which only the multi-buffer program takes
+ * (BPF_PROG_TEST_RUN hands it over as a first buffer and fragments).
+ */
+static void add_frags(void)
+{
+	static const __u32 sizes[] = { 0, 1500, 9000 };
+	unsigned int i;
+	int frags;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (frags = 0; frags <= 1; frags++) {
+			if (sizes[i] == 9000 && !frags)
+				continue;
+			if (!sizes[i] && !frags)
+				continue; /* the plain item, there already */
+			if (n_items < MAX_ITEMS)
+				items[n_items++] = (struct item){
+					.family = 4, .t = T_NACCT, .flows = 1,
+					.layout = NACCT_FLOW_LAYOUT_DEFAULT, .cpus = 1,
+					.frags = frags, .size = sizes[i] };
+		}
 }
 
 static void add(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
@@ -712,7 +769,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] "
 			"[--tsv FILE] [--stages FILE]\n"
-			"                   [--only stages|targets|layout[,...]] [--hot]\n"
+			"                   [--only stages|targets|layout|frags[,...]] [--hot]\n"
 			"       bench_micro --verifier\n"
 			"       bench_micro --memory [--flows F]\n");
 	exit(2);
@@ -906,6 +963,8 @@ int main(int argc, char **argv)
 				opt.only |= ONLY_TARGETS;
 			if (strstr(optarg, "layout"))
 				opt.only |= ONLY_LAYOUT;
+			if (strstr(optarg, "frags"))
+				opt.only |= ONLY_FRAGS;
 			if (!opt.only)
 				usage();
 			break;
@@ -983,6 +1042,11 @@ int main(int argc, char **argv)
 	/* the flow table layouts (also in every full or quick run) */
 	if (!opt.only || (opt.only & ONLY_LAYOUT))
 		add_layouts(opt.flows);
+	/* the multi-buffer program */
+	if (!opt.only || (opt.only & ONLY_FRAGS)) {
+		add(0, 4, T_NACCT, 1, 0, 0);
+		add_frags();
+	}
 	/* runs outermost: a drift of the machine's load hits every item alike */
 	for (r = 0; r < opt.runs; r++) {
 		fprintf(stderr, "bench_micro: run %d of %d (%d items)\n", r + 1, opt.runs, n_items);

@@ -76,6 +76,27 @@ micro_target() { # NAME HOOK FAM FLOWS PHASE GOAL WHAT
 		"bare PERCPU_HASH update, same key size" "$bmin" "$bmed" "$bmax" "$r" "$rmin" \
 		"$6" "<=" ratio
 }
+# the multi-buffer XDP program's cost over the single-buffer one's, same
+# frames, same run: value = the difference of the medians (value_min: of
+# the mins), baseline = the single-buffer program's ns
+micro_delta() { # NAME PROG BASEPROG GOAL WHAT
+	local v b vmin vmed vmax n bmin bmed bmax dmed dmin dmax r rmin
+	v=$(micro_mmm xdp 4 "$2" 1 hot)
+	b=$(micro_mmm xdp 4 "$3" 1 hot)
+	read -r vmin vmed vmax n <<<"${v:-- - - 0}"
+	read -r bmin bmed bmax _ <<<"${b:-- - - 0}"
+	dmed=-; dmin=-; dmax=-; r=-; rmin=-
+	if [ -n "$v" ] && [ -n "$b" ]; then
+		dmed=$(awk -v a="$vmed" -v b="$bmed" 'BEGIN {printf "%.1f", a - b}')
+		dmin=$(awk -v a="$vmin" -v b="$bmin" 'BEGIN {printf "%.1f", a - b}')
+		dmax=$(awk -v a="$vmax" -v b="$bmax" 'BEGIN {printf "%.1f", a - b}')
+		r=$(awk -v a="$vmed" -v b="$bmed" 'BEGIN {printf "%.3f", a / b}')
+		rmin=$(awk -v a="$vmin" -v b="$bmin" 'BEGIN {printf "%.3f", a / b}')
+	fi
+	row "$1" "$1" 1 "$5" ns/packet "$dmin" "$dmed" "$dmax" "$n" \
+		"nacct's single-buffer XDP program, same frames" "$bmin" "$bmed" "$bmax" "$r" "$rmin" \
+		"$4" "<=" value
+}
 micro_targets() {
 	local F lab
 	M=$D/micro.tsv
@@ -88,6 +109,16 @@ micro_targets() {
 	micro_target "xdp_${lab}_update_ratio_v6" xdp 6 "$F" update 1.10 "XDP, IPv6, $lab flows, update"
 	micro_target tc_hot_ratio tc 4 1 hot 1.15 "TC egress, IPv4, 1 hot flow"
 	micro_target "tc_${lab}_update_ratio" tc 4 "$F" update - "TC egress, IPv4, $lab flows, update"
+	micro_delta xdp_frags_64_extra_ns nacct_mb nacct 3 \
+		"XDP multi-buffer program, 64-byte frames, 1 hot flow: ns over single-buffer"
+	micro_delta xdp_frags_1500_extra_ns nacct_mb@1500 nacct@1500 3 \
+		"XDP multi-buffer program, 1500-byte frames, 1 hot flow: ns over single-buffer"
+	local j vmin vmed vmax n
+	j=$(micro_mmm xdp 4 nacct_mb@9000 1 hot)
+	read -r vmin vmed vmax n <<<"${j:-- - - 0}"
+	row xdp_frags_9000_ns xdp_frags_9000_ns 1 \
+		"XDP multi-buffer program, 9000-byte frames (first buffer + fragments), 1 hot flow" \
+		ns/packet "$vmin" "$vmed" "$vmax" "$n" - - - - - - - - value
 }
 
 # ---- line rate: per-run ratios of the kernel's received Mpps --------------------
