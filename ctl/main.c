@@ -28,6 +28,8 @@ const char *const nacct_hook_names[] = { "xdp", "tc", NULL };
 const char *const nacct_layout_names[] = { "default", "percpu", "shared", NULL };
 /* --multi-buffer: index = enum nacct_mb_req */
 const char *const nacct_mb_names[] = { "auto", "on", "off", NULL };
+/* --side-programs: index = enum nacct_side_req */
+const char *const nacct_side_names[] = { "on", "off", NULL };
 const char *const nacct_sort_names[] = { "bytes", "packets", "first", "last", NULL };
 
 /* an option bound to field f of the command's option struct st */
@@ -61,6 +63,10 @@ static const struct nacct_opt opts_attach[] = {
 	  "kernel has it and the driver takes multi-buffer frames), on (kernel 5.18+), off "
 	  "(single-buffer: a few ns less per packet; a jumbo MTU then leaves generic mode only)",
 	  nacct_mb_names },
+	{ "side-programs", 0, OPT_ENUM, OFF(attach_opts, req.side_programs), "on|off",
+	  "load the host's side programs (drops with reason, retransmits, TCP states) if not "
+	  "loaded yet: on (default); off: the data path only (no per-drop cost on a host that "
+	  "drops floods)", nacct_side_names },
 	{ 0 },
 };
 

@@ -109,6 +109,7 @@ extern const char *const nacct_mode_names[];
 extern const char *const nacct_hook_names[];
 extern const char *const nacct_layout_names[];
 extern const char *const nacct_mb_names[];
+extern const char *const nacct_side_names[];
 extern const char *const nacct_sort_names[];
 extern const char *const nacct_transport_names[];
 extern const char *const nacct_top_by_names[];

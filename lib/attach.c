@@ -672,7 +672,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	close(a.link_fd);
 	a.link_fd = -1;
 	/* the side programs; a failure is reported, the attachment stands */
-	info->probes = nacct_probes_ensure();
+	info->probes = cfg->side_programs == NACCT_SIDE_OFF ? 0 : nacct_probes_ensure();
 	info->meta = meta;
 	snprintf(info->dir, sizeof(info->dir), "%s", a.dir);
 	info->what = NULL;

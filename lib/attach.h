@@ -20,6 +20,9 @@ enum nacct_layout_req { NACCT_L_DEFAULT = 0, NACCT_L_PERCPU, NACCT_L_SHARED };
 /* --multi-buffer: the XDP program's variant (lib/attach.c want_frags()) */
 enum nacct_mb_req { NACCT_MB_AUTO = 0, NACCT_MB_ON, NACCT_MB_OFF };
 
+/* --side-programs: whether this attach loads the side programs (on: 0, the default) */
+enum nacct_side_req { NACCT_SIDE_ON = 0, NACCT_SIDE_OFF };
+
 /* the flow table layout NACCT_L_DEFAULT stands for (README "Flow table layout") */
 #define NACCT_FLOW_LAYOUT_DEFAULT NACCT_FLOW_SHARED
 #define NACCT_FLOW_LAYOUT_DEFAULT_NAME "shared"
@@ -46,6 +49,7 @@ struct nacct_attach_req {
 	__u64 sample_n;       /* 1 in N packets to the sample ring from the start (0: off) */
 	int flow_layout;      /* enum nacct_layout_req */
 	int multi_buffer;     /* enum nacct_mb_req */
+	int side_programs;    /* enum nacct_side_req */
 };
 
 struct nacct_attach_info {
@@ -53,7 +57,8 @@ struct nacct_attach_info {
 	char dir[256];          /* the published pin directory */
 	const char *what;       /* on failure: the step that failed */
 	char detail[320];       /* on failure: what stood in the way, when known */
-	int probes;             /* the side programs: 1 attached now, 0 already there, < 0 failed */
+	int probes;             /* the side programs: 1 attached now, 0 already there or
+				 * --side-programs off, < 0 failed */
 };
 
 /*

@@ -142,4 +142,23 @@ for variant in "--hook tc" "--mode generic"; do
 	nacct_b detach "$IF_B" >/dev/null
 	t_check "$variant: detach leaves nothing" "$CLEAN" "$(leftovers)"
 done
+
+# --side-programs off: the data path alone; the default loads the host's
+# side programs (only checkable when no other attachment holds them)
+if [ -e /sys/fs/bpf/nacct/:probes ]; then
+	t_skip "--side-programs off" "another attachment on this host holds the side programs"
+else
+	nacct_b attach "$IF_B" --side-programs off >/dev/null
+	t_check "--side-programs off: attached, no side programs loaded" "0 absent" \
+		"$? $([ -e /sys/fs/bpf/nacct/:probes ] && echo present || echo absent)"
+	nacct_b detach "$IF_B" >/dev/null
+	nacct_b attach "$IF_B" >/dev/null
+	t_check "default: the side programs are loaded" "0 present" \
+		"$? $([ -e /sys/fs/bpf/nacct/:probes ] && echo present || echo absent)"
+	nacct_b detach "$IF_B" >/dev/null
+	t_check "... and the last detach takes them" absent \
+		"$([ -e /sys/fs/bpf/nacct/:probes ] && echo present || echo absent)"
+fi
+nacct_b attach "$IF_B" --side-programs maybe >/dev/null 2>&1
+t_check "--side-programs with a bad value: exit status 2" 2 $?
 exit $T_FAILED
