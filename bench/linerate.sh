@@ -11,8 +11,14 @@
 #           xdp_drops)
 #   xdppass bare native XDP_PASS + TC egress pass (bench/pass.bpf.c): the
 #           hooks inline mode uses, doing nothing (kernel: rx_packets)
-#   inline  nacct attach: count, then pass to the stack
-#           (nacct: totals.rx_packets; kernel: rx_packets)
+#   inline  nacct attach --side-programs off: count, then pass to the
+#           stack: the data path alone (nacct: totals.rx_packets; kernel:
+#           rx_packets)
+#   inline_side  nacct attach (the default): the same, with the host's side
+#           programs loaded.  Every frame here ends as a drop in the stack
+#           (no socket listens), so skb:kfree_skb's program runs once per
+#           packet too: inline_side / inline is the side programs' cost on
+#           a host whose traffic is dropped
 # inline / xdppass is nacct's own cost in inline mode; none / xdppass is
 # veth's: with a native XDP program it runs XDP on the frame, then builds
 # the skb, where without one the frame goes to the stack directly.
@@ -72,8 +78,11 @@ one() {
 			in_b tc qdisc del dev "$IF_B" clsact 2>/dev/null
 			return
 		fi ;;
-	tap|inline)
-		in_b "$NACCT" attach "$IF_B" --max-flows 1048576 >/dev/null 2>&1 || return
+	tap|inline|inline_side)
+		local side=on
+		[ "$cfg" = inline ] && side=off
+		in_b "$NACCT" attach "$IF_B" --max-flows 1048576 --side-programs $side >/dev/null 2>&1 ||
+			return
 		if [ "$cfg" = tap ]; then
 			# tap mode drops only while AF_XDP sockets are bound to the
 			# queues: a running tap capture (1 in 10^6 frames sampled to
@@ -120,7 +129,7 @@ b_log "linerate: $RUNS runs of ${SECS}s, flows: $FLOWS"
 printf 'cfg\tflows\trun\toffered_mpps\tkernel_mpps\tnacct_mpps\txmit_err\tnacct_cpu_pct\n' >"$OUT"
 for flows in $FLOWS; do
 	for run in $(seq "$RUNS"); do
-		for cfg in none drop hash tap xdppass inline; do
+		for cfg in none drop hash tap xdppass inline inline_side; do
 			line=$(one "$cfg" "$flows" "$run")
 			[ -n "$line" ] && { echo "$line" >>"$OUT"; b_log "$line"; }
 		done

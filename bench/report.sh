@@ -120,7 +120,7 @@ if [ -s "$D/linerate.tsv" ]; then
 	echo "| receiver | flows | offered | received (kernel counter) | received (nacct totals) | vs baseline, same run | nacct user CPU % |"
 	echo "|---|---|---|---|---|---|---|"
 	for flows in $(awk -F'\t' 'NR > 1 {print $2}' "$L" | sort -un); do
-		for cfg in none drop hash tap xdppass inline; do
+		for cfg in none drop hash tap xdppass inline inline_side; do
 			sel() { awk -F'\t' -v c="$cfg" -v f="$flows" -v col="$1" 'NR > 1 && $1 == c && $2 == f {print $col}' "$L"; }
 			[ -z "$(sel 1)" ] && continue
 			base=none; [ "$cfg" = tap ] || [ "$cfg" = hash ] && base=drop
@@ -130,7 +130,8 @@ if [ -s "$D/linerate.tsv" ]; then
 					if ($1 == c) x[$3] = $5; if ($1 == b) y[$3] = $5 }
 					END { for (r in x) if (y[r] > 0) print 100 * x[r] / y[r] }' "$L" | mmm '%.0f') % of $base"
 			fi
-			second=""; [ "$cfg" = tap ] && second="hash"; [ "$cfg" = inline ] && second="xdppass"
+			second=""; [ "$cfg" = tap ] && second="hash"
+			[ "$cfg" = inline ] || [ "$cfg" = inline_side ] && second="xdppass"
 			if [ -n "$second" ]; then
 				ratio="$ratio; $(awk -F'\t' -v f="$flows" -v a="$cfg" -v b="$second" 'NR > 1 && $2 == f {
 					if ($1 == a) x[$3] = $5; if ($1 == b) y[$3] = $5 }
@@ -141,14 +142,16 @@ if [ -s "$D/linerate.tsv" ]; then
 	done
 	echo
 	echo "xdppass = a bare native XDP_PASS + TC egress pass program pair (bench/pass.bpf.c) on the same veth:"
-	echo "the baseline of inline mode, which has the same two hooks."
-	echo "Kernel counter: none/xdppass/inline = B's rx_packets; drop/hash/tap = sum of B's rx_queue_N_xdp_drops"
+	echo "the baseline of inline mode, which has the same two hooks.  inline = the data path alone"
+	echo "(--side-programs off); inline_side = with the side programs, whose skb:kfree_skb program"
+	echo "runs once per packet here (the stack drops every frame: no socket listens)."
+	echo "Kernel counter: none/xdppass/inline/inline_side = B's rx_packets; drop/hash/tap = sum of B's rx_queue_N_xdp_drops"
 	echo "(ethtool -S).  nacct totals = \`nacct status --json\` .totals.rx_packets.  Both are deltas"
 	echo "over the generator's send interval.  The veth receiver's NAPI runs on the sender's CPU,"
 	echo "so generator and receiver share the 2 CPUs; the offered rate is what the pair sustained."
 	echo "With many flows a warm-up pass makes the interval steady state (updates, not inserts)."
 	echo
-	for cfg in none drop hash tap xdppass inline; do
+	for cfg in none drop hash tap xdppass inline inline_side; do
 		for flows in $(awk -F'\t' 'NR > 1 {print $2}' "$L" | sort -un); do
 			printf '%s\t%s\n' "$flows" "$(awk -F'\t' -v c="$cfg" -v f="$flows" 'NR > 1 && $1 == c && $2 == f {print $5}' "$L" | med)"
 		done >"$D/lr_$cfg.dat"
@@ -171,7 +174,8 @@ plot "$D/lr_drop.dat" title "bare XDP\\\\_DROP" lw 2 pt 7, \
      "$D/lr_tap.dat" title "nacct tap (count + drop)" lw 2 pt 5, \
      "$D/lr_none.dat" title "no program (stack)" lw 2 pt 9, \
      "$D/lr_xdppass.dat" title "bare XDP\\\\_PASS + TC pass" lw 2 pt 3, \
-     "$D/lr_inline.dat" title "nacct inline (count + pass)" lw 2 pt 11
+     "$D/lr_inline.dat" title "nacct inline (count + pass)" lw 2 pt 11, \
+     "$D/lr_inline_side.dat" title "nacct inline + side programs (every frame a drop)" lw 2 pt 12
 EOG
 		echo "![Mpps vs flows](mpps_vs_flows.png)"
 		echo

@@ -144,7 +144,10 @@ lr_targets() {
 	[ -n "$flows" ] || flows="1 100000"
 	for f in $flows; do
 		lr_target inline_vs_xdp_pass inline xdppass "$f" 0.95 \
-			"line rate, nacct inline (count + pass), $(flows_words "$f")" \
+			"line rate, nacct inline (count + pass; data path, --side-programs off), $(flows_words "$f")" \
+			"bare native XDP_PASS + TC pass pair, same veth"
+		lr_target inline_side_vs_xdp_pass inline_side xdppass "$f" - \
+			"line rate, nacct inline with the side programs (each frame also a kfree_skb drop), $(flows_words "$f")" \
 			"bare native XDP_PASS + TC pass pair, same veth"
 		lr_target inline_vs_no_program inline none "$f" - \
 			"line rate, nacct inline (count + pass), $(flows_words "$f")" \
