@@ -151,3 +151,29 @@ t_tcpdump_stop() {
 	wait "$T_TCPDUMP" 2>/dev/null
 	return 0
 }
+
+# nacct capture in namespace B, for the capture tests.
+# cap_start NAME ARGS...: start `nacct capture ARGS...` (stderr in
+# $T_TMP/NAME.err = $CAP_ERR, pid $CAP_PID); returns once it samples.
+cap_start() {
+	local name=$1 i
+	shift
+	CAP_ERR=$T_TMP/$name.err
+	nsenter --net=/run/netns/"$NS_B" "$NACCT" capture "$@" 2>"$CAP_ERR" &
+	CAP_PID=$!
+	t_cleanup_add "kill -INT $CAP_PID"
+	for ((i = 0; i < 600; i++)); do
+		grep -qs ': capturing' "$CAP_ERR" && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	t_fail "$name: capture did not start" "$(cat "$CAP_ERR")"
+	return 1
+}
+# cap_stop: SIGINT, wait; sets CAP_RC
+cap_stop() {
+	sleep 0.3
+	kill -INT "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID"
+	CAP_RC=$?
+}

@@ -25,29 +25,6 @@ cp "$NACCT" "$T_TMP/nacct" && NACCT=$T_TMP/nacct
 ip netns exec "$NS_B" nft 'add table inet nacct_test; add chain inet nacct_test in { type filter hook input priority 0; }; add rule inet nacct_test in udp dport { 9, 7777 } drop' ||
 	{ t_fail setup "nft"; exit 1; }
 
-# cap_start NAME ARGS...: nacct capture in B, returns once it samples
-cap_start() {
-	local name=$1 i
-	shift
-	CAP_ERR=$T_TMP/$name.err
-	nsenter --net=/run/netns/"$NS_B" "$NACCT" capture "$@" 2>"$CAP_ERR" &
-	CAP_PID=$!
-	t_cleanup_add "kill -INT $CAP_PID"
-	for ((i = 0; i < 600; i++)); do
-		grep -qs ': capturing' "$CAP_ERR" && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	t_fail "$name: capture did not start" "$(cat "$CAP_ERR")"
-	return 1
-}
-# cap_stop: SIGINT, wait; sets CAP_RC
-cap_stop() {
-	sleep 0.3
-	kill -INT "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID"
-	CAP_RC=$?
-}
 # one line per packet: length + all bytes, no timestamp (for set comparison)
 pkt_lines() {
 	tcpdump -r "$1" -nn -t -x "${@:2}" 2>/dev/null |

@@ -22,27 +22,6 @@ if in_b ethtool -L "$IF_B" rx 2 tx 2 2>/dev/null && in_a ethtool -L "$IF_A" rx 2
 	QUEUES=2
 fi
 
-cap_start() {
-	local name=$1 i
-	shift
-	CAP_ERR=$T_TMP/$name.err
-	nsenter --net=/run/netns/"$NS_B" "$NACCT" capture "$@" 2>"$CAP_ERR" &
-	CAP_PID=$!
-	t_cleanup_add "kill -INT $CAP_PID"
-	for ((i = 0; i < 600; i++)); do
-		grep -qs ': capturing' "$CAP_ERR" && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	t_fail "$name: capture did not start" "$(cat "$CAP_ERR")"
-	return 1
-}
-cap_stop() {
-	sleep 0.3
-	kill -INT "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID"
-	CAP_RC=$?
-}
 count_pkts() { tcpdump -r "$1" -nn "${@:2}" 2>/dev/null | wc -l; }
 d() { echo $(($(jq -r ".totals.$1" <<<"$s1") - $(jq -r ".totals.$1" <<<"$s0"))); }
 flow_pkts() { # packets of the UDP flows from source ports $1..$1+15

@@ -118,32 +118,10 @@ id4=$(tshark -r "$T_TMP/j.pcap" -Y "icmp.type == 8" -T fields -e icmp.ident 2>/d
 id6=$(tshark -r "$T_TMP/j.pcap" -Y "icmpv6.type == 128" -T fields -e icmpv6.echo.identifier 2>/dev/null | head -1)
 t_check "IPv4 ping flow = tcpdump" "$(witness "icmp.ident == ${id4:-0}")" \
 	"$(flow ".proto == \"icmp\" and .sport == $((${id4:-0}))")"
-t_log "icmpv6 echo id $id6; nacct: $(jq -c "select(.proto == \"icmp6\") | [.sport, .dport, .packets]" "$T_TMP/flows.json" | tr "\n" " ")"
 t_check "IPv6 ping flow = tcpdump" "$(witness "icmpv6.echo.identifier == ${id6:-0}")" \
 	"$(flow ".proto == \"icmp6\" and .sport == $((${id6:-0}))")"
 
 # ---- 3. inline capture of jumbo frames ---------------------------------------
-cap_start() { # NAME ARGS...: nacct capture in B, returns once it samples
-	local name=$1 i
-	shift
-	CAP_ERR=$T_TMP/$name.err
-	nsenter --net=/run/netns/"$NS_B" "$NACCT" capture "$@" 2>"$CAP_ERR" &
-	CAP_PID=$!
-	t_cleanup_add "kill -INT $CAP_PID"
-	for ((i = 0; i < 600; i++)); do
-		grep -qs ': capturing' "$CAP_ERR" && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	t_fail "$name: capture did not start" "$(cat "$CAP_ERR")"
-	return 1
-}
-cap_stop() {
-	sleep 0.3
-	kill -INT "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID"
-	CAP_RC=$?
-}
 # the frames of one UDP port, as tcpdump prints them with their bytes
 frames_of() { tcpdump -r "$1" -nn -t -x "udp dst port $2" 2>/dev/null; }
 
