@@ -24,16 +24,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-QUICK=0
-OUT=/dev/stdout
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--quick) QUICK=1 ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+b_args "$@"
 if [ "$QUICK" = 1 ]; then
 	RUNS=1; SECS=1.5; RATES="100000 500000 0"; REPEAT=2000000
 else

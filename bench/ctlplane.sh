@@ -17,17 +17,10 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-OUT=/dev/stdout
-RUNS=3
 FLOWS=1000000
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--quick) RUNS=1 ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+b_args "$@"
+RUNS=3
+[ "$QUICK" = 1 ] && RUNS=1
 b_need_root
 b_setup_pair || { echo "ctlplane: cannot create the netns pair" >&2; exit 1; }
 printf 'what\tflows\trun\tvalue\tunit\n' >"$OUT"

@@ -121,3 +121,18 @@ b_mmm() {
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf f " / " f " / " f "\n", v[1], m, v[NR] }'
 }
+
+# the parts' common arguments: b_args "$@" sets QUICK (0/1, --quick) and
+# OUT (--out FILE, else stdout); anything else is a usage error (exit 2)
+b_args() {
+	QUICK=0
+	OUT=/dev/stdout
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--quick) QUICK=1 ;;
+		--out) OUT=$2; shift ;;
+		*) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
+		esac
+		shift
+	done
+}

@@ -34,16 +34,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-QUICK=0
-OUT=/dev/stdout
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--quick) QUICK=1 ;;
-	--out) OUT=$2; shift ;;
-	*) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
-	esac
-	shift
-done
+b_args "$@"
 if [ "$QUICK" = 1 ]; then
 	RUNS=3; SECS=1.5; FLOWS="1 100000"
 else
