@@ -30,6 +30,9 @@ ina() { nsenter --net=/run/netns/$NSA "$@"; }
 inb() { nsenter --net=/run/netns/$NSB "$@"; }
 # the kernel's own counter (nsenter keeps the host's /sys: ask netlink)
 rx_packets() { ip -n "$1" -s -j link show "$2" | jq -r '.[0].stats64.rx.packets'; }
+# the failed checks of a tests/run.sh output, each with its detail lines
+# (the "# expected/actual" under it), before anything else it printed
+failed_checks() { grep -E -A4 '^ *not ok' | head -n 40; }
 kver_ge() { # major minor
 	local M m
 	M=${KREL%%.*}; m=${KREL#*.}; m=${m%%.*}
@@ -100,20 +103,27 @@ if kver_ge 6 3; then
 else
 	case $reason in *"no xdp-features"*) ok auto-reason "$reason" ;; *) nok auto-reason "$reason" ;; esac
 fi
+# udp_window PORT N SIZE SPORT: B sends N datagrams of SIZE bytes to A's
+# PORT; sets sent, dn (nacct's rx_packets delta), dk (the kernel's) and
+# fl ("packets bytes" of the flows to PORT)
+udp_window() {
+	local k0 k1 s0 s1
+	k0=$(rx_packets "$NSA" "$IFA")
+	s0=$(ina "$NACCT" status "$IFA" --json | jq -r .totals.rx_packets)
+	sent=$(inb "$UDPSEND" 198.18.1.1 "$1" "$2" "$3" "$4")
+	sleep 1
+	k1=$(rx_packets "$NSA" "$IFA")
+	s1=$(ina "$NACCT" status "$IFA" --json | jq -r .totals.rx_packets)
+	dn=$((s1 - s0)) dk=$((k1 - k0))
+	fl=$(ina "$NACCT" flows "$IFA" --json | jq -rs --argjson p "$1" \
+		'map(select(.dport == $p)) | "\(map(.rx_packets) | add // 0) \(map(.rx_bytes) | add // 0)"')
+}
 N=1000
-k0=$(rx_packets "$NSA" "$IFA")
-s0=$(ina "$NACCT" status "$IFA" --json | jq -r .totals.rx_packets)
-sent=$(inb "$UDPSEND" 198.18.1.1 9 $N 64 40000)
-sleep 1
-k1=$(rx_packets "$NSA" "$IFA")
-st=$(ina "$NACCT" status "$IFA" --json)
-s1=$(jq -r .totals.rx_packets <<<"$st")
-fl=$(ina "$NACCT" flows "$IFA" --json | jq -rs 'map(select(.dport == 9)) | map(.rx_packets) | add // 0')
-if [ "$sent" = $N ] && [ $((s1 - s0)) = $((k1 - k0)) ] && [ $((s1 - s0)) = $N ] && [ "$fl" = $N ]; then
-	ok native-exact "sender $sent = nacct rx $((s1 - s0)) = kernel rx_packets $((k1 - k0)) = udp flow rx $fl"
+udp_window 9 $N 64 40000
+if [ "$sent" = $N ] && [ $dn = $dk ] && [ $dn = $N ] && [ "${fl% *}" = $N ]; then
+	ok native-exact "sender $sent = nacct rx $dn = kernel rx_packets $dk = udp flow rx ${fl% *}"
 else
-	nok native-exact "sender $sent, nacct rx $((s1 - s0)), kernel rx_packets $((k1 - k0))" \
-		"flows: $fl"
+	nok native-exact "sender $sent, nacct rx $dn, kernel rx_packets $dk" "flows: $fl"
 fi
 
 # ---- jumbo frames: MTU 9000, native with the multi-buffer program -----------------
@@ -137,19 +147,11 @@ if ip -n "$NSA" link set "$IFA" mtu 9000 2>"$TMP/mtu.err" &&
 		nok jumbo-native "MTU 9000: rc $rc, mode $mode, rx_sg $sg, reason: $reason" "$out"
 	fi
 	N=200
-	k0=$(rx_packets "$NSA" "$IFA")
-	s0=$(ina "$NACCT" status "$IFA" --json | jq -r .totals.rx_packets)
-	sent=$(inb "$UDPSEND" 198.18.1.1 10 $N 8000 40001)
-	sleep 1
-	k1=$(rx_packets "$NSA" "$IFA")
-	s1=$(ina "$NACCT" status "$IFA" --json | jq -r .totals.rx_packets)
-	fl=$(ina "$NACCT" flows "$IFA" --json |
-		jq -rs 'map(select(.dport == 10)) | "\(map(.rx_packets) | add // 0) \(map(.rx_bytes) | add // 0)"')
-	if [ "$sent" = $N ] && [ $((s1 - s0)) = $((k1 - k0)) ] && [ $((s1 - s0)) = $N ] &&
-		[ "$fl" = "$N $((N * 8042))" ]; then
-		ok jumbo-exact "$mode: sender $sent x 8042 B = flow $fl = kernel rx_packets $((k1 - k0))"
+	udp_window 10 $N 8000 40001
+	if [ "$sent" = $N ] && [ $dn = $dk ] && [ $dn = $N ] && [ "$fl" = "$N $((N * 8042))" ]; then
+		ok jumbo-exact "$mode: sender $sent x 8042 B = flow $fl = kernel rx_packets $dk"
 	else
-		nok jumbo-exact "$mode: sender $sent, nacct rx $((s1 - s0)), kernel $((k1 - k0)), flow (packets bytes) $fl, want $N $((N * 8042))"
+		nok jumbo-exact "$mode: sender $sent, nacct rx $dn, kernel $dk, flow (packets bytes) $fl, want $N $((N * 8042))"
 	fi
 	ina "$NACCT" detach "$IFA" >/dev/null
 	ip -n "$NSA" link set "$IFA" mtu 1500
@@ -305,7 +307,7 @@ if [ "${NACCT_VM_CORE:-1}" = 1 ]; then
 	sum=$(tail -n 1 <<<"$out")
 	case $sum in
 	*" 0 failed"*) ok core-tests "tests/run.sh $NACCT_VM_CORE_PATTERN: $sum" ;;
-	*) nok core-tests "$sum" "$(grep -E '^ *not ok|^ *# ' <<<"$out" | head -n 20)" \
+	*) nok core-tests "$sum" "$(failed_checks <<<"$out")" \
 		"last lines: $(grep -v '^    ok ' <<<"$out" | tail -n 12)" ;;
 	esac
 	out=$("$ROOT/tests/run.sh" events 2>&1)
@@ -313,7 +315,7 @@ if [ "${NACCT_VM_CORE:-1}" = 1 ]; then
 	case $sum in
 	"0 passed"*) skip side-events "no events test" ;;
 	*" 0 failed"*) ok side-events "tests/run.sh events: $sum" ;;
-	*) nok side-events "$sum" "$(grep -E '^ *not ok|^ *# ' <<<"$out" | head -n 20)" ;;
+	*) nok side-events "$sum" "$(failed_checks <<<"$out")" ;;
 	esac
 else
 	skip core-tests "NACCT_VM_CORE=0"
