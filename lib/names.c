@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -218,10 +219,31 @@ __u64 nacct_mono_to_wall(__u64 mono_ns)
 	 * twice per flow of a million-flow dump */
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
 	if (!taken || mono.tv_sec != taken) {
-		clock_gettime(CLOCK_MONOTONIC, &mono);
-		clock_gettime(CLOCK_REALTIME, &real);
-		off = ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL +
-		      (real.tv_nsec - mono.tv_nsec);
+		__s64 gap, best = INT64_MAX;
+		int i;
+
+		/*
+		 * REALTIME read between two MONOTONIC reads, against their
+		 * midpoint, from the narrowest of three tries: a read that was
+		 * descheduled in between (seen under qemu TCG) would move the
+		 * offset by its gap, and two readers of one event would print
+		 * times a millisecond apart
+		 */
+		for (i = 0; i < 3; i++) {
+			struct timespec m0, m1;
+			__s64 a, b;
+
+			clock_gettime(CLOCK_MONOTONIC, &m0);
+			clock_gettime(CLOCK_REALTIME, &real);
+			clock_gettime(CLOCK_MONOTONIC, &m1);
+			a = (__s64)m0.tv_sec * 1000000000LL + m0.tv_nsec;
+			b = (__s64)m1.tv_sec * 1000000000LL + m1.tv_nsec;
+			gap = b - a;
+			if (gap < best) {
+				best = gap;
+				off = (__s64)real.tv_sec * 1000000000LL + real.tv_nsec - (a + gap / 2);
+			}
+		}
 		taken = mono.tv_sec;
 	}
 	return mono_ns + off;
