@@ -61,6 +61,8 @@ row bytes_per_flow "$max" 0 "$(awk -v m="$mem" -v n="$max" 'BEGIN {printf "%.1f"
 row flows_key_size "$max" 0 "$(jq -r .bytes_key <<<"$info")" bytes
 row flows_value_size "$max" 0 "$(jq -r .bytes_value <<<"$info")" bytes
 row possible_cpus "$max" 0 "$ncpu" cpus
+# the flow table layout attach gave (1: per-CPU values, 0: shared)
+row flows_percpu "$max" 0 "$(jq -r 'if .type == "percpu_hash" then 1 else 0 end' <<<"$info")" bool
 for m in nacct_subnets nacct_subnet_stats nacct_stats nacct_samples nacct_frags; do
 	row "${m}_bytes_memlock" "$max" 0 "$(bpftool map show pinned "$(b_pin_dir)/$m" -j | jq -r .bytes_memlock)" bytes
 done

@@ -177,7 +177,7 @@ ctl_target() { # NAME WHAT(TSV) GOAL DESCRIPTION
 	row "$1" "$1" "$NFLOWS" "$4" s "$vmin" "$vmed" "$vmax" "$n" - - - - - - "$3" "<=" value
 }
 ctl_targets() {
-	local key val ncpu mem max fixed c b
+	local key val ncpu mem max fixed c b percpu
 	C=$D/ctl.tsv
 	NFLOWS=$( [ -s "$C" ] && awk -F'\t' '$1 == "flows_in_map" {print $4}' "$C")
 	NFLOWS=${NFLOWS:--}
@@ -193,8 +193,17 @@ ctl_targets() {
 	ctlv() { [ -s "$C" ] && awk -F'\t' -v w="$1" '$1 == w {print $'"${2:-4}"'; exit}' "$C"; }
 	key=$(ctlv flows_key_size); val=$(ctlv flows_value_size); ncpu=$(ctlv possible_cpus)
 	mem=$(ctlv flows_bytes_memlock); max=$(ctlv flows_bytes_memlock 2)
+	percpu=$(ctlv flows_percpu)
 	for c in 2 64 256; do
 		b=-; fixed=
+		if [ "$percpu" = 0 ] && [ -n "$mem" ] && [ -n "$max" ]; then
+			# the shared layout: one value per flow at any CPU count
+			b=$(awk -v m="$mem" -v n="$max" 'BEGIN {printf "%.0f", m / n}')
+			row "bytes_per_flow_${c}cpu" "bytes_per_flow_${c}cpu" - \
+				"memory per flow at $c possible CPUs (shared layout, attach's default: one ${val:-?} B value per flow at any CPU count; key ${key:-?} B)" \
+				bytes "$b" "$b" "$b" 1 - - - - - - - - value
+			continue
+		fi
 		if [ -n "$val" ] && [ -n "$ncpu" ] && [ -n "$mem" ] && [ -n "$max" ]; then
 			fixed=$(awk -v m="$mem" -v n="$max" -v v="$val" -v p="$ncpu" \
 				'BEGIN {printf "%.0f", m / n - int((v + 7) / 8) * 8 * p}')
