@@ -282,6 +282,34 @@ static void set_sizes(struct bpf_map *flows, struct bpf_map *subnets,
 	bpf_map__set_max_entries(subnet_stats, n_subnets + 1);
 }
 
+/*
+ * The XDP object, opened and set up as attach loads it: the maps' sizes;
+ * the data path's load-time switches (maps/account.bpf.h: no subnets, no
+ * LPM lookups for new flows; the flow table's layout and the map type
+ * that goes with it, identical in the TC object); with @frags the
+ * multi-buffer variant.  NULL with errno set.
+ */
+static struct nacct_xdp *xdp_open(const struct bpf_object_open_opts *oo,
+				  const struct nacct_attach_req *cfg, __u32 layout, int frags)
+{
+	struct nacct_xdp *x = nacct_xdp__open_opts(oo);
+
+	if (!x)
+		return NULL;
+	set_sizes(x->maps.nacct_flows, x->maps.nacct_subnets, x->maps.nacct_subnet_stats,
+		  cfg->max_flows, cfg->subnets.n);
+	x->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
+	x->rodata->nacct_flow_layout = layout;
+	bpf_map__set_type(x->maps.nacct_flows, nacct_flow_map_type(layout));
+	if (frags) {
+		struct bpf_program *p = x->progs.nacct_xdp;
+
+		x->rodata->nacct_xdp_frags = 1;
+		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
+	}
+	return x;
+}
+
 static int fill_subnets(int fd, const struct nacct_cidr *c, size_t n)
 {
 	size_t i;
@@ -547,26 +575,6 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	clean_stale_tc(a.ifindex, a.ifname);
 
 	oopts.pin_root_path = a.tmpdir;
-	info->what = "open BPF objects";
-	a.xdp = nacct_xdp__open_opts(&oopts);
-	a.tc = nacct_tc__open_opts(&oopts);
-	if (!a.xdp || !a.tc) {
-		err = -errno;
-		goto fail;
-	}
-	set_sizes(a.xdp->maps.nacct_flows, a.xdp->maps.nacct_subnets,
-		  a.xdp->maps.nacct_subnet_stats, cfg->max_flows, cfg->subnets.n);
-	set_sizes(a.tc->maps.nacct_flows, a.tc->maps.nacct_subnets,
-		  a.tc->maps.nacct_subnet_stats, cfg->max_flows, cfg->subnets.n);
-	/* the load-time switches of the data path (maps/account.bpf.h): no
-	 * subnets, no LPM lookups for new flows; the flow table's layout, and
-	 * the map type that goes with it, identical in both objects */
-	a.xdp->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
-	a.tc->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
-	a.xdp->rodata->nacct_flow_layout = layout;
-	a.tc->rodata->nacct_flow_layout = layout;
-	bpf_map__set_type(a.xdp->maps.nacct_flows, nacct_flow_map_type(layout));
-	bpf_map__set_type(a.tc->maps.nacct_flows, nacct_flow_map_type(layout));
 	a.frags = want_frags(&a, cfg, a.single_why, sizeof(a.single_why));
 	if (a.frags < 0) {
 		err = a.frags;
@@ -575,16 +583,36 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 			 "--multi-buffer on: the kernel has no multi-buffer XDP (5.18+)");
 		goto fail;
 	}
-	if (a.frags) {
-		struct bpf_program *p = a.xdp->progs.nacct_xdp;
-
-		a.xdp->rodata->nacct_xdp_frags = 1;
-		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
-	} else if (a.single_why[0]) {
+	if (!a.frags && a.single_why[0])
 		pr_info("%s: %s\n", a.ifname, a.single_why);
+	info->what = "open BPF objects";
+	a.xdp = xdp_open(&oopts, cfg, layout, a.frags);
+	a.tc = nacct_tc__open_opts(&oopts);
+	if (!a.xdp || !a.tc) {
+		err = -errno;
+		goto fail;
 	}
+	set_sizes(a.tc->maps.nacct_flows, a.tc->maps.nacct_subnets,
+		  a.tc->maps.nacct_subnet_stats, cfg->max_flows, cfg->subnets.n);
+	a.tc->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
+	a.tc->rodata->nacct_flow_layout = layout;
+	bpf_map__set_type(a.tc->maps.nacct_flows, nacct_flow_map_type(layout));
 	info->what = "load the XDP program";
 	err = nacct_xdp__load(a.xdp);
+	if (err && a.frags && cfg->multi_buffer == NACCT_MB_AUTO) {
+		/* a kernel that has the helper and still refuses the variant
+		 * (e.g. bpf_probe_read_kernel under lockdown=confidentiality):
+		 * auto takes the single-buffer program (libbpf unpinned what
+		 * the failed load had pinned) */
+		snprintf(a.single_why, sizeof(a.single_why),
+			 "single-buffer: the kernel refused the multi-buffer program (%s)",
+			 strerror(-err));
+		pr_info("%s: %s\n", a.ifname, a.single_why);
+		nacct_xdp__destroy(a.xdp);
+		a.frags = 0;
+		a.xdp = xdp_open(&oopts, cfg, layout, 0);
+		err = a.xdp ? nacct_xdp__load(a.xdp) : -errno;
+	}
 	if (err)
 		goto fail;
 	info->what = "load the TC programs";
