@@ -177,3 +177,14 @@ cap_stop() {
 	wait "$CAP_PID"
 	CAP_RC=$?
 }
+
+# tcpdump's view of one interface, split by direction: t_pcap_dirs PCAP NS
+# IFACE prints "rx_packets rx_bytes tx_packets tx_bytes" (frame lengths;
+# a frame is sent when its source MAC is the interface's own)
+t_pcap_dirs() {
+	local mac
+	mac=$(ip -n "$2" -br link show "$3" | awk '{print $3}')
+	tshark -r "$1" -T fields -e eth.src -e frame.len 2>/dev/null |
+		awk -v m="$mac" '{ if ($1 == m) { tp++; tb += $2 } else { rp++; rb += $2 } }
+			END { print rp+0, rb+0, tp+0, tb+0 }'
+}

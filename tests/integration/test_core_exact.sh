@@ -66,10 +66,7 @@ t_check "tx packets = kernel tx_packets" $((k_tx1 - k_tx0)) "$(d tx_packets)"
 
 # the whole window against tcpdump: packets and frame bytes per direction
 mac_b=$(ip -n "$NS_B" -br link show "$IF_B" | awk '{print $3}')
-tshark -r "$T_TMP/b.pcap" -T fields -e eth.src -e frame.len >"$T_TMP/frames.txt" 2>/dev/null
-read -r w_rxp w_rxb w_txp w_txb < <(awk -v m="$mac_b" \
-	'{ if ($1 == m) { tp++; tb += $2 } else { rp++; rb += $2 } } END { print rp+0, rb+0, tp+0, tb+0 }' \
-	"$T_TMP/frames.txt")
+read -r w_rxp w_rxb w_txp w_txb < <(t_pcap_dirs "$T_TMP/b.pcap" "$NS_B" "$IF_B")
 t_check "rx packets = tcpdump" "$w_rxp" "$(d rx_packets)"
 t_check "rx bytes = tcpdump frame bytes" "$w_rxb" "$(d rx_bytes)"
 t_check "tx packets = tcpdump" "$w_txp" "$(d tx_packets)"

@@ -78,12 +78,8 @@ run_layout() { # percpu|shared, the map type bpftool names
 	d() { echo $(($(jq -r ".totals.$1" <<<"$s1") - $(jq -r ".totals.$1" <<<"$s0"))); }
 	t_check "$lay: rx packets = kernel rx_packets" $((k_rx1 - k_rx0)) "$(d rx_packets)"
 	t_check "$lay: tx packets = kernel tx_packets" $((k_tx1 - k_tx0)) "$(d tx_packets)"
-	local mac_b w_rxp w_rxb w_txp w_txb
-	mac_b=$(ip -n "$NS_B" -br link show "$IF_B" | awk '{print $3}')
-	tshark -r "$T_TMP/$lay.pcap" -T fields -e eth.src -e frame.len >"$T_TMP/$lay.frames" 2>/dev/null
-	read -r w_rxp w_rxb w_txp w_txb < <(awk -v m="$mac_b" \
-		'{ if ($1 == m) { tp++; tb += $2 } else { rp++; rb += $2 } } END { print rp+0, rb+0, tp+0, tb+0 }' \
-		"$T_TMP/$lay.frames")
+	local w_rxp w_rxb w_txp w_txb
+	read -r w_rxp w_rxb w_txp w_txb < <(t_pcap_dirs "$T_TMP/$lay.pcap" "$NS_B" "$IF_B")
 	t_check "$lay: rx packets = tcpdump" "$w_rxp" "$(d rx_packets)"
 	t_check "$lay: rx bytes = tcpdump frame bytes" "$w_rxb" "$(d rx_bytes)"
 	t_check "$lay: tx packets = tcpdump" "$w_txp" "$(d tx_packets)"
