@@ -88,6 +88,22 @@ static int queues_ethtool(const char *ifname)
 	return n > 0 ? n : -ENODATA;
 }
 
+/* the interface's MTU, or a negative errno */
+static int iface_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd, mtu;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	mtu = ioctl(fd, SIOCGIFMTU, &ifr) ? -errno : ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
 /* /sys/class/net shows the namespace sysfs was mounted in: only a fallback */
 static int queues_sysfs(const char *ifname)
 {
@@ -193,18 +209,33 @@ static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frame
 		q->area = NULL;
 		return -errno;
 	}
-	/* zero-copy, else copy; each with multi-buffer frames, else without
-	 * (a kernel < 6.6 refuses the flag: EINVAL) */
+	/*
+	 * Zero-copy and multi-buffer together first.  Then, where the MTU
+	 * needs more than one UMEM frame, multi-buffer before zero-copy (whole
+	 * jumbo frames over speed); else zero-copy before multi-buffer.  A
+	 * kernel < 6.6 refuses the multi-buffer flag (EINVAL), a driver
+	 * without zero-copy (multi-buffer) the zero-copy one.
+	 */
 	{
-		static const __u16 tries[] = {
+		static const __u16 jumbo_order[] = {
 			XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP | XDP_USE_SG,
 			XDP_COPY | XDP_USE_NEED_WAKEUP | XDP_USE_SG,
 			XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP,
 			XDP_COPY | XDP_USE_NEED_WAKEUP,
 		};
+		static const __u16 std_order[] = {
+			XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP | XDP_USE_SG,
+			XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP,
+			XDP_COPY | XDP_USE_NEED_WAKEUP | XDP_USE_SG,
+			XDP_COPY | XDP_USE_NEED_WAKEUP,
+		};
+		int mtu = iface_mtu(ifname);
+		/* an Ethernet frame of the MTU with a VLAN tag */
+		const __u16 *tries = mtu > 0 && (__u32)mtu + 18 > NACCT_XSK_FRAME_SIZE ?
+					     jumbo_order : std_order;
 		int sg_err = 0;
 
-		for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		for (i = 0; i < 4; i++) {
 			err = queue_bind(q, ifname, frames, ring, tries[i]);
 			if (!err)
 				break;
