@@ -40,6 +40,9 @@ __noinline int nacct_xdp_parse_copy(struct xdp_md *ctx, __u32 len, struct nacct_
 	__u32 zero = 0;
 	void *data;
 
+	/* a frame that fits its first buffer is malformed in itself */
+	if (len <= (__u32)(ctx->data_end - ctx->data))
+		return NACCT_P_MALFORMED;
 	buf = bpf_map_lookup_elem(&nacct_sample_scratch, &zero);
 	if (!buf || !pkt)
 		return NACCT_P_MALFORMED;
@@ -76,8 +79,11 @@ int nacct_xdp(struct xdp_md *ctx)
 	__builtin_memset(&pkt, 0, sizeof(pkt));
 	len = ctx_full_len(ctx);
 	res = nacct_parse(data, data_end, len, -1, 0, &pkt);
-	/* (multi-buffer only) a header past the first buffer, or truly bad */
-	if (nacct_xdp_frags && res == NACCT_P_MALFORMED && len > (__u32)(data_end - data))
+	/* (multi-buffer only) a header past the first buffer, or truly bad;
+	 * the callee compares with the first buffer's length, so that no
+	 * packet pointer stays live past the parser (the verifier would keep
+	 * every way the parser ends apart: 4.5 times the work) */
+	if (nacct_xdp_frags && res == NACCT_P_MALFORMED)
 		res = nacct_xdp_parse_copy(ctx, len, &pkt);
 	nacct_account_dir(&pkt, res, NACCT_DIR_RX, 1, len);
 	return nacct_sample_verdict(ctx, len, NACCT_DIR_RX);
