@@ -288,7 +288,6 @@ static int fill_subnets(int fd, __u32 n, int family)
 static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int family,
 		      __u32 sample_n, int with_tc, int with_var, __u32 layout, int frags)
 {
-	__u32 ftype = layout == NACCT_FLOW_SHARED ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct nacct_cfg cfg = { .sample_n = sample_n, .snaplen = 128 };
 	__u32 zero = 0;
@@ -308,41 +307,16 @@ static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int 
 		err = -errno;
 		goto out;
 	}
-	/* the same sizes in every object, as nacct attach does, or pins clash */
-	bpf_map__set_max_entries(n->xdp->maps.nacct_flows, max_flows);
-	bpf_map__set_max_entries(n->xdp->maps.nacct_subnets, subnets ? subnets : 1);
-	bpf_map__set_max_entries(n->xdp->maps.nacct_subnet_stats, subnets + 1);
-	if (n->tc) {
-		bpf_map__set_max_entries(n->tc->maps.nacct_flows, max_flows);
-		bpf_map__set_max_entries(n->tc->maps.nacct_subnets, subnets ? subnets : 1);
-		bpf_map__set_max_entries(n->tc->maps.nacct_subnet_stats, subnets + 1);
-	}
-	if (n->var) {
-		bpf_map__set_max_entries(n->var->maps.nacct_flows, max_flows);
-		bpf_map__set_max_entries(n->var->maps.nacct_subnets, subnets ? subnets : 1);
-		bpf_map__set_max_entries(n->var->maps.nacct_subnet_stats, subnets + 1);
-	}
-	/* the load-time switches and the flow map's type, as nacct attach sets them */
-	n->xdp->rodata->nacct_subnet_lookup = subnets > 0;
-	n->xdp->rodata->nacct_flow_layout = layout;
-	bpf_map__set_type(n->xdp->maps.nacct_flows, ftype);
-	if (n->tc) {
-		n->tc->rodata->nacct_subnet_lookup = subnets > 0;
-		n->tc->rodata->nacct_flow_layout = layout;
-		bpf_map__set_type(n->tc->maps.nacct_flows, ftype);
-	}
-	if (n->var) {
-		n->var->rodata->nacct_subnet_lookup = subnets > 0;
-		n->var->rodata->nacct_flow_layout = layout;
-		bpf_map__set_type(n->var->maps.nacct_flows, ftype);
-	}
+	/* set up as nacct attach does (lib/attach.h): the same sizes in every
+	 * object, or pins clash */
+	NACCT_DATAPATH_SETUP(n->xdp, max_flows, subnets, layout);
+	if (n->tc)
+		NACCT_DATAPATH_SETUP(n->tc, max_flows, subnets, layout);
+	if (n->var)
+		NACCT_DATAPATH_SETUP(n->var, max_flows, subnets, layout);
 	/* the multi-buffer XDP program, as attach loads it for a driver with rx_sg */
-	if (frags) {
-		struct bpf_program *p = n->xdp->progs.nacct_xdp;
-
-		n->xdp->rodata->nacct_xdp_frags = 1;
-		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
-	}
+	if (frags)
+		NACCT_XDP_FRAGS_SETUP(n->xdp);
 	err = nacct_xdp__load(n->xdp);
 	if (!err && n->tc)
 		err = nacct_tc__load(n->tc);
@@ -817,7 +791,7 @@ static int memory_figures(void)
 	printf("|---|---|---|---|---|---|\n");
 	for (i = 0; i < 2; i++) {
 		int shared = layouts[i] == NACCT_FLOW_SHARED;
-		__u32 type = shared ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
+		__u32 type = nacct_flow_map_type(layouts[i]);
 		int fd = bpf_map_create(type, "bench_memflows", sizeof(struct nacct_flow_key),
 					sizeof(struct nacct_flow_val), opt.flows, NULL);
 		long long mem = fd >= 0 ? map_memlock(fd) : -1;
@@ -870,7 +844,6 @@ static void vstat_print(const struct vstat *v)
 /* one load of both objects with flow table @layout and @subnets switch */
 static int verifier_load(__u32 layout, __u32 subnets)
 {
-	__u32 ftype = layout == NACCT_FLOW_SHARED ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct nacct_xdp *x = NULL;
 	struct nacct_tc *t = NULL;
@@ -886,10 +859,9 @@ static int verifier_load(__u32 layout, __u32 subnets)
 	t = nacct_tc__open_opts(&oo);
 	if (!x || !t)
 		goto out;
-	x->rodata->nacct_flow_layout = t->rodata->nacct_flow_layout = layout;
-	x->rodata->nacct_subnet_lookup = t->rodata->nacct_subnet_lookup = subnets;
-	bpf_map__set_type(x->maps.nacct_flows, ftype);
-	bpf_map__set_type(t->maps.nacct_flows, ftype);
+	/* as attach sets them up; @subnets on: one prefix */
+	NACCT_DATAPATH_SETUP(x, 0, subnets ? 1 : 0, layout);
+	NACCT_DATAPATH_SETUP(t, 0, subnets ? 1 : 0, layout);
 	printf("flow layout %s, subnet lookup %s:\n", layout == NACCT_FLOW_SHARED ? "shared" : "percpu",
 	       subnets ? "on" : "off");
 	v[0] = (struct vstat){ "nacct_xdp", x->progs.nacct_xdp, NULL };

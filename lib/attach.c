@@ -274,19 +274,9 @@ static int tc_attach(int ifindex, enum bpf_tc_attach_point where, int prog_fd, _
 }
 
 /* both objects must ask for identical maps, or libbpf refuses to share them */
-static void set_sizes(struct bpf_map *flows, struct bpf_map *subnets,
-		      struct bpf_map *subnet_stats, __u32 max_flows, __u32 n_subnets)
-{
-	bpf_map__set_max_entries(flows, max_flows);
-	bpf_map__set_max_entries(subnets, n_subnets ? n_subnets : 1);
-	bpf_map__set_max_entries(subnet_stats, n_subnets + 1);
-}
-
 /*
- * The XDP object, opened and set up as attach loads it: the maps' sizes;
- * the data path's load-time switches (maps/account.bpf.h: no subnets, no
- * LPM lookups for new flows; the flow table's layout and the map type
- * that goes with it, identical in the TC object); with @frags the
+ * The XDP object, opened and set up as attach loads it
+ * (nacct_datapath_setup(), the same as the TC object's); with @frags the
  * multi-buffer variant.  NULL with errno set.
  */
 static struct nacct_xdp *xdp_open(const struct bpf_object_open_opts *oo,
@@ -296,17 +286,9 @@ static struct nacct_xdp *xdp_open(const struct bpf_object_open_opts *oo,
 
 	if (!x)
 		return NULL;
-	set_sizes(x->maps.nacct_flows, x->maps.nacct_subnets, x->maps.nacct_subnet_stats,
-		  cfg->max_flows, cfg->subnets.n);
-	x->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
-	x->rodata->nacct_flow_layout = layout;
-	bpf_map__set_type(x->maps.nacct_flows, nacct_flow_map_type(layout));
-	if (frags) {
-		struct bpf_program *p = x->progs.nacct_xdp;
-
-		x->rodata->nacct_xdp_frags = 1;
-		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
-	}
+	NACCT_DATAPATH_SETUP(x, cfg->max_flows, cfg->subnets.n, layout);
+	if (frags)
+		NACCT_XDP_FRAGS_SETUP(x);
 	return x;
 }
 
@@ -592,11 +574,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		err = -errno;
 		goto fail;
 	}
-	set_sizes(a.tc->maps.nacct_flows, a.tc->maps.nacct_subnets,
-		  a.tc->maps.nacct_subnet_stats, cfg->max_flows, cfg->subnets.n);
-	a.tc->rodata->nacct_subnet_lookup = cfg->subnets.n > 0;
-	a.tc->rodata->nacct_flow_layout = layout;
-	bpf_map__set_type(a.tc->maps.nacct_flows, nacct_flow_map_type(layout));
+	NACCT_DATAPATH_SETUP(a.tc, cfg->max_flows, cfg->subnets.n, layout);
 	info->what = "load the XDP program";
 	err = nacct_xdp__load(a.xdp);
 	if (err && a.frags && cfg->multi_buffer == NACCT_MB_AUTO) {

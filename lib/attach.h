@@ -9,7 +9,9 @@
 
 #include <stddef.h>
 #include <linux/types.h>
+#include <bpf/libbpf.h>
 #include "../maps/nacct.h"
+#include "../maps/maps.h"
 
 /* --mode, --hook */
 enum nacct_mode_req { NACCT_M_AUTO = 0, NACCT_M_NATIVE, NACCT_M_GENERIC, NACCT_M_OFFLOAD };
@@ -86,5 +88,43 @@ int nacct_detach(const char *ifname, char *left, size_t len);
  * buf; 0 when nothing.  nacct_detach (and the next attach) removes it.
  */
 int nacct_half_attached(const char *ifname, char *buf, size_t len);
+
+/*
+ * How every loader sets up an opened data-path object (attach, the unit
+ * tests, the benchmarks), so that a load-time switch cannot be set in one
+ * and forgotten in another: the maps' sizes (@max_flows 0 keeps the
+ * object's), the .rodata switches of maps/account.bpf.h (no subnets, no LPM
+ * lookups for new flows; the flow table's layout) and the flow map's type
+ * for the layout.  Objects that share pinned maps need the same call.
+ */
+static inline void nacct_datapath_setup(struct bpf_map *flows, struct bpf_map *subnets,
+					struct bpf_map *subnet_stats, __u32 *subnet_lookup,
+					__u32 *flow_layout, __u32 max_flows, __u32 n_subnets,
+					__u32 layout)
+{
+	if (max_flows)
+		bpf_map__set_max_entries(flows, max_flows);
+	bpf_map__set_max_entries(subnets, n_subnets ? n_subnets : 1);
+	bpf_map__set_max_entries(subnet_stats, n_subnets + 1);
+	*subnet_lookup = n_subnets > 0;
+	*flow_layout = layout;
+	bpf_map__set_type(flows, nacct_flow_map_type(layout));
+}
+
+/* nacct_datapath_setup() of a skeleton (nacct_xdp, nacct_tc, bench_variants) */
+#define NACCT_DATAPATH_SETUP(skel, max_flows, n_subnets, layout)                              \
+	nacct_datapath_setup((skel)->maps.nacct_flows, (skel)->maps.nacct_subnets,             \
+			     (skel)->maps.nacct_subnet_stats, &(skel)->rodata->nacct_subnet_lookup, \
+			     &(skel)->rodata->nacct_flow_layout, max_flows, n_subnets, layout)
+
+/* the XDP program as its multi-buffer variant ("xdp.frags", maps/ctx_xdp.h) */
+static inline void nacct_xdp_frags_setup(struct bpf_program *prog, __u32 *frags_switch)
+{
+	*frags_switch = 1;
+	bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_HAS_FRAGS);
+}
+
+#define NACCT_XDP_FRAGS_SETUP(skel) \
+	nacct_xdp_frags_setup((skel)->progs.nacct_xdp, &(skel)->rodata->nacct_xdp_frags)
 
 #endif /* NACCT_ATTACH_H */

@@ -72,11 +72,6 @@ int nacct_ncpus(void)
 	return n;
 }
 
-__u32 nacct_flow_map_type(__u32 flow_layout)
-{
-	return flow_layout == NACCT_FLOW_SHARED ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
-}
-
 int nacct_flow_copies(const struct nacct_meta *meta)
 {
 	return meta->flow_layout == NACCT_FLOW_SHARED ? 1 : nacct_ncpus();

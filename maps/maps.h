@@ -29,7 +29,10 @@ int nacct_ncpus(void);
  * the per-CPU layout, 1 for the shared one.  _fd: the same, from the flow
  * map's own type, for a reader that holds only its fd (< 0: -errno).
  */
-__u32 nacct_flow_map_type(__u32 flow_layout);
+static inline __u32 nacct_flow_map_type(__u32 flow_layout)
+{
+	return flow_layout == NACCT_FLOW_SHARED ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
+}
 int nacct_flow_copies(const struct nacct_meta *meta);
 int nacct_flow_copies_fd(int flows_fd);
 

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../../lib/attach.h"
 #include "nacct_xdp.skel.h"
 #include "nacct_tc.skel.h"
 #include "harness.h"
@@ -103,15 +104,6 @@ static void rm_dir(const char *dir)
 	rmdir(dir);
 }
 
-static void set_sizes(struct bpf_map *flows, struct bpf_map *subnets,
-		      struct bpf_map *subnet_stats, const struct ut_opts *o)
-{
-	if (o->max_flows)
-		bpf_map__set_max_entries(flows, o->max_flows);
-	bpf_map__set_max_entries(subnets, o->n_subnets ? o->n_subnets : 1);
-	bpf_map__set_max_entries(subnet_stats, o->n_subnets + 1);
-}
-
 int ut_load(struct ut *u, const struct ut_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
@@ -141,32 +133,17 @@ int ut_load(struct ut *u, const struct ut_opts *o)
 		err = -errno;
 		goto fail;
 	}
-	set_sizes(u->xdp->maps.nacct_flows, u->xdp->maps.nacct_subnets,
-		  u->xdp->maps.nacct_subnet_stats, o);
-	set_sizes(u->tc->maps.nacct_flows, u->tc->maps.nacct_subnets,
-		  u->tc->maps.nacct_subnet_stats, o);
-	/* as `nacct attach` does: no subnets, no LPM lookups; the flow table's
-	 * layout and its map type, the same in both objects */
+	/* as `nacct attach` sets both objects up (lib/attach.h) */
 	u->flow_layout = o->flow_layout ? o->flow_layout :
 			 ut_default_layout >= 0 ? (__u32)ut_default_layout : NACCT_FLOW_PERCPU;
 	u->copies = u->flow_layout == NACCT_FLOW_SHARED ? 1 : u->ncpu;
-	u->xdp->rodata->nacct_subnet_lookup = o->n_subnets > 0;
-	u->tc->rodata->nacct_subnet_lookup = o->n_subnets > 0;
-	u->xdp->rodata->nacct_flow_layout = u->flow_layout;
-	u->tc->rodata->nacct_flow_layout = u->flow_layout;
-	if (u->flow_layout == NACCT_FLOW_SHARED) {
-		bpf_map__set_type(u->xdp->maps.nacct_flows, BPF_MAP_TYPE_HASH);
-		bpf_map__set_type(u->tc->maps.nacct_flows, BPF_MAP_TYPE_HASH);
-	}
-	/* as `nacct attach` does where the kernel and driver take
-	 * multi-buffer frames (lib/attach.c want_frags()) */
+	NACCT_DATAPATH_SETUP(u->xdp, o->max_flows, o->n_subnets, u->flow_layout);
+	NACCT_DATAPATH_SETUP(u->tc, o->max_flows, o->n_subnets, u->flow_layout);
+	/* as attach does where the kernel and driver take multi-buffer
+	 * frames (lib/attach.c want_frags()) */
 	u->xdp_frags = o->xdp_frags || ut_default_frags;
-	if (u->xdp_frags) {
-		struct bpf_program *p = u->xdp->progs.nacct_xdp;
-
-		u->xdp->rodata->nacct_xdp_frags = 1;
-		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_XDP_HAS_FRAGS);
-	}
+	if (u->xdp_frags)
+		NACCT_XDP_FRAGS_SETUP(u->xdp);
 	err = nacct_xdp__load(u->xdp);
 	if (err)
 		goto fail;
