@@ -66,24 +66,32 @@ struct nacct_xsk_rings {
 	__u32 join_total; /* the frame's length so far */
 };
 
-static int queues_ethtool(const char *ifname)
+/* an interface ioctl (@ifr's name set here): 0 or a negative errno */
+static int iface_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
 {
-	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
-	struct ifreq ifr;
-	int fd, n;
+	int fd, err = 0;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&ch;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	if (ioctl(fd, req, ifr))
+		err = -errno;
 	close(fd);
+	return err;
+}
+
+static int queues_ethtool(const char *ifname)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr;
+	int n;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_data = (void *)&ch;
+	n = iface_ioctl(ifname, SIOCETHTOOL, &ifr);
+	if (n)
+		return n;
 	n = ch.rx_count > ch.combined_count ? ch.rx_count : ch.combined_count;
 	return n > 0 ? n : -ENODATA;
 }
@@ -92,16 +100,11 @@ static int queues_ethtool(const char *ifname)
 static int iface_mtu(const char *ifname)
 {
 	struct ifreq ifr;
-	int fd, mtu;
+	int err;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	mtu = ioctl(fd, SIOCGIFMTU, &ifr) ? -errno : ifr.ifr_mtu;
-	close(fd);
-	return mtu;
+	err = iface_ioctl(ifname, SIOCGIFMTU, &ifr);
+	return err ? err : ifr.ifr_mtu;
 }
 
 /* /sys/class/net shows the namespace sysfs was mounted in: only a fallback */
