@@ -48,7 +48,7 @@ LIB_SRCS  := $(wildcard lib/*.c) maps/maps.c
 CTL_SRCS  := $(wildcard ctl/*.c af_xdp/*.c) $(LIB_SRCS)
 vpath %.bpf.c $(BPF_DIRS)
 CTL_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(CTL_SRCS))
-UNIT_SRCS := tests/unit/test_prog.c tests/unit/harness.c tests/unit/pkt.c $(LIB_SRCS)
+UNIT_SRCS := tests/unit/test_prog.c tests/unit/tun.c tests/unit/harness.c tests/unit/pkt.c $(LIB_SRCS)
 UNIT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS))
 FUZZ_SRCS := tests/unit/fuzz_prog.c tests/unit/harness.c tests/unit/pkt.c $(LIB_SRCS)
 FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(FUZZ_SRCS))
@@ -171,7 +171,7 @@ $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog: $(OUTPUT)/tests/unit/keys.o
 # step), IPFIX decoded by libfixbuf, the formatters.  Prints "ok"/"not ok"
 # lines and "N passed, N failed"; `make test` runs it first (tests/run.sh)
 CHECK_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tests/check/*.c)) \
-	      $(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/fields.c lib/fmt.c lib/obuf.c \
+	      $(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/fields.c lib/tunnels.c lib/fmt.c lib/obuf.c \
 		lib/names.c lib/side.c lib/log.c maps/maps.c ctl/ipfix.c ctl/sink_ipfix.c \
 		ctl/sink_json.c)
 $(OUTPUT)/tests/check/%.o: tests/check/%.c | $(OUTPUT)/config.h
@@ -188,13 +188,13 @@ check: $(OUTPUT)/check
 # integration tests (test_export_conservation.sh)
 $(OUTPUT)/nacct_expired: tests/check/helper/nacct_expired.c \
 		$(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/exporter_bpf.c lib/snapshot.c \
-		lib/fields.c lib/names.c lib/side.c lib/obuf.c lib/log.c maps/maps.c)
+		lib/fields.c lib/tunnels.c lib/names.c lib/side.c lib/obuf.c lib/log.c maps/maps.c)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 # the exporter core's CPU per active-timeout cycle on an in-memory store
 # (a benchmark: figures only)
 $(OUTPUT)/bench_exporter: tests/check/helper/bench_exporter.c $(OUTPUT)/tests/check/memstore.o \
-		$(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/fields.c lib/names.c lib/side.c \
+		$(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/fields.c lib/tunnels.c lib/names.c lib/side.c \
 		lib/obuf.c lib/log.c maps/maps.c ctl/ipfix.c ctl/sink_ipfix.c)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@

@@ -312,6 +312,8 @@ int cmd_export(struct export_opts *cfg)
 		goto out;
 	}
 	err = nacct_bpf_store_init(&r.store, r.m.flows, r.m.stats);
+	if (!err)
+		nacct_bpf_store_tunnels(&r.store, r.m.tunnels);
 	if (err)
 		goto out;
 	r.have_store = 1;

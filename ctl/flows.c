@@ -165,6 +165,10 @@ static size_t flow_order(const struct nacct_flow *fl, size_t n, int sort, size_t
 	return k;
 }
 
+/* the tunnels of the interface being listed (read after its flows: every
+ * handle in the dump is in it); the workers only read it */
+static struct nacct_tuns g_tuns;
+
 /* one block of a listing, formatted by a worker into its own buffer */
 struct fmt_block {
 	const char *ifname;
@@ -191,6 +195,7 @@ static void *fmt_block(void *arg)
 		if (i + 8 < b->to)
 			__builtin_prefetch(&b->fl[b->ord[i + 8].i]);
 		nacct_rec_flow(&r, b->ifname, &f->key, &f->val);
+		r.tun = nacct_tuns_find(&g_tuns, f->key.tunnel);
 		if (g_have_pv) {
 			nacct_probe_view_side(&g_pv, &f->key, &side);
 			r.side = &side;
@@ -276,6 +281,8 @@ static int flows_one(const char *ifname, const struct flows_opts *cfg, struct na
 	if (g_have_pv)
 		nacct_probe_view_since(&g_pv, m.meta_val.attached_at);
 	err = nacct_dump_flows(m.flows, &fl, &n);
+	if (!err)
+		err = nacct_tuns_read(m.tunnels, &g_tuns);
 	nacct_iface_close(&m);
 	if (err) {
 		pr_warn("%s: cannot read flows: %s\n", ifname, strerror(-err));
@@ -295,6 +302,7 @@ static int flows_one(const char *ifname, const struct flows_opts *cfg, struct na
 	err = fmt_records(o, ifname, &fm, fl, ord, lim);
 	free(ord);
 	free(fl);
+	nacct_tuns_free(&g_tuns);
 	return err ? NACCT_EXIT_FAIL : 0;
 }
 
@@ -506,5 +514,147 @@ out:
 	}
 	free(views);
 	free_names(names, n_names);
+	return ret;
+}
+
+/* ---- nacct tunnels: per tunnel, the sums of its inner flows ---------------- */
+
+struct tun_row {
+	const struct nacct_tun *t;
+	__u64 packets[NACCT_DIR_MAX], bytes[NACCT_DIR_MAX], flows;
+};
+
+static int cmp_tun_row(const void *x, const void *y)
+{
+	const struct tun_row *a = x, *b = y;
+	__u64 ba = a->bytes[0] + a->bytes[1], bb = b->bytes[0] + b->bytes[1];
+
+	if (ba != bb)
+		return ba > bb ? -1 : 1;
+	return a->t->handle < b->t->handle ? -1 : a->t->handle > b->t->handle;
+}
+
+static int tunnels_one(const char *ifname, int json, struct nacct_obuf *o, int *header_done)
+{
+	struct nacct_iface_maps m;
+	struct nacct_flow *fl = NULL;
+	struct nacct_tuns tuns;
+	struct tun_row *rows;
+	size_t n = 0, i;
+	int err, d;
+
+	err = nacct_open_attached(ifname, &m);
+	if (err)
+		return err;
+	err = nacct_dump_flows(m.flows, &fl, &n);
+	if (!err)
+		err = nacct_tuns_read(m.tunnels, &tuns);
+	nacct_iface_close(&m);
+	if (err) {
+		free(fl);
+		pr_warn("%s: cannot read flows and tunnels: %s\n", ifname, strerror(-err));
+		return NACCT_EXIT_FAIL;
+	}
+	rows = calloc(tuns.n ? tuns.n : 1, sizeof(*rows));
+	if (!rows) {
+		free(fl);
+		nacct_tuns_free(&tuns);
+		return NACCT_EXIT_FAIL;
+	}
+	/* the table is sorted by handle: a row's index is its tunnel's */
+	for (i = 0; i < tuns.n; i++)
+		rows[i].t = &tuns.v[i];
+	for (i = 0; i < n; i++) {
+		const struct nacct_tun *t = nacct_tuns_find(&tuns, fl[i].key.tunnel);
+		struct tun_row *r;
+
+		if (!t)
+			continue;
+		r = &rows[t - tuns.v];
+		for (d = 0; d < NACCT_DIR_MAX; d++) {
+			r->packets[d] += fl[i].val.packets[d];
+			r->bytes[d] += fl[i].val.bytes[d];
+		}
+		r->flows++;
+	}
+	free(fl);
+	qsort(rows, tuns.n, sizeof(*rows), cmp_tun_row);
+	if (!json && !*header_done) {
+		nacct_obuf_printf(o, "%-10s %-7s %10s %-39s %-39s %10s %12s %10s %12s %6s\n", "IFACE",
+				  "TUNNEL", "ID", "OUTER_A", "OUTER_B", "RX_PKTS", "RX_BYTES",
+				  "TX_PKTS", "TX_BYTES", "FLOWS");
+		*header_done = 1;
+	}
+	for (i = 0; i < tuns.n; i++) {
+		const struct tun_row *r = &rows[i];
+		const struct nacct_tun_key *k = &r->t->key;
+		char a[64] = "-", b[64] = "-", ts[40];
+
+		if (k->family) {
+			nacct_addr_str(k->outer_lo, k->family, a, sizeof(a));
+			nacct_addr_str(k->outer_hi, k->family, b, sizeof(b));
+		}
+		if (json) {
+			nacct_obuf_printf(o, "{\"ifname\":");
+			nacct_obuf_json_str(o, ifname);
+			nacct_obuf_printf(o, ",\"tunnel\":\"%s\",\"tunnel_id\":%u,", nacct_tun_type_name(k->type),
+					  k->id);
+			if (k->family)
+				nacct_obuf_printf(o, "\"outer_a\":\"%s\",\"outer_b\":\"%s\",", a, b);
+			else
+				nacct_obuf_printf(o, "\"outer_a\":null,\"outer_b\":null,");
+			nacct_rfc3339(nacct_mono_to_wall(r->t->first_seen), ts, sizeof(ts));
+			nacct_obuf_printf(o,
+					  "\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,"
+					  "\"tx_bytes\":%llu,\"packets\":%llu,\"bytes\":%llu,"
+					  "\"flows\":%llu,\"first_seen\":\"%s\"}\n",
+					  (unsigned long long)r->packets[0],
+					  (unsigned long long)r->bytes[0],
+					  (unsigned long long)r->packets[1],
+					  (unsigned long long)r->bytes[1],
+					  (unsigned long long)(r->packets[0] + r->packets[1]),
+					  (unsigned long long)(r->bytes[0] + r->bytes[1]),
+					  (unsigned long long)r->flows, ts);
+		} else {
+			nacct_obuf_printf(o, "%-10s %-7s %10u %-39s %-39s %10llu %12llu %10llu %12llu %6llu\n",
+					  ifname, nacct_tun_type_name(k->type), k->id, a, b,
+					  (unsigned long long)r->packets[0],
+					  (unsigned long long)r->bytes[0],
+					  (unsigned long long)r->packets[1],
+					  (unsigned long long)r->bytes[1], (unsigned long long)r->flows);
+		}
+	}
+	free(rows);
+	nacct_tuns_free(&tuns);
+	return 0;
+}
+
+int cmd_tunnels(struct json_opts *cfg)
+{
+	struct nacct_obuf out = { 0 };
+	char **names;
+	size_t n, i;
+	int err, ret = 0, header = 0;
+
+	err = nacct_need_bpf();
+	if (err)
+		return err;
+	err = iface_list(&cfg->a, 0, &names, &n);
+	if (err) {
+		pr_warn("cannot list attachments: %s\n", strerror(-err));
+		return NACCT_EXIT_FAIL;
+	}
+	if (!n)
+		return nacct_usage_error("no interface attached (try 'nacct attach IFACE')");
+	for (i = 0; i < n; i++) {
+		int r = tunnels_one(names[i], cfg->json, &out, &header);
+
+		if (r && !ret)
+			ret = r;
+	}
+	if (nacct_obuf_flush(&out, stdout) && !ret)
+		ret = NACCT_EXIT_FAIL;
+	nacct_obuf_free(&out);
+	free_names(names, n);
 	return ret;
 }

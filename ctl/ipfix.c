@@ -37,6 +37,12 @@ static void specs_init(void)
 		if (!f->ie)
 			continue;
 		ie_fields[n_ie_fields++] = f;
+		if (f->kind == NACCT_FK_ADDR && f->ie_pen) {
+			/* nacct's address elements: 16 bytes in both (IPv4 mapped) */
+			*s4++ = (fbInfoElementSpec_t){ (char *)f->ie, 16, 0 };
+			*s6++ = (fbInfoElementSpec_t){ (char *)f->ie, 16, 0 };
+			continue;
+		}
 		*s4++ = (fbInfoElementSpec_t){ (char *)f->ie, f->kind == NACCT_FK_ADDR ? 4 : f->ie_len, 0 };
 		*s6++ = (fbInfoElementSpec_t){ (char *)(f->ie6 ? f->ie6 : f->ie),
 					       f->kind == NACCT_FK_ADDR ? 16 : f->ie_len, 0 };
@@ -61,13 +67,17 @@ static void model_add(fbInfoModel_t *model, const char *name, __u16 id, __u32 pe
 	static const int types[] = { 0, FB_UINT_8, FB_UINT_16, 0, FB_UINT_32, 0, 0, 0, FB_UINT_64 };
 	fbInfoElement_t e = FB_IE_INIT_FULL(NULL, 0, 0, 0, FB_IE_F_ENDIAN, 0, 0, FB_UINT_64, NULL);
 
-	if (fbInfoModelGetElementByName(model, name) || n >= MAX_SPEC || len > 8 || !types[len])
+	if (fbInfoModelGetElementByName(model, name) || n >= MAX_SPEC ||
+	    (len != 16 && (len > 8 || !types[len])))
 		return;
 	e.ref.name = name;
 	e.num = id;
 	e.ent = pen;
 	e.len = len;
-	e.type = types[len];
+	/* 16 bytes: an address (ipv6Address; IPv4 mapped) */
+	e.type = len == 16 ? FB_IP6_ADDR : types[len];
+	if (len == 16)
+		e.flags = 0;
 	extra[n] = e;
 	fbInfoModelAddElement(model, &extra[n++]);
 }
@@ -79,7 +89,7 @@ static void model_complete(fbInfoModel_t *model)
 	for (i = 0; i < nacct_flow_nfields; i++) {
 		const struct nacct_field *f = &nacct_flow_fields[i];
 
-		if (f->ie && f->kind != NACCT_FK_ADDR)
+		if (f->ie && (f->kind != NACCT_FK_ADDR || f->ie_pen))
 			model_add(model, f->ie, f->ie_id, f->ie_pen, f->ie_len);
 	}
 	for (i = 0; i < nacct_total_nfields; i++)
@@ -279,7 +289,13 @@ int nacct_ipfix_add_flow(struct nacct_ipfix *ix, const struct nacct_rec *r)
 		const struct nacct_field *f = ie_fields[i];
 
 		nacct_field_get(f, r, &v, buf, sizeof(buf));
-		if (f->kind == NACCT_FK_ADDR && v6) {
+		if (f->kind == NACCT_FK_ADDR && f->ie_pen) {
+			if (v.null || !v.a)
+				memset(p, 0, 16);
+			else
+				memcpy(p, v.a, 16);
+			p += 16;
+		} else if (f->kind == NACCT_FK_ADDR && v6) {
 			memcpy(p, v.a, 16);
 			p += 16;
 		} else if (f->kind == NACCT_FK_ADDR) {

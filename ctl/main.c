@@ -30,6 +30,7 @@ const char *const nacct_layout_names[] = { "default", "percpu", "shared", NULL }
 const char *const nacct_mb_names[] = { "auto", "on", "off", NULL };
 /* --side-programs: index = enum nacct_side_req */
 const char *const nacct_side_names[] = { "on", "off", NULL };
+const char *const nacct_decap_names[] = { "on", "off", NULL };
 const char *const nacct_sort_names[] = { "bytes", "packets", "first", "last", NULL };
 
 /* an option bound to field f of the command's option struct st */
@@ -67,6 +68,14 @@ static const struct nacct_opt opts_attach[] = {
 	  "load the host's side programs (drops with reason, retransmits, TCP states) if not "
 	  "loaded yet: on (default); off: the data path only (no per-drop cost on a host that "
 	  "drops floods)", nacct_side_names },
+	{ "decap", 0, OPT_ENUM, OFF(attach_opts, req.decap), "on|off",
+	  "tunnels (VXLAN, Geneve, GRE, GRETAP, IPIP, SIT, IPv6-in-IPv6, 4in6, MPLS): on "
+	  "(default): the inner flow, with the tunnel in its key; off: the outer headers only",
+	  nacct_decap_names },
+	{ "tunnel-ports", 0, OPT_TUNPORTS, OFF(attach_opts, req.tun_ports),
+	  "vxlan=P[,P..],geneve=P[,P..]",
+	  "UDP ports of the UDP tunnels (up to 4 each; default vxlan=4789,8472,geneve=6081; a "
+	  "type not given keeps its defaults)" },
 	{ 0 },
 };
 
@@ -182,6 +191,7 @@ RUN(detach, detach_opts)
 RUN(status, json_opts)
 RUN(flows, flows_opts)
 RUN(subnets, json_opts)
+RUN(tunnels, json_opts)
 RUN(top, top_opts)
 RUN(capture, capture_opts)
 RUN(events, events_opts)
@@ -217,8 +227,14 @@ const struct nacct_cmd nacct_commands[] = {
 	  "per-subnet counters, rx = from the subnet, tx = to it; with INTERVAL, per-interval deltas",
 	  "nacct subnets eth0 1 5",
 	  CMD(subnets, json_opts) },
+	{ "tunnels", opts_json, NULL, "[IFACE]", 0, 1,
+	  "per tunnel (type, VNI/key/label, outer endpoints): packets and bytes of its inner "
+	  "flows by direction, and how many",
+	  "nacct tunnels eth0 --json",
+	  CMD(tunnels, json_opts) },
 	{ "top", opts_top, &top_defaults, "[IFACE]", 0, 1,
-	  "live rates by flow, subnet, port or protocol (keys: q quit, s sort, b view, p pause)",
+	  "live rates by flow, subnet, port, protocol or tunnel (keys: q quit, s sort, b view, p "
+	  "pause)",
 	  "nacct top eth0 -i 1 --by subnets",
 	  CMD(top, top_opts) },
 	{ "capture", opts_capture, NULL, "IFACE [FILTER...]", 1, 256,
@@ -352,6 +368,15 @@ static int set_opt(void *opts, const struct nacct_opt *o, const char *val)
 		if (nacct_parse_cidrs(val, (struct nacct_cidrs *)base))
 			return NACCT_EXIT_USAGE;
 		return 0;
+	case OPT_TUNPORTS: {
+		char why[160];
+
+		if (!val || nacct_tun_ports_parse(val, (struct nacct_tun_ports *)base, why,
+						  sizeof(why)))
+			return nacct_usage_error("--%s %s: %s", o->name, val ? val : "",
+						 val ? why : "a value is required");
+		return 0;
+	}
 	}
 bad:
 	if (o->type == OPT_ENUM) {

@@ -110,6 +110,7 @@ extern const char *const nacct_hook_names[];
 extern const char *const nacct_layout_names[];
 extern const char *const nacct_mb_names[];
 extern const char *const nacct_side_names[];
+extern const char *const nacct_decap_names[];
 extern const char *const nacct_sort_names[];
 extern const char *const nacct_transport_names[];
 extern const char *const nacct_top_by_names[];
@@ -122,6 +123,7 @@ enum nacct_opt_type {
 	OPT_CIDRS, /* struct nacct_cidrs */
 	OPT_STR,   /* const char * (points into argv) */
 	OPT_RATIO, /* __u64 N of a rate "1/N" or "N", with min/max */
+	OPT_TUNPORTS, /* struct nacct_tun_ports (--tunnel-ports) */
 };
 
 struct nacct_opt {
@@ -179,6 +181,7 @@ int cmd_detach(struct detach_opts *o);
 int cmd_status(struct json_opts *o);
 int cmd_flows(struct flows_opts *o);
 int cmd_subnets(struct json_opts *o);
+int cmd_tunnels(struct json_opts *o);
 int cmd_caps(struct json_opts *o);
 int cmd_export(struct export_opts *o);
 int cmd_serve(struct serve_opts *o);

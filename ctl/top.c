@@ -30,8 +30,9 @@
 #include "../lib/side.h"
 #include "../lib/snapshot.h"
 
-const char *const nacct_top_by_names[] = { "flows", "subnets", "ports", "protocols", NULL };
-enum { BY_FLOWS = 0, BY_SUBNETS, BY_PORTS, BY_PROTOCOLS, BY_MAX };
+const char *const nacct_top_by_names[] = { "flows", "subnets", "ports", "protocols", "tunnel",
+					     NULL };
+enum { BY_FLOWS = 0, BY_SUBNETS, BY_PORTS, BY_PROTOCOLS, BY_TUNNEL, BY_MAX };
 
 static const char *const sort_names[] = { "rate", "pps", "total", "name" };
 enum { SORT_RATE = 0, SORT_PPS, SORT_TOTAL, SORT_NAME, SORT_MAX };
@@ -48,6 +49,7 @@ struct top_iface {
 	size_t n_subs;
 	struct nacct_stats st_prev, st_cur;
 	__u64 since_ns; /* side records older than the attachment are not its */
+	struct nacct_tuns tuns; /* the tunnels of the last read */
 };
 
 /* one flow of the last refresh with what it did in the interval */
@@ -176,6 +178,9 @@ static int top_sample(struct top *t, int deltas)
 		/* the flows and subnet counters change hands: the snapshot keeps the rest */
 		cur = snap.fl, n = snap.n_fl, snap.fl = NULL;
 		scur = snap.sstats, ns = snap.n_sstats, snap.sstats = NULL;
+		nacct_tuns_free(&ti->tuns);
+		ti->tuns = snap.tuns;
+		memset(&snap.tuns, 0, sizeof(snap.tuns));
 		ti->st_prev = ti->st_cur;
 		ti->st_cur = snap.t.st;
 		if (!deltas)
@@ -383,6 +388,18 @@ static int build_rows(struct top *t)
 			r[n].b[0] = '\0';
 		} else if (t->by == BY_PROTOCOLS) {
 			r[n].a[0] = r[n].b[0] = '\0';
+		} else if (t->by == BY_TUNNEL) {
+			/* per tunnel (type, id, outer endpoints); "-": not tunnelled */
+			const struct nacct_tun *tu =
+				nacct_tuns_find(&t->ifs[x->ifi].tuns, x->f.key.tunnel);
+
+			if (!x->f.key.tunnel)
+				snprintf(r[n].a, sizeof(r[n].a), "-");
+			else if (!tu)
+				snprintf(r[n].a, sizeof(r[n].a), "unknown");
+			else
+				nacct_tun_label_long(&tu->key, r[n].a, sizeof(r[n].a));
+			r[n].b[0] = r[n].proto[0] = '\0';
 		}
 		for (d = 0; d < NACCT_DIR_MAX; d++) {
 			r[n].dp[d] = x->dp[d];
@@ -397,7 +414,7 @@ static int build_rows(struct top *t)
 		r[n].n = 1;
 		n++;
 	}
-	if (t->by == BY_PORTS || t->by == BY_PROTOCOLS) {
+	if (t->by == BY_PORTS || t->by == BY_PROTOCOLS || t->by == BY_TUNNEL) {
 		size_t m = 0;
 
 		qsort(r, n, sizeof(*r), cmp_group);
@@ -490,6 +507,9 @@ static const char *key_headers(int by, const char **a, const char **b)
 	case BY_PROTOCOLS:
 		*a = *b = NULL;
 		return col("proto");
+	case BY_TUNNEL:
+		*a = col("tunnel_label"), *b = NULL;
+		return NULL;
 	default:
 		*a = col("src"), *b = col("dst");
 		return col("proto");
@@ -537,8 +557,10 @@ static void print_plain(struct top *t)
 			if (ph)
 				printf(",\"proto\":\"%s\"", r->proto);
 			if (ah) {
-				printf(",\"%s\":", t->by == BY_FLOWS ? "src" : t->by == BY_PORTS ?
-						   "port" : "subnet");
+				printf(",\"%s\":", t->by == BY_FLOWS	   ? "src" :
+						   t->by == BY_PORTS	   ? "port" :
+						   t->by == BY_TUNNEL ? "tunnel" :
+									"subnet");
 				json_str(stdout, r->a);
 			}
 			if (bh) {
@@ -946,6 +968,7 @@ out:
 		free(t.ifs[i].scur);
 		free(t.ifs[i].sdel);
 		free(t.ifs[i].subs);
+		nacct_tuns_free(&t.ifs[i].tuns);
 	}
 	free(t.ifs);
 	free(t.fd);

@@ -8,6 +8,7 @@
 #define NACCT_ATTACH_H
 
 #include <stddef.h>
+#include <arpa/inet.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 #include "../maps/nacct.h"
@@ -24,6 +25,23 @@ enum nacct_mb_req { NACCT_MB_AUTO = 0, NACCT_MB_ON, NACCT_MB_OFF };
 
 /* --side-programs: whether this attach loads the side programs (on: 0, the default) */
 enum nacct_side_req { NACCT_SIDE_ON = 0, NACCT_SIDE_OFF };
+
+/* --decap: open tunnels (maps/decap.h; on: 0, the default) or count outer headers only */
+enum nacct_decap_req { NACCT_DECAP_ON = 0, NACCT_DECAP_OFF };
+
+/*
+ * --tunnel-ports vxlan=P[,P...],geneve=P[,P...]: the UDP ports of each
+ * UDP tunnel type, host order, 0: a free slot.  A type not given keeps the
+ * data-path object's own defaults (its .rodata: the one place they are
+ * written, maps/decap.h).
+ */
+struct nacct_tun_ports {
+	__u16 vxlan[NACCT_TUN_PORTS];
+	__u16 geneve[NACCT_TUN_PORTS];
+	int vxlan_set, geneve_set;
+};
+/* parse the option's text into @p; 0, or -EINVAL with why in @err */
+int nacct_tun_ports_parse(const char *s, struct nacct_tun_ports *p, char *err, size_t len);
 
 /* the flow table layout NACCT_L_DEFAULT stands for (README "Flow table layout") */
 #define NACCT_FLOW_LAYOUT_DEFAULT NACCT_FLOW_SHARED
@@ -52,6 +70,8 @@ struct nacct_attach_req {
 	int flow_layout;      /* enum nacct_layout_req */
 	int multi_buffer;     /* enum nacct_mb_req */
 	int side_programs;    /* enum nacct_side_req */
+	int decap;            /* enum nacct_decap_req */
+	struct nacct_tun_ports tun_ports;
 };
 
 struct nacct_attach_info {
@@ -116,6 +136,32 @@ static inline void nacct_datapath_setup(struct bpf_map *flows, struct bpf_map *s
 	nacct_datapath_setup((skel)->maps.nacct_flows, (skel)->maps.nacct_subnets,             \
 			     (skel)->maps.nacct_subnet_stats, &(skel)->rodata->nacct_subnet_lookup, \
 			     &(skel)->rodata->nacct_flow_layout, max_flows, n_subnets, layout)
+
+/*
+ * The tunnel switches of maps/decap.h, for every loader like the above:
+ * @decap (enum nacct_decap_req) and the ports (@p NULL, or a type not
+ * set: the object's defaults).  The ports are stored in network order.
+ */
+static inline void nacct_tunnel_setup(volatile __u32 *decap_on, volatile __u16 *vxlan,
+				      volatile __u16 *geneve, int decap,
+				      const struct nacct_tun_ports *p)
+{
+	int i;
+
+	*decap_on = decap == NACCT_DECAP_ON;
+	for (i = 0; p && i < NACCT_TUN_PORTS; i++) {
+		if (p->vxlan_set)
+			vxlan[i] = htons(p->vxlan[i]);
+		if (p->geneve_set)
+			geneve[i] = htons(p->geneve[i]);
+	}
+}
+
+/* nacct_tunnel_setup() of a skeleton */
+#define NACCT_TUNNEL_SETUP(skel, decap, ports)                                                \
+	nacct_tunnel_setup(&(skel)->rodata->nacct_decap_on,                                   \
+			   (volatile __u16 *)(skel)->rodata->nacct_vxlan_ports,               \
+			   (volatile __u16 *)(skel)->rodata->nacct_geneve_ports, decap, ports)
 
 /* the XDP program as its multi-buffer variant ("xdp.frags", maps/ctx_xdp.h) */
 static inline void nacct_xdp_frags_setup(struct bpf_program *prog, __u32 *frags_switch)

@@ -10,7 +10,7 @@
 
 _Static_assert(sizeof(struct mmsghdr) <= 64, "mmsghdr does not fit the journal");
 _Static_assert(sizeof(struct nacct_flow_val) % 8 == 0, "per-CPU value stride");
-_Static_assert(sizeof(struct nacct_flow_key) == 40, "key hash reads 5 words");
+_Static_assert(sizeof(struct nacct_flow_key) % 8 == 0, "key hash reads whole words");
 
 /* stores a kill or a concurrent reader must see in program order */
 #define PUBLISH(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELEASE)
@@ -79,11 +79,11 @@ static struct nacct_xslot *slot_at(const struct nacct_xmem *m, __u32 i)
 
 static __u64 key_hash(const struct nacct_flow_key *k)
 {
-	__u64 w[5], h = 0x9e3779b97f4a7c15ULL;
-	int i;
+	__u64 w[sizeof(*k) / 8], h = 0x9e3779b97f4a7c15ULL;
+	size_t i;
 
 	memcpy(w, k, sizeof(w));
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < sizeof(w) / 8; i++) {
 		h ^= w[i];
 		h *= 0xff51afd7ed558ccdULL;
 		h ^= h >> 33;
@@ -349,7 +349,12 @@ static void delta_rec(const struct nacct_exporter *x, const struct nacct_flow *f
 		      struct nacct_rec *r)
 {
 	nacct_rec_flow(r, x->cfg.ifname, &f->key, &f->val);
+	if (f->key.tunnel && x->store->ops->tunnel)
+		r->tun = x->store->ops->tunnel(x->store, f->key.tunnel);
 	memset(&r->val, 0, sizeof(r->val));
+	/* what the record's fields read besides the delta */
+	r->val.outer_dir = f->val.outer_dir;
+	r->val.inner_type = f->val.inner_type;
 	r->val.packets[dir] = f->val.packets[dir] - base->packets[dir];
 	r->val.bytes[dir] = f->val.bytes[dir] - base->bytes[dir];
 	r->val.tcp_flags[dir] = f->val.tcp_flags[dir];

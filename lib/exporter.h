@@ -244,6 +244,8 @@ struct nacct_xstore_ops {
 		    struct nacct_flow_val *vals);
 	/* the interface's counters (summed over CPUs) */
 	int (*totals)(struct nacct_xstore *s, struct nacct_stats *st);
+	/* the tunnel of a flow key's handle (optional; NULL: not known) */
+	const struct nacct_tun *(*tunnel)(struct nacct_xstore *s, __u64 handle);
 };
 
 struct nacct_xstore {

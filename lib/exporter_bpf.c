@@ -116,11 +116,31 @@ static int bpf_totals(struct nacct_xstore *xs, struct nacct_stats *st)
 	return nacct_read_stats(bpf_store(xs)->stats_fd, st);
 }
 
+/* a new tunnel since the last read: read the (small) table again */
+static const struct nacct_tun *bpf_tunnel(struct nacct_xstore *xs, __u64 handle)
+{
+	struct nacct_bpf_store *s = bpf_store(xs);
+	const struct nacct_tun *t = nacct_tuns_find(&s->tuns, handle);
+
+	if (t || s->tunnels_fd < 0)
+		return t;
+	nacct_tuns_free(&s->tuns);
+	if (nacct_tuns_read(s->tunnels_fd, &s->tuns))
+		return NULL;
+	return nacct_tuns_find(&s->tuns, handle);
+}
+
 static const struct nacct_xstore_ops bpf_store_ops = {
 	.scan = bpf_scan,
 	.take = bpf_take,
 	.totals = bpf_totals,
+	.tunnel = bpf_tunnel,
 };
+
+void nacct_bpf_store_tunnels(struct nacct_bpf_store *s, int tunnels_fd)
+{
+	s->tunnels_fd = tunnels_fd;
+}
 
 int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd)
 {
@@ -132,12 +152,14 @@ int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd)
 		return s->base.ncpu;
 	s->flows_fd = flows_fd;
 	s->stats_fd = stats_fd;
+	s->tunnels_fd = -1;
 	s->first = 1;
 	return grow(s, 4096);
 }
 
 void nacct_bpf_store_free(struct nacct_bpf_store *s)
 {
+	nacct_tuns_free(&s->tuns);
 	free(s->keys);
 	free(s->vals);
 	free(s->out);

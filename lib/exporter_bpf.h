@@ -8,6 +8,7 @@
 #define NACCT_EXPORTER_BPF_H
 
 #include "exporter.h"
+#include "tunnels.h"
 
 struct nacct_bpf_store {
 	struct nacct_xstore base; /* first: the core's handle */
@@ -18,9 +19,13 @@ struct nacct_bpf_store {
 	struct nacct_flow *out;
 	__u64 cursor;             /* the kernel's batch cursor (a bucket) */
 	int first, at_end;
+	int tunnels_fd;           /* -1: none */
+	struct nacct_tuns tuns;   /* read again when a handle is not in it */
 };
 
 int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd);
+/* the tunnel map, for the records' tunnel fields (optional) */
+void nacct_bpf_store_tunnels(struct nacct_bpf_store *s, int tunnels_fd);
 void nacct_bpf_store_free(struct nacct_bpf_store *s);
 
 /* the exporter's pinned maps, mmap'ed: the core's memory */

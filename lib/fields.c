@@ -75,6 +75,71 @@ static void g_vlan(const struct nacct_rec *r, struct nacct_fval *v, char *b, siz
 	v->u = r->key.vlan;
 }
 
+/*
+ * The tunnel (key.tunnel, resolved by the reader into r->tun): null for a
+ * flow that was not tunnelled; "unknown" when its tunnel's entry is gone.
+ * The outer endpoints go with src and dst: outer_src is the endpoint the
+ * packets of src go through (val.outer_dir: lo_addr's).
+ */
+static int tun_none(const struct nacct_rec *r, struct nacct_fval *v)
+{
+	if (r->key.tunnel)
+		return 0;
+	v->null = 1;
+	return 1;
+}
+
+static void g_tunnel(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	if (tun_none(r, v))
+		return;
+	v->u = r->tun ? r->tun->key.type : 0;
+	v->s = r->tun ? nacct_tun_type_name(r->tun->key.type) : "unknown";
+}
+
+static void g_tunnel_id(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	v->u = r->tun ? r->tun->key.id : 0;
+}
+
+/* IANA layer2SegmentId: the encapsulation in the top byte (0x01 VXLAN) */
+static void g_l2_segment(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	if (r->tun && r->tun->key.type == NACCT_TUN_VXLAN)
+		v->u = 1ULL << 56 | r->tun->key.id;
+}
+
+static void g_tunnel_label(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	if (tun_none(r, v))
+		return;
+	v->s = r->tun ? nacct_tun_label(&r->tun->key, b, n) : "unknown";
+}
+
+static void g_outer(const struct nacct_rec *r, int dst, struct nacct_fval *v)
+{
+	int hi;
+
+	if (tun_none(r, v) || !r->tun || !r->tun->key.family) {
+		v->null = 1;
+		return;
+	}
+	/* lo_addr's outer endpoint is outer_dir - 1; hi_addr's the other */
+	hi = ((r->val.outer_dir ? r->val.outer_dir - 1 : 0) ^ r->src_hi) & 1;
+	v->a = (hi ^ dst) ? r->tun->key.outer_hi : r->tun->key.outer_lo;
+	v->family = r->tun->key.family;
+}
+
+static void g_outer_src(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	g_outer(r, 0, v);
+}
+
+static void g_outer_dst(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	g_outer(r, 1, v);
+}
+
 /* export records: the message, the direction, the record's span */
 static void g_type(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
 {
@@ -325,6 +390,28 @@ const struct nacct_field nacct_flow_fields[] = {
 	  IE("destinationTransportPort", 11, 2), COL("DPORT", 5), GET(g_dport) },
 	{ "vlan", NACCT_FK_U64, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1, IE("vlanId", 58, 2),
 	  COL("VLAN", 4), GET(g_vlan), .help = "outermost VLAN id, 0 untagged" },
+	/* the tunnel (README "Tunnels"): part of the key */
+	{ "tunnel", NACCT_FK_STR, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1,
+	  IE("nacctTunnelType", 1, 1), .ie_pen = NACCT_IPFIX_PEN, GET(g_tunnel),
+	  .help = "vxlan, geneve, gre, gretap, ipip, sit, ip6ip6, ip4in6, mpls; null: none "
+		  "(IPFIX: the number, README)" },
+	{ "tunnel_id", NACCT_FK_U64, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1,
+	  IE("nacctTunnelId", 2, 4), .ie_pen = NACCT_IPFIX_PEN, GET(g_tunnel_id),
+	  .help = "VNI, GRE key or top MPLS label; 0 when none" },
+	{ "outer_src", NACCT_FK_ADDR, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1,
+	  IE("nacctOuterSourceAddress", 3, 16), .ie_pen = NACCT_IPFIX_PEN, GET(g_outer_src),
+	  .help = "tunnel endpoint src's packets came through (null: none, MPLS)" },
+	{ "outer_dst", NACCT_FK_ADDR, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1,
+	  IE("nacctOuterDestinationAddress", 4, 16), .ie_pen = NACCT_IPFIX_PEN,
+	  GET(g_outer_dst), .help = "the other tunnel endpoint" },
+	{ "tunnel_label", NACCT_FK_STR, NACCT_FS_KEY, NACCT_OUT_TABLE, .dir = NODIR,
+	  COL("TUNNEL", -14), GET(g_tunnel_label), .help = "TYPE:ID" },
+	{ "l2_segment", NACCT_FK_U64, NACCT_FS_KEY, IPFIX, .dir = NODIR,
+	  IE("layer2SegmentId", 351, 8), GET(g_l2_segment),
+	  .help = "VXLAN: 0x01 << 56 | VNI (IANA); else 0" },
+	{ "inner_type", NACCT_FK_U64, NACCT_FS_VAL, FLOW, VAL1(inner_type), 1, NODIR,
+	  NACCT_MERGE_ANY, IE("nacctInnerEthertype", 5, 2), .ie_pen = NACCT_IPFIX_PEN,
+	  .help = "a tunnel's payload not decoded (counted on this outer flow): its ethertype" },
 	/* the counters: per hook direction in the value, summed per CPU */
 	{ "packets", NACCT_FK_U64, NACCT_FS_VAL, FLOW, VAL(packets), 2, BOTH, NACCT_MERGE_SUM,
 	  .unit = "packets", IE("packetDeltaCount", 2, 8), COL("PACKETS", 10),
@@ -359,6 +446,8 @@ const struct nacct_field nacct_flow_fields[] = {
 	  NACCT_MERGE_FIRST },
 	{ "syn_dir", NACCT_FK_U64, NACCT_FS_VAL, 0, VAL1(syn_dir), 1, NODIR, NACCT_MERGE_ANY,
 	  .help = "rule: a SYN names the initiator (first_dir = syn_dir - 1)" },
+	{ "outer_dir", NACCT_FK_U64, NACCT_FS_VAL, 0, VAL1(outer_dir), 1, NODIR,
+	  NACCT_MERGE_ANY, .help = "1 + the outer endpoint lo_addr's packets go through" },
 	/* the side programs (null when not loaded) */
 	{ "retransmits", NACCT_FK_U64, NACCT_FS_SIDE, FLOW, .dir = NODIR, .unit = "segments",
 	  COL("RETRANS", 7), GET(g_retransmits), .help = "TCP segments retransmitted" },
@@ -564,7 +653,8 @@ const char *const nacct_malformed_names[NACCT_MAL_MAX] = {
 	[NACCT_MAL_ETH] = "ethernet",       [NACCT_MAL_VLAN] = "vlan",
 	[NACCT_MAL_IP4_HDR] = "ipv4_header", [NACCT_MAL_IP4_LEN] = "ipv4_length",
 	[NACCT_MAL_IP6_HDR] = "ipv6_header", [NACCT_MAL_IP6_EXT] = "ipv6_ext_header",
-	[NACCT_MAL_L4] = "l4_header",
+	[NACCT_MAL_L4] = "l4_header",       [NACCT_MAL_TUN_HDR] = "tunnel_header",
+	[NACCT_MAL_INNER] = "inner_header",
 };
 
 const char *const nacct_trow_labels[] = {
@@ -638,6 +728,18 @@ const struct nacct_total_field nacct_total_fields[] = {
 	  NACCT_TROW_NONE },
 	{ "flows_created", S | P, "nacct_flows_created_total", "Flows inserted into the flow map.",
 	  "flows", ST(flows_created), 0, 0, NACCT_TROW_NONE },
+	{ "tunnel_packets", S | P, "nacct_tunnel_packets_total",
+	  "Packets decapsulated: counted on their inner flow.", "packets", ST(tunnel_packets), 1,
+	  0, NACCT_TROW_NONE },
+	{ "tunnel_undecoded", S | P, "nacct_tunnel_undecoded_total",
+	  "Tunnel packets with a payload not decoded: counted on their outer flow.", "packets",
+	  ST(tunnel_undecoded), 1, 0, NACCT_TROW_NONE },
+	{ "tunnels_created", S | P, "nacct_tunnels_created_total",
+	  "Tunnels entered into the tunnel table.", "tunnels", ST(tunnels_created), 0, 0,
+	  NACCT_TROW_NONE },
+	{ "tunnel_overflow", S | P, "nacct_tunnel_overflow_total",
+	  "Tunnel packets in the overflow bucket because the tunnel table was full.", "packets",
+	  ST(tunnel_overflow), 0, 0, NACCT_TROW_NONE },
 	{ "flows_expired", S | P, "nacct_flows_expired_total",
 	  "Flows the exporter removed from the flow map.", "flows", TT(expired_flows), 0, 0,
 	  NACCT_TROW_NONE },

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "../maps/nacct.h"
+#include "tunnels.h"
 
 /* how a value is written */
 enum nacct_fkind {
@@ -61,7 +62,13 @@ enum {
 	NACCT_OUT_FLOW = 1 << 0,   /* flow records: flows table/JSON/CSV and export --json */
 	NACCT_OUT_EXPORT = 1 << 1, /* export --json records only (message, span, direction) */
 	NACCT_OUT_IPFIX = 1 << 2,  /* IPFIX records only (interfaces, flowDirection) */
+	NACCT_OUT_TABLE = 1 << 3,  /* the flows table only (a compact column of other fields) */
 };
+
+/* IPFIX enterprise elements of nacct (README "IPFIX"): this Private
+ * Enterprise Number is RFC 5612's, reserved for documentation, until
+ * nacct has one of its own; a collector maps them by (PEN, id) */
+#define NACCT_IPFIX_PEN 32473
 
 /* a field's value, as a getter produces it */
 struct nacct_fval {
@@ -121,6 +128,7 @@ struct nacct_rec {
 	struct nacct_flow_val val; /* merged (flows), or one record's delta (export) */
 	int src_hi;                /* src is the key's hi endpoint */
 	const struct nacct_side *side; /* NULL: side programs not loaded */
+	const struct nacct_tun *tun;   /* key.tunnel's tunnel; NULL: none, or no longer known */
 	/* export records */
 	int dir;                   /* the record's hook direction; -1: both (a flow) */
 	__u64 seq;                 /* its message's IPFIX sequence number */

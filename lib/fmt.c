@@ -8,7 +8,7 @@
 
 int nacct_fmt_has(const struct nacct_fmt *fm, const struct nacct_field *f)
 {
-	if (!(f->out & fm->out))
+	if (!(f->out & (fm->out | (fm->kind == NACCT_FMT_TABLE ? NACCT_OUT_TABLE : 0))))
 		return 0;
 	if (fm->kind == NACCT_FMT_TABLE)
 		return f->col && (fm->side || f->src != NACCT_FS_SIDE);

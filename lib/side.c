@@ -207,6 +207,19 @@ void nacct_probe_view_since(struct nacct_probe_view *pv, __u64 attached_at)
 	pv->since_ns = attached_at > off ? attached_at - off : 0;
 }
 
+/*
+ * A flow key as the side records have it: sockets and dropped skbs know
+ * neither the VLAN nor the tunnel a packet came through (where the kernel
+ * decapsulates, they see the inner packet), so a flow joins its side
+ * records by its 5-tuple (and the reader's netns): the inner 5-tuple of
+ * a tunnelled flow, with VLAN and tunnel set aside.
+ */
+static void side_join_key(struct nacct_flow_key *k)
+{
+	k->vlan = 0;
+	k->tunnel = 0;
+}
+
 const struct nacct_tcp_val *nacct_probe_view_find(const struct nacct_probe_view *pv,
 						   const struct nacct_flow_key *k)
 {
@@ -215,7 +228,7 @@ const struct nacct_tcp_val *nacct_probe_view_find(const struct nacct_probe_view 
 	if (!pv || !pv->recs)
 		return NULL;
 	memcpy(&key.key, k, sizeof(*k));
-	key.key.vlan = 0;
+	side_join_key(&key.key);
 	r = bsearch(&key, pv->recs, pv->n_recs, sizeof(*r), cmp_rec);
 	/* a record from before the attachment: its counts predate it */
 	if (r && r->val.first_ns < pv->since_ns)
@@ -261,7 +274,7 @@ static __u64 flow_drops(const struct nacct_probe_view *pv, const struct nacct_fl
 	__u64 n = 0;
 	size_t i;
 
-	fk.vlan = 0;
+	side_join_key(&fk);
 	for (i = drops_first(pv, &fk); drops_of(pv, i, &fk); i++)
 		if (drop_new(pv, i))
 			n += pv->drops[i].count;
@@ -275,7 +288,7 @@ void nacct_probe_drops_begin(const struct nacct_probe_view *pv, const struct nac
 	memset(it, 0, sizeof(*it));
 	it->pv = pv;
 	it->key = *k;
-	it->key.vlan = 0;
+	side_join_key(&it->key);
 	it->i = drops_first(pv, &it->key);
 }
 

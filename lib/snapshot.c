@@ -184,6 +184,9 @@ static int snapshot_once(const struct nacct_iface_maps *m, unsigned int what,
 	}
 	if (what & NACCT_SNAP_FLOWS) {
 		err = nacct_dump_flows(m->flows, &s->fl, &s->n_fl);
+		/* after the flows: every handle they carry is in the table */
+		if (!err)
+			err = nacct_tuns_read(m->tunnels, &s->tuns);
 		if (err)
 			return err;
 		s->t.flows = s->n_fl;
@@ -257,6 +260,7 @@ int nacct_snapshot(const struct nacct_iface_maps *m, unsigned int what, struct n
 void nacct_snapshot_free(struct nacct_snapshot *s)
 {
 	free(s->fl);
+	nacct_tuns_free(&s->tuns);
 	free(s->subs);
 	free(s->sstats);
 	free(s->et);

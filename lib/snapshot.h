@@ -54,6 +54,7 @@ struct nacct_snapshot {
 	struct nacct_hw_counter hw[NACCT_HW_SLOTS];
 	struct nacct_flow *fl;            /* NACCT_SNAP_FLOWS */
 	size_t n_fl;
+	struct nacct_tuns tuns;           /* NACCT_SNAP_FLOWS: their tunnels */
 	struct nacct_subnet *subs;        /* NACCT_SNAP_SUBNETS */
 	size_t n_subs;
 	struct nacct_subnet_stats *sstats; /* index = subnet id */

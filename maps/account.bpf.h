@@ -10,6 +10,7 @@
 
 #include "maps.bpf.h" /* first: the uapi types parse.h expects */
 #include "parse.h"
+#include "decap.h"
 #include "key.h"
 
 #ifndef E2BIG
@@ -148,6 +149,7 @@ static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stat
 	__builtin_memcpy(fk.dst, pkt->dst, 16);
 	fk.id = pkt->frag_id;
 	fk.proto = pkt->proto;
+	fk.tunnel = pkt->tunnel;
 
 	if (pkt->frag_more) {
 		struct nacct_frag_val nv = { .sport = pkt->sport, .dport = pkt->dport };
@@ -162,6 +164,36 @@ static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stat
 	} else {
 		st->frag_noports[dir]++;
 	}
+}
+
+/*
+ * The handle of the tunnel in pkt->tun: its entry's, or a new entry's.
+ * A new tunnel takes the next number of this CPU's sequence (per-CPU:
+ * no atomic, no other CPU can hand out the same); two CPUs that meet
+ * one new tunnel at once both try to insert, and the loser takes the
+ * winner's handle.  0: the table is full.
+ */
+static __noinline __u64 nacct_tun_handle(struct nacct_pkt *pkt, struct nacct_stats *st)
+{
+	struct nacct_tun_val *tv, nv;
+	__u32 zero = 0;
+	__u64 *seq;
+
+	tv = bpf_map_lookup_elem(&nacct_tunnels, &pkt->tun);
+	if (tv)
+		return tv->handle;
+	seq = bpf_map_lookup_elem(&nacct_tun_seq, &zero);
+	if (!seq)
+		return 0;
+	*seq += 1;
+	nv.handle = *seq << 16 | (bpf_get_smp_processor_id() & 0xffff);
+	nv.first_seen = bpf_ktime_get_ns();
+	if (!bpf_map_update_elem(&nacct_tunnels, &pkt->tun, &nv, BPF_NOEXIST)) {
+		st->tunnels_created++;
+		return nv.handle;
+	}
+	tv = bpf_map_lookup_elem(&nacct_tunnels, &pkt->tun);
+	return tv ? tv->handle : 0;
 }
 
 /*
@@ -207,6 +239,7 @@ static __always_inline void nacct_flow_add(struct nacct_flow_val *v, const struc
 			/* first packet of this flow on this CPU: fill this CPU's slot */
 			v->first_seen = bpf_ktime_get_ns();
 			v->first_dir = edir;
+			v->outer_dir = pkt->tun_type ? 1 + (pkt->outer_side ^ edir) : 0;
 			nacct_subnets_fill(v, &pkt->key);
 		}
 		v->packets[dir] += pkts;
@@ -217,6 +250,8 @@ static __always_inline void nacct_flow_add(struct nacct_flow_val *v, const struc
 	v->last_seen = now;
 	if (pkt->proto == NACCT_IPPROTO_TCP && (pkt->tcp_flags & 0x12) == 0x02)
 		v->syn_dir = edir + 1;
+	if (pkt->inner_type)
+		v->inner_type = pkt->inner_type;
 }
 
 /*
@@ -254,7 +289,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		st->malformed_packets[dir] += pkts;
 		st->malformed_bytes[dir] += bytes;
 		if (pkt->malformed < NACCT_MAL_MAX)
-			st->malformed[pkt->malformed & 7]++;
+			st->malformed[pkt->malformed & 15]++;
 		return 0;
 	}
 	if (res == NACCT_P_NONIP) {
@@ -283,6 +318,23 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		return 0;
 	}
 
+	if (pkt->tun_type) {
+		/* the tunnel joins the key (before the fragment table, whose
+		 * entries are per tunnel too) */
+		pkt->tunnel = nacct_tun_handle(pkt, st);
+		if (!pkt->tunnel) {
+			st->tunnel_overflow += pkts;
+			st->overflow_packets[dir] += pkts;
+			st->overflow_bytes[dir] += bytes;
+			edir = nacct_key_canon(&pkt->key);
+			nacct_subnets_fill(&nv, &pkt->key);
+			nacct_subnet_add((edir ^ dir) ? nv.subnet_hi : nv.subnet_lo, dir, pkts, bytes);
+			return 0;
+		}
+		st->tunnel_packets[dir] += pkts;
+	} else if (pkt->inner_type) {
+		st->tunnel_undecoded[dir] += pkts;
+	}
 	if (pkt->is_frag) {
 		st->frag_packets[dir] += pkts;
 		nacct_frag_ports(pkt, st, dir);
@@ -306,6 +358,8 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nv.first_dir = edir;
 		nv.syn_dir = nacct_syn_dir(pkt, edir);
 		nv.seen_dirs = 1 << edir;
+		nv.outer_dir = pkt->tun_type ? 1 + (pkt->outer_side ^ edir) : 0;
+		nv.inner_type = pkt->inner_type;
 		nacct_subnets_fill(&nv, &pkt->key);
 		err = bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST);
 		if (!err) {

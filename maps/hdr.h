@@ -19,14 +19,19 @@
 #define NACCT_ETH_P_IPV6 0x86DD
 #define NACCT_ETH_P_8021Q 0x8100
 #define NACCT_ETH_P_8021AD 0x88A8
+#define NACCT_ETH_P_MPLS 0x8847   /* MPLS unicast */
+#define NACCT_ETH_P_TEB 0x6558    /* transparent Ethernet bridging (GRETAP, Geneve) */
 
 /* IP protocol numbers (IANA) */
 #define NACCT_IPPROTO_HOPOPTS 0
 #define NACCT_IPPROTO_ICMP 1
+#define NACCT_IPPROTO_IPIP 4 /* IPv4 inside */
 #define NACCT_IPPROTO_TCP 6
 #define NACCT_IPPROTO_UDP 17
+#define NACCT_IPPROTO_IPV6 41 /* IPv6 inside */
 #define NACCT_IPPROTO_ROUTING 43
 #define NACCT_IPPROTO_FRAGMENT 44
+#define NACCT_IPPROTO_GRE 47
 #define NACCT_IPPROTO_AH 51
 #define NACCT_IPPROTO_ICMPV6 58
 #define NACCT_IPPROTO_NONE 59
@@ -125,5 +130,40 @@ struct nacct_icmphdr {
 	__be16 id;
 	__be16 seq;
 };
+
+/* VXLAN (RFC 7348): flags (I = 0x08: the VNI is valid), VNI << 8 */
+struct nacct_vxlanhdr {
+	__u8 flags;
+	__u8 reserved[3];
+	__be32 vni; /* VNI in the top 24 bits */
+};
+#define NACCT_VXLAN_I 0x08
+
+/* Geneve (RFC 8926): version and option length (4-byte units), flags,
+ * protocol type (an ethertype; 0x6558 Ethernet), VNI << 8 */
+struct nacct_genevehdr {
+	__u8 ver_optlen; /* version << 6 | option length */
+	__u8 flags;
+	__be16 proto;
+	__be32 vni;
+};
+
+/* GRE (RFC 2784, 2890): C, R, K, S flags, version; protocol type; then a
+ * checksum word (C), the key (K), the sequence number (S) */
+struct nacct_grehdr {
+	__be16 flags;
+	__be16 proto;
+};
+#define NACCT_GRE_C 0x8000
+#define NACCT_GRE_R 0x4000
+#define NACCT_GRE_K 0x2000
+#define NACCT_GRE_S 0x1000
+#define NACCT_GRE_VER 0x0007
+
+/* one MPLS label stack entry: label << 12 | TC << 9 | S << 8 | TTL */
+struct nacct_mplshdr {
+	__be32 entry;
+};
+#define NACCT_MPLS_S 0x100
 
 #endif /* NACCT_HDR_H */

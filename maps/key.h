@@ -37,9 +37,10 @@ static __always_inline int nacct_is_v4_mapped(const __u8 *a)
 /*
  * The flow key in 8-byte words, as nacct_key_canon() reads it: the
  * addresses lo (words 0, 1) and hi (2, 3), then ports, proto, family and
- * vlan (word 4).  A struct nacct_flow_key only has 2-byte alignment; this
- * wrapper gives it 8, and the verifier refuses a misaligned stack access,
- * so a key that is not in one fails at load, not silently.
+ * vlan (word 4), the tunnel (word 5).  The key's own alignment is 8 now
+ * (the tunnel word); the wrapper stays as the name of that promise, and
+ * the verifier refuses a misaligned stack access, so a key that is not
+ * aligned fails at load, not silently.
  */
 struct nacct_key_words {
 	struct nacct_flow_key k;
@@ -113,6 +114,7 @@ static __always_inline int nacct_key_make(struct nacct_flow_key *k, const __u8 *
 	kw.k.proto = proto;
 	kw.k.family = family;
 	kw.k.vlan = vlan;
+	kw.k.tunnel = 0; /* sockets and dropped skbs: the inner 5-tuple, no tunnel */
 	side = nacct_key_canon(&kw.k);
 	__builtin_memcpy(k, &kw.k, sizeof(*k));
 	return side;

@@ -70,6 +70,7 @@ struct nacct_frag_key {
 	__be32 id;
 	__u8 proto;
 	__u8 pad[3];
+	__u64 tunnel; /* inner fragments: their tunnel's handle */
 };
 
 struct nacct_frag_val {
@@ -84,6 +85,33 @@ struct {
 	__type(value, struct nacct_frag_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_frags SEC(".maps");
+
+/*
+ * Tunnels seen (struct nacct_tun_key -> struct nacct_tun_val): the
+ * handle a tunnel's inner flows carry in their key.  Shared, filled by
+ * the data path at a tunnel's first packet; read-only after that (no
+ * counters here: a tunnel's packets and bytes are its flows' sums, and a
+ * per-packet write to one entry would bounce its cache line between
+ * CPUs).  Not preallocated: most interfaces see no tunnel at all.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NACCT_MAX_TUNNELS);
+	__type(key, struct nacct_tun_key);
+	__type(value, struct nacct_tun_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_tunnels SEC(".maps");
+
+/* each CPU's last tunnel handle: a new tunnel's handle is
+ * (++seq[cpu]) << 16 | cpu, unique without an atomic */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_tun_seq SEC(".maps");
 
 /* run-time knobs (sampling, tap); one element, written by user space */
 struct {

@@ -274,7 +274,7 @@ int nacct_read_ethertypes(int fd, struct nacct_ethertype **out, size_t *n)
 void nacct_iface_close(struct nacct_iface_maps *m)
 {
 	int *fds[] = { &m->flows, &m->stats, &m->subnets, &m->subnet_stats,
-		       &m->ethertypes, &m->cfg, &m->meta };
+		       &m->ethertypes, &m->cfg, &m->meta, &m->tunnels };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -290,6 +290,7 @@ int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m)
 
 	memset(m, 0, sizeof(*m));
 	m->flows = m->stats = m->subnets = m->subnet_stats = m->ethertypes = m->cfg = m->meta = -1;
+	m->tunnels = -1;
 	snprintf(m->ifname, sizeof(m->ifname), "%s", ifname);
 	err = nacct_pin_dir(ifname, m->dir, sizeof(m->dir));
 	if (err)
@@ -325,6 +326,8 @@ int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m)
 	OPEN(ethertypes, NACCT_MAP_ETHERTYPES, BPF_MAP_TYPE_PERCPU_HASH, 4,
 	     sizeof(struct nacct_ethertype_val));
 	OPEN(cfg, NACCT_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_cfg));
+	OPEN(tunnels, NACCT_MAP_TUNNELS, BPF_MAP_TYPE_HASH, sizeof(struct nacct_tun_key),
+	     sizeof(struct nacct_tun_val));
 #undef OPEN
 	return 0;
 fail:

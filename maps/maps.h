@@ -79,7 +79,7 @@ int nacct_read_ethertypes(int fd, struct nacct_ethertype **out, size_t *n);
 struct nacct_iface_maps {
 	char ifname[32];
 	char dir[256];
-	int flows, stats, subnets, subnet_stats, ethertypes, cfg, meta;
+	int flows, stats, subnets, subnet_stats, ethertypes, cfg, meta, tunnels;
 	struct nacct_meta meta_val;
 };
 int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m);

@@ -48,6 +48,15 @@
 #ifndef NACCT_FRAG_TRACK
 #define NACCT_FRAG_TRACK 16384 /* IPv4/IPv6 fragment -> ports table */
 #endif
+#ifndef NACCT_MAX_TUNNELS
+#define NACCT_MAX_TUNNELS 65536 /* tunnels (type, id, outer endpoints) */
+#endif
+#ifndef NACCT_MAX_MPLS
+#define NACCT_MAX_MPLS 4 /* MPLS label stack walked to its bottom label */
+#endif
+#ifndef NACCT_TUN_PORTS
+#define NACCT_TUN_PORTS 4 /* UDP ports per UDP tunnel type (--tunnel-ports) */
+#endif
 
 /* hook direction: index into every [2] counter array */
 enum nacct_dir {
@@ -69,10 +78,19 @@ enum nacct_key_flags {
 };
 
 /*
- * Flow key, 40 bytes, no implicit padding.  lo/hi: see the top of file.
+ * Flow key, 48 bytes, no implicit padding.  lo/hi: see the top of file.
  * ICMP and ICMPv6 have no ports: both port fields hold the echo
  * identifier for echo request/reply (so a ping and its replies share a
  * flow), else (type << 8 | code).
+ *
+ * tunnel: a decapsulated packet's flow is its inner 5-tuple, and its
+ * tunnel (type, network id, outer endpoints: struct nacct_tun_key) is
+ * part of the key through this handle, the value of the tunnel's entry in
+ * nacct_tunnels: one tunnel, one handle, for as long as the entry lives
+ * (the data path gives each new tunnel the next handle of its CPU:
+ * never reused, never shared).  8 bytes of key instead of the tunnel's
+ * 40 keep the hash and compare of every packet, tunnelled or not, in one
+ * more word.  0: not tunnelled.
  */
 struct nacct_flow_key {
 	__u8 lo_addr[16];
@@ -82,6 +100,42 @@ struct nacct_flow_key {
 	__u8 proto;  /* IPPROTO_* (L4 protocol after the extension headers) */
 	__u8 family; /* NACCT_AF_INET / NACCT_AF_INET6 */
 	__u16 vlan;  /* outermost VLAN id (0: untagged); host byte order */
+	__u64 tunnel; /* handle of the tunnel in nacct_tunnels; 0: none */
+};
+
+/* tunnel types (struct nacct_tun_key.type; README "Tunnels") */
+enum nacct_tun_type {
+	NACCT_TUN_NONE = 0,
+	NACCT_TUN_VXLAN = 1,  /* UDP (4789, 8472), Ethernet inside; id: VNI */
+	NACCT_TUN_GENEVE = 2, /* UDP 6081; Ethernet or IP inside; id: VNI */
+	NACCT_TUN_GRE = 3,    /* IP protocol 47, IP inside; id: GRE key */
+	NACCT_TUN_GRETAP = 4, /* GRE carrying Ethernet (0x6558); id: GRE key */
+	NACCT_TUN_IPIP = 5,   /* IPv4 in IPv4 (protocol 4) */
+	NACCT_TUN_SIT = 6,    /* IPv6 in IPv4 (protocol 41) */
+	NACCT_TUN_IP6IP6 = 7, /* IPv6 in IPv6 (next header 41) */
+	NACCT_TUN_IP4IN6 = 8, /* IPv4 in IPv6 (next header 4) */
+	NACCT_TUN_MPLS = 9,   /* MPLS unicast (0x8847); id: top label; no outer IP */
+	NACCT_TUN_MAX,
+};
+
+/*
+ * A tunnel: key of nacct_tunnels.  The outer endpoints are canonical like
+ * a flow key's (the lower address first; IPv4 mapped), so both directions
+ * of a tunnel are one entry; MPLS has none (zeros).
+ */
+struct nacct_tun_key {
+	__u8 outer_lo[16];
+	__u8 outer_hi[16];
+	__u32 id;     /* VNI, GRE key, top MPLS label; 0 when the tunnel has none */
+	__u8 type;    /* enum nacct_tun_type */
+	__u8 family;  /* of the outer header; 0 for MPLS */
+	__u16 pad;
+};
+
+/* value of nacct_tunnels (shared hash) */
+struct nacct_tun_val {
+	__u64 handle;     /* the flow keys' tunnel field */
+	__u64 first_seen; /* CLOCK_MONOTONIC ns */
 };
 
 /*
@@ -106,7 +160,13 @@ struct nacct_flow_val {
 	__u32 subnet_lo; /* subnet id of lo_addr (cached per CPU slot) */
 	__u32 subnet_hi; /* subnet id of hi_addr */
 	__u8 syn_dir;    /* a TCP SYN (no ACK) seen: 1 lo->hi, 2 hi->lo; 0 none */
-	__u8 pad[3];
+	/* tunnelled flows: 1 + the tunnel's outer endpoint (outer_lo 0,
+	 * outer_hi 1) that lo_addr's packets go through (hi_addr's: the
+	 * other), so that outer_src goes with src; 0 none */
+	__u8 outer_dir;
+	/* an undecoded payload inside a tunnel (counted on the outer flow):
+	 * its ethertype (ARP in VXLAN: 0x0806); 0 none */
+	__u16 inner_type;
 };
 
 /*
@@ -148,6 +208,8 @@ enum nacct_malformed {
 	NACCT_MAL_IP6_HDR,    /* truncated IPv6 header or bad version */
 	NACCT_MAL_IP6_EXT,    /* truncated extension header, or chain too long */
 	NACCT_MAL_L4,         /* truncated TCP/UDP/ICMP/SCTP header, bad doff */
+	NACCT_MAL_TUN_HDR,    /* truncated or inconsistent tunnel header */
+	NACCT_MAL_INNER,      /* the inner header fails the checks of an outer one */
 	NACCT_MAL_MAX,
 };
 
@@ -177,6 +239,10 @@ struct nacct_stats {
 	/* successful flow inserts; the exporter counts the flows it deletes,
 	 * so status shows created - expired without scanning the flow map */
 	__u64 flows_created;
+	__u64 tunnel_packets[NACCT_DIR_MAX];   /* decapsulated: inner flow (also in flows) */
+	__u64 tunnel_undecoded[NACCT_DIR_MAX]; /* tunnel with a payload not decoded: outer flow */
+	__u64 tunnels_created;  /* new entries in nacct_tunnels */
+	__u64 tunnel_overflow;  /* tunnel table full: packets to the overflow bucket */
 };
 
 /* non-IP traffic by ethertype (host byte order), per CPU */
@@ -254,9 +320,15 @@ struct nacct_meta {
 	__u64 attached_at; /* wall clock, ns since the epoch */
 	char ifname[16];
 	char reason[NACCT_META_REASON_LEN]; /* why this mode was chosen */
+	/* tunnels (--decap, --tunnel-ports): as the data path was loaded */
+	__u32 decap;                            /* 0: outer headers only */
+	__u16 vxlan_ports[NACCT_TUN_PORTS];     /* host order; 0: unused */
+	__u16 geneve_ports[NACCT_TUN_PORTS];
+	__u32 pad2;
 };
 
-#define NACCT_META_VERSION 1
+/* 2: 48-byte flow keys (tunnel handle), tunnels, decap settings */
+#define NACCT_META_VERSION 2
 
 /* ==== hardware offload (xdp/nacct_offload.bpf.c, ctl/offload.c) ==========
  *
@@ -458,8 +530,9 @@ struct nacct_side_drop_val {
  * at load; `nacct attach` replaces a set whose record differs.
  */
 /* 5: drops keyed by the data path's parser (all eight IPv6 extension
- * header kinds, UDP-Lite ports): a set of 4 keys some drops differently */
-#define NACCT_PROBES_ABI 5
+ * header kinds, UDP-Lite ports): a set of 4 keys some drops differently;
+ * 6: 48-byte flow keys (the tunnel word, 0 in side records) */
+#define NACCT_PROBES_ABI 6
 struct nacct_probe_meta {
 	__u32 abi;        /* NACCT_PROBES_ABI */
 	__u32 event_size; /* sizeof(struct nacct_probe_event) */

@@ -50,6 +50,7 @@ enum nacct_parse_res {
 	NACCT_P_IP = 0,     /* an IP packet: info filled */
 	NACCT_P_NONIP,      /* not IP: info.ethertype set */
 	NACCT_P_MALFORMED,  /* info.malformed set */
+	NACCT_P_INNER,      /* maps/decap.h: a tunnel, its inner packet still to parse */
 };
 
 /*
@@ -72,6 +73,7 @@ struct nacct_pkt {
 			__u8 proto;
 			__u8 family;
 			__u16 vlan; /* outermost VLAN id */
+			__u64 tunnel; /* the tunnel's handle (accounting fills it) */
 		};
 	};
 	__u8 tcp_flags;
@@ -81,13 +83,32 @@ struct nacct_pkt {
 	__u8 is_frag;      /* an IP fragment */
 	__u8 frag_later;   /* a non-first fragment (no L4 header) */
 	__u8 frag_more;    /* first fragment with more to come */
-	__u8 pad[3];
+	__u8 tun_type;     /* decapsulated (maps/decap.h): tun holds the tunnel */
+	__u8 outer_side;   /* ... and the outer source is its outer_lo (0) or outer_hi (1) */
+	__u8 pad;
 	__be32 frag_id;
+	/*
+	 * The tunnel stage's (maps/decap.h; the parser does not fill them):
+	 * the L3 header's offset in the frame, the L4 header's from the L3
+	 * header, the bytes of the datagram from the L4 header on.
+	 */
+	__u16 l3_off;
+	__u16 l4_off;
+	__u16 l4_len;
+	__u16 inner_type;  /* a tunnel's undecoded payload: its ethertype */
+	/* not zeroed by nacct_pkt_init(): written whole when tun_type is set */
+	struct nacct_tun_key tun;
 } __attribute__((aligned(8)));
 
-_Static_assert(sizeof(struct nacct_flow_key) == 40 &&
-		       __builtin_offsetof(struct nacct_pkt, tcp_flags) == 40,
+_Static_assert(sizeof(struct nacct_flow_key) == 48 &&
+		       __builtin_offsetof(struct nacct_pkt, tcp_flags) == 48,
 	       "struct nacct_pkt starts with the flow key");
+
+/* a packet's parse state before the parser runs: all but the tunnel key */
+static __always_inline void nacct_pkt_init(struct nacct_pkt *pkt)
+{
+	__builtin_memset(pkt, 0, __builtin_offsetof(struct nacct_pkt, tun));
+}
 
 /*
  * Room for the largest header read at once (KERN flavour only); 8-byte
@@ -104,6 +125,10 @@ union nacct_hdr_buf {
 	struct nacct_udphdr udp;
 	struct nacct_sctphdr sctp;
 	struct nacct_icmphdr icmp;
+	struct nacct_vxlanhdr vxlan;
+	struct nacct_genevehdr geneve;
+	struct nacct_grehdr gre;
+	struct nacct_mplshdr mpls;
 } __attribute__((aligned(8)));
 
 /*
@@ -272,8 +297,9 @@ static __always_inline int nacct_parse_ipv4(const int mem, void *pos, void *end,
 	ihl = (iph->ver_ihl & 0x0f) * 4;
 	if (ihl < sizeof(*iph))
 		goto bad_hdr;
-	/* options: the whole header must be present */
-	if (!nacct_has(pos, end, ihl))
+	/* options: the whole header must be present, in the frame and (a
+	 * tunnel's inner packet) in the datagram that carries it */
+	if (!nacct_has(pos, end, ihl) || ihl > l3_avail)
 		goto bad_hdr;
 	tot = bpf_ntohs(iph->tot_len);
 	/* tot_len 0 is legal for GSO super-packets (BIG TCP) */
@@ -287,6 +313,7 @@ static __always_inline int nacct_parse_ipv4(const int mem, void *pos, void *end,
 	nacct_addr4_put(pkt->src, iph->saddr);
 	nacct_addr4_put(pkt->dst, iph->daddr);
 	nacct_hdr_add(mem, pkt, ihl);
+
 
 	frag = bpf_ntohs(iph->frag_off);
 	if (frag & (NACCT_IP_MF | NACCT_IP_OFFSET)) {
@@ -330,7 +357,8 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 	__u8 nh;
 	int i;
 
-	if (NACCT_PEEK(mem, ip6, pos, end, &b) || ip6->ver_tc >> 4 != 6) {
+	if (NACCT_PEEK(mem, ip6, pos, end, &b) || ip6->ver_tc >> 4 != 6 ||
+	    l3_avail < sizeof(*ip6)) {
 		pkt->malformed = NACCT_MAL_IP6_HDR;
 		return -1;
 	}
@@ -406,6 +434,7 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 	/* one copy of the L4 parser after the walk, not one per unrolled step:
 	 * a third of the verifier's work */
 	pkt->proto = nh;
+
 	return nacct_parse_l4(mem, pos, end, rem, pkt);
 bad_ext:
 	pkt->malformed = NACCT_MAL_IP6_EXT;
@@ -489,12 +518,12 @@ static __always_inline int nacct_parse_eth(const int mem, void *data, void *data
 		pkt->vlan = hw_vlan & 0x0fff;
 	}
 
+	l3_off = pos - data;
 	/* non-IP before the length arithmetic: the short way out for them */
 	if (proto != NACCT_ETH_P_IP && proto != NACCT_ETH_P_IPV6) {
 		pkt->ethertype = proto;
 		return NACCT_P_NONIP;
 	}
-	l3_off = pos - data;
 	l3_avail = frame_len > l3_off ? frame_len - l3_off : 0;
 	return nacct_parse_l3(mem, pos, data_end, l3_avail, proto, pkt);
 }

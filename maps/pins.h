@@ -23,6 +23,8 @@
 #define NACCT_MAP_SUBNET_STATS "nacct_subnet_stats"
 #define NACCT_MAP_ETHERTYPES "nacct_ethertypes"
 #define NACCT_MAP_FRAGS "nacct_frags"
+#define NACCT_MAP_TUNNELS "nacct_tunnels"
+#define NACCT_MAP_TUN_SEQ "nacct_tun_seq"
 #define NACCT_MAP_CFG "nacct_cfg"
 #define NACCT_MAP_META "nacct_meta"
 #define NACCT_MAP_SAMPLES "nacct_samples"

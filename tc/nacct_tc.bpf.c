@@ -36,12 +36,73 @@ static __always_inline void nacct_tc_pull(struct __sk_buff *skb)
 	asm volatile("" ::: "memory");
 }
 
+/* the tunnel stage's steps, each checked once on its own (maps/decap.h) */
+__noinline int nacct_tc_decap(struct __sk_buff *skb, __u32 len, int res, struct nacct_pkt *pkt)
+{
+	if (!pkt)
+		return NACCT_P_MALFORMED;
+	return nacct_decap_parse(NACCT_DECAP_MEM(1), ctx_data(skb), ctx_data_end(skb), len, res,
+				 pkt);
+}
+
+__noinline int nacct_tc_inner(struct __sk_buff *skb, struct nacct_pkt *pkt)
+{
+	if (!pkt)
+		return NACCT_P_MALFORMED;
+	return nacct_decap_inner(NACCT_DECAP_MEM(1), ctx_data(skb), ctx_data_end(skb), pkt);
+}
+
+/*
+ * One parsed skb into the counters: a GSO skb counts as the wire packets
+ * it stands for (every segment repeats the headers), a VLAN tag in
+ * metadata its 4 wire bytes.
+ */
+static __always_inline int nacct_tc_account(struct __sk_buff *skb, __u32 len, int res,
+					    __u32 dir, struct nacct_pkt *pkt)
+{
+	__u64 pkts = 1, bytes = len;
+	__u32 segs = skb->gso_segs;
+
+	if (segs > 1 && res == NACCT_P_IP) {
+		pkts = segs;
+		bytes = len + (__u64)(segs - 1) * pkt->hdr_len;
+		nacct_stats_gso(dir);
+	}
+	if (skb->vlan_present)
+		bytes += 4 * pkts;
+	return nacct_account_dir(pkt, res, dir, pkts, bytes);
+}
+
+/*
+ * A tunnel packet's way (see xdp/nacct_xdp.bpf.c), one function per
+ * direction: the accounting wants its direction as a constant.
+ */
+static __always_inline int nacct_tc_tunnel(struct __sk_buff *skb, __u32 len, __u32 dir, int res,
+					   struct nacct_pkt *pkt)
+{
+	if (!pkt)
+		return 0;
+	res = nacct_tc_decap(skb, len, res, pkt);
+	if (res == NACCT_P_INNER)
+		res = nacct_tc_inner(skb, pkt);
+	return nacct_tc_account(skb, len, res, dir, pkt);
+}
+
+__noinline int nacct_tc_tunnel_rx(struct __sk_buff *skb, __u32 len, int res, struct nacct_pkt *pkt)
+{
+	return nacct_tc_tunnel(skb, len, NACCT_DIR_RX, res, pkt);
+}
+
+__noinline int nacct_tc_tunnel_tx(struct __sk_buff *skb, __u32 len, int res, struct nacct_pkt *pkt)
+{
+	return nacct_tc_tunnel(skb, len, NACCT_DIR_TX, res, pkt);
+}
+
 static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 {
 	struct nacct_pkt pkt;
 	void *data, *data_end;
-	__u32 len, segs;
-	__u64 pkts = 1, bytes;
+	__u32 len;
 	int res, hw_vlan = -1;
 
 	nacct_tc_pull(skb);
@@ -51,20 +112,15 @@ static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 	if (skb->vlan_present)
 		hw_vlan = skb->vlan_tci & 0x0fff;
 
-	__builtin_memset(&pkt, 0, sizeof(pkt));
+	nacct_pkt_init(&pkt);
 	res = nacct_parse(data, data_end, len, hw_vlan, 1, &pkt);
-
-	bytes = len;
-	segs = skb->gso_segs;
-	if (segs > 1 && res == NACCT_P_IP) {
-		/* every segment repeats the headers on the wire */
-		pkts = segs;
-		bytes = len + (__u64)(segs - 1) * pkt.hdr_len;
-		nacct_stats_gso(dir);
-	}
-	if (hw_vlan >= 0)
-		bytes += 4 * pkts;
-	nacct_account_dir(&pkt, res, dir, pkts, bytes);
+	if (nacct_tun_candidate(res, &pkt)) {
+		if (dir == NACCT_DIR_TX)
+			nacct_tc_tunnel_tx(skb, len, res, &pkt);
+		else
+			nacct_tc_tunnel_rx(skb, len, res, &pkt);
+	} else
+		nacct_tc_account(skb, len, res, dir, &pkt);
 	return nacct_sample_verdict(skb, len, dir);
 }
 

@@ -198,6 +198,9 @@ static void json_values(void)
 	expect_value(out, 0, "state", "null", "no side programs: null");
 	expect_value(out, 0, "drop_reasons", "null", "no side programs: null");
 	expect_value(out, 0, "sockets", "null", "no side programs: null");
+	expect_value(out, 0, "tunnel", "null", "not tunnelled: null");
+	expect_value(out, 0, "tunnel_id", "0", "not tunnelled: 0");
+	expect_value(out, 0, "outer_src", "null", "not tunnelled: null");
 	expect_value(out, 1, "src", "\"2001:db8::a\"", "IPv6 UDP");
 	expect_value(out, 1, "dst", "\"2001:db8::b\"", "IPv6 UDP");
 	expect_value(out, 1, "tcp_flags", "\"\"", "IPv6 UDP");
@@ -327,15 +330,69 @@ static void table_values(void)
 		char expect[512];
 
 		snprintf(expect, sizeof(expect),
-			 "veth0|tcp|198.51.100.2|40000|>|192.0.2.1|80|12|8|800|5|3|SA|%s|-|-|-|-|-|-|",
+			 "veth0|tcp|198.51.100.2|40000|>|192.0.2.1|80|12|-|8|800|5|3|SA|%s|-|-|-|-|-|-|",
 			 last);
 		t_eq_str("fmt: table row: src > dst (initiator first), counters, flags, time of "
-			 "day, '-' for the side columns without the side programs", expect, want);
+			 "day, '-' for the tunnel and the side columns without the side programs", expect,
+			 want);
 	}
 	row = strchr(row, '\n') + 1;
 	t_true("fmt: table row with the side programs: state, pid, comm",
 	       strstr(row, "ESTABLISHED") && strstr(row, "4242") && strstr(row, "ev\"il,cmd"));
 	nacct_obuf_free(&o);
+}
+
+/*
+ * A tunnelled flow: its tunnel's type, id and outer endpoints, oriented
+ * with src and dst (outer_dir names the endpoint of the key's lo), and
+ * the compact TUNNEL column; a handle whose tunnel is gone: "unknown".
+ */
+static void tunnel_values(void)
+{
+	static const struct nacct_fmt fm = { NACCT_FMT_JSON, NACCT_OUT_FLOW };
+	struct nacct_fmt ft = { NACCT_FMT_TABLE, NACCT_OUT_FLOW, 0 };
+	struct nacct_obuf o = { 0 }, t = { 0 };
+	struct nacct_tun tun;
+	struct fixture fx;
+	char *out;
+	int i;
+
+	fixture(&fx, "eth0");
+	memset(&tun, 0, sizeof(tun));
+	tun.handle = 7 << 16 | 1;
+	tun.key.type = NACCT_TUN_VXLAN;
+	tun.key.id = 4242;
+	tun.key.family = NACCT_AF_INET;
+	for (i = 0; i < 2; i++) {
+		__u8 *a = i ? tun.key.outer_hi : tun.key.outer_lo;
+
+		a[10] = a[11] = 0xff;
+		a[12] = 198, a[13] = 18, a[14] = 9, a[15] = (__u8)(1 + i);
+	}
+	fx.r[0].key.tunnel = tun.handle;
+	fx.r[0].tun = &tun;
+	/* the key's lo (192.0.2.1, dst: src_hi) goes through outer_hi */
+	fx.r[0].val.outer_dir = 2;
+	fx.r[1].key.tunnel = 99; /* its tunnel no longer known */
+	nacct_fmt_rec(&o, &fm, &fx.r[0]);
+	nacct_fmt_rec(&o, &fm, &fx.r[1]);
+	out = parse("json", o.p);
+	if (t_true("fmt: tunnelled flows parse", out && strstr(out, "K "))) {
+		expect_value(out, 0, "tunnel", "\"vxlan\"", "tunnel");
+		expect_value(out, 0, "tunnel_id", "4242", "tunnel");
+		expect_value(out, 0, "outer_src", fx.r[0].src_hi ? "\"198.18.9.1\"" :
+								   "\"198.18.9.2\"",
+			     "outer_src goes with src");
+		expect_value(out, 0, "outer_dst", fx.r[0].src_hi ? "\"198.18.9.2\"" :
+								   "\"198.18.9.1\"",
+			     "outer_dst goes with dst");
+		expect_value(out, 1, "tunnel", "\"unknown\"", "a handle without its tunnel");
+	}
+	free(out);
+	nacct_fmt_rec(&t, &ft, &fx.r[0]);
+	t_true("fmt: table TUNNEL column: TYPE:ID", t.p && strstr(t.p, " vxlan:4242 "));
+	nacct_obuf_free(&o);
+	nacct_obuf_free(&t);
 }
 
 /* ---- the contract: flows --csv header = flows --json keys = export's flow keys ----- */
@@ -446,7 +503,7 @@ static void contract(void)
 			 "type,ifname,direction,time_ms,packets,bytes,expired_packets,expired_bytes,"
 			 "overflow_packets,"
 			 "overflow_bytes,malformed_packets,malformed_bytes,nonip_packets,nonip_bytes,"
-			 "fragments,fragments_noports,gso_skbs,"
+			 "fragments,fragments_noports,gso_skbs,tunnel_packets,tunnel_undecoded,"
 			 "flows,max_flows,fill", sk);
 		free(sk);
 	}
@@ -473,6 +530,7 @@ void check_fmt(void)
 	json_values();
 	csv_values();
 	table_values();
+	tunnel_values();
 	contract();
 	unlink(g_py);
 }

@@ -84,8 +84,15 @@ static int ref_l4(__u8 proto, const __u8 *p, size_t n)
 	return n < need ? NACCT_MAL_L4 : REF_IP;
 }
 
+/* where an IP packet's upper layer is (for the tunnels) */
+struct ref_l4 {
+	__u8 proto;
+	size_t off, len; /* from the IP header; bytes of the datagram from there */
+	int frag;        /* a fragment: tunnels in it are not opened */
+};
+
 /* RFC 791.  @n: bytes from the IP header to the end of the frame */
-static int ref_ipv4(const __u8 *p, size_t n)
+static int ref_ipv4(const __u8 *p, size_t n, struct ref_l4 *l4)
 {
 	size_t ihl, tot, dlen;
 
@@ -99,6 +106,10 @@ static int ref_ipv4(const __u8 *p, size_t n)
 	if (tot && (tot < ihl || tot > n))
 		return NACCT_MAL_IP4_LEN;
 	dlen = tot ? tot : n;
+	l4->proto = p[9];
+	l4->off = ihl;
+	l4->len = dlen - ihl;
+	l4->frag = (rd16(p + 6) & 0x3fff) != 0;
 	if (rd16(p + 6) & 0x1fff)
 		return REF_IP; /* a later fragment carries no upper-layer header */
 	return ref_l4(p[9], p + ihl, dlen - ihl);
@@ -112,7 +123,7 @@ static int is_v6_ext(__u8 nh)
 }
 
 /* RFC 8200 */
-static int ref_ipv6(const __u8 *p, size_t n)
+static int ref_ipv6(const __u8 *p, size_t n, struct ref_l4 *l4)
 {
 	size_t plen, rem, off = 40, len;
 	int count = 0;
@@ -132,6 +143,9 @@ static int ref_ipv6(const __u8 *p, size_t n)
 			if (rem < 8)
 				return NACCT_MAL_IP6_EXT;
 			nh = p[off];
+			/* an atomic fragment (offset 0, no M) is no fragment */
+			if (rd16(p + off + 2) & 0xfff9)
+				l4->frag = 1;
 			if (rd16(p + off + 2) & 0xfff8)
 				return REF_IP; /* later fragment */
 			off += 8;
@@ -147,7 +161,133 @@ static int ref_ipv6(const __u8 *p, size_t n)
 		off += len;
 		rem -= len;
 	}
+	l4->proto = nh;
+	l4->off = off;
+	l4->len = rem;
 	return ref_l4(nh, p + off, rem);
+}
+
+/*
+ * Tunnels, as nacct's README "Tunnels" states them, from RFC 7348
+ * (VXLAN), 8926 (Geneve), 2784/2890 (GRE), 2003/4213/2473 (IP in IP),
+ * 3032 (MPLS): one level, the inner packet classified like an outer one
+ * (any failure: inner_header), a bad tunnel header tunnel_header, a
+ * payload not decoded the outer flow (MPLS: non-IP 0x8847).
+ */
+#define REF_TUN_MAX_OFF 1024 /* the tunnel header's offset nacct opens up to */
+
+static int ref_inner_ip(__u16 et, const __u8 *p, size_t n)
+{
+	struct ref_l4 l4 = { 0 };
+	int c = et == 0x0800 ? ref_ipv4(p, n, &l4) : ref_ipv6(p, n, &l4);
+
+	return c == REF_IP ? REF_IP : NACCT_MAL_INNER;
+}
+
+/* Ethernet inside (IEEE 802.3, up to two 802.1Q/802.1ad tags) */
+static int ref_inner_eth(const __u8 *p, size_t n)
+{
+	size_t off = 14;
+	int tags = 0;
+	__u16 t;
+
+	if (n < 14)
+		return NACCT_MAL_INNER;
+	t = rd16(p + 12);
+	while (t == 0x8100 || t == 0x88a8) {
+		if (tags == NACCT_MAX_VLAN_DEPTH || n < off + 4)
+			return NACCT_MAL_INNER;
+		t = rd16(p + off + 2);
+		off += 4;
+		tags++;
+	}
+	if (t != 0x0800 && t != 0x86dd)
+		return REF_IP; /* not decoded: the outer flow */
+	return ref_inner_ip(t, p + off, n - off);
+}
+
+static int ref_payload(__u16 et, const __u8 *p, size_t n)
+{
+	if (et == 0x6558)
+		return ref_inner_eth(p, n);
+	if (et == 0x0800 || et == 0x86dd)
+		return ref_inner_ip(et, p, n);
+	return REF_IP; /* the outer flow */
+}
+
+/* @p: the outer L4 header, @n the datagram's bytes from it */
+static int ref_tunnel(const struct ref_l4 *l4, size_t frame_off, const __u8 *p, size_t n)
+{
+	size_t hl;
+	__u16 f;
+
+	if (l4->frag || frame_off > REF_TUN_MAX_OFF)
+		return REF_IP;
+	switch (l4->proto) {
+	case 17:
+		f = rd16(p + 2); /* destination port */
+		p += 8;
+		n -= 8;
+		if (f == 4789 || f == 8472) {
+			if (n < 8 || !(p[0] & 0x08))
+				return NACCT_MAL_TUN_HDR;
+			return ref_inner_eth(p + 8, n - 8);
+		}
+		if (f == 6081) {
+			if (n < 8 || p[0] >> 6)
+				return NACCT_MAL_TUN_HDR;
+			hl = 8 + (size_t)(p[0] & 0x3f) * 4;
+			if (hl > n)
+				return NACCT_MAL_TUN_HDR;
+			return ref_payload(rd16(p + 2), p + hl, n - hl);
+		}
+		return REF_IP;
+	case 47:
+		if (n < 4)
+			return NACCT_MAL_TUN_HDR;
+		f = rd16(p);
+		if (f & 0x4000)
+			return NACCT_MAL_TUN_HDR; /* routing present: RFC 2784 obsoletes it */
+		if (f & 7)
+			return REF_IP; /* version 1 (PPTP): not decoded */
+		hl = 4 + (f & 0x8000 ? 4 : 0) + (f & 0x2000 ? 4 : 0) + (f & 0x1000 ? 4 : 0);
+		if (hl > n)
+			return NACCT_MAL_TUN_HDR;
+		return ref_payload(rd16(p + 2), p + hl, n - hl);
+	case 4:
+		return ref_inner_ip(0x0800, p, n);
+	case 41:
+		return ref_inner_ip(0x86dd, p, n);
+	default:
+		return REF_IP;
+	}
+}
+
+/* RFC 3032 label stack after the Ethernet header (@n: frame bytes) */
+static int ref_mpls(const __u8 *p, size_t n)
+{
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < NACCT_MAX_MPLS; i++) {
+		if (n < off + 4)
+			return NACCT_MAL_TUN_HDR;
+		off += 4;
+		if (p[off - 2] & 1) /* bottom of stack */
+			break;
+	}
+	if (!(p[off - 2] & 1))
+		return REF_NONIP; /* deeper than nacct walks */
+	if (n <= off)
+		return NACCT_MAL_TUN_HDR;
+	switch (p[off] >> 4) {
+	case 4:
+		return ref_inner_ip(0x0800, p + off, n - off);
+	case 6:
+		return ref_inner_ip(0x86dd, p + off, n - off);
+	default:
+		return REF_NONIP;
+	}
 }
 
 /* class of a frame as the program sees it (@n bytes) */
@@ -168,11 +308,21 @@ static int ref_classify(const __u8 *p, size_t n, __u16 *ethertype)
 		off += 4;
 		tags++;
 	}
-	if (t == 0x0800)
-		return ref_ipv4(p + off, n - off);
-	if (t == 0x86dd)
-		return ref_ipv6(p + off, n - off);
+	if (t == 0x0800 || t == 0x86dd) {
+		struct ref_l4 l4 = { 0 };
+		int c = t == 0x0800 ? ref_ipv4(p + off, n - off, &l4) :
+				      ref_ipv6(p + off, n - off, &l4);
+
+		if (c != REF_IP)
+			return c;
+		return ref_tunnel(&l4, off + l4.off, p + off + l4.off, l4.len);
+	}
 	*ethertype = t;
+	if (t == 0x8847) {
+		int c = ref_mpls(p + off, n - off);
+
+		return c;
+	}
 	return REF_NONIP;
 }
 
@@ -289,6 +439,56 @@ static size_t gen(__u8 *b)
 		memset(&l, 0, sizeof(l));
 		l.l3 = 14;
 		l.l4 = 34;
+	} else if (r >= 17 && r < 29) {
+		/* a tunnel around a random packet (mutated below like any) */
+		static __u8 in[FRAME_MAX];
+		struct pkt_tun_layout tl;
+		struct pkt_layout il;
+		struct pkt_tun t;
+		size_t m;
+
+		random_spec(&s, 0);
+		if (s.payload > 1200)
+			s.payload = 1200;
+		if (!s.family && rn(2)) /* mostly IP inside */
+			s.family = rn(2) ? 4 : 6;
+		m = pkt_build(&s, in, sizeof(in), &il);
+		if (!m)
+			return 0;
+		memset(&t, 0, sizeof(t));
+		t.type = 1 + (int)rn(PKT_TUN_MPLS);
+		t.family = rn(2) ? 4 : 6;
+		if (t.family == 4) {
+			pkt_addr4(t.src, 198, 18, 1, (__u8)rn(4));
+			pkt_addr4(t.dst, 198, 18, 1, (__u8)rn(4));
+		} else {
+			pkt_addr6(t.src, 2, (__u16)rn(4));
+			pkt_addr6(t.dst, 2, (__u16)rn(4));
+		}
+		t.id = rn(4) ? rn(8) : (__u32)rnd();
+		t.udp_dport = t.type == PKT_TUN_VXLAN && rn(2) ? 8472 : 0;
+		t.gre_csum = (int)rn(2);
+		t.gre_key = (int)rn(2);
+		t.gre_seq = (int)rn(2);
+		t.gre_routing = rn(16) == 0;
+		t.gre_ver = rn(16) == 0;
+		t.geneve_opt = rn(2) ? 4 * (int)rn(64) : 0;
+		t.geneve_ver = rn(16) == 0;
+		t.geneve_proto = rn(4) ? 0 : rn(2) ? 0x0800 : 0x86dd;
+		t.vxlan_flags = rn(16) ? 0 : (__u8)rnd();
+		t.mpls_labels = 1 + (int)rn(NACCT_MAX_MPLS + 1);
+		t.outer_frag = rn(16) == 0;
+		if (!s.family && t.type != PKT_TUN_VXLAN && t.type != PKT_TUN_GRETAP &&
+		    t.type != PKT_TUN_GENEVE)
+			t.type = PKT_TUN_VXLAN; /* IP-only tunnels take IP */
+		n = pkt_build_tun(&t, in, m, il.l3, b, FRAME_MAX, &tl);
+		if (!n)
+			return 0;
+		memset(&l, 0, sizeof(l));
+		l.l3 = tl.l3;
+		l.l4 = tl.l4;
+		if (t.type == PKT_TUN_MPLS)
+			l.l3 = l.l4 = tl.inner; /* the mutations below hit the inner IP header */
 	} else {
 		random_spec(&s, r < 17);
 		n = pkt_build(&s, b, FRAME_MAX, &l);
@@ -483,6 +683,57 @@ static int write_corpus(const char *dir)
 	s.ip4_opt = 40;
 	n = pkt_build(&s, b, sizeof(b), &l);
 	write_hex(dir, "ip4_ihl15", "IPv4 with 40 bytes of options", b, n);
+
+	/* tunnels (README "Tunnels") */
+	{
+		static __u8 in[FRAME_MAX];
+		struct pkt_tun_layout tl;
+		struct pkt_tun t;
+		size_t m;
+
+		pkt_spec_init(&s, 4, PKT_P_TCP, 40000, 443);
+		m = pkt_build(&s, in, sizeof(in), &l);
+		memset(&t, 0, sizeof(t));
+		t.type = PKT_TUN_VXLAN;
+		t.family = 4;
+		t.id = 100;
+		pkt_addr4(t.src, 198, 18, 9, 1);
+		pkt_addr4(t.dst, 198, 18, 9, 2);
+		n = pkt_build_tun(&t, in, m, l.l3, b, sizeof(b), &tl);
+		write_hex(dir, "tun_vxlan_tcp", "VXLAN VNI 100 carrying TCP: the inner flow", b, n);
+		pkt_tun_fix_len(&t, &tl, b, tl.tun + 5);
+		write_hex(dir, "tun_vxlan_cut", "VXLAN header cut after 5 bytes: malformed tunnel_header",
+			  b, tl.tun + 5);
+
+		t.type = PKT_TUN_GENEVE;
+		t.family = 6;
+		pkt_addr6(t.src, 9, 1);
+		pkt_addr6(t.dst, 9, 2);
+		t.geneve_opt = 252;
+		n = pkt_build_tun(&t, in, m, l.l3, b, sizeof(b), &tl);
+		write_hex(dir, "tun_geneve_max_opts", "Geneve over IPv6 with 252 option bytes", b, n);
+
+		t.type = PKT_TUN_GRE;
+		t.family = 4;
+		t.gre_csum = t.gre_key = t.gre_seq = 1;
+		n = pkt_build_tun(&t, in, m, l.l3, b, sizeof(b), &tl);
+		write_hex(dir, "tun_gre_all_flags", "GRE with checksum, key and sequence number", b, n);
+		pkt_tun_fix_len(&t, &tl, b, tl.inner + 10);
+		write_hex(dir, "tun_gre_inner_cut", "GRE whose inner IPv4 header is cut: malformed "
+			  "inner_header", b, tl.inner + 10);
+
+		pkt_spec_init(&s, 6, PKT_P_UDP, 53, 53);
+		m = pkt_build(&s, in, sizeof(in), &l);
+		t.type = PKT_TUN_MPLS;
+		t.mpls_labels = NACCT_MAX_MPLS;
+		n = pkt_build_tun(&t, in, m, l.l3, b, sizeof(b), &tl);
+		write_hex(dir, "tun_mpls_4_labels_ip6", "MPLS, 4 labels, IPv6 after the bottom one", b,
+			  n);
+		t.type = PKT_TUN_IPIP;
+		t.family = 6;
+		n = pkt_build_tun(&t, in, m, l.l3, b, sizeof(b), &tl);
+		write_hex(dir, "tun_ip6ip6", "IPv6 in IPv6", b, n);
+	}
 	return 0;
 }
 

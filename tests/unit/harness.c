@@ -139,6 +139,8 @@ int ut_load(struct ut *u, const struct ut_opts *o)
 	u->copies = u->flow_layout == NACCT_FLOW_SHARED ? 1 : u->ncpu;
 	NACCT_DATAPATH_SETUP(u->xdp, o->max_flows, o->n_subnets, u->flow_layout);
 	NACCT_DATAPATH_SETUP(u->tc, o->max_flows, o->n_subnets, u->flow_layout);
+	NACCT_TUNNEL_SETUP(u->xdp, o->decap, o->tun_ports);
+	NACCT_TUNNEL_SETUP(u->tc, o->decap, o->tun_ports);
 	/* as attach does where the kernel and driver take multi-buffer
 	 * frames (lib/attach.c want_frags()) */
 	u->xdp_frags = o->xdp_frags || ut_default_frags;
@@ -162,6 +164,7 @@ int ut_load(struct ut *u, const struct ut_opts *o)
 	u->frags = bpf_map__fd(u->xdp->maps.nacct_frags);
 	u->cfg = bpf_map__fd(u->xdp->maps.nacct_cfg);
 	u->samples = bpf_map__fd(u->xdp->maps.nacct_samples);
+	u->tunnels = bpf_map__fd(u->xdp->maps.nacct_tunnels);
 	u->n_subnet_ids = o->n_subnets + 1;
 
 	for (i = 0; i < o->n_subnets; i++) {
@@ -232,7 +235,8 @@ int ut_reset(struct ut *u)
 	if (!z)
 		return -ENOMEM;
 	if (clear_hash(u->flows, sizeof(struct nacct_flow_key)) ||
-	    clear_hash(u->frags, 40) || clear_hash(u->ethertypes, 4))
+	    clear_hash(u->frags, 48) || clear_hash(u->ethertypes, 4) ||
+	    clear_hash(u->tunnels, sizeof(struct nacct_tun_key)))
 		err = -errno;
 	if (bpf_map_update_elem(u->stats, &zero, z, BPF_ANY))
 		err = -errno;
@@ -371,6 +375,10 @@ static void sum_flow(const struct nacct_flow_val *pc, int ncpu, struct nacct_flo
 		out->seen_dirs |= pc[i].seen_dirs;
 		out->subnet_lo = pc[i].subnet_lo;
 		out->subnet_hi = pc[i].subnet_hi;
+		/* the same in every slot that saw the flow */
+		out->outer_dir = pc[i].outer_dir;
+		if (pc[i].inner_type)
+			out->inner_type = pc[i].inner_type;
 	}
 }
 
@@ -610,8 +618,37 @@ int ut_conserve(struct ut *u, const char *name)
 
 const char *ut_mal_name(int r)
 {
-	static const char *const n[] = { "eth", "vlan", "ip4_hdr", "ip4_len",
-					 "ip6_hdr", "ip6_ext", "l4" };
+	static const char *const n[] = { "eth",	    "vlan", "ip4_hdr", "ip4_len", "ip6_hdr",
+					 "ip6_ext", "l4",   "tun_hdr", "inner" };
+	_Static_assert(sizeof(n) / sizeof(n[0]) == NACCT_MAL_MAX, "a name per reason");
 
 	return r >= 0 && r < NACCT_MAL_MAX ? n[r] : "?";
+}
+
+int ut_tunnel(struct ut *u, __u64 handle, struct nacct_tun_key *k)
+{
+	struct nacct_tun_key cur, *prev = NULL;
+	struct nacct_tun_val v;
+
+	while (!bpf_map_get_next_key(u->tunnels, prev, &cur)) {
+		if (!bpf_map_lookup_elem(u->tunnels, &cur, &v) && v.handle == handle) {
+			*k = cur;
+			return 0;
+		}
+		*k = cur;
+		prev = k;
+	}
+	return -ENOENT;
+}
+
+int ut_tunnel_count(struct ut *u)
+{
+	struct nacct_tun_key cur, prev;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(u->tunnels, n ? &prev : NULL, &cur)) {
+		prev = cur;
+		n++;
+	}
+	return n;
 }

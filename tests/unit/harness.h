@@ -15,6 +15,7 @@
 
 struct nacct_xdp;
 struct nacct_tc;
+struct nacct_tun_ports;
 
 struct ut_subnet {
 	int family; /* 4 / 6 */
@@ -29,6 +30,8 @@ struct ut_opts {
 	int xdp_frags;                   /* the multi-buffer XDP program (else the default) */
 	const struct ut_subnet *subnets; /* ids must be 1..n_subnets */
 	size_t n_subnets;
+	int decap;                       /* enum nacct_decap_req (0: on) */
+	const struct nacct_tun_ports *tun_ports; /* NULL: the object's defaults */
 };
 
 struct ut {
@@ -36,7 +39,7 @@ struct ut {
 	struct nacct_xdp *xdp;
 	struct nacct_tc *tc;
 	int prog_xdp, prog_egress, prog_ingress;
-	int flows, stats, subnets, subnet_stats, ethertypes, frags, cfg, samples;
+	int flows, stats, subnets, subnet_stats, ethertypes, frags, cfg, samples, tunnels;
 	__u32 n_subnet_ids;
 	int ncpu;
 	__u32 flow_layout; /* enum nacct_flow_layout */
@@ -119,6 +122,9 @@ void ut_key(struct nacct_flow_key *k, int fam, const __u8 *a, __u16 ap, const __
 int ut_flow(struct ut *u, const struct nacct_flow_key *k, struct nacct_flow_val *v);
 
 int ut_ethertype(struct ut *u, __u32 et, struct nacct_ethertype_val *v);
+/* the tunnel entry of a handle (0 if found); the number of tunnels */
+int ut_tunnel(struct ut *u, __u64 handle, struct nacct_tun_key *k);
+int ut_tunnel_count(struct ut *u);
 int ut_subnet_stats(struct ut *u, __u32 id, struct nacct_subnet_stats *s);
 int ut_set_cfg(struct ut *u, __u32 sample_n, __u32 snaplen);
 

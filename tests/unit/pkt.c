@@ -253,3 +253,139 @@ int pkt_load_hex(const char *path, __u8 *b, size_t cap, size_t *n)
 	fclose(f);
 	return 0;
 }
+
+size_t pkt_build_tun(const struct pkt_tun *t, const __u8 *inner, size_t inner_len,
+		     size_t inner_l3, __u8 *buf, size_t cap, struct pkt_tun_layout *tl)
+{
+	int eth_in = t->type == PKT_TUN_VXLAN || t->type == PKT_TUN_GRETAP ||
+		     (t->type == PKT_TUN_GENEVE && (!t->geneve_proto || t->geneve_proto == 0x6558));
+	const __u8 *in = eth_in ? inner : inner + inner_l3;
+	size_t in_len = eth_in ? inner_len : inner_len - inner_l3, off, hl = 0, i;
+	int inner_v6 = (inner[inner_l3] >> 4) == 6;
+
+	memset(tl, 0, sizeof(*tl));
+	if (cap < 14 + 40 + 64 + in_len)
+		return 0;
+	memset(buf, 0, cap);
+	memcpy(buf, mac_b, 6);
+	memcpy(buf + 6, mac_a, 6);
+	pkt_put16(buf + 12, t->type == PKT_TUN_MPLS ? 0x8847 : t->family == 4 ? 0x0800 : 0x86dd);
+	off = 14;
+	tl->l3 = off;
+	if (t->type == PKT_TUN_MPLS) {
+		int n = t->mpls_labels ? t->mpls_labels : 1;
+
+		tl->l4 = tl->tun = off;
+		for (i = 0; i < (size_t)n; i++) {
+			__u32 e = ((i ? 100 + i : t->id) & 0xfffff) << 12 | 64;
+
+			if (i == (size_t)n - 1)
+				e |= 0x100; /* bottom of stack */
+			buf[off] = e >> 24;
+			buf[off + 1] = e >> 16;
+			buf[off + 2] = e >> 8;
+			buf[off + 3] = e;
+			off += 4;
+		}
+		tl->inner = off;
+		memcpy(buf + off, in, in_len);
+		tl->len = off + in_len;
+		return tl->len;
+	}
+	off += t->family == 4 ? 20 : 40;
+	tl->l4 = off;
+	/* the tunnel header */
+	switch (t->type) {
+	case PKT_TUN_VXLAN:
+	case PKT_TUN_GENEVE:
+		pkt_put16(buf + off, t->udp_sport ? t->udp_sport : 49152);
+		pkt_put16(buf + off + 2, t->udp_dport       ? t->udp_dport :
+					 t->type == PKT_TUN_VXLAN ? 4789 :
+								    6081);
+		off += 8;
+		tl->tun = off;
+		if (t->type == PKT_TUN_VXLAN) {
+			buf[off] = t->vxlan_flags ? t->vxlan_flags : 0x08;
+			hl = 8;
+		} else {
+			buf[off] = (__u8)(t->geneve_ver << 6 | (t->geneve_opt / 4));
+			pkt_put16(buf + off + 2, t->geneve_proto ? t->geneve_proto :
+						 eth_in			 ? 0x6558 :
+						 inner_v6		 ? 0x86dd :
+									   0x0800);
+			memset(buf + off + 8, 0x5a, t->geneve_opt);
+			hl = 8 + t->geneve_opt;
+		}
+		buf[off + 4] = t->id >> 16;
+		buf[off + 5] = t->id >> 8;
+		buf[off + 6] = t->id;
+		break;
+	case PKT_TUN_GRE:
+	case PKT_TUN_GRETAP: {
+		__u16 fl = (t->gre_csum ? 0x8000 : 0) | (t->gre_routing ? 0x4000 : 0) |
+			   (t->gre_key ? 0x2000 : 0) | (t->gre_seq ? 0x1000 : 0) | (t->gre_ver & 7);
+
+		tl->tun = off;
+		pkt_put16(buf + off, fl);
+		pkt_put16(buf + off + 2, t->gre_proto     ? t->gre_proto :
+					 t->type == PKT_TUN_GRETAP ? 0x6558 :
+					 inner_v6		   ? 0x86dd :
+								     0x0800);
+		hl = 4;
+		if (t->gre_csum)
+			hl += 4;
+		if (t->gre_key) {
+			buf[off + hl] = t->id >> 24;
+			buf[off + hl + 1] = t->id >> 16;
+			buf[off + hl + 2] = t->id >> 8;
+			buf[off + hl + 3] = t->id;
+			hl += 4;
+		}
+		if (t->gre_seq)
+			hl += 4;
+		break;
+	}
+	default: /* IP in IP */
+		tl->tun = off;
+		break;
+	}
+	off += hl;
+	tl->inner = off;
+	memcpy(buf + off, in, in_len);
+	tl->len = off + in_len;
+	/* the outer IP header */
+	if (t->family == 4) {
+		__u8 *ip = buf + tl->l3;
+
+		ip[0] = 0x45;
+		ip[6] = t->outer_frag ? 0x20 : 0;
+		ip[8] = 64;
+		ip[9] = t->type == PKT_TUN_VXLAN || t->type == PKT_TUN_GENEVE ? 17 :
+			t->type == PKT_TUN_IPIP ? (inner_v6 ? 41 : 4) : 47;
+		memcpy(ip + 12, t->src, 4);
+		memcpy(ip + 16, t->dst, 4);
+	} else {
+		__u8 *ip = buf + tl->l3;
+
+		ip[0] = 0x60;
+		ip[6] = t->type == PKT_TUN_VXLAN || t->type == PKT_TUN_GENEVE ? 17 :
+			t->type == PKT_TUN_IPIP ? (inner_v6 ? 41 : 4) : 47;
+		ip[7] = 64;
+		memcpy(ip + 8, t->src, 16);
+		memcpy(ip + 24, t->dst, 16);
+	}
+	pkt_tun_fix_len(t, tl, buf, tl->len);
+	return tl->len;
+}
+
+void pkt_tun_fix_len(const struct pkt_tun *t, const struct pkt_tun_layout *tl, __u8 *buf, size_t n)
+{
+	if (t->type == PKT_TUN_MPLS || n <= tl->l3)
+		return;
+	if (t->family == 4)
+		pkt_put16(buf + tl->l3 + 2, (__u16)(n - tl->l3));
+	else
+		pkt_put16(buf + tl->l3 + 4, (__u16)(n - tl->l3 - 40));
+	if ((t->type == PKT_TUN_VXLAN || t->type == PKT_TUN_GENEVE) && n >= tl->l4 + 8)
+		pkt_put16(buf + tl->l4 + 4, (__u16)(n - tl->l4));
+}

@@ -55,6 +55,45 @@ struct pkt_layout {
 /* returns the frame length, 0 if it does not fit in @cap */
 size_t pkt_build(const struct pkt_spec *s, __u8 *buf, size_t cap, struct pkt_layout *lay);
 
+/*
+ * A tunnel around an inner frame (as pkt_build made it): VXLAN and
+ * Geneve in UDP, GRE (key, checksum, sequence flags), IP in IP, an MPLS
+ * label stack, over IPv4 or IPv6 (family; MPLS: none).  Ethernet-carrying
+ * tunnels take the inner frame whole, the others from its L3 header.
+ */
+enum {
+	PKT_TUN_VXLAN = 1, PKT_TUN_GENEVE, PKT_TUN_GRE, PKT_TUN_GRETAP, PKT_TUN_IPIP,
+	PKT_TUN_MPLS, /* the values of enum nacct_tun_type where both exist; IPIP
+		       * stands for the four IP-in-IP types (by the families) */
+};
+struct pkt_tun {
+	int type;
+	int family;            /* outer: 4 or 6 */
+	__u8 src[16], dst[16]; /* outer addresses (IPv4: the first 4 bytes) */
+	__u32 id;              /* VNI, GRE key (with gre_key), top MPLS label */
+	__u16 udp_dport;       /* 0: 4789 (VXLAN), 6081 (Geneve) */
+	__u16 udp_sport;
+	int gre_csum, gre_key, gre_seq, gre_routing, gre_ver;
+	__u16 gre_proto;       /* 0: by the inner (0x6558 GRETAP) */
+	__u16 geneve_proto;    /* 0: 0x6558 (Ethernet) */
+	int geneve_opt;        /* option bytes (multiple of 4, <= 252) */
+	int geneve_ver;
+	__u8 vxlan_flags;      /* 0: 0x08 (I) */
+	int mpls_labels;       /* stack depth (>= 1) */
+	int outer_frag;        /* the outer IPv4 header says "more fragments" */
+};
+struct pkt_tun_layout {
+	size_t len;   /* frame length */
+	size_t l3;    /* outer IP header (MPLS: the label stack) */
+	size_t l4;    /* outer L4 (UDP, GRE) or the tunnel payload */
+	size_t tun;   /* the tunnel header (VXLAN, Geneve, GRE, MPLS stack) */
+	size_t inner; /* the inner bytes (Ethernet or IP) */
+};
+size_t pkt_build_tun(const struct pkt_tun *t, const __u8 *inner, size_t inner_len,
+		     size_t inner_l3, __u8 *buf, size_t cap, struct pkt_tun_layout *tl);
+/* the outer length fields (IP, UDP) of a tunnel frame cut to @n bytes */
+void pkt_tun_fix_len(const struct pkt_tun *t, const struct pkt_tun_layout *tl, __u8 *buf, size_t n);
+
 /* a spec with the test addresses filled in: 198.18.x / fd00:: */
 void pkt_spec_init(struct pkt_spec *s, int family, __u8 proto, __u16 sport, __u16 dport);
 void pkt_addr4(__u8 *a, __u8 b0, __u8 b1, __u8 b2, __u8 b3);

@@ -23,6 +23,7 @@
 #include "harness.h"
 #include "keys.h"
 #include "pkt.h"
+#include "tun.h"
 
 static __u8 buf[PKT_MAX];
 
@@ -160,7 +161,7 @@ static const struct tw_case tw_cases[] = {
 	{ "udplite6", 6, PKT_P_UDPLITE, 7000, 7001, 0, UT_XDP, NULL, 0 },
 	{ "udplite4", 4, PKT_P_UDPLITE, 7000, 7001, 1, UT_XDP, NULL, 0 },
 	{ "unknown_proto4", 4, 253, 1, 2, 0, UT_XDP, NULL, 0 },
-	{ "unknown_proto6_gre", 6, 47, 1, 2, 1, UT_XDP, NULL, 0 },
+	{ "unknown_proto6", 6, 254, 1, 2, 1, UT_XDP, NULL, 0 },
 	{ "ip4_options", 4, PKT_P_TCP, 33000, 25, 0, UT_XDP, tw_ip4opt, 0 },
 	{ "ip6_ext_chain", 6, PKT_P_TCP, 33000, 25, 0, UT_XDP, tw_v6chain, 0 },
 	{ "ip6_ext_ah", 6, PKT_P_UDP, 500, 4500, 0, UT_XDP, tw_v6ah, 0 },
@@ -1387,9 +1388,11 @@ static void run_suite(void)
 	t_hw_vlan(&u);
 	t_sampling(&u);
 	t_two_cpus(&u);
+	tun_suite(&u);
 	ut_unload(&u);
 
 	t_subnets();
+	tun_switches();
 	t_overflow();
 	for (i = 0; i < sizeof(mb_cases) / sizeof(mb_cases[0]); i++)
 		t_multibuf(&mb_cases[i]);
