@@ -100,6 +100,27 @@ static void offload_line(struct nacct_obuf *o, const struct nacct_snapshot *s, i
 			  (unsigned long long)hw[NACCT_HW_NONIP].packets);
 }
 
+/* the tunnel settings the data path was loaded with (--decap, --tunnel-ports) */
+static void tunnel_ports(struct nacct_obuf *o, const struct nacct_meta *mv, int json)
+{
+	const __u16 *ports[2] = { mv->vxlan_ports, mv->geneve_ports };
+	static const char *const names[2] = { "vxlan", "geneve" };
+	int t, i, n;
+
+	if (json)
+		nacct_obuf_printf(o, ",\"decap\":%s,\"tunnel_ports\":{", mv->decap ? "true" : "false");
+	else
+		nacct_obuf_printf(o, "  tunnels:   decap %s;", mv->decap ? "on" : "off");
+	for (t = 0; t < 2; t++) {
+		nacct_obuf_printf(o, json ? "%s\"%s\":[" : " %s%s ", json && t ? "," : "", names[t]);
+		for (i = n = 0; i < NACCT_TUN_PORTS; i++)
+			if (ports[t][i])
+				nacct_obuf_printf(o, "%s%u", n++ ? "," : "", ports[t][i]);
+		nacct_obuf_str(o, json ? "]" : "");
+	}
+	nacct_obuf_str(o, json ? "}" : "\n");
+}
+
 /* one attachment's status, from its snapshot: the text or JSON form */
 void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct nacct_snapshot *s,
 			 int json)
@@ -130,6 +151,7 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 				     "\"subnets\":%zu}",
 				  (unsigned long long)s->t.flows, mv->max_flows,
 				  mv->max_flows ? (double)s->t.flows / mv->max_flows : 0.0, s->n_subs);
+		tunnel_ports(o, mv, 1);
 		json_totals(o, &s->t);
 		if (s->offload)
 			offload_line(o, s, 1);
@@ -166,6 +188,7 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 		nacct_obuf_printf(o, "  flows:     %llu of %u (%.1f%% full)   subnets: %zu\n",
 				  (unsigned long long)s->t.flows, mv->max_flows,
 				  mv->max_flows ? 100.0 * s->t.flows / mv->max_flows : 0.0, s->n_subs);
+		tunnel_ports(o, mv, 0);
 		text_totals(o, &s->t);
 		if (s->offload)
 			offload_line(o, s, 0);
