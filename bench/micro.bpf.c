@@ -7,6 +7,8 @@
  *   bench_xdp_hash    Eth/IP/L4 parse + 5-tuple key (nacct's 40-byte key
  *                     layout) + PERCPU_HASH lookup-or-insert of a 16-byte
  *                     {packets, bytes} value: "a bare PERCPU_HASH update"
+ *   bench_xdp_hash40  bench_xdp_hash with the key's first 40 bytes (the key
+ *                     before its tunnel word): what that word costs
  *   bench_xdp_hash64  the same with nacct's 64-byte value and a coarse
  *                     timestamp (isolates value size + clock cost)
  *   bench_xdp_hash_shared  the bare update of a shared value: HASH (one
@@ -57,6 +59,21 @@ struct {
 	__type(value, struct bench_val);
 } bench_flows_shared SEC(".maps");
 
+/* the flow key as it was before its tunnel word (40 bytes): what the word costs */
+struct bench_key40 {
+	__u8 b[40];
+};
+_Static_assert(sizeof(struct nacct_flow_key) == 48 &&
+		       __builtin_offsetof(struct nacct_flow_key, tunnel) == 40,
+	       "the tunnel word ends the key");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1); /* set at load */
+	__type(key, struct bench_key40);
+	__type(value, struct bench_val);
+} bench_flows40 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -94,6 +111,24 @@ static __always_inline void bench_hash(void *data, void *data_end)
 	nv.packets = 1;
 	nv.bytes = data_end - data;
 	bpf_map_update_elem(&bench_flows, &k, &nv, BPF_NOEXIST);
+}
+
+static __always_inline void bench_hash40(void *data, void *data_end)
+{
+	struct nacct_flow_key k;
+	struct bench_val *v, nv;
+
+	if (bench_key(data, data_end, &k))
+		return;
+	v = bpf_map_lookup_elem(&bench_flows40, &k);
+	if (v) {
+		v->packets++;
+		v->bytes += data_end - data;
+		return;
+	}
+	nv.packets = 1;
+	nv.bytes = data_end - data;
+	bpf_map_update_elem(&bench_flows40, &k, &nv, BPF_NOEXIST);
 }
 
 static __always_inline void bench_hash_shared(void *data, void *data_end)
@@ -181,6 +216,13 @@ SEC("xdp")
 int bench_xdp_hash(struct xdp_md *ctx)
 {
 	bench_hash((void *)(long)ctx->data, (void *)(long)ctx->data_end);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_xdp_hash40(struct xdp_md *ctx)
+{
+	bench_hash40((void *)(long)ctx->data, (void *)(long)ctx->data_end);
 	return XDP_PASS;
 }
 

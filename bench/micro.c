@@ -24,7 +24,7 @@
  *
  * Usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] [--tsv FILE]
  *                    [--stages FILE]
- *                    [--only stages|targets|layout|frags[,...]] [--hot]
+ *                    [--only stages|targets|layout|frags|tunnels[,...]] [--hot]
  *        bench_micro --verifier
  *        bench_micro --memory [--flows F]
  * --only: the stage table's items (XDP, IPv4, no subnets, no sampling),
@@ -138,6 +138,60 @@ static size_t build_pkt_len(__u8 *p, int family, size_t size)
 	l4[4] = (len - 14 - l3) >> 8;
 	l4[5] = (len - 14 - l3) & 0xff;
 	return len;
+}
+
+/* the tunnel frames of the tunnel items: the IPv4 UDP frame inside */
+enum bench_tun { BENCH_TUN_NONE = 0, BENCH_TUN_VXLAN, BENCH_TUN_GRE, BENCH_TUN_IPIP,
+		 BENCH_TUN_MPLS, BENCH_TUN_MAX };
+static const char *const bench_tun_name[BENCH_TUN_MAX] = { "", "vxlan", "gre", "ipip", "mpls" };
+
+static size_t build_tun_pkt(__u8 *p, int tun)
+{
+	__u8 in[PKT_LEN_MAX];
+	size_t in_len = build_pkt_len(in, 4, 0), off = 14, hl = 0, body;
+	int eth_in = tun == BENCH_TUN_VXLAN;
+
+	memset(p, 0, PKT_LEN_MAX);
+	memcpy(p, mac_b, 6);
+	memcpy(p + 6, mac_a, 6);
+	if (tun == BENCH_TUN_MPLS) {
+		p[12] = 0x88;
+		p[13] = 0x47;
+		p[14] = 0x00; /* label 16, bottom of stack, TTL 64 */
+		p[15] = 0x01;
+		p[16] = 0x01;
+		p[17] = 64;
+		memcpy(p + 18, in + 14, in_len - 14);
+		return 18 + in_len - 14;
+	}
+	p[12] = 0x08;
+	p[14] = 0x45;
+	p[22] = 64;
+	p[23] = tun == BENCH_TUN_VXLAN ? IPPROTO_UDP : tun == BENCH_TUN_GRE ? 47 : IPPROTO_IPIP;
+	inet_pton(AF_INET, "198.18.9.1", p + 26);
+	inet_pton(AF_INET, "198.18.9.2", p + 30);
+	off = 34;
+	if (tun == BENCH_TUN_VXLAN) {
+		p[off] = 0xc0; /* sport 49152 */
+		p[off + 2] = 0x12; /* dport 4789 */
+		p[off + 3] = 0xb5;
+		off += 8;
+		p[off] = 0x08; /* I */
+		p[off + 6] = 100; /* VNI 100 */
+		hl = 8;
+	} else if (tun == BENCH_TUN_GRE) {
+		p[off + 2] = 0x08; /* IPv4 inside */
+		hl = 4;
+	}
+	body = eth_in ? in_len : in_len - 14;
+	memcpy(p + off + hl, eth_in ? in : in + 14, body);
+	p[16] = (off + hl + body - 14) >> 8;
+	p[17] = (off + hl + body - 14) & 0xff;
+	if (tun == BENCH_TUN_VXLAN) {
+		p[38] = (off + hl + body - 34) >> 8;
+		p[39] = (off + hl + body - 34) & 0xff;
+	}
+	return off + hl + body;
 }
 
 /* ---- test_run ----------------------------------------------------------- */
@@ -286,7 +340,8 @@ static int fill_subnets(int fd, __u32 n, int family)
  * verifier's time for objects a run does not use is wasted.
  */
 static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int family,
-		      __u32 sample_n, int with_tc, int with_var, __u32 layout, int frags)
+		      __u32 sample_n, int with_tc, int with_var, __u32 layout, int frags,
+		      int nodecap)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct nacct_cfg cfg = { .sample_n = sample_n, .snaplen = 128 };
@@ -314,6 +369,10 @@ static int nacct_load(struct nacct_objs *n, __u32 max_flows, __u32 subnets, int 
 		NACCT_DATAPATH_SETUP(n->tc, max_flows, subnets, layout);
 	if (n->var)
 		NACCT_DATAPATH_SETUP(n->var, max_flows, subnets, layout);
+	/* tunnels: the object's ports; --decap off prunes the stage */
+	NACCT_TUNNEL_SETUP(n->xdp, nodecap ? NACCT_DECAP_OFF : NACCT_DECAP_ON, NULL);
+	if (n->tc)
+		NACCT_TUNNEL_SETUP(n->tc, nodecap ? NACCT_DECAP_OFF : NACCT_DECAP_ON, NULL);
 	/* the multi-buffer XDP program, as attach loads it for a driver with rx_sg */
 	if (frags)
 		NACCT_XDP_FRAGS_SETUP(n->xdp);
@@ -345,6 +404,7 @@ static struct bench_micro *bench_load(__u32 max_flows, __u32 nflows)
 	bpf_map__set_max_entries(b->maps.bench_flows, max_flows);
 	bpf_map__set_max_entries(b->maps.bench_flows64, max_flows);
 	bpf_map__set_max_entries(b->maps.bench_flows_shared, max_flows);
+	bpf_map__set_max_entries(b->maps.bench_flows40, max_flows);
 	if (bench_micro__load(b)) {
 		bench_micro__destroy(b);
 		return NULL;
@@ -363,14 +423,15 @@ static int set_jmp(struct bench_micro *b, int tc, int target_fd)
 
 /* T_NACCT and everything after it run on nacct's maps (nacct_load) */
 enum target {
-	T_PASS, T_HASH, T_HASH64, T_HASH_SHARED, T_NACCT,
+	T_PASS, T_HASH, T_HASH64, T_HASH_SHARED, T_HASH40, T_NACCT,
 	/* the cumulative stages of bench/variants.bpf.c, in order */
 	T_ST_FLOOR, T_ST_PARSE, T_ST_KEY, T_ST_LOOKUP, T_ST_UPDATE, T_ST_CLOCK, T_ST_SUBNET,
 	T_ST_ACCOUNT, T_MAX,
 };
 
 static const char *target_name[T_MAX] = {
-	"pass", "hash", "hash64", "hash_shared", "nacct", "st_floor", "st_parse", "st_key", "st_lookup",
+	"pass", "hash", "hash64", "hash_shared", "hash40", "nacct", "st_floor", "st_parse", "st_key",
+	"st_lookup",
 	"st_update", "st_clock", "st_subnet", "st_account",
 };
 
@@ -414,6 +475,8 @@ struct item {
 	int cpus;     /* 2: two CPUs run the same flow at once (1 flow only) */
 	int frags;    /* nacct's multi-buffer XDP program ("xdp.frags") */
 	__u32 size;   /* frame bytes (0: the smallest, 64 / 78) */
+	int nodecap;  /* nacct loaded with --decap off */
+	int tun;      /* the IPv4 UDP frame inside a tunnel: enum bench_tun */
 	double ins[MAX_RUNS], upd[MAX_RUNS];
 	int n_ins, n_upd;
 };
@@ -474,7 +537,7 @@ static double run_two_cpus(int fd, const __u8 *pkt, size_t len)
 static void measure_once(struct item *it)
 {
 	static __u8 pkt[PKT_LEN_MAX];
-	size_t len = build_pkt_len(pkt, it->family, it->size);
+	size_t len = it->tun ? build_tun_pkt(pkt, it->tun) : build_pkt_len(pkt, it->family, it->size);
 	__u32 flows = it->flows, max_flows = flows > 1 ? flows + flows / 16 : 1024;
 	struct nacct_objs n = { 0 };
 	struct bench_micro *b = bench_load(max_flows, flows > 1 ? flows : 0);
@@ -488,7 +551,7 @@ static void measure_once(struct item *it)
 	}
 	if (t >= T_NACCT) {
 		if (nacct_load(&n, max_flows, it->subnets, it->family, it->sample_n, tc,
-			       t > T_NACCT, it->layout, it->frags)) {
+			       t > T_NACCT, it->layout, it->frags, it->nodecap)) {
 			bench_micro__destroy(b);
 			return;
 		}
@@ -502,6 +565,7 @@ static void measure_once(struct item *it)
 		fd = bpf_program__fd(t == T_PASS	  ? b->progs.bench_xdp_pass :
 				     t == T_HASH	  ? b->progs.bench_xdp_hash :
 				     t == T_HASH_SHARED ? b->progs.bench_xdp_hash_shared :
+				     t == T_HASH40	  ? b->progs.bench_xdp_hash40 :
 							  b->progs.bench_xdp_hash64);
 	}
 	if (flows > 1) {
@@ -534,12 +598,17 @@ static const char *item_prog(const struct item *it)
 
 	if (it->t == T_NACCT && it->layout != NACCT_FLOW_LAYOUT_DEFAULT)
 		base = it->layout == NACCT_FLOW_SHARED ? "nacct_shared" : "nacct_percpu";
-	if (!it->frags && !it->size)
+	if (!it->frags && !it->size && !it->nodecap && !it->tun)
 		return base;
-	/* the multi-buffer program "_mb", a frame size other than the smallest "@N" */
-	snprintf(name, sizeof(name), "%s%s", base, it->frags ? "_mb" : "");
+	/* the multi-buffer program "_mb", --decap off "_nodecap", a frame size
+	 * other than the smallest "@N", a tunnel frame "@TYPE" */
+	snprintf(name, sizeof(name), "%s%s%s", base, it->frags ? "_mb" : "",
+		 it->nodecap ? "_nodecap" : "");
 	if (it->size)
 		snprintf(name + strlen(name), sizeof(name) - strlen(name), "@%u", it->size);
+	if (it->tun)
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), "@%s",
+			 bench_tun_name[it->tun]);
 	return name;
 }
 
@@ -570,7 +639,7 @@ static struct item *find(int tc, int family, enum target t, __u32 flows, __u32 s
 		if (it->tc == tc && it->family == family && it->t == t && it->flows == flows &&
 		    it->subnets == subnets && it->sample_n == sample_n &&
 		    it->layout == NACCT_FLOW_LAYOUT_DEFAULT && it->cpus == 1 && !it->frags &&
-		    !it->size)
+		    !it->size && !it->nodecap && !it->tun)
 			return it;
 	}
 	return NULL;
@@ -644,6 +713,7 @@ static void print_stages(__u32 flows)
 #define ONLY_TARGETS (1u << 1)
 #define ONLY_LAYOUT (1u << 2)
 #define ONLY_FRAGS (1u << 3)
+#define ONLY_TUNNELS (1u << 4)
 
 static int wanted(int tc, int family, enum target t, __u32 flows, __u32 subnets, __u32 sample_n)
 {
@@ -657,6 +727,10 @@ static int wanted(int tc, int family, enum target t, __u32 flows, __u32 subnets,
 		return 1;
 	/* the single-buffer program beside the multi-buffer one (add_frags) */
 	if ((opt.only & ONLY_FRAGS) && plain && !tc && family == 4 && t == T_NACCT && flows == 1)
+		return 1;
+	/* the plain program and the bare hash beside the tunnel items (add_tunnels) */
+	if ((opt.only & ONLY_TUNNELS) && plain && !tc && family == 4 && flows == 1 &&
+	    (t == T_NACCT || t == T_HASH))
 		return 1;
 	return 0;
 }
@@ -674,7 +748,7 @@ static void add_item(int tc, int family, enum target t, __u32 flows, __u32 subne
 
 		if (it->tc == tc && it->family == family && it->t == t && it->flows == flows &&
 		    it->subnets == subnets && it->sample_n == sample_n && it->layout == layout &&
-		    it->cpus == cpus && !it->frags && !it->size)
+		    it->cpus == cpus && !it->frags && !it->size && !it->nodecap && !it->tun)
 			return;
 	}
 	if (n_items < MAX_ITEMS)
@@ -706,6 +780,32 @@ static void add_frags(void)
 					.family = 4, .t = T_NACCT, .flows = 1,
 					.layout = NACCT_FLOW_LAYOUT_DEFAULT, .cpus = 1,
 					.frags = frags, .size = sizes[i] };
+		}
+}
+
+/*
+ * Tunnels (IPv4, 1 hot flow): what a non-tunnel packet pays for them (the
+ * plain frame with --decap off beside the default; the bare hash with the
+ * key's first 40 bytes beside the whole key: the tunnel word), and what a
+ * tunnel packet costs (each tunnel frame decapsulated, and with --decap
+ * off counted on its outer flow).
+ */
+static void add_tunnels(void)
+{
+	int tun, nodecap;
+
+	if (n_items < MAX_ITEMS)
+		items[n_items++] = (struct item){ .family = 4, .t = T_HASH40, .flows = 1,
+						  .layout = NACCT_FLOW_LAYOUT_DEFAULT, .cpus = 1 };
+	for (tun = 0; tun < BENCH_TUN_MAX; tun++)
+		for (nodecap = 0; nodecap <= 1; nodecap++) {
+			if (!tun && !nodecap)
+				continue; /* the plain item, there already */
+			if (n_items < MAX_ITEMS)
+				items[n_items++] = (struct item){
+					.family = 4, .t = T_NACCT, .flows = 1,
+					.layout = NACCT_FLOW_LAYOUT_DEFAULT, .cpus = 1,
+					.nodecap = nodecap, .tun = tun };
 		}
 }
 
@@ -743,7 +843,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench_micro [--quick] [--repeat N] [--runs N] [--flows F] "
 			"[--tsv FILE] [--stages FILE]\n"
-			"                   [--only stages|targets|layout|frags[,...]] [--hot]\n"
+			"                   [--only stages|targets|layout|frags|tunnels[,...]] [--hot]\n"
 			"       bench_micro --verifier\n"
 			"       bench_micro --memory [--flows F]\n");
 	exit(2);
@@ -937,6 +1037,8 @@ int main(int argc, char **argv)
 				opt.only |= ONLY_LAYOUT;
 			if (strstr(optarg, "frags"))
 				opt.only |= ONLY_FRAGS;
+			if (strstr(optarg, "tunnels"))
+				opt.only |= ONLY_TUNNELS;
 			if (!opt.only)
 				usage();
 			break;
@@ -1018,6 +1120,12 @@ int main(int argc, char **argv)
 	if (!opt.only || (opt.only & ONLY_FRAGS)) {
 		add(0, 4, T_NACCT, 1, 0, 0);
 		add_frags();
+	}
+	/* tunnels */
+	if (!opt.only || (opt.only & ONLY_TUNNELS)) {
+		add(0, 4, T_NACCT, 1, 0, 0);
+		add(0, 4, T_HASH, 1, 0, 0);
+		add_tunnels();
 	}
 	/* runs outermost: a drift of the machine's load hits every item alike */
 	for (r = 0; r < opt.runs; r++) {

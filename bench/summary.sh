@@ -79,8 +79,9 @@ micro_target() { # NAME HOOK FAM FLOWS PHASE GOAL WHAT
 # the multi-buffer XDP program's cost over the single-buffer one's, same
 # frames, same run: value = the difference of the medians (value_min: of
 # the mins), baseline = the single-buffer program's ns
-micro_delta() { # NAME PROG BASEPROG GOAL WHAT
+micro_delta() { # NAME PROG BASEPROG GOAL WHAT [BASEWHAT]
 	local v b vmin vmed vmax n bmin bmed bmax dmed dmin dmax r rmin
+	local bw=${6:-"nacct's single-buffer XDP program, same frames"}
 	v=$(micro_mmm xdp 4 "$2" 1 hot)
 	b=$(micro_mmm xdp 4 "$3" 1 hot)
 	read -r vmin vmed vmax n <<<"${v:-- - - 0}"
@@ -94,8 +95,29 @@ micro_delta() { # NAME PROG BASEPROG GOAL WHAT
 		rmin=$(awk -v a="$vmin" -v b="$bmin" 'BEGIN {printf "%.3f", a / b}')
 	fi
 	row "$1" "$1" 1 "$5" ns/packet "$dmin" "$dmed" "$dmax" "$n" \
-		"nacct's single-buffer XDP program, same frames" "$bmin" "$bmed" "$bmax" "$r" "$rmin" \
-		"$4" "<=" value
+		"$bw" "$bmin" "$bmed" "$bmax" "$r" "$rmin" "$4" "<=" value
+}
+# what tunnels cost a packet that is no tunnel, same run: nacct over nacct
+# --decap off (the parser's candidate marks) plus the bare hash update over
+# the same with the key's first 40 bytes (the tunnel word of the key);
+# value = the sum of the two differences of medians (value_min: of mins)
+micro_tunnel_extra() { # NAME GOAL WHAT
+	local a b c d amin amed bmin bmed cmin cmed dmin dmed n vmed vmin
+	a=$(micro_mmm xdp 4 nacct 1 hot)
+	b=$(micro_mmm xdp 4 nacct_nodecap 1 hot)
+	c=$(micro_mmm xdp 4 hash 1 hot)
+	d=$(micro_mmm xdp 4 hash40 1 hot)
+	read -r amin amed _ n <<<"${a:-- - - 0}"
+	read -r bmin bmed _ _ <<<"${b:-- - - 0}"
+	read -r cmin cmed _ _ <<<"${c:-- - - 0}"
+	read -r dmin dmed _ _ <<<"${d:-- - - 0}"
+	vmed=-; vmin=-
+	if [ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ]; then
+		vmed=$(awk -v a="$amed" -v b="$bmed" -v c="$cmed" -v d="$dmed" 'BEGIN {printf "%.1f", a - b + c - d}')
+		vmin=$(awk -v a="$amin" -v b="$bmin" -v c="$cmin" -v d="$dmin" 'BEGIN {printf "%.1f", a - b + c - d}')
+	fi
+	row "$1" "$1" 1 "$3" ns/packet "$vmin" "$vmed" - "$n" \
+		"nacct --decap off, bare hash with a 40-byte key" "$bmin" "$bmed" - - - "$2" "<=" value
 }
 micro_targets() {
 	local F lab
@@ -113,6 +135,14 @@ micro_targets() {
 		"XDP multi-buffer program, 64-byte frames, 1 hot flow: ns over single-buffer"
 	micro_delta xdp_frags_1500_extra_ns nacct_mb@1500 nacct@1500 3 \
 		"XDP multi-buffer program, 1500-byte frames, 1 hot flow: ns over single-buffer"
+	micro_tunnel_extra tunnel_nontunnel_extra_ns 3 \
+		"tunnels' cost to a packet that is no tunnel (XDP, IPv4 UDP, 1 hot flow)"
+	local tt
+	for tt in vxlan gre ipip mpls; do
+		micro_delta "tunnel_${tt}_extra_ns" "nacct@$tt" "nacct_nodecap@$tt" - \
+			"$tt packets decapsulated, 1 hot inner flow: ns over their outer flow" \
+			"the same frames with --decap off (the outer flow)"
+	done
 	local j vmin vmed vmax n
 	j=$(micro_mmm xdp 4 nacct_mb@9000 1 hot)
 	read -r vmin vmed vmax n <<<"${j:-- - - 0}"

@@ -166,14 +166,8 @@ static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stat
 	}
 }
 
-/*
- * The handle of the tunnel in pkt->tun: its entry's, or a new entry's.
- * A new tunnel takes the next number of this CPU's sequence (per-CPU:
- * no atomic, no other CPU can hand out the same); two CPUs that meet
- * one new tunnel at once both try to insert, and the loser takes the
- * winner's handle.  0: the table is full.
- */
-static __noinline __u64 nacct_tun_handle(struct nacct_pkt *pkt, struct nacct_stats *st)
+/* the handle from the tunnel table, or a new entry's */
+static __always_inline __u64 nacct_tun_handle_slow(struct nacct_pkt *pkt, struct nacct_stats *st)
 {
 	struct nacct_tun_val *tv, nv;
 	__u32 zero = 0;
@@ -194,6 +188,35 @@ static __noinline __u64 nacct_tun_handle(struct nacct_pkt *pkt, struct nacct_sta
 	}
 	tv = bpf_map_lookup_elem(&nacct_tunnels, &pkt->tun);
 	return tv ? tv->handle : 0;
+}
+
+/*
+ * The handle of the tunnel in pkt->tun: its entry's, or a new entry's.
+ * A new tunnel takes the next number of this CPU's sequence (per-CPU:
+ * no atomic, no other CPU can hand out the same); two CPUs that meet
+ * one new tunnel at once both try to insert, and the loser takes the
+ * winner's handle.  0: the table is full.
+ */
+static __noinline __u64 nacct_tun_handle(struct nacct_pkt *pkt, struct nacct_stats *st)
+{
+	struct nacct_tun_cache *c;
+	__u32 zero = 0;
+	__u64 h;
+
+	/* this CPU's last tunnel (see nacct_tun_cache) */
+	c = bpf_map_lookup_elem(&nacct_tun_cache, &zero);
+	if (c && c->handle) {
+		const __u64 *a = (const __u64 *)&c->key, *b = (const __u64 *)&pkt->tun;
+
+		if (a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4])
+			return c->handle;
+	}
+	h = nacct_tun_handle_slow(pkt, st);
+	if (c && h) {
+		__builtin_memcpy(&c->key, &pkt->tun, sizeof(c->key));
+		c->handle = h;
+	}
+	return h;
 }
 
 /*

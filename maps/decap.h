@@ -26,9 +26,8 @@
  *                      pkt->inner_type records its ethertype (MPLS: the
  *                      frame stays non-IP 0x8847, as without the stage)
  *
- * Load-time switches (.rodata, set by lib/attach.c): nacct_decap_on (0: the
- * stage is pruned, outer headers only) and the UDP ports of VXLAN and
- * Geneve in network byte order (--tunnel-ports; 0: a free slot).
+ * The load-time switches (nacct_decap_on, the UDP ports) are in
+ * maps/parse.h, where the parser marks the candidates.
  */
 #ifndef NACCT_DECAP_H
 #define NACCT_DECAP_H
@@ -38,11 +37,6 @@
 /* pkt->inner_type of a tunnel whose inner headers lie past the first
  * buffer of a multi-buffer frame: counted on its outer flow */
 #define NACCT_INNER_UNREACHED 0xffff
-
-const volatile __u32 nacct_decap_on = 1;
-const volatile __be16 nacct_vxlan_ports[NACCT_TUN_PORTS] = { 0xb512 /* 4789 */,
-							      0x1821 /* 8472 */ };
-const volatile __be16 nacct_geneve_ports[NACCT_TUN_PORTS] = { 0xc117 /* 6081 */ };
 
 /* offsets beyond this are not opened: the outer flow (the bound the
  * verifier needs; any real tunnel's headers start well before it) */
@@ -60,51 +54,15 @@ static __always_inline __u32 nacct_decap_bound(__u32 off)
 	return off;
 }
 
-/* the UDP tunnel a destination port names, or NACCT_TUN_NONE */
-static __always_inline __u8 nacct_tun_udp(__be16 dport)
-{
-	int i;
-
-#pragma unroll
-	for (i = 0; i < NACCT_TUN_PORTS; i++) {
-		if (!nacct_vxlan_ports[i])
-			break;
-		if (dport == nacct_vxlan_ports[i])
-			return NACCT_TUN_VXLAN;
-	}
-#pragma unroll
-	for (i = 0; i < NACCT_TUN_PORTS; i++) {
-		if (!nacct_geneve_ports[i])
-			break;
-		if (dport == nacct_geneve_ports[i])
-			return NACCT_TUN_GENEVE;
-	}
-	return NACCT_TUN_NONE;
-}
-
 /*
- * Does the decapsulation stage open this packet?  The common packet pays
- * a protocol compare (and UDP a few port compares): this is the cost
- * every packet has from tunnels.
+ * Does the tunnel stage open this packet?  The parser marked it
+ * (NACCT_MEM_TUN): a UDP port of VXLAN or Geneve, GRE, IPv4 or IPv6 in
+ * IP, MPLS; not a fragment; nacct_decap_on.  One byte to test: all a
+ * packet that is no tunnel pays after the parser.
  */
-static __always_inline int nacct_tun_candidate(int res, const struct nacct_pkt *pkt)
+static __always_inline int nacct_tun_candidate(const struct nacct_pkt *pkt)
 {
-	if (!nacct_decap_on)
-		return 0;
-	if (res == NACCT_P_NONIP)
-		return pkt->ethertype == NACCT_ETH_P_MPLS;
-	if (res != NACCT_P_IP || pkt->is_frag)
-		return 0;
-	switch (pkt->proto) {
-	case NACCT_IPPROTO_UDP:
-		return nacct_tun_udp(pkt->dport) != NACCT_TUN_NONE;
-	case NACCT_IPPROTO_GRE:
-	case NACCT_IPPROTO_IPIP:
-	case NACCT_IPPROTO_IPV6:
-		return 1;
-	default:
-		return 0;
-	}
+	return pkt->tun_cand;
 }
 
 /* the outer endpoints into the tunnel key, canonical; 1: the source is hi */

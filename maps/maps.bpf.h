@@ -103,6 +103,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_tunnels SEC(".maps");
 
+/*
+ * Each CPU's last tunnel and its handle: a tunnel's packets come in runs
+ * (one VTEP pair carries many inner flows), and comparing five words
+ * costs a few ns where the hash lookup of a 40-byte key costs ~35.  Valid
+ * as long as nacct_tunnels only grows (entries go with the attachment);
+ * whatever deletes tunnel entries must clear these first.  Not pinned: a
+ * new load starts with empty caches.
+ */
+struct nacct_tun_cache {
+	struct nacct_tun_key key;
+	__u64 handle; /* 0: empty */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_tun_cache);
+} nacct_tun_cache SEC(".maps");
+
 /* each CPU's last tunnel handle: a new tunnel's handle is
  * (++seq[cpu]) << 16 | cpu, unique without an atomic */
 struct {

@@ -36,20 +36,23 @@ static __always_inline void nacct_tc_pull(struct __sk_buff *skb)
 	asm volatile("" ::: "memory");
 }
 
-/* the tunnel stage's steps, each checked once on its own (maps/decap.h) */
-__noinline int nacct_tc_decap(struct __sk_buff *skb, __u32 len, int res, struct nacct_pkt *pkt)
+/*
+ * The tunnel stage (maps/decap.h) of a candidate: open the tunnel, parse
+ * the inner packet; the result goes to the one accounting below.  A
+ * global function: the verifier checks the stage once, on its own, not
+ * once for every way the outer parse ended (inlined, the program passes
+ * its million-instruction limit), and the accounting after it once more
+ * for an unknown result.
+ */
+__noinline int nacct_tc_tunnel(struct __sk_buff *skb, __u32 len, int res, struct nacct_pkt *pkt)
 {
 	if (!pkt)
 		return NACCT_P_MALFORMED;
-	return nacct_decap_parse(NACCT_DECAP_MEM(1), ctx_data(skb), ctx_data_end(skb), len, res,
-				 pkt);
-}
-
-__noinline int nacct_tc_inner(struct __sk_buff *skb, struct nacct_pkt *pkt)
-{
-	if (!pkt)
-		return NACCT_P_MALFORMED;
-	return nacct_decap_inner(NACCT_DECAP_MEM(1), ctx_data(skb), ctx_data_end(skb), pkt);
+	res = nacct_decap_parse(NACCT_DECAP_MEM(1), ctx_data(skb), ctx_data_end(skb), len, res,
+				pkt);
+	if (res == NACCT_P_INNER)
+		res = nacct_decap_inner(NACCT_DECAP_MEM(1), ctx_data(skb), ctx_data_end(skb), pkt);
+	return res;
 }
 
 /*
@@ -73,31 +76,6 @@ static __always_inline int nacct_tc_account(struct __sk_buff *skb, __u32 len, in
 	return nacct_account_dir(pkt, res, dir, pkts, bytes);
 }
 
-/*
- * A tunnel packet's way (see xdp/nacct_xdp.bpf.c), one function per
- * direction: the accounting wants its direction as a constant.
- */
-static __always_inline int nacct_tc_tunnel(struct __sk_buff *skb, __u32 len, __u32 dir, int res,
-					   struct nacct_pkt *pkt)
-{
-	if (!pkt)
-		return 0;
-	res = nacct_tc_decap(skb, len, res, pkt);
-	if (res == NACCT_P_INNER)
-		res = nacct_tc_inner(skb, pkt);
-	return nacct_tc_account(skb, len, res, dir, pkt);
-}
-
-__noinline int nacct_tc_tunnel_rx(struct __sk_buff *skb, __u32 len, int res, struct nacct_pkt *pkt)
-{
-	return nacct_tc_tunnel(skb, len, NACCT_DIR_RX, res, pkt);
-}
-
-__noinline int nacct_tc_tunnel_tx(struct __sk_buff *skb, __u32 len, int res, struct nacct_pkt *pkt)
-{
-	return nacct_tc_tunnel(skb, len, NACCT_DIR_TX, res, pkt);
-}
-
 static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 {
 	struct nacct_pkt pkt;
@@ -114,13 +92,9 @@ static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 
 	nacct_pkt_init(&pkt);
 	res = nacct_parse(data, data_end, len, hw_vlan, 1, &pkt);
-	if (nacct_tun_candidate(res, &pkt)) {
-		if (dir == NACCT_DIR_TX)
-			nacct_tc_tunnel_tx(skb, len, res, &pkt);
-		else
-			nacct_tc_tunnel_rx(skb, len, res, &pkt);
-	} else
-		nacct_tc_account(skb, len, res, dir, &pkt);
+	if (nacct_tun_candidate(&pkt))
+		res = nacct_tc_tunnel(skb, len, res, &pkt);
+	nacct_tc_account(skb, len, res, dir, &pkt);
 	return nacct_sample_verdict(skb, len, dir);
 }
 

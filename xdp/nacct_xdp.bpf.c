@@ -24,29 +24,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 _Static_assert(NACCT_MB_HDR <= NACCT_SNAPLEN_MAX, "the copy fits the sample scratch");
 
 /*
- * The tunnel stage (maps/decap.h): open the tunnel, parse the inner
- * packet, each a global function the verifier checks once on its own.  (Not on
- * the multi-buffer copy below: a tunnel whose inner headers lie past a
- * frame's first buffer is counted on its outer flow, inner_type 0xffff;
- * the three stages again in the copy's flavour would take the verifier
- * past its limit.)
- */
-__noinline int nacct_xdp_decap(struct xdp_md *ctx, __u32 len, int res, struct nacct_pkt *pkt)
-{
-	if (!pkt)
-		return NACCT_P_MALFORMED;
-	return nacct_decap_parse(NACCT_DECAP_MEM(0), ctx_data(ctx), ctx_data_end(ctx), len, res,
-				 pkt);
-}
-
-__noinline int nacct_xdp_inner(struct xdp_md *ctx, struct nacct_pkt *pkt)
-{
-	if (!pkt)
-		return NACCT_P_MALFORMED;
-	return nacct_decap_inner(NACCT_DECAP_MEM(0), ctx_data(ctx), ctx_data_end(ctx), pkt);
-}
-
-/*
  * A multi-buffer frame whose headers run past its first buffer (a driver
  * that splits headers, or a small first buffer): parse a copy of its
  * first bytes instead (bpf_xdp_load_bytes reads across the fragments).
@@ -88,26 +65,32 @@ __noinline int nacct_xdp_parse_copy(struct xdp_md *ctx, __u32 len, struct nacct_
 	if (bpf_probe_read_kernel(&base, sizeof(base), &data))
 		return NACCT_P_MALFORMED;
 	nacct_pkt_init(pkt);
-	res = nacct_parse_eth(NACCT_MEM_KERN, (void *)base, (void *)(base + n1 + 1), len, -1, pkt);
-	/* a tunnel here: its outer flow (see nacct_xdp_decap) */
-	if (nacct_tun_candidate(res, pkt) && res == NACCT_P_IP)
+	res = nacct_parse_eth(NACCT_MEM_KERN | NACCT_MEM_TUN, (void *)base, (void *)(base + n1 + 1),
+			      len, -1, pkt);
+	/* a tunnel here: its outer flow (see nacct_xdp_tunnel) */
+	if (nacct_tun_candidate(pkt) && res == NACCT_P_IP)
 		pkt->inner_type = NACCT_INNER_UNREACHED;
 	return res;
 }
 
 /*
- * A tunnel packet's accounting, on its own: the stages, then the one
- * accounting (a global function too, so that the program's own paths do
- * not meet the stages' unknown results).  A multi-buffer frame whose
- * inner headers lie past its first buffer goes the copy's way.
+ * The tunnel stage (maps/decap.h) of a candidate: open the tunnel, parse
+ * the inner packet; the result goes to the one accounting.  A global
+ * function: the verifier checks the stage once, on its own, not once for
+ * every way the outer parse ended (inlined, the program passes its
+ * million-instruction limit).  (Not on the multi-buffer copy: a tunnel
+ * whose inner headers lie past a frame's first buffer is counted on its
+ * outer flow, inner_type 0xffff; the stage again in the copy's flavour
+ * would take the verifier past its limit.)
  */
 __noinline int nacct_xdp_tunnel(struct xdp_md *ctx, __u32 len, int res, struct nacct_pkt *pkt)
 {
 	if (!pkt)
-		return 0;
-	res = nacct_xdp_decap(ctx, len, res, pkt);
+		return NACCT_P_MALFORMED;
+	res = nacct_decap_parse(NACCT_DECAP_MEM(0), ctx_data(ctx), ctx_data_end(ctx), len, res,
+				pkt);
 	if (res == NACCT_P_INNER)
-		res = nacct_xdp_inner(ctx, pkt);
+		res = nacct_decap_inner(NACCT_DECAP_MEM(0), ctx_data(ctx), ctx_data_end(ctx), pkt);
 	/* multi-buffer: cut short by the first buffer, not by the frame? */
 	if (nacct_xdp_frags && res == NACCT_P_MALFORMED &&
 	    len > (__u32)(ctx->data_end - ctx->data)) {
@@ -115,7 +98,7 @@ __noinline int nacct_xdp_tunnel(struct xdp_md *ctx, __u32 len, int res, struct n
 		if (res == NACCT_P_IP && pkt->tun_type == NACCT_TUN_NONE)
 			pkt->inner_type = NACCT_INNER_UNREACHED;
 	}
-	return nacct_account_dir(pkt, res, NACCT_DIR_RX, 1, len);
+	return res;
 }
 
 SEC("xdp")
@@ -130,11 +113,9 @@ int nacct_xdp(struct xdp_md *ctx)
 	nacct_pkt_init(&pkt);
 	len = ctx_full_len(ctx);
 	res = nacct_parse(data, data_end, len, -1, 0, &pkt);
-	/* tunnels: the rest of their way is a function of its own */
-	if (nacct_tun_candidate(res, &pkt)) {
-		nacct_xdp_tunnel(ctx, len, res, &pkt);
-		return nacct_sample_verdict(ctx, len, NACCT_DIR_RX);
-	}
+	/* tunnels: the second stage */
+	if (nacct_tun_candidate(&pkt))
+		res = nacct_xdp_tunnel(ctx, len, res, &pkt);
 	/* (multi-buffer only) a header past the first buffer, or truly bad;
 	 * the callee compares with the first buffer's length, so that no
 	 * packet pointer stays live past the parser (the verifier would keep

@@ -2,7 +2,7 @@
 /*
  * Key check: one frame through both users of the shared parser and key
  * builder, so that a unit test can hold them to one answer.
- *   data path      nacct_parse() on the packet itself (NACCT_MEM_PKT),
+ *   data path      nacct_parse_eth() on the packet itself (NACCT_MEM_PKT),
  *                  from Ethernet, then nacct_key_make() as nacct_account()
  *                  does it (without the later-fragment port recovery of
  *                  the per-interface frag table, which the side programs
@@ -94,7 +94,10 @@ int keycheck(struct xdp_md *ctx)
 	__builtin_memset(&kc_out.side_mh, 0, sizeof(kc_out.side_mh));
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
-	kc_out.dp.res = nacct_parse(data, data_end, len, -1, 0, &pkt);
+	/* the data path's parse without its tunnel marks (NACCT_MEM_TUN: no
+	 * key changes by them, and copied out whole they would split the
+	 * verifier's paths past its limit) */
+	kc_out.dp.res = nacct_parse_eth(NACCT_MEM_PKT, data, data_end, len, -1, &pkt);
 	kc_out.dp.malformed = pkt.malformed;
 	if (kc_out.dp.res == NACCT_P_IP)
 		nacct_key_make(&kc_out.dp.key, pkt.src, pkt.sport, pkt.dst, pkt.dport, pkt.proto,
