@@ -70,6 +70,26 @@ for ns in "$NS_A" "$NS_B"; do
 done
 setup_vni 1 100 4 4789 && setup_vni 2 200 4 4789 && setup_vni 3 300 6 4789 &&
 	setup_vni 4 400 4 8472 || { t_fail setup "cannot create the VXLAN devices"; exit 1; }
+# VNI 500 ends in the underlay namespaces themselves (a host that terminates
+# its own VXLAN): the side programs see the decapsulated packets there, in
+# the namespace nacct reads, and join them onto the inner flow
+for side in a b; do
+	if [ $side = a ]; then loc=198.18.0.1 rem=198.18.0.2 ifu=$IF_A; else loc=198.18.0.2 rem=198.18.0.1 ifu=$IF_B; fi
+	ip -n "${T_ID}$side" link add vx5 type vxlan id 500 local $loc remote $rem dstport 4789 dev "$ifu" &&
+		ip -n "${T_ID}$side" addr add "10.78.0.$([ $side = a ] && echo 1 || echo 2)/24" dev vx5 &&
+		ip -n "${T_ID}$side" link set vx5 up || { t_fail setup "VNI 500"; exit 1; }
+	ip netns exec "${T_ID}$side" ethtool -K vx5 tso off gso off gro off >/dev/null 2>&1
+done
+ip -n "$NS_A" neigh add 10.78.0.2 lladdr "$(ip -n "$NS_B" -br link show vx5 | awk '{print $3}')" dev vx5 nud permanent
+ip -n "$NS_B" neigh add 10.78.0.1 lladdr "$(ip -n "$NS_A" -br link show vx5 | awk '{print $3}')" dev vx5 nud permanent
+in_b nft -f - <<NFT || { t_fail setup "nft"; exit 1; }
+table inet ntun {
+	chain in {
+		type filter hook input priority 0;
+		udp dport 7000 counter drop
+	}
+}
+NFT
 sleep 1 # the tenants' link-up chatter (MLD) passes before any window opens
 
 # one round of traffic: per tenant a ping each way family, UDP both families
@@ -147,6 +167,8 @@ t_tcpdump_start "$NS_B" "$IF_B" "$T_TMP/d.pcap"
 k_rx0=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
 k_tx0=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
 traffic || { t_fail traffic "a tenant's traffic failed"; exit 1; }
+# datagrams the kernel drops after decapsulating them (nft, in NS_B)
+dropsent=$(in_a "$UDPSEND" 10.78.0.2 7000 25 64 42000)
 sleep 0.3
 k_rx1=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
 k_tx1=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
@@ -172,8 +194,15 @@ t_check "the same inner ping in four VNIs: four flows" "100 200 300 400 " "$n_sa
 outer=$(nacct_b flows "$IF_B" --json | jq -r 'select(.tunnel == "vxlan") |
 	"\(.tunnel_id) \([.outer_src, .outer_dst] | sort | join(","))"' | sort -u | tr '\n' ';')
 t_check "outer endpoints per VNI" \
-	"100 198.18.0.1,198.18.0.2;200 198.18.0.1,198.18.0.2;300 fd00:18::1,fd00:18::2;400 198.18.0.1,198.18.0.2;" \
+	"100 198.18.0.1,198.18.0.2;200 198.18.0.1,198.18.0.2;300 fd00:18::1,fd00:18::2;400 198.18.0.1,198.18.0.2;500 198.18.0.1,198.18.0.2;" \
 	"$outer"
+# drops of the inner flow, from the side programs: matched by the inner
+# 5-tuple (the dropped skb knows no tunnel) in the attachment's namespace
+nftc=$(in_b nft -j list table inet ntun | jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add')
+fd=$(nacct_b flows "$IF_B" --json | jq -r 'select(.tunnel == "vxlan" and .tunnel_id == 500 and .dport == 7000) |
+	"\(.packets) \(.drops) \(.drop_reasons | keys | join(","))"')
+t_check "VNI 500 inner flow: packets = sent, drops = nft's counter (side programs, inner 5-tuple)" \
+	"$dropsent $nftc NETFILTER_DROP" "$fd"
 # outer_src goes with src: a flow from tenant side a (10.77.0.1) came from 198.18.0.1 / fd00:18::1
 bad_dir=$(nacct_b flows "$IF_B" --json | jq -r 'select(.tunnel == "vxlan" and (.src == "10.77.0.1" or .src == "fd10::1")) |
 	select(.outer_src != "198.18.0.1" and .outer_src != "fd00:18::1") | .src' | wc -l)
