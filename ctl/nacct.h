@@ -100,6 +100,14 @@ struct export_opts {
 	int json;
 };
 
+/* nacct softirqs [INTERVAL [COUNT]] */
+struct softirqs_opts {
+	struct nacct_args a;
+	int json;
+	int cpu;  /* --cpu: one row per CPU */
+	int dist; /* -d: log2 histograms of time */
+};
+
 struct serve_opts {
 	struct nacct_args a;
 	const char *metrics; /* --metrics ADDR:PORT */
@@ -185,6 +193,7 @@ int cmd_serve(struct serve_opts *o);
 int cmd_top(struct top_opts *o);
 int cmd_capture(struct capture_opts *o);
 int cmd_events(struct events_opts *o);
+int cmd_softirqs(struct softirqs_opts *o);
 
 /* formats of the commands that tests check without root (tests/check) */
 struct nacct_obuf;
