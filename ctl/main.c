@@ -177,6 +177,23 @@ static const struct nacct_opt opts_softirqs[] = {
 	{ 0 },
 };
 
+static const struct nacct_opt opts_rtt[] = {
+	{ "by", 'b', OPT_ENUM, OFF(rtt_opts, by), "KEY",
+	  "one histogram per remote or local address or port (default: none, one histogram)",
+	  nacct_rtt_by_names },
+	{ "pid", 'p', OPT_U64, OFF(rtt_opts, pid), "PID",
+	  "only sockets of this process (its socket fds, rescanned every 100 ms)", NULL, 1,
+	  UINT32_MAX },
+	{ "lport", 'L', OPT_U64, OFF(rtt_opts, lport), "LPORT", "only this local port", NULL, 1,
+	  65535 },
+	{ "rport", 'D', OPT_U64, OFF(rtt_opts, rport), "RPORT", "only this remote port", NULL, 1,
+	  65535 },
+	{ "milliseconds", 'm', OPT_FLAG, OFF(rtt_opts, ms), NULL,
+	  "milliseconds instead of microseconds" },
+	{ "json", 'j', OPT_FLAG, OFF(rtt_opts, json), NULL, "one JSON object per key per interval" },
+	{ 0 },
+};
+
 static const struct nacct_opt opts_none[] = { { 0 } };
 
 /* each command's entry: its function and option struct, typed once here */
@@ -198,6 +215,7 @@ RUN(caps, json_opts)
 RUN(export, export_opts)
 RUN(serve, serve_opts)
 RUN(softirqs, softirqs_opts)
+RUN(rtt, rtt_opts)
 
 static const struct attach_opts attach_defaults = {
 	.req = { .mode = NACCT_M_AUTO, .hook = NACCT_H_XDP, .max_flows = NACCT_MAX_FLOWS_DEFAULT },
@@ -252,6 +270,11 @@ const struct nacct_cmd nacct_commands[] = {
 	  "SIGUSR1 ends an interval early",
 	  "nacct softirqs 1 5 --cpu",
 	  CMD(softirqs, softirqs_opts) },
+	{ "rtt", opts_rtt, NULL, "[IFACE] [INTERVAL [COUNT]]", 0, 3,
+	  "histograms of TCP's smoothed RTT per interval, per address or port (bcc tcprtt; "
+	  "tcp:tcp_probe)",
+	  "nacct rtt eth0 1 5 --by raddr -D 443",
+	  CMD(rtt, rtt_opts) },
 	{ "serve", opts_serve, &serve_defaults, "", 0, 0,
 	  "Prometheus metrics of every attached interface of this network namespace",
 	  "nacct serve --metrics 127.0.0.1:9464",

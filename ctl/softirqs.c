@@ -179,7 +179,7 @@ int cmd_softirqs(struct softirqs_opts *o)
 	fprintf(stderr, "Tracing softirqs... Hit Ctrl-C to end%s.\n",
 		interval > 0 ? "" : " (SIGUSR1 prints the interval so far)");
 	while (more) {
-		more = nacct_tool_wait(interval);
+		more = nacct_tool_wait(interval, NULL, NULL);
 		err = sirq_read(fd, ncpu, cur);
 		if (err)
 			goto read_fail;

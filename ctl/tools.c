@@ -70,7 +70,7 @@ int nacct_tool_stopped(void)
 	return g_stop;
 }
 
-int nacct_tool_wait(double interval)
+int nacct_tool_wait(double interval, void (*tick)(void *), void *ctx)
 {
 	struct timespec end, now;
 
@@ -85,6 +85,8 @@ int nacct_tool_wait(double interval)
 	while (!g_stop && !g_flush) {
 		struct timespec d = { 0, 100000000L };
 
+		if (tick)
+			tick(ctx);
 		if (interval <= 0) {
 			nanosleep(&d, NULL); /* a signal cuts it short */
 			continue;
@@ -97,6 +99,10 @@ int nacct_tool_wait(double interval)
 		if (d.tv_nsec < 0) {
 			d.tv_sec--;
 			d.tv_nsec += 1000000000L;
+		}
+		if (d.tv_sec >= 1 || d.tv_nsec > 100000000L) {
+			d.tv_sec = 0;
+			d.tv_nsec = 100000000L; /* tick every 100 ms */
 		}
 		nanosleep(&d, NULL);
 	}

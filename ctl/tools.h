@@ -17,9 +17,9 @@ int nacct_tool_interval(const char *cmd, const struct nacct_args *a, int first, 
 
 /* SIGINT/SIGTERM/SIGPIPE stop, SIGUSR1 ends the current interval early */
 void nacct_tool_signals(void);
-/* wait for the end of the interval (interval 0: until a signal);
- * 1: print and go on, 0: print and stop */
-int nacct_tool_wait(double interval);
+/* wait for the end of the interval (interval 0: until a signal), calling
+ * tick(ctx) every 100 ms if given; 1: print and go on, 0: print and stop */
+int nacct_tool_wait(double interval, void (*tick)(void *), void *ctx);
 /* the stop signal came */
 int nacct_tool_stopped(void);
 
