@@ -177,6 +177,32 @@ static const struct nacct_opt opts_serve[] = {
 	{ 0 },
 };
 
+static const struct nacct_opt opts_softirqs[] = {
+	{ "json", 'j', OPT_FLAG, OFF(softirqs_opts, json), NULL,
+	  "one JSON object per vector (and CPU) per interval" },
+	{ "cpu", 'C', OPT_FLAG, OFF(softirqs_opts, cpu), NULL, "one row per CPU and vector" },
+	{ "dist", 'd', OPT_FLAG, OFF(softirqs_opts, dist), NULL,
+	  "log2 histograms of each run's time (us)" },
+	{ 0 },
+};
+
+static const struct nacct_opt opts_rtt[] = {
+	{ "by", 'b', OPT_ENUM, OFF(rtt_opts, by), "KEY",
+	  "one histogram per remote or local address or port (default: none, one histogram)",
+	  nacct_rtt_by_names },
+	{ "pid", 'p', OPT_U64, OFF(rtt_opts, pid), "PID",
+	  "only sockets of this process (its socket fds, rescanned every 100 ms)", NULL, 1,
+	  UINT32_MAX },
+	{ "lport", 'L', OPT_U64, OFF(rtt_opts, lport), "LPORT", "only this local port", NULL, 1,
+	  65535 },
+	{ "rport", 'D', OPT_U64, OFF(rtt_opts, rport), "RPORT", "only this remote port", NULL, 1,
+	  65535 },
+	{ "milliseconds", 'm', OPT_FLAG, OFF(rtt_opts, ms), NULL,
+	  "milliseconds instead of microseconds" },
+	{ "json", 'j', OPT_FLAG, OFF(rtt_opts, json), NULL, "one JSON object per key per interval" },
+	{ 0 },
+};
+
 static const struct nacct_opt opts_none[] = { { 0 } };
 
 /* each command's entry: its function and option struct, typed once here */
@@ -198,6 +224,8 @@ RUN(events, events_opts)
 RUN(caps, json_opts)
 RUN(export, export_opts)
 RUN(serve, serve_opts)
+RUN(softirqs, softirqs_opts)
+RUN(rtt, rtt_opts)
 
 static const struct attach_opts attach_defaults = {
 	.req = { .mode = NACCT_M_AUTO, .hook = NACCT_H_XDP, .max_flows = NACCT_MAX_FLOWS_DEFAULT },
@@ -253,6 +281,16 @@ const struct nacct_cmd nacct_commands[] = {
 	  "expire flows and export them as IPFIX (or JSON lines), exactly once across restarts",
 	  "nacct export eth0 --ipfix 127.0.0.1:9995 --idle-timeout 15 --active-timeout 60",
 	  CMD(export, export_opts) },
+	{ "softirqs", opts_softirqs, NULL, "[INTERVAL [COUNT]]", 0, 2,
+	  "time and count per softirq vector (bcc softirqs); without INTERVAL until Ctrl-C, "
+	  "SIGUSR1 ends an interval early",
+	  "nacct softirqs 1 5 --cpu",
+	  CMD(softirqs, softirqs_opts) },
+	{ "rtt", opts_rtt, NULL, "[IFACE] [INTERVAL [COUNT]]", 0, 3,
+	  "histograms of TCP's smoothed RTT per interval, per address or port (bcc tcprtt; "
+	  "tcp:tcp_probe)",
+	  "nacct rtt eth0 1 5 --by raddr -D 443",
+	  CMD(rtt, rtt_opts) },
 	{ "serve", opts_serve, &serve_defaults, "", 0, 0,
 	  "Prometheus metrics of every attached interface of this network namespace",
 	  "nacct serve --metrics 127.0.0.1:9464",

@@ -100,6 +100,25 @@ struct export_opts {
 	int json;
 };
 
+/* nacct softirqs [INTERVAL [COUNT]] */
+struct softirqs_opts {
+	struct nacct_args a;
+	int json;
+	int cpu;  /* --cpu: one row per CPU */
+	int dist; /* -d: log2 histograms of time */
+};
+
+/* nacct rtt [IFACE] [INTERVAL [COUNT]] */
+struct rtt_opts {
+	struct nacct_args a;
+	int by;      /* --by: enum nacct_rtt_by (index into nacct_rtt_by_names) */
+	__u64 pid;   /* -p PID; 0: any */
+	__u64 lport; /* -L LPORT; 0: any */
+	__u64 rport; /* -D RPORT; 0: any */
+	int ms;      /* -m: milliseconds */
+	int json;
+};
+
 struct serve_opts {
 	struct nacct_args a;
 	const char *metrics; /* --metrics ADDR:PORT */
@@ -114,6 +133,7 @@ extern const char *const nacct_decap_names[];
 extern const char *const nacct_sort_names[];
 extern const char *const nacct_transport_names[];
 extern const char *const nacct_top_by_names[];
+extern const char *const nacct_rtt_by_names[];
 
 /* the option types of the command tables */
 enum nacct_opt_type {
@@ -188,6 +208,8 @@ int cmd_serve(struct serve_opts *o);
 int cmd_top(struct top_opts *o);
 int cmd_capture(struct capture_opts *o);
 int cmd_events(struct events_opts *o);
+int cmd_softirqs(struct softirqs_opts *o);
+int cmd_rtt(struct rtt_opts *o);
 
 /* formats of the commands that tests check without root (tests/check) */
 struct nacct_obuf;

@@ -540,4 +540,66 @@ struct nacct_probe_meta {
 	__u32 stats_size;
 };
 
+/* ---- transient tools: softirqs, rtt, backlog ------------------------------
+ * Structs of the commands that load their own programs for the duration of
+ * the run (probes/nacct_softirqs.bpf.c, nacct_rtt.bpf.c, nacct_backlog.bpf.c):
+ * never pinned, so no ABI number; the maps are read only by the process that
+ * loaded them.
+ */
+
+/* log2 histogram slots: slot 0 holds the value 0, slot i >= 1 the values
+ * [2^(i-1), 2^i) (bcc's print_log2_hist buckets) */
+#define NACCT_LOG2_SLOTS 32
+
+/*
+ * The softirq vectors in the kernel's order (enum in include/linux/interrupt.h,
+ * the rows of /proc/softirqs): the one table of their names.  The BPF program
+ * checks each index against the running kernel's enum at build time
+ * (vmlinux.h: NAME_SOFTIRQ), so a renumbering breaks the build, not the output.
+ *   X(NAME, name)
+ */
+#define NACCT_SOFTIRQ_VECTORS(X)                                                   \
+	X(HI, "hi") X(TIMER, "timer") X(NET_TX, "net_tx") X(NET_RX, "net_rx")       \
+	X(BLOCK, "block") X(IRQ_POLL, "irq_poll") X(TASKLET, "tasklet")           \
+	X(SCHED, "sched") X(HRTIMER, "hrtimer") X(RCU, "rcu")
+enum nacct_softirq_vec {
+#define NACCT_X_SIRQ_ENUM(n, s) NACCT_SIRQ_##n,
+	NACCT_SOFTIRQ_VECTORS(NACCT_X_SIRQ_ENUM)
+#undef NACCT_X_SIRQ_ENUM
+	NACCT_SIRQ_MAX,
+};
+
+/* nacct_sirq (per-CPU array, key = vector): cumulative since load */
+struct nacct_sirq_val {
+	__u64 count;   /* softirq_entry: as /proc/softirqs counts */
+	__u64 time_ns; /* softirq_exit - softirq_entry, summed */
+	__u64 hist[NACCT_LOG2_SLOTS]; /* log2 of each run's time in us */
+};
+
+/* nacct rtt --by: what the histograms are keyed by */
+enum nacct_rtt_by {
+	NACCT_RTT_BY_NONE = 0,
+	NACCT_RTT_BY_RADDR,
+	NACCT_RTT_BY_LADDR,
+	NACCT_RTT_BY_RPORT,
+	NACCT_RTT_BY_LPORT,
+};
+
+/* nacct_rtt_hist (per-CPU hash): one entry per key and generation; user
+ * space flips the generation at each interval and reads the old one */
+struct nacct_rtt_key {
+	__u8 addr[16]; /* --by raddr|laddr (IPv4 mapped ::ffff:a.b.c.d), else 0 */
+	__be16 port;   /* --by rport|lport, else 0 */
+	__u8 family;   /* NACCT_AF_INET / NACCT_AF_INET6 with an address, else 0 */
+	__u8 gen;      /* generation: 0 or 1 */
+	__u32 pad;
+};
+struct nacct_rtt_val {
+	__u64 count;
+	__u64 sum;  /* in the unit of the run: us, or ms with -m */
+	__u64 min;
+	__u64 max;
+	__u64 hist[NACCT_LOG2_SLOTS];
+};
+
 #endif /* NACCT_H */

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The transient tools' shared parts: interval loop, log2 histograms. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tools.h"
+#include "../lib/names.h"
+
+static volatile sig_atomic_t g_stop, g_flush;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static void on_flush(int sig)
+{
+	(void)sig;
+	g_flush = 1;
+}
+
+int nacct_tool_interval(const char *cmd, const struct nacct_args *a, int first, double *interval,
+			__u64 *count)
+{
+	char *end;
+	long long c;
+
+	*interval = 0;
+	*count = 0;
+	if (a->argc > first) {
+		errno = 0;
+		*interval = strtod(a->argv[first], &end);
+		if (errno || *end || !(*interval > 0) || *interval > 86400)
+			return nacct_usage_error("%s: invalid interval '%s' (seconds, > 0, <= 86400)",
+						 cmd, a->argv[first]);
+	}
+	if (a->argc > first + 1) {
+		errno = 0;
+		c = strtoll(a->argv[first + 1], &end, 10);
+		if (errno || *end || c <= 0)
+			return nacct_usage_error("%s: invalid count '%s' (a number > 0)", cmd,
+						 a->argv[first + 1]);
+		*count = c;
+	}
+	if (a->argc > first + 2)
+		return nacct_usage_error("%s: too many arguments ('%s')", cmd, a->argv[first + 2]);
+	return 0;
+}
+
+void nacct_tool_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop; /* no SA_RESTART: nanosleep returns */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_flush;
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+int nacct_tool_stopped(void)
+{
+	return g_stop;
+}
+
+int nacct_tool_wait(double interval, void (*tick)(void *), void *ctx)
+{
+	struct timespec end, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)interval;
+	end.tv_nsec += (long)((interval - (time_t)interval) * 1e9);
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	/* a SIGUSR1 that came while the last interval printed ends this one */
+	while (!g_stop && !g_flush) {
+		struct timespec d = { 0, 100000000L };
+
+		if (tick)
+			tick(ctx);
+		if (interval <= 0) {
+			nanosleep(&d, NULL); /* a signal cuts it short */
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return 1;
+		d.tv_sec = end.tv_sec - now.tv_sec;
+		d.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (d.tv_nsec < 0) {
+			d.tv_sec--;
+			d.tv_nsec += 1000000000L;
+		}
+		if (d.tv_sec >= 1 || d.tv_nsec > 100000000L) {
+			d.tv_sec = 0;
+			d.tv_nsec = 100000000L; /* tick every 100 ms */
+		}
+		nanosleep(&d, NULL);
+	}
+	g_flush = 0;
+	return !g_stop;
+}
+
+__u64 nacct_log2_lo(int slot)
+{
+	return slot <= 0 ? 0 : 1ULL << (slot - 1);
+}
+
+__u64 nacct_log2_hi(int slot)
+{
+	if (slot <= 0)
+		return 0;
+	if (slot >= NACCT_LOG2_SLOTS - 1)
+		return UINT64_MAX; /* the last slot holds everything above */
+	return (1ULL << slot) - 1;
+}
+
+void nacct_hist_print(FILE *f, const __u64 *hist, const char *unit)
+{
+	int i, first = -1, last = -1, j, stars;
+	__u64 max = 0;
+	char lo[24], hi[24];
+
+	for (i = 0; i < NACCT_LOG2_SLOTS; i++)
+		if (hist[i]) {
+			if (first < 0)
+				first = i;
+			last = i;
+			if (hist[i] > max)
+				max = hist[i];
+		}
+	if (last < 0)
+		return;
+	fprintf(f, "%22s : count     distribution\n", unit);
+	for (i = first; i <= last; i++) {
+		snprintf(lo, sizeof(lo), "%llu", (unsigned long long)nacct_log2_lo(i));
+		if (i == NACCT_LOG2_SLOTS - 1)
+			snprintf(hi, sizeof(hi), "...");
+		else
+			snprintf(hi, sizeof(hi), "%llu", (unsigned long long)nacct_log2_hi(i));
+		stars = max ? (int)((hist[i] * 40 + max - 1) / max) : 0;
+		fprintf(f, "%10s -> %-10s: %-9llu |", lo, hi, (unsigned long long)hist[i]);
+		for (j = 0; j < 40; j++)
+			fputc(j < stars ? '*' : ' ', f);
+		fputs("|\n", f);
+	}
+}
+
+void nacct_hist_json(FILE *f, const char *name, const __u64 *hist)
+{
+	int i, n = 0;
+
+	fprintf(f, ",\"%s\":[", name);
+	for (i = 0; i < NACCT_LOG2_SLOTS; i++) {
+		if (!hist[i])
+			continue;
+		fprintf(f, "%s{\"lo\":%llu,\"hi\":%llu,\"count\":%llu}", n++ ? "," : "",
+			(unsigned long long)nacct_log2_lo(i), (unsigned long long)nacct_log2_hi(i),
+			(unsigned long long)hist[i]);
+	}
+	fputc(']', f);
+}
+
+void nacct_tool_now(char *hms, size_t hlen, char *rfc, size_t rlen)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(hms, hlen, "%H:%M:%S", &tm);
+	nacct_rfc3339((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec, rfc, rlen);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What the transient tools (softirqs, rtt, backlog) share: the
+ * [interval [count]] positionals, the interval loop with its signals, and
+ * log2 histograms (the slots of probes/hist.bpf.h) as text and JSON.
+ */
+#ifndef NACCT_CTL_TOOLS_H
+#define NACCT_CTL_TOOLS_H
+
+#include <stdio.h>
+#include "nacct.h"
+
+/* [INTERVAL [COUNT]] from argv[first..]: interval 0 = until Ctrl-C,
+ * count 0 = for ever; 0 or NACCT_EXIT_USAGE after one clear line */
+int nacct_tool_interval(const char *cmd, const struct nacct_args *a, int first, double *interval,
+			__u64 *count);
+
+/* SIGINT/SIGTERM/SIGPIPE stop, SIGUSR1 ends the current interval early */
+void nacct_tool_signals(void);
+/* wait for the end of the interval (interval 0: until a signal), calling
+ * tick(ctx) every 100 ms if given; 1: print and go on, 0: print and stop */
+int nacct_tool_wait(double interval, void (*tick)(void *), void *ctx);
+/* the stop signal came */
+int nacct_tool_stopped(void);
+
+/* the inclusive value range of log2 slot i */
+__u64 nacct_log2_lo(int slot);
+__u64 nacct_log2_hi(int slot);
+/* bcc's print_log2_hist: "     usecs : count  distribution" with stars */
+void nacct_hist_print(FILE *f, const __u64 *hist, const char *unit);
+/* ,"NAME":[{"lo":L,"hi":H,"count":C},...] non-empty slots only */
+void nacct_hist_json(FILE *f, const char *name, const __u64 *hist);
+
+/* the wall clock "HH:MM:SS" and RFC 3339 of now */
+void nacct_tool_now(char *hms, size_t hlen, char *rfc, size_t rlen);
+
+#endif /* NACCT_CTL_TOOLS_H */
