@@ -161,6 +161,15 @@ nacct_inner_flows() {
 		sort
 }
 
+# --- bad input: exit status 2, nothing attached -----------------------------
+for bad in "--tunnel-ports vxlan=0" "--tunnel-ports foo=4789" "--tunnel-ports 4789" \
+	"--tunnel-ports vxlan=1,2,3,4,5" "--tunnel-ports vxlan=6081,geneve=6081" "--decap maybe"; do
+	out=$(nacct_b attach "$IF_B" $bad 2>&1)
+	rc=$?
+	left=$(ls -d /sys/fs/bpf/nacct/"$IF_B"* 2>/dev/null | wc -l)
+	t_check "attach $bad: exit 2, nothing attached" "2 0" "$rc $left"
+done
+
 # --- 1: decapsulated ------------------------------------------------------
 out=$(nacct_b attach "$IF_B" 2>&1) || { t_fail attach "$out"; exit 1; }
 t_tcpdump_start "$NS_B" "$IF_B" "$T_TMP/d.pcap"
