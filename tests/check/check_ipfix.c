@@ -29,6 +29,11 @@ struct dflow {
 	uint16_t sp, dp, vlan, flags;
 	uint64_t pk, by, start, end;
 	uint32_t in_if, out_if;
+	uint64_t l2seg;
+	uint8_t ttype;
+	uint32_t tunid;
+	uint8_t osa[16], oda[16];
+	uint16_t inner_type;
 	uint16_t tid;
 };
 
@@ -56,7 +61,9 @@ static fbInfoElementSpec_t spec_v4[] = {
 	S("destinationIPv4Address", 4), S("destinationTransportPort", 2), S("vlanId", 2),
 	S("packetDeltaCount", 8), S("octetDeltaCount", 8), S("tcpControlBits", 2),
 	S("flowStartMilliseconds", 8), S("flowEndMilliseconds", 8), S("ingressInterface", 4),
-	S("egressInterface", 4), FB_IESPEC_NULL
+	S("egressInterface", 4), S("layer2SegmentId", 8), S("nacctTunnelType", 1),
+	S("nacctTunnelId", 4), S("nacctOuterSourceAddress", 16),
+	S("nacctOuterDestinationAddress", 16), S("nacctInnerEthertype", 2), FB_IESPEC_NULL
 };
 static fbInfoElementSpec_t spec_v6[] = {
 	S("flowDirection", 1), S("ipVersion", 1), S("protocolIdentifier", 1),
@@ -64,7 +71,9 @@ static fbInfoElementSpec_t spec_v6[] = {
 	S("destinationIPv6Address", 16), S("destinationTransportPort", 2), S("vlanId", 2),
 	S("packetDeltaCount", 8), S("octetDeltaCount", 8), S("tcpControlBits", 2),
 	S("flowStartMilliseconds", 8), S("flowEndMilliseconds", 8), S("ingressInterface", 4),
-	S("egressInterface", 4), FB_IESPEC_NULL
+	S("egressInterface", 4), S("layer2SegmentId", 8), S("nacctTunnelType", 1),
+	S("nacctTunnelId", 4), S("nacctOuterSourceAddress", 16),
+	S("nacctOuterDestinationAddress", 16), S("nacctInnerEthertype", 2), FB_IESPEC_NULL
 };
 static fbInfoElementSpec_t spec_st[] = {
 	S("ingressInterface", 4), S("flowDirection", 1), S("observationTimeMilliseconds", 8),
@@ -107,6 +116,12 @@ static void unpack_flow(const uint8_t *p, int v6, struct dflow *f)
 	GET(p, f->end);
 	GET(p, f->in_if);
 	GET(p, f->out_if);
+	GET(p, f->l2seg);
+	GET(p, f->ttype);
+	GET(p, f->tunid);
+	GET(p, f->osa);
+	GET(p, f->oda);
+	GET(p, f->inner_type);
 }
 
 static void unpack_stat(const uint8_t *p, struct dstat *s)
@@ -136,14 +151,33 @@ static int add_tmpl(fbSession_t *ses, fbInfoModel_t *m, fbInfoElementSpec_t *spe
 	return 0;
 }
 
-/* flowDirection is missing from some libfixbuf models */
+/*
+ * flowDirection is missing from some libfixbuf models; nacct's enterprise
+ * elements (README "Tunnels": PEN 32473, ids 1-5) as a collector would
+ * define them from the README, not from nacct's table
+ */
 static void model_fill(fbInfoModel_t *m)
 {
 	static fbInfoElement_t dir = FB_IE_INIT_FULL("flowDirection", 0, 61, 1, FB_IE_F_ENDIAN, 0,
 						     1, FB_UINT_8, NULL);
+	static fbInfoElement_t ent[] = {
+		FB_IE_INIT_FULL("nacctTunnelType", 32473, 1, 1, FB_IE_F_ENDIAN, 0, 0, FB_UINT_8,
+				NULL),
+		FB_IE_INIT_FULL("nacctTunnelId", 32473, 2, 4, FB_IE_F_ENDIAN, 0, 0, FB_UINT_32,
+				NULL),
+		FB_IE_INIT_FULL("nacctOuterSourceAddress", 32473, 3, 16, 0, 0, 0, FB_IP6_ADDR,
+				NULL),
+		FB_IE_INIT_FULL("nacctOuterDestinationAddress", 32473, 4, 16, 0, 0, 0,
+				FB_IP6_ADDR, NULL),
+		FB_IE_INIT_FULL("nacctInnerEthertype", 32473, 5, 2, FB_IE_F_ENDIAN, 0, 0,
+				FB_UINT_16, NULL),
+	};
+	size_t i;
 
 	if (!fbInfoModelGetElementByName(m, "flowDirection"))
 		fbInfoModelAddElement(m, &dir);
+	for (i = 0; i < sizeof(ent) / sizeof(ent[0]); i++)
+		fbInfoModelAddElement(m, &ent[i]);
 }
 
 /* every IPFIX message in buf (one after the other), decoded */
@@ -250,6 +284,29 @@ static void mkrec(struct nacct_rec *r, int v6, int dir, int src_hi, __u64 t0, in
 	r->val.first_seen = t_mid_ms(t0 - 5000000000ULL + i * 1000000ULL);
 	r->val.last_seen = t_mid_ms(t0 - 1000000000ULL + i * 7000000ULL);
 	r->final = i & 1;
+	if (i == 2 || i == 6) {
+		/* a VXLAN flow (VNI 4242) over 198.18.9.1 <-> 198.18.9.2; the
+		 * key's lo goes through the outer hi (outer_dir 2) */
+		static struct nacct_tun tun;
+		int j;
+
+		memset(&tun, 0, sizeof(tun));
+		tun.handle = 5 << 16;
+		tun.key.type = NACCT_TUN_VXLAN;
+		tun.key.id = 4242;
+		tun.key.family = NACCT_AF_INET;
+		for (j = 0; j < 2; j++) {
+			__u8 *a = j ? tun.key.outer_hi : tun.key.outer_lo;
+
+			a[10] = a[11] = 0xff;
+			a[12] = 198, a[13] = 18, a[14] = 9, a[15] = (__u8)(1 + j);
+		}
+		r->key.tunnel = tun.handle;
+		r->tun = &tun;
+		r->val.outer_dir = 2;
+	}
+	if (i == 3)
+		r->val.inner_type = 0x0806;
 }
 
 static int same_flow(const struct nacct_rec *r, const struct dflow *f, char *why, size_t len)
@@ -288,6 +345,28 @@ static int same_flow(const struct nacct_rec *r, const struct dflow *f, char *why
 	       f->in_if);
 	EXPECT(f->out_if == (r->dir == NACCT_DIR_TX ? r->ifindex : 0u), "egressInterface %u",
 	       f->out_if);
+	EXPECT(f->inner_type == r->val.inner_type, "nacctInnerEthertype %#x", f->inner_type);
+	if (!r->tun) {
+		static const __u8 zero[16];
+
+		EXPECT(f->ttype == 0 && f->tunid == 0 && f->l2seg == 0 &&
+			       !memcmp(f->osa, zero, 16) && !memcmp(f->oda, zero, 16),
+		       "not tunnelled: tunnel elements %u %u %llu", f->ttype, f->tunid,
+		       (unsigned long long)f->l2seg);
+		return 1;
+	}
+	{
+		/* src's outer endpoint: lo's is outer_hi (outer_dir 2), hi's outer_lo */
+		const __u8 *os = r->src_hi ? r->tun->key.outer_lo : r->tun->key.outer_hi;
+		const __u8 *od = r->src_hi ? r->tun->key.outer_hi : r->tun->key.outer_lo;
+
+		EXPECT(f->ttype == NACCT_TUN_VXLAN, "nacctTunnelType %u", f->ttype);
+		EXPECT(f->tunid == 4242, "nacctTunnelId %u", f->tunid);
+		EXPECT(f->l2seg == (1ULL << 56 | 4242), "layer2SegmentId %#llx",
+		       (unsigned long long)f->l2seg);
+		EXPECT(!memcmp(f->osa, os, 16) && !memcmp(f->oda, od, 16),
+		       "outer addresses (src_hi %d)", r->src_hi);
+	}
 	return 1;
 }
 
