@@ -180,6 +180,8 @@ int nacct_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 int nacct_ifindex(const char *ifname);
 
 /* parse "CIDR[,CIDR...]" or "@FILE"; 0, or -EINVAL after printing an error */
+/* --tunnel-ports TEXT into @p; 0, or -EINVAL with why in @err (ctl/util.c) */
+int nacct_tun_ports_parse(const char *s, struct nacct_tun_ports *p, char *err, size_t len);
 int nacct_parse_cidrs(const char *arg, struct nacct_cidrs *out);
 int nacct_parse_cidr(const char *s, struct nacct_cidr *out);
 

@@ -199,3 +199,90 @@ int nacct_need_bpf(void)
 		return nacct_usage_error("cannot create %s: %s", NACCT_PIN_ROOT, strerror(errno));
 	return 0;
 }
+
+/* --tunnel-ports (lib/attach.h struct nacct_tun_ports) */
+int nacct_tun_ports_parse(const char *s, struct nacct_tun_ports *p, char *err, size_t len)
+{
+	__u16 *cur = NULL;
+	int *set = NULL, n = 0, i;
+	const char *t = s;
+
+	memset(p, 0, sizeof(*p));
+	while (t && *t) {
+		const char *comma = strchr(t, ','), *eq;
+		size_t tl = comma ? (size_t)(comma - t) : strlen(t);
+		char tok[32], *end;
+		unsigned long port;
+
+		if (tl == 0 || tl >= sizeof(tok)) {
+			snprintf(err, len, "empty or overlong item in '%s'", s);
+			return -EINVAL;
+		}
+		memcpy(tok, t, tl);
+		tok[tl] = '\0';
+		eq = strchr(tok, '=');
+		if (eq) {
+			size_t nl = eq - tok;
+
+			if (nl == 5 && !strncmp(tok, "vxlan", 5)) {
+				cur = p->vxlan;
+				set = &p->vxlan_set;
+			} else if (nl == 6 && !strncmp(tok, "geneve", 6)) {
+				cur = p->geneve;
+				set = &p->geneve_set;
+			} else {
+				snprintf(err, len, "unknown tunnel type '%.*s' (expected vxlan or geneve)",
+					 (int)nl, tok);
+				return -EINVAL;
+			}
+			if (*set) {
+				snprintf(err, len, "%.*s given twice", (int)nl, tok);
+				return -EINVAL;
+			}
+			*set = 1;
+			n = 0;
+			eq++;
+		} else {
+			eq = tok;
+		}
+		if (!cur) {
+			snprintf(err, len, "'%s': name the tunnel type first (vxlan=PORT)", tok);
+			return -EINVAL;
+		}
+		errno = 0;
+		port = strtoul(eq, &end, 10);
+		if (!*eq || *end || errno || port < 1 || port > 65535) {
+			snprintf(err, len, "'%s': not a port (1-65535)", eq);
+			return -EINVAL;
+		}
+		if (n == NACCT_TUN_PORTS) {
+			snprintf(err, len, "at most %d ports per tunnel type", NACCT_TUN_PORTS);
+			return -EINVAL;
+		}
+		for (i = 0; i < n; i++)
+			if (cur[i] == port)
+				break;
+		if (i == n)
+			cur[n++] = port;
+		t = comma ? comma + 1 : NULL;
+		if (comma && !comma[1]) {
+			snprintf(err, len, "trailing ',' in '%s'", s);
+			return -EINVAL;
+		}
+	}
+	if (!p->vxlan_set && !p->geneve_set) {
+		snprintf(err, len, "no ports given");
+		return -EINVAL;
+	}
+	/* one port on two types would make the type ambiguous */
+	for (i = 0; i < NACCT_TUN_PORTS && p->vxlan_set && p->geneve_set; i++) {
+		int j;
+
+		for (j = 0; p->vxlan[i] && j < NACCT_TUN_PORTS; j++)
+			if (p->vxlan[i] == p->geneve[j]) {
+				snprintf(err, len, "port %u given for vxlan and geneve", p->vxlan[i]);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}

@@ -40,8 +40,6 @@ struct nacct_tun_ports {
 	__u16 geneve[NACCT_TUN_PORTS];
 	int vxlan_set, geneve_set;
 };
-/* parse the option's text into @p; 0, or -EINVAL with why in @err */
-int nacct_tun_ports_parse(const char *s, struct nacct_tun_ports *p, char *err, size_t len);
 
 /* the flow table layout NACCT_L_DEFAULT stands for (README "Flow table layout") */
 #define NACCT_FLOW_LAYOUT_DEFAULT NACCT_FLOW_SHARED

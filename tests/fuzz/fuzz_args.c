@@ -86,6 +86,25 @@ int fuzz_cmd(const char *name, void *opts)
 			if (*(const int *)p < 0)
 				abort();
 			break;
+		case OPT_TUNPORTS: {
+			/* what attach will load: ports 1..65535 packed first, no port
+			 * on both types */
+			const struct nacct_tun_ports *tp = (const void *)p;
+			int k, j;
+
+			for (k = 0; k < NACCT_TUN_PORTS; k++) {
+				if ((k && !tp->vxlan[k - 1] && tp->vxlan[k]) ||
+				    (k && !tp->geneve[k - 1] && tp->geneve[k]))
+					abort();
+				for (j = 0; tp->vxlan_set && tp->geneve_set && j < NACCT_TUN_PORTS;
+				     j++)
+					if (tp->vxlan[k] && tp->vxlan[k] == tp->geneve[j])
+						abort();
+			}
+			if ((tp->vxlan_set && !tp->vxlan[0]) || (tp->geneve_set && !tp->geneve[0]))
+				abort();
+			break;
+		}
 		}
 	}
 	return 0;
