@@ -1,8 +1,10 @@
 #!/bin/bash
-# nacct export started on the previous build's state: its exported-state
-# hash (nacct_export) and its journal (nacct_export_jrnl) with a message
-# that went out but was not committed, made here with bpftool as that
-# build left them.  The exporter converts them (one rename publishes the
+# nacct export started on the previous layout of the exporter's state: its
+# exported-state hash (nacct_export) and its journal (nacct_export_jrnl)
+# with a message that went out but was not committed, made here with
+# bpftool as that layout was (keyed by this build's flow key: a state left
+# by a build from before the key's tunnel word belongs to an attachment
+# this build refuses as incompatible, so only the layout is converted).  The exporter converts them (one rename publishes the
 # new nacct_export; the old journal goes), commits the message in flight,
 # and sends only what neither had exported: the records of the flow sum
 # to the generator's count minus the exported totals, the sequence
@@ -56,15 +58,18 @@ mm = bytearray(64)
 struct.pack_into("<I", mm, 56, 300)                  # msg_len: the kernel's, all of it
 item = key + struct.pack("<4QIB3x", 55, 55 * 122, first, first + 1, 0, 0)
 jrnl = struct.pack("<4I2Q2I", 0x6e78706a, 1, 1, 1, 1000, 2, 300, 3) + bytes(mm) + item
-jrnl += bytes(82024 - len(jrnl))
+# the old journal: header, then 1024 items of (key, 4 u64, u32, u8, 3 pad)
+jrnl += bytes(104 + 1024 * (len(key) + 40) - len(jrnl))
 print(" ".join("%02x" % b for b in key))
 print(" ".join("%02x" % b for b in state))
 print(" ".join("%02x" % b for b in jrnl))
 PY
-bpftool map create "$DIR/nacct_export" type hash key 40 value 64 entries 1024 name nacct_export flags 1 &&
+KEYSZ=$(( $(sed -n 1p "$T_TMP/old.hex" | wc -w) ))
+JRNLSZ=$(( $(sed -n 3p "$T_TMP/old.hex" | wc -w) ))
+bpftool map create "$DIR/nacct_export" type hash key "$KEYSZ" value 64 entries 1024 name nacct_export flags 1 &&
 	bpftool map update pinned "$DIR/nacct_export" key hex $(sed -n 1p "$T_TMP/old.hex") \
 		value hex $(sed -n 2p "$T_TMP/old.hex") &&
-	bpftool map create "$DIR/nacct_export_jrnl" type array key 4 value 82024 entries 1 \
+	bpftool map create "$DIR/nacct_export_jrnl" type array key 4 value "$JRNLSZ" entries 1 \
 		name nacct_export_jr flags 1024 &&
 	bpftool map update pinned "$DIR/nacct_export_jrnl" key hex 00 00 00 00 \
 		value hex $(sed -n 3p "$T_TMP/old.hex") ||

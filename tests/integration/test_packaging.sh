@@ -46,7 +46,7 @@ comp() { # words... (the last one is completed)
 t_check "completion loads and completes a command (nacct to)" "top" "$(comp nacct to)"
 t_check "completion: nacct help fl" "flows" "$(comp nacct help fl)"
 t_check "completion: options (nacct top --b)" "--by" "$(comp nacct top --b)"
-t_check "completion: enum values (nacct top --by '')" "flows subnets ports protocols" "$(comp nacct top --by '')"
+t_check "completion: enum values (nacct top --by '')" "flows subnets ports protocols tunnel" "$(comp nacct top --by '')"
 t_check "completion: short option values (nacct flows -s p)" "packets" "$(comp nacct flows -s p)"
 # interface names: in a netns of our own (ip netns exec remounts /sys)
 if t_setup_pair; then
