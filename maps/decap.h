@@ -2,10 +2,10 @@
 /*
  * Tunnels: the data path's second parsing stage (README "Tunnels").
  *
- * The parser (maps/parse.h) reads a frame's outer headers and leaves the
- * position of its L3 and L4 headers in struct nacct_pkt.  When they are a
- * tunnel's — a UDP port of VXLAN or Geneve, GRE, IPv4 or IPv6 inside IP,
- * an MPLS label stack — this stage reads the tunnel header, notes the
+ * The parser (maps/parse.h) reads a frame's outer headers and marks a
+ * tunnel candidate (pkt->tun_cand) — a UDP port of VXLAN or Geneve, GRE,
+ * IPv4 or IPv6 inside IP, an MPLS label stack.  This stage walks the outer
+ * lengths again to find the tunnel header, reads it, notes the
  * tunnel (type, network id, outer endpoints) in pkt->tun and parses the
  * inner packet with the very same L3/L4 code into the flow key: the inner
  * 5-tuple is the flow; accounting adds the tunnel's handle to the key.
@@ -420,10 +420,11 @@ bad:
 
 /*
  * The data path's flavour of the two steps (@hdr_len as nacct_parse).
- * Each program runs them as global functions of its own, checked by the
- * verifier once each (inlined into the program, a stage is checked once
- * for every way the stage before it ended: over the million-instruction
- * limit).  A tunnel packet pays a few calls; the others one test.
+ * Each program runs both in one global function of its own
+ * (nacct_xdp_tunnel, nacct_tc_tunnel), checked by the verifier once
+ * (inlined into the program, the stage is checked once for every way the
+ * parser ended: over the million-instruction limit).  A tunnel packet
+ * pays the call; the others one byte test.
  */
 #define NACCT_DECAP_MEM(hdr_len) (NACCT_MEM_PKT | ((hdr_len) ? NACCT_MEM_HDR_LEN : 0))
 
