@@ -95,14 +95,15 @@ struct {
 	__type(value, __u32);
 } bench_tc_jmp SEC(".maps");
 
-static __always_inline void bench_hash(void *data, void *data_end)
+/* the bare update, into @map: bench_flows, or bench_flows40 (the key's first 40 bytes) */
+static __always_inline void bench_hash_map(void *map, void *data, void *data_end)
 {
 	struct nacct_flow_key k;
 	struct bench_val *v, nv;
 
 	if (bench_key(data, data_end, &k))
 		return;
-	v = bpf_map_lookup_elem(&bench_flows, &k);
+	v = bpf_map_lookup_elem(map, &k);
 	if (v) {
 		v->packets++;
 		v->bytes += data_end - data;
@@ -110,25 +111,12 @@ static __always_inline void bench_hash(void *data, void *data_end)
 	}
 	nv.packets = 1;
 	nv.bytes = data_end - data;
-	bpf_map_update_elem(&bench_flows, &k, &nv, BPF_NOEXIST);
+	bpf_map_update_elem(map, &k, &nv, BPF_NOEXIST);
 }
 
-static __always_inline void bench_hash40(void *data, void *data_end)
+static __always_inline void bench_hash(void *data, void *data_end)
 {
-	struct nacct_flow_key k;
-	struct bench_val *v, nv;
-
-	if (bench_key(data, data_end, &k))
-		return;
-	v = bpf_map_lookup_elem(&bench_flows40, &k);
-	if (v) {
-		v->packets++;
-		v->bytes += data_end - data;
-		return;
-	}
-	nv.packets = 1;
-	nv.bytes = data_end - data;
-	bpf_map_update_elem(&bench_flows40, &k, &nv, BPF_NOEXIST);
+	bench_hash_map(&bench_flows, data, data_end);
 }
 
 static __always_inline void bench_hash_shared(void *data, void *data_end)
@@ -222,7 +210,7 @@ int bench_xdp_hash(struct xdp_md *ctx)
 SEC("xdp")
 int bench_xdp_hash40(struct xdp_md *ctx)
 {
-	bench_hash40((void *)(long)ctx->data, (void *)(long)ctx->data_end);
+	bench_hash_map(&bench_flows40, (void *)(long)ctx->data, (void *)(long)ctx->data_end);
 	return XDP_PASS;
 }
 

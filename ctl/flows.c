@@ -306,20 +306,22 @@ static int flows_one(const char *ifname, const struct flows_opts *cfg, struct na
 	return err ? NACCT_EXIT_FAIL : 0;
 }
 
-int cmd_flows(struct flows_opts *cfg)
+/*
+ * A listing of every attachment of @a (or the one it names), each
+ * formatted by @one into one buffer written out at the end: flows and
+ * tunnels.  The exit status is the first failure's.
+ */
+typedef int (*listing_fn)(const char *ifname, const void *cfg, struct nacct_obuf *o,
+			  int *header_done);
+
+static int run_listing(const struct nacct_args *a, listing_fn one, const void *cfg)
 {
 	struct nacct_obuf out = { 0 };
 	char **names;
 	size_t n, i;
 	int err, ret = 0, header = 0;
 
-	if (cfg->json && cfg->csv)
-		return nacct_usage_error("flows: --json and --csv exclude each other");
-	err = nacct_need_bpf();
-	if (err)
-		return err;
-	g_have_pv = nacct_probe_view_load(&g_pv) == 0;
-	err = iface_list(&cfg->a, 0, &names, &n);
+	err = iface_list(a, 0, &names, &n);
 	if (err) {
 		pr_warn("cannot list attachments: %s\n", strerror(-err));
 		return NACCT_EXIT_FAIL;
@@ -327,7 +329,7 @@ int cmd_flows(struct flows_opts *cfg)
 	if (!n)
 		return nacct_usage_error("no interface attached (try 'nacct attach IFACE')");
 	for (i = 0; i < n; i++) {
-		int r = flows_one(names[i], cfg, &out, &header);
+		int r = one(names[i], cfg, &out, &header);
 
 		if (r && !ret)
 			ret = r;
@@ -336,6 +338,26 @@ int cmd_flows(struct flows_opts *cfg)
 		ret = NACCT_EXIT_FAIL;
 	nacct_obuf_free(&out);
 	free_names(names, n);
+	return ret;
+}
+
+static int flows_listing(const char *ifname, const void *cfg, struct nacct_obuf *o,
+			 int *header_done)
+{
+	return flows_one(ifname, cfg, o, header_done);
+}
+
+int cmd_flows(struct flows_opts *cfg)
+{
+	int err, ret;
+
+	if (cfg->json && cfg->csv)
+		return nacct_usage_error("flows: --json and --csv exclude each other");
+	err = nacct_need_bpf();
+	if (err)
+		return err;
+	g_have_pv = nacct_probe_view_load(&g_pv) == 0;
+	ret = run_listing(&cfg->a, flows_listing, cfg);
 	if (g_have_pv)
 		nacct_probe_view_free(&g_pv);
 	return ret;
@@ -629,32 +651,15 @@ static int tunnels_one(const char *ifname, int json, struct nacct_obuf *o, int *
 	return 0;
 }
 
+static int tunnels_listing(const char *ifname, const void *cfg, struct nacct_obuf *o,
+			   int *header_done)
+{
+	return tunnels_one(ifname, ((const struct json_opts *)cfg)->json, o, header_done);
+}
+
 int cmd_tunnels(struct json_opts *cfg)
 {
-	struct nacct_obuf out = { 0 };
-	char **names;
-	size_t n, i;
-	int err, ret = 0, header = 0;
+	int err = nacct_need_bpf();
 
-	err = nacct_need_bpf();
-	if (err)
-		return err;
-	err = iface_list(&cfg->a, 0, &names, &n);
-	if (err) {
-		pr_warn("cannot list attachments: %s\n", strerror(-err));
-		return NACCT_EXIT_FAIL;
-	}
-	if (!n)
-		return nacct_usage_error("no interface attached (try 'nacct attach IFACE')");
-	for (i = 0; i < n; i++) {
-		int r = tunnels_one(names[i], cfg->json, &out, &header);
-
-		if (r && !ret)
-			ret = r;
-	}
-	if (nacct_obuf_flush(&out, stdout) && !ret)
-		ret = NACCT_EXIT_FAIL;
-	nacct_obuf_free(&out);
-	free_names(names, n);
-	return ret;
+	return err ? err : run_listing(&cfg->a, tunnels_listing, cfg);
 }
