@@ -127,6 +127,24 @@ traffic() {
 	return 0
 }
 
+# one counting window: tcpdump on IF_B while `traffic` and then the command
+# given (if any) run, stopped once it holds every frame the kernel counted
+window() {
+	local pcap=$1 rx0 tx0 rx1 tx1
+	shift
+	t_tcpdump_start "$NS_B" "$IF_B" "$pcap"
+	rx0=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
+	tx0=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
+	traffic || { t_fail traffic "a tenant's traffic failed"; exit 1; }
+	[ $# = 0 ] || "$@"
+	sleep 0.3
+	rx1=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
+	tx1=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
+	t_tcpdump_stop "$pcap" $((rx1 - rx0 + tx1 - tx0))
+}
+# datagrams the kernel drops after decapsulating them (nft, in NS_B)
+send_drops() { dropsent=$(in_a "$UDPSEND" 10.78.0.2 7000 25 64 42000); }
+
 # tshark's decode of a capture on IF_B, one line per VXLAN frame:
 # "VNI proto inner_lo inner_hi dir len" (dir rx/tx by the outer source MAC)
 decode() {
@@ -172,16 +190,7 @@ done
 
 # --- 1: decapsulated ------------------------------------------------------
 out=$(nacct_b attach "$IF_B" 2>&1) || { t_fail attach "$out"; exit 1; }
-t_tcpdump_start "$NS_B" "$IF_B" "$T_TMP/d.pcap"
-k_rx0=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
-k_tx0=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
-traffic || { t_fail traffic "a tenant's traffic failed"; exit 1; }
-# datagrams the kernel drops after decapsulating them (nft, in NS_B)
-dropsent=$(in_a "$UDPSEND" 10.78.0.2 7000 25 64 42000)
-sleep 0.3
-k_rx1=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
-k_tx1=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
-t_tcpdump_stop "$T_TMP/d.pcap" $((k_rx1 - k_rx0 + k_tx1 - k_tx0))
+window "$T_TMP/d.pcap" send_drops
 grep -q "^0 packets dropped by kernel" "$T_TMP/d.pcap.err" ||
 	t_fail "tcpdump dropped packets" "$(cat "$T_TMP/d.pcap.err")"
 t_check "the generators sent every datagram" 150 "$SENT"
@@ -245,14 +254,7 @@ nacct_b detach "$IF_B" >/dev/null
 # --- 2: --tunnel-ports vxlan=4789: port 8472 is plain UDP now --------------
 out=$(nacct_b attach "$IF_B" --tunnel-ports vxlan=4789 2>&1) || { t_fail "attach --tunnel-ports" "$out"; exit 1; }
 t_check "status shows the VXLAN ports" "4789" "$(nacct_b status "$IF_B" --json | jq -r '.tunnel_ports.vxlan | join(",")')"
-t_tcpdump_start "$NS_B" "$IF_B" "$T_TMP/p.pcap"
-k_rx0=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
-k_tx0=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
-traffic || { t_fail traffic "a tenant's traffic failed"; exit 1; }
-sleep 0.3
-k_rx1=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
-k_tx1=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
-t_tcpdump_stop "$T_TMP/p.pcap" $((k_rx1 - k_rx0 + k_tx1 - k_tx0))
+window "$T_TMP/p.pcap"
 witness_flows "$T_TMP/p.pcap" | awk '$1 != 400' >"$T_TMP/w2.txt"
 nacct_inner_flows >"$T_TMP/n2.txt"
 diff -u "$T_TMP/w2.txt" "$T_TMP/n2.txt" >"$T_TMP/diff2.txt" &&
@@ -265,14 +267,7 @@ nacct_b detach "$IF_B" >/dev/null
 
 # --- 3: --decap off: the outer flows only -----------------------------------
 out=$(nacct_b attach "$IF_B" --decap off 2>&1) || { t_fail "attach --decap off" "$out"; exit 1; }
-t_tcpdump_start "$NS_B" "$IF_B" "$T_TMP/o.pcap"
-k_rx0=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
-k_tx0=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
-traffic || { t_fail traffic "a tenant's traffic failed"; exit 1; }
-sleep 0.3
-k_rx1=$(t_ifstat "$NS_B" "$IF_B" rx_packets)
-k_tx1=$(t_ifstat "$NS_B" "$IF_B" tx_packets)
-t_tcpdump_stop "$T_TMP/o.pcap" $((k_rx1 - k_rx0 + k_tx1 - k_tx0))
+window "$T_TMP/o.pcap"
 t_check "--decap off: no tunnelled flow" 0 "$(nacct_b flows "$IF_B" --json | jq -r 'select(.tunnel != null) | .src' | wc -l)"
 wv=$(decode "$T_TMP/o.pcap" | awk '{ p++; b += $6 } END { print p+0, b+0 }')
 nv=$(nacct_b flows "$IF_B" --json | jq -rs 'map(select(.proto == "udp" and ([.sport, .dport] | index(4789) or index(8472)))) | "\(map(.packets) | add // 0) \(map(.bytes) | add // 0)"')
