@@ -25,6 +25,11 @@ int t_true(const char *name, int cond);
  * microseconds of jitter, which must not move an expected millisecond */
 __u64 t_mid_ms(__u64 mono);
 
+/* the tunnel of the formatter tests: VXLAN VNI 4242 between 198.18.9.1
+ * (outer_lo) and 198.18.9.2 (outer_hi), handle @handle */
+struct nacct_tun;
+void t_vxlan_tun(struct nacct_tun *t, __u64 handle);
+
 /* run a shell command with input; its stdout (malloc'ed) or NULL */
 char *t_run(const char *cmd, const char *input);
 

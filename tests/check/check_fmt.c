@@ -355,20 +355,9 @@ static void tunnel_values(void)
 	struct nacct_tun tun;
 	struct fixture fx;
 	char *out;
-	int i;
 
 	fixture(&fx, "eth0");
-	memset(&tun, 0, sizeof(tun));
-	tun.handle = 7 << 16 | 1;
-	tun.key.type = NACCT_TUN_VXLAN;
-	tun.key.id = 4242;
-	tun.key.family = NACCT_AF_INET;
-	for (i = 0; i < 2; i++) {
-		__u8 *a = i ? tun.key.outer_hi : tun.key.outer_lo;
-
-		a[10] = a[11] = 0xff;
-		a[12] = 198, a[13] = 18, a[14] = 9, a[15] = (__u8)(1 + i);
-	}
+	t_vxlan_tun(&tun, 7 << 16 | 1);
 	fx.r[0].key.tunnel = tun.handle;
 	fx.r[0].tun = &tun;
 	/* the key's lo (192.0.2.1, dst: src_hi) goes through outer_hi */

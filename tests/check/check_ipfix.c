@@ -288,19 +288,8 @@ static void mkrec(struct nacct_rec *r, int v6, int dir, int src_hi, __u64 t0, in
 		/* a VXLAN flow (VNI 4242) over 198.18.9.1 <-> 198.18.9.2; the
 		 * key's lo goes through the outer hi (outer_dir 2) */
 		static struct nacct_tun tun;
-		int j;
 
-		memset(&tun, 0, sizeof(tun));
-		tun.handle = 5 << 16;
-		tun.key.type = NACCT_TUN_VXLAN;
-		tun.key.id = 4242;
-		tun.key.family = NACCT_AF_INET;
-		for (j = 0; j < 2; j++) {
-			__u8 *a = j ? tun.key.outer_hi : tun.key.outer_lo;
-
-			a[10] = a[11] = 0xff;
-			a[12] = 198, a[13] = 18, a[14] = 9, a[15] = (__u8)(1 + j);
-		}
+		t_vxlan_tun(&tun, 5 << 16);
 		r->key.tunnel = tun.handle;
 		r->tun = &tun;
 		r->val.outer_dir = 2;

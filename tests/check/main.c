@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "../../lib/names.h"
+#include "../../lib/tunnels.h"
 
 static int g_pass, g_fail;
 
@@ -85,6 +86,23 @@ __u64 t_mid_ms(__u64 mono)
 	__u64 w = nacct_mono_to_wall(mono);
 
 	return mono + 500000 - w % 1000000;
+}
+
+void t_vxlan_tun(struct nacct_tun *t, __u64 handle)
+{
+	int j;
+
+	memset(t, 0, sizeof(*t));
+	t->handle = handle;
+	t->key.type = NACCT_TUN_VXLAN;
+	t->key.id = 4242;
+	t->key.family = NACCT_AF_INET;
+	for (j = 0; j < 2; j++) {
+		__u8 *a = j ? t->key.outer_hi : t->key.outer_lo;
+
+		a[10] = a[11] = 0xff;
+		a[12] = 198, a[13] = 18, a[14] = 9, a[15] = (__u8)(1 + j);
+	}
 }
 
 char *t_run(const char *cmd, const char *input)
