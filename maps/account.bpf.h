@@ -278,6 +278,19 @@ static __always_inline void nacct_flow_add(struct nacct_flow_val *v, const struc
 }
 
 /*
+ * No room for the flow (flow table full) or for its tunnel (tunnel table
+ * full): the overflow bucket, and the subnet counters as for any packet
+ * (@sub_id: the subnet RX counts the sender's, TX the receiver's).
+ */
+static __always_inline void nacct_overflow_add(struct nacct_stats *st, __u32 dir, __u64 pkts,
+					       __u64 bytes, __u32 sub_id)
+{
+	st->overflow_packets[dir] += pkts;
+	st->overflow_bytes[dir] += bytes;
+	nacct_subnet_add(sub_id, dir, pkts, bytes);
+}
+
+/*
  * Account one packet (or, at TC, one GSO skb standing for @pkts wire
  * packets of @bytes wire bytes in total).  Returns 0: accounting never
  * changes the verdict.  @pkt's key part is made canonical here (its
@@ -341,22 +354,25 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		return 0;
 	}
 
-	if (pkt->tun_type) {
-		/* the tunnel joins the key (before the fragment table, whose
-		 * entries are per tunnel too) */
-		pkt->tunnel = nacct_tun_handle(pkt, st);
-		if (!pkt->tunnel) {
-			st->tunnel_overflow += pkts;
-			st->overflow_packets[dir] += pkts;
-			st->overflow_bytes[dir] += bytes;
-			edir = nacct_key_canon(&pkt->key);
-			nacct_subnets_fill(&nv, &pkt->key);
-			nacct_subnet_add((edir ^ dir) ? nv.subnet_hi : nv.subnet_lo, dir, pkts, bytes);
-			return 0;
+	/* one test for a packet that is no tunnel: tun_type and inner_type
+	 * are only ever set on a candidate */
+	if (pkt->tun_cand) {
+		if (pkt->tun_type) {
+			/* the tunnel joins the key (before the fragment table,
+			 * whose entries are per tunnel too) */
+			pkt->tunnel = nacct_tun_handle(pkt, st);
+			if (!pkt->tunnel) {
+				st->tunnel_overflow += pkts;
+				edir = nacct_key_canon(&pkt->key);
+				nacct_subnets_fill(&nv, &pkt->key);
+				nacct_overflow_add(st, dir, pkts, bytes,
+						   (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo);
+				return 0;
+			}
+			st->tunnel_packets[dir] += pkts;
+		} else if (pkt->inner_type) {
+			st->tunnel_undecoded[dir] += pkts;
 		}
-		st->tunnel_packets[dir] += pkts;
-	} else if (pkt->inner_type) {
-		st->tunnel_undecoded[dir] += pkts;
 	}
 	if (pkt->is_frag) {
 		st->frag_packets[dir] += pkts;
@@ -396,12 +412,10 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 			v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);
 		if (!v) {
 			/* map full (E2BIG) or out of memory: the overflow bucket */
-			st->overflow_packets[dir] += pkts;
-			st->overflow_bytes[dir] += bytes;
 			if (err != -E2BIG && err != -EEXIST)
 				st->flow_insert_err++;
-			sub_id = (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo;
-			nacct_subnet_add(sub_id, dir, pkts, bytes);
+			nacct_overflow_add(st, dir, pkts, bytes,
+					   (edir ^ dir) ? nv.subnet_hi : nv.subnet_lo);
 			return 0;
 		}
 	}

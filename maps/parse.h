@@ -282,8 +282,9 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 			goto bad;
 		nacct_ports_put(pkt, uh);
 		nacct_hdr_add(mem, pkt, sizeof(*uh));
-		if ((mem & NACCT_MEM_TUN) && nacct_decap_on && pkt->proto == NACCT_IPPROTO_UDP &&
-		    !pkt->is_frag && nacct_tun_udp(uh->dest))
+		/* the port first: most datagrams leave at its compares */
+		if ((mem & NACCT_MEM_TUN) && nacct_decap_on && nacct_tun_udp(uh->dest) &&
+		    pkt->proto == NACCT_IPPROTO_UDP && !pkt->is_frag)
 			pkt->tun_cand = 1;
 		return 0;
 	}

@@ -94,9 +94,8 @@ __noinline int nacct_xdp_tunnel(struct xdp_md *ctx, __u32 len, int res, struct n
 	/* multi-buffer: cut short by the first buffer, not by the frame? */
 	if (nacct_xdp_frags && res == NACCT_P_MALFORMED &&
 	    len > (__u32)(ctx->data_end - ctx->data)) {
+		/* (marks the outer flow inner_type 0xffff) */
 		res = nacct_xdp_parse_copy(ctx, len, pkt);
-		if (res == NACCT_P_IP && pkt->tun_type == NACCT_TUN_NONE)
-			pkt->inner_type = NACCT_INNER_UNREACHED;
 	}
 	return res;
 }
