@@ -226,6 +226,7 @@ RUN(export, export_opts)
 RUN(serve, serve_opts)
 RUN(softirqs, softirqs_opts)
 RUN(rtt, rtt_opts)
+RUN(queues, json_opts)
 
 static const struct attach_opts attach_defaults = {
 	.req = { .mode = NACCT_M_AUTO, .hook = NACCT_H_XDP, .max_flows = NACCT_MAX_FLOWS_DEFAULT },
@@ -291,6 +292,11 @@ const struct nacct_cmd nacct_commands[] = {
 	  "tcp:tcp_probe)",
 	  "nacct rtt eth0 1 5 --by raddr -D 443",
 	  CMD(rtt, rtt_opts) },
+	{ "queues", opts_json, NULL, "IFACE [INTERVAL [COUNT]]", 1, 3,
+	  "per RX and TX queue: packets, bytes, average size, size buckets (bcc netqtop); without "
+	  "INTERVAL since the attach",
+	  "nacct queues eth0 1 5",
+	  CMD(queues, json_opts) },
 	{ "serve", opts_serve, &serve_defaults, "", 0, 0,
 	  "Prometheus metrics of every attached interface of this network namespace",
 	  "nacct serve --metrics 127.0.0.1:9464",

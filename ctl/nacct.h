@@ -212,6 +212,7 @@ int cmd_capture(struct capture_opts *o);
 int cmd_events(struct events_opts *o);
 int cmd_softirqs(struct softirqs_opts *o);
 int cmd_rtt(struct rtt_opts *o);
+int cmd_queues(struct json_opts *o);
 
 /* formats of the commands that tests check without root (tests/check) */
 struct nacct_obuf;

@@ -209,14 +209,6 @@ static void print_rows(const struct rtt_opts *o, double secs, __u64 seq, const s
 	fflush(stdout);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int cmd_rtt(struct rtt_opts *o)
 {
 	struct rtt_ctx c = { .o = o, .inode_fd = -1 };
@@ -285,7 +277,7 @@ int cmd_rtt(struct rtt_opts *o)
 		pr_warn("rtt: cannot attach to tcp:tcp_probe: %s\n", strerror(-err));
 		goto out;
 	}
-	t0 = mono_s();
+	t0 = nacct_tool_mono_s();
 	nacct_tool_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	fprintf(stderr, "Tracing TCP RTT... Hit Ctrl-C to end%s.\n",
@@ -303,7 +295,7 @@ int cmd_rtt(struct rtt_opts *o)
 			pr_warn("rtt: cannot read the histograms: %s\n", strerror(-err));
 			goto out;
 		}
-		t1 = mono_s();
+		t1 = nacct_tool_mono_s();
 		print_rows(o, t1 - t0, ++seq, rows, n);
 		free(rows);
 		rows = NULL;

@@ -125,14 +125,6 @@ static void print_interval(const struct softirqs_opts *o, int ncpu, double secs,
 	fflush(stdout);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int cmd_softirqs(struct softirqs_opts *o)
 {
 	struct nacct_softirqs *skel = NULL;
@@ -173,7 +165,7 @@ int cmd_softirqs(struct softirqs_opts *o)
 	err = sirq_read(fd, ncpu, prev);
 	if (err)
 		goto read_fail;
-	t0 = mono_s();
+	t0 = nacct_tool_mono_s();
 	nacct_tool_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	fprintf(stderr, "Tracing softirqs... Hit Ctrl-C to end%s.\n",
@@ -183,7 +175,7 @@ int cmd_softirqs(struct softirqs_opts *o)
 		err = sirq_read(fd, ncpu, cur);
 		if (err)
 			goto read_fail;
-		t1 = mono_s();
+		t1 = nacct_tool_mono_s();
 		print_interval(o, ncpu, t1 - t0, ++seq, cur, prev);
 		tmp = prev;
 		prev = cur;

@@ -180,3 +180,11 @@ void nacct_tool_now(char *hms, size_t hlen, char *rfc, size_t rlen)
 	strftime(hms, hlen, "%H:%M:%S", &tm);
 	nacct_rfc3339((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec, rfc, rlen);
 }
+
+double nacct_tool_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}

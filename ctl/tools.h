@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * What the transient tools (softirqs, rtt, backlog) share: the
+ * What the interval tools (softirqs, rtt, backlog, queues) share: the
  * [interval [count]] positionals, the interval loop with its signals, and
  * log2 histograms (the slots of probes/hist.bpf.h) as text and JSON.
  */
@@ -30,6 +30,9 @@ __u64 nacct_log2_hi(int slot);
 void nacct_hist_print(FILE *f, const __u64 *hist, const char *unit);
 /* ,"NAME":[{"lo":L,"hi":H,"count":C},...] non-empty slots only */
 void nacct_hist_json(FILE *f, const char *name, const __u64 *hist);
+
+/* CLOCK_MONOTONIC in seconds: the intervals' lengths */
+double nacct_tool_mono_s(void);
 
 /* the wall clock "HH:MM:SS" and RFC 3339 of now */
 void nacct_tool_now(char *hms, size_t hlen, char *rfc, size_t rlen);

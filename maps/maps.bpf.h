@@ -12,6 +12,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "nacct.h"
+#include "queues.bpf.h" /* nacct_queues */
 
 /* flow records: canonical key -> per-CPU counters (size set at load) */
 struct {

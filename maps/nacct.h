@@ -245,6 +245,28 @@ struct nacct_stats {
 	__u64 tunnel_overflow;  /* tunnel table full: packets to the overflow bucket */
 };
 
+/*
+ * Per-queue counters (nacct_queues, `nacct queues`: netqtop's job), per
+ * CPU, key dir * NACCT_QUEUE_ROWS + row: the row is the queue's number
+ * below NACCT_QUEUES, and NACCT_QUEUE_OTHER holds every higher queue and
+ * (TC ingress) the skbs whose driver recorded no RX queue.  RX rows come
+ * from the data path (XDP's rx_queue_index, the skb at TC ingress), every
+ * packet the interface totals count; TX rows from the queue the stack
+ * picked (tc/nacct_txq.bpf.c: TC egress runs before the pick).  Sizes by
+ * netqtop's buckets, of each wire packet (a GSO skb's average).
+ */
+#define NACCT_QUEUES 64
+#define NACCT_QUEUE_OTHER NACCT_QUEUES
+#define NACCT_QUEUE_ROWS (NACCT_QUEUES + 1)
+#define NACCT_QUEUE_KEYS (NACCT_DIR_MAX * NACCT_QUEUE_ROWS)
+#define NACCT_QSIZES 5 /* bytes: 0-64, 65-512, 513-2K, 2K+1-16K, more */
+
+struct nacct_queue_val {
+	__u64 packets;
+	__u64 bytes;
+	__u64 sizes[NACCT_QSIZES]; /* packets by size bucket */
+};
+
 /* non-IP traffic by ethertype (host byte order), per CPU */
 struct nacct_ethertype_val {
 	__u64 packets[NACCT_DIR_MAX];
@@ -324,7 +346,7 @@ struct nacct_meta {
 	__u32 decap;                            /* 0: outer headers only */
 	__u16 vxlan_ports[NACCT_TUN_PORTS];     /* host order; 0: unused */
 	__u16 geneve_ports[NACCT_TUN_PORTS];
-	__u32 pad2;
+	__u32 txq_on; /* the TX queue counter is attached (was padding: 0, none) */
 };
 
 /* 2: 48-byte flow keys (tunnel handle), tunnels, decap settings */

@@ -25,6 +25,7 @@
 #define NACCT_MAP_FRAGS "nacct_frags"
 #define NACCT_MAP_TUNNELS "nacct_tunnels"
 #define NACCT_MAP_TUN_SEQ "nacct_tun_seq"
+#define NACCT_MAP_QUEUES "nacct_queues"      /* maps/queues.bpf.h */
 #define NACCT_MAP_CFG "nacct_cfg"
 #define NACCT_MAP_META "nacct_meta"
 #define NACCT_MAP_SAMPLES "nacct_samples"
@@ -45,6 +46,7 @@
 #define NACCT_PIN_PROG_TC_EGRESS "prog_tc_egress"
 #define NACCT_PIN_PROG_TC_INGRESS "prog_tc_ingress"
 #define NACCT_PIN_LINK_XDP "link_xdp"
+#define NACCT_PIN_LINK_TXQ "link_txq"        /* tc/nacct_txq.bpf.c */
 
 /* the side programs' maps (probes/nacct_probes.bpf.c) */
 #define NACCT_MAP_TCP "nacct_tcp"

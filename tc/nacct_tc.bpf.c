@@ -73,7 +73,15 @@ static __always_inline int nacct_tc_account(struct __sk_buff *skb, __u32 len, in
 	}
 	if (skb->vlan_present)
 		bytes += 4 * pkts;
-	return nacct_account_dir(pkt, res, dir, pkts, bytes);
+	nacct_account_dir(pkt, res, dir, pkts, bytes);
+	/* RX queue: the driver's record (queue + 1; 0: none); TX rows come
+	 * from tc/nacct_txq.bpf.c, as the queue is picked after this hook */
+	if (dir == NACCT_DIR_RX) {
+		__u32 qm = skb->queue_mapping;
+
+		nacct_queue_add(NACCT_DIR_RX, qm ? qm - 1 : NACCT_QUEUE_OTHER, pkts, bytes);
+	}
+	return 0;
 }
 
 static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)

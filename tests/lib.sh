@@ -84,7 +84,11 @@ t_setup_pair() {
 			net.ipv6.conf.default.mldv1_unsolicited_report_interval=1 \
 			net.ipv6.conf.default.dad_transmits=0 2>/dev/null
 	done
-	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B" || return 1
+	# T_VETH_QUEUES=N: N RX and N TX queues on both ends (default: the kernel's)
+	local q=()
+	[ -n "${T_VETH_QUEUES:-}" ] && q=(numrxqueues "$T_VETH_QUEUES" numtxqueues "$T_VETH_QUEUES")
+	ip link add "$IF_A" netns "$NS_A" "${q[@]}" type veth peer name "$IF_B" netns "$NS_B" \
+		"${q[@]}" || return 1
 	ip -n "$NS_A" addr add 198.18.0.1/24 dev "$IF_A"
 	ip -n "$NS_B" addr add 198.18.0.2/24 dev "$IF_B"
 	ip -n "$NS_A" addr add fd00:18::1/64 dev "$IF_A" nodad
