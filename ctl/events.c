@@ -152,6 +152,9 @@ static int on_event(void *ctx, void *data, size_t size)
 		case NACCT_EV_ACCEPT:
 			printf(",\"latency_us\":%.3f", e->dur_ns / 1e3);
 			break;
+		case NACCT_EV_LISTEN:
+			printf(",\"backlog\":%u", e->backlog);
+			break;
 		case NACCT_EV_RST_RX:
 		case NACCT_EV_RST_TX:
 			printf(",\"state\":\"%s\",\"reason\":\"%s\"", nacct_tcp_state_name(e->newstate),
@@ -187,7 +190,7 @@ static int on_event(void *ctx, void *data, size_t size)
 			printf("lat_ms=%.3f", e->dur_ns / 1e6);
 			break;
 		case NACCT_EV_LISTEN:
-			printf("LISTEN");
+			printf("LISTEN backlog=%u", e->backlog);
 			break;
 		case NACCT_EV_RST_RX:
 		case NACCT_EV_RST_TX:

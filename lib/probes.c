@@ -48,6 +48,58 @@ static int have_tracepoint(const char *name)
 	return btf__find_by_name_kind(btf, tn, BTF_KIND_TYPEDEF) > 0;
 }
 
+/*
+ * Does the running kernel have this syscall tracepoint, where libbpf
+ * looks for it (tracefs under debugfs if mounted, else tracefs itself)?
+ * Syscall tracepoints need CONFIG_FTRACE_SYSCALLS and have no BTF type.
+ */
+static int have_syscall_tp(const char *name)
+{
+	static const char *const roots[] = { "/sys/kernel/debug/tracing", "/sys/kernel/tracing" };
+	char p[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		if (access(roots[i], F_OK))
+			continue;
+		snprintf(p, sizeof(p), "%s/events/syscalls/%s/id", roots[i], name);
+		return access(p, R_OK) == 0;
+	}
+	return 0;
+}
+
+/* can kprobes be attached (the perf kprobe PMU libbpf uses, CONFIG_KPROBE_EVENTS)? */
+static int have_kprobes(void)
+{
+	return access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
+}
+
+/*
+ * Who accepted a connection: the accept()/accept4() syscall exits, else
+ * the return of inet_csk_accept() (a kretprobe, which also sees io_uring's
+ * accepts), else nobody: the accept line is then sent at the handshake
+ * without its owner, as before these programs existed.
+ */
+static void choose_accept(struct nacct_probes *skel, int prefer_kp)
+{
+	int tp = have_syscall_tp("sys_exit_accept4") && have_syscall_tp("sys_exit_accept");
+	int kp = have_kprobes();
+
+	if (tp && !(prefer_kp && kp))
+		return; /* the kretprobe ("?kretprobe/") is not loaded by default */
+	bpf_program__set_autoload(skel->progs.nacct_accept4, false);
+	bpf_program__set_autoload(skel->progs.nacct_accept, false);
+	if (kp) {
+		bpf_program__set_autoload(skel->progs.nacct_accept_kp, true);
+		pr_info("probes: %s: using kretprobe/inet_csk_accept\n",
+			tp ? "NACCT_PROBES_KPROBES=1" : "no syscall tracepoints sys_exit_accept[4]");
+		return;
+	}
+	skel->rodata->accept_at_handshake = 1;
+	pr_warn("probes: no syscall tracepoints sys_exit_accept[4] (tracefs mounted?) and no "
+		"kprobes: accept events come at the handshake, without the accepting process\n");
+}
+
 /* the programs: tracepoint first, kprobe twin where the tracepoint is missing */
 struct probe_choice {
 	const char *tp;
@@ -369,6 +421,7 @@ int nacct_probes_ensure(void)
 				pc[i].tp);
 		}
 	}
+	choose_accept(skel, prefer_kp);
 	err = nacct_probes__load(skel);
 	if (err)
 		goto out;

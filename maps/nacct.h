@@ -425,8 +425,8 @@ enum nacct_ev_type {
 	NACCT_EV_STATE = 3,   /* sock:inet_sock_set_state */
 	NACCT_EV_LIFE = 4,    /* a socket reached CLOSE: its lifespan (tcplife) */
 	NACCT_EV_CONNECT = 5, /* SYN_SENT -> ESTABLISHED (tcpconnlat) */
-	NACCT_EV_ACCEPT = 6,  /* SYN_RECV -> ESTABLISHED (tcpaccept) */
-	NACCT_EV_LISTEN = 7,  /* -> LISTEN (solisten) */
+	NACCT_EV_ACCEPT = 6,  /* accept() returned a TCP socket (tcpaccept) */
+	NACCT_EV_LISTEN = 7,  /* -> LISTEN (solisten), with the backlog */
 	NACCT_EV_RST_RX = 8,  /* tcp:tcp_receive_reset */
 	NACCT_EV_RST_TX = 9,  /* tcp:tcp_send_reset */
 	NACCT_EV_MAX,
@@ -439,7 +439,8 @@ enum nacct_ev_type {
  */
 struct nacct_probe_event {
 	__u64 ts;       /* bpf_ktime_get_ns() */
-	__u64 dur_ns;   /* STATE: time in oldstate; LIFE: lifespan; CONNECT/ACCEPT: latency */
+	__u64 dur_ns;   /* STATE: time in oldstate; LIFE: lifespan; CONNECT/ACCEPT: handshake
+			 * latency (ACCEPT: 0 when not seen: before the programs, or TFO) */
 	__u64 rx_bytes; /* LIFE: bytes received (payload); RETRANS: segments */
 	__u64 tx_bytes; /* LIFE: bytes acked (payload) */
 	__u8 saddr[16];
@@ -460,7 +461,7 @@ struct nacct_probe_event {
 	__u8 newstate;
 	__u8 pad[6];
 	char comm[16];
-	__u32 pad2;
+	__u32 backlog;  /* LISTEN: sk_max_ack_backlog, listen()'s argument capped at somaxconn */
 	__u64 location; /* DROP: the freeing call site; user space prints its symbol only */
 };
 
@@ -553,8 +554,10 @@ struct nacct_side_drop_val {
  */
 /* 5: drops keyed by the data path's parser (all eight IPv6 extension
  * header kinds, UDP-Lite ports): a set of 4 keys some drops differently;
- * 6: 48-byte flow keys (the tunnel word, 0 in side records) */
-#define NACCT_PROBES_ABI 6
+ * 6: 48-byte flow keys (the tunnel word, 0 in side records);
+ * 7: accept events at accept() return with the accepting process, listen
+ * events with the backlog (same event size, new meaning) */
+#define NACCT_PROBES_ABI 7
 struct nacct_probe_meta {
 	__u32 abi;        /* NACCT_PROBES_ABI */
 	__u32 event_size; /* sizeof(struct nacct_probe_event) */

@@ -12,6 +12,8 @@
  *   sock:inet_sock_set_state states, lifespans, connect/accept latency, listen
  *   tcp:tcp_probe            smoothed RTT
  *   tcp:tcp_receive_reset / tcp:tcp_send_reset
+ *   syscalls:sys_exit_accept4 / sys_exit_accept  who accepted (classic
+ *                            tracepoints: syscalls have no tp_btf of their own)
  * Every TCP program has a kprobe twin ("?kprobe/...": not loaded by
  * default); the loader (ctl/probes.c) switches to it only when the running
  * kernel's BTF has no such tracepoint.  kfree_skb has been a tracepoint
@@ -46,6 +48,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NACCT_TCP_CLOSE 7
 #define NACCT_TCP_LAST_ACK 9
 #define NACCT_TCP_LISTEN 10
+
+/*
+ * 1: no program sees accept() return on this kernel (no syscall tracepoints,
+ * no kprobes): the accept line is sent at the handshake, without its owner.
+ * Set by the loader (lib/probes.c) before load.
+ */
+const volatile __u8 accept_at_handshake = 0;
 
 /* ---- maps: pinned by name under NACCT_PIN_ROOT/:probes ----------------- */
 
@@ -84,6 +93,7 @@ struct nacct_sock_val {
 	__u64 birth_ns;
 	__u64 last_ns;    /* last state change */
 	__u64 connect_ns; /* SYN_SENT entered */
+	__u64 accept_lat_ns; /* SYN_RECV -> ESTABLISHED, for the accept line at accept() */
 	__u32 pid;
 	__be16 lport; /* the local port while bound: CLOSE comes after it is given back */
 	__u16 pad;
@@ -626,8 +636,12 @@ static __always_inline void state_change(const struct sock *sk, int oldstate, in
 			lat = now - sv->connect_ns;
 			evt = NACCT_EV_CONNECT;
 		} else if (newstate == NACCT_TCP_ESTABLISHED && oldstate == NACCT_TCP_SYN_RECV) {
+			/* softirq: the owner is not known until accept() returns
+			 * (accepted()), which sends the line with this latency */
 			lat = now - sv->birth_ns;
-			evt = NACCT_EV_ACCEPT;
+			sv->accept_lat_ns = lat;
+			if (accept_at_handshake)
+				evt = NACCT_EV_ACCEPT;
 		}
 	}
 
@@ -674,6 +688,11 @@ static __always_inline void state_change(const struct sock *sk, int oldstate, in
 		e->oldstate = oldstate;
 		e->newstate = newstate;
 		e->dur_ns = lat;
+		/* __inet_listen_sk() (inet_listen() in older kernels) stores
+		 * the backlog before inet_csk_listen_start() sets LISTEN (so
+		 * in 5.10 and since); __sys_listen() capped it at somaxconn */
+		if (evt == NACCT_EV_LISTEN)
+			e->backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
 		if (sv) {
 			e->pid = sv->pid;
 			__builtin_memcpy(e->comm, sv->comm, 16);
@@ -708,6 +727,109 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(nacct_state, const struct sock *sk, int oldstate, int newstate)
 {
 	state_change(sk, oldstate, newstate);
+	return 0;
+}
+
+/* ---- who accepted: syscalls:sys_exit_accept4 / sys_exit_accept --------- */
+
+/*
+ * The socket behind a file descriptor of the current task:
+ * current->files->fdt->fd[fd]->private_data.  A socket's file and its
+ * struct socket point at each other, and so do the socket and its sock:
+ * anything else (not a socket, or the fd reused by another thread since
+ * the syscall returned) is refused.  All of these fields are in every
+ * kernel since 5.10.
+ */
+static __always_inline const struct sock *fd_sock(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (!fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock || BPF_CORE_READ(sock, file) != file)
+		return NULL;
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_socket) != sock)
+		return NULL;
+	return sk;
+}
+
+/*
+ * accept() returned @sk to the current process (tcpaccept's moment): it
+ * becomes the socket's owner, on its live-socket record and on the flow's
+ * side record, and the accept line is sent now, carrying the handshake
+ * latency the state change measured.
+ */
+static __always_inline void accepted(const struct sock *sk)
+{
+	struct nacct_probe_event ev, *e;
+	struct nacct_sock_val *sv;
+	struct nacct_side_key k;
+	struct nacct_tcp_val *v;
+	struct sk_ends s;
+	__u64 skey = (__u64)(unsigned long)sk;
+	__u32 readers, pid;
+	char comm[16];
+	int side;
+
+	if (!sk || sk_read_ends(sk, &s) || s.proto != NACCT_IPPROTO_TCP)
+		return;
+	pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(comm, sizeof(comm));
+	sv = bpf_map_lookup_elem(&nacct_socks, &skey);
+	if (sv) {
+		sv->pid = pid;
+		__builtin_memcpy(sv->comm, comm, 16);
+	}
+	/* only a record the state changes made: a socket accepted from a
+	 * queue filled before the programs came has none */
+	if (s.rport && s.lport) {
+		side = nacct_key_make(&k.flow, s.laddr, s.lport, s.raddr, s.rport, s.proto,
+				      s.family, 0) & 1;
+		k.netns = sk_netns(sk);
+		k.pad = 0;
+		v = bpf_map_lookup_elem(&nacct_tcp, &k);
+		if (v) {
+			v->pid[side] = pid;
+			__builtin_memcpy(v->comm[side], comm, 16);
+		}
+	}
+	if (accept_at_handshake)
+		return;
+	e = ev_init(&ev, NACCT_EV_ACCEPT, &readers);
+	if (!e)
+		return;
+	ev_fill_sk(e, sk, &s);
+	e->oldstate = NACCT_TCP_SYN_RECV;
+	e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->dur_ns = sv ? sv->accept_lat_ns : 0;
+	e->pid = pid;
+	__builtin_memcpy(e->comm, comm, 16);
+	ev_send(e, readers);
+}
+
+/* the syscall exit records (struct syscall_trace_exit): nr, then ret */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int nacct_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		accepted(fd_sock(ctx->ret));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int nacct_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		accepted(fd_sock(ctx->ret));
 	return 0;
 }
 
@@ -810,6 +932,14 @@ int BPF_KPROBE(nacct_state_kp, struct sock *sk, int state)
 
 	if (old != state)
 		state_change(sk, old, state);
+	return 0;
+}
+
+/* also sees io_uring's accepts, which pass no syscall tracepoint */
+SEC("?kretprobe/inet_csk_accept")
+int BPF_KRETPROBE(nacct_accept_kp, struct sock *newsk)
+{
+	accepted(newsk);
 	return 0;
 }
 
