@@ -24,7 +24,9 @@
  *     receiving socket - TCP_LISTEN_OVERFLOW is the final ACK of a
  *     handshake that found the accept queue full (tcp_check_req()).
  *   iter/tcp: every listener of the namespace with sk_drops, the queue
- *     now, its limit and its inode, read by user space at each interval.
+ *     now, its limit and its inode, read by user space at each interval;
+ *     the same record at LISTEN -> CLOSE (nacct_backlog_closed) for a
+ *     listener that closes during the run.
  *     A SYN that finds the accept queue full is counted by
  *     tcp_listendrop() (sk_drops + 1, ListenOverflows and ListenDrops)
  *     and then consumed, not freed as a drop: no tracepoint sees it, so
