@@ -203,6 +203,16 @@ static const struct nacct_opt opts_rtt[] = {
 	{ 0 },
 };
 
+static const struct nacct_opt opts_backlog[] = {
+	{ "lport", 'L', OPT_U64, OFF(backlog_opts, lport), "LPORT", "only listeners on this port",
+	  NULL, 1, 65535 },
+	{ "all", 'a', OPT_FLAG, OFF(backlog_opts, all), NULL,
+	  "every listener of the namespace, also those with no connection or drop" },
+	{ "json", 'j', OPT_FLAG, OFF(backlog_opts, json), NULL,
+	  "one JSON object per listener per interval" },
+	{ 0 },
+};
+
 static const struct nacct_opt opts_none[] = { { 0 } };
 
 /* each command's entry: its function and option struct, typed once here */
@@ -227,6 +237,7 @@ RUN(serve, serve_opts)
 RUN(softirqs, softirqs_opts)
 RUN(rtt, rtt_opts)
 RUN(queues, json_opts)
+RUN(backlog, backlog_opts)
 
 static const struct attach_opts attach_defaults = {
 	.req = { .mode = NACCT_M_AUTO, .hook = NACCT_H_XDP, .max_flows = NACCT_MAX_FLOWS_DEFAULT },
@@ -297,6 +308,11 @@ const struct nacct_cmd nacct_commands[] = {
 	  "INTERVAL since the attach",
 	  "nacct queues eth0 1 5",
 	  CMD(queues, json_opts) },
+	{ "backlog", opts_backlog, NULL, "[INTERVAL [COUNT]]", 0, 2,
+	  "per listener of this network namespace: the accept queue each new connection found "
+	  "(bcc tcpsynbl), its limit, the listen() caller, listen drops and their reasons",
+	  "nacct backlog 1 5 -L 443",
+	  CMD(backlog, backlog_opts) },
 	{ "serve", opts_serve, &serve_defaults, "", 0, 0,
 	  "Prometheus metrics of every attached interface of this network namespace",
 	  "nacct serve --metrics 127.0.0.1:9464",

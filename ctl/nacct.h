@@ -119,6 +119,14 @@ struct rtt_opts {
 	int json;
 };
 
+/* nacct backlog [INTERVAL [COUNT]] */
+struct backlog_opts {
+	struct nacct_args a;
+	__u64 lport; /* -L LPORT; 0: any */
+	int all;     /* --all: every listener, not only those with news */
+	int json;
+};
+
 struct serve_opts {
 	struct nacct_args a;
 	const char *metrics; /* --metrics ADDR:PORT */
@@ -213,6 +221,7 @@ int cmd_events(struct events_opts *o);
 int cmd_softirqs(struct softirqs_opts *o);
 int cmd_rtt(struct rtt_opts *o);
 int cmd_queues(struct json_opts *o);
+int cmd_backlog(struct backlog_opts *o);
 
 /* formats of the commands that tests check without root (tests/check) */
 struct nacct_obuf;

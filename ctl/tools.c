@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "tools.h"
 #include "../lib/names.h"
@@ -187,4 +188,83 @@ double nacct_tool_mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int all_zero(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+int nacct_tool_take_gen(int fd, size_t ksz, size_t vsz, size_t gen_off, __u8 g, int ncpu,
+			void (*merge)(void *dst, const void *src), void **keys, void **vals,
+			size_t *n)
+{
+	/* a per-CPU value is an array of values each rounded up to 8 bytes */
+	size_t stride = (vsz + 7) & ~(size_t)7, cap = 0, nk = 0, i, out = 0;
+	unsigned char *k = NULL, *ks = NULL, *vs = NULL, *pc = NULL;
+	int err = 0, cpu, first = 1;
+
+	*keys = *vals = NULL;
+	*n = 0;
+	k = calloc(2, ksz);
+	pc = calloc(ncpu > 0 ? ncpu : 1, stride);
+	if (!k || !pc) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* the keys first: deleting while walking restarts a hash walk */
+	while (!bpf_map_get_next_key(fd, first ? NULL : k, k + ksz)) {
+		first = 0;
+		memcpy(k, k + ksz, ksz);
+		if (k[gen_off] != g)
+			continue;
+		if (nk == cap) {
+			void *t = realloc(ks, (cap = cap ? cap * 2 : 64) * ksz);
+
+			if (!t) {
+				err = -ENOMEM;
+				goto out;
+			}
+			ks = t;
+		}
+		memcpy(ks + nk++ * ksz, k, ksz);
+	}
+	vs = calloc(nk ? nk : 1, vsz);
+	if (!vs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nk; i++) {
+		unsigned char *key = ks + i * ksz, *val = vs + out * vsz;
+
+		if (bpf_map_lookup_elem(fd, key, ncpu > 0 ? (void *)pc : (void *)val))
+			continue;
+		bpf_map_delete_elem(fd, key);
+		if (ncpu > 0) {
+			memset(val, 0, vsz);
+			for (cpu = 0; cpu < ncpu; cpu++)
+				merge(val, pc + cpu * stride);
+		}
+		if (all_zero(val, vsz))
+			continue;
+		memmove(ks + out * ksz, key, ksz);
+		ks[out * ksz + gen_off] = 0;
+		out++;
+	}
+	*keys = ks;
+	*vals = vs;
+	*n = out;
+	ks = vs = NULL;
+out:
+	free(k);
+	free(pc);
+	free(ks);
+	free(vs);
+	return err;
 }

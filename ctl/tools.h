@@ -33,6 +33,17 @@ void nacct_hist_json(FILE *f, const char *name, const __u64 *hist);
 
 /* CLOCK_MONOTONIC in seconds: the intervals' lengths */
 double nacct_tool_mono_s(void);
+/*
+ * The entries of generation g of a hash map whose keys carry the
+ * generation in the byte at gen_off (the transient tools' way to end an
+ * interval without losing an update): each read, then deleted.  Per-CPU
+ * values (ncpu > 0) are merged with merge(dst, one CPU's value) into a
+ * zeroed value; entries that merge to all zero are left out.  On success
+ * *keys and *vals hold *n entries (the generation byte cleared), to free().
+ */
+int nacct_tool_take_gen(int fd, size_t ksz, size_t vsz, size_t gen_off, __u8 g, int ncpu,
+			void (*merge)(void *dst, const void *src), void **keys, void **vals,
+			size_t *n);
 
 /* the wall clock "HH:MM:SS" and RFC 3339 of now */
 void nacct_tool_now(char *hms, size_t hlen, char *rfc, size_t rlen);

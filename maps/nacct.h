@@ -627,4 +627,52 @@ struct nacct_rtt_val {
 	__u64 hist[NACCT_LOG2_SLOTS];
 };
 
+/*
+ * nacct backlog (bcc tcpsynbl).  A listener is named by what its children
+ * copy from it: family, bound address (IPv4 mapped ::ffff:a.b.c.d; the
+ * wildcard stays 0) and port, in the network namespace nacct runs in.
+ * nacct_backlog_hist (per-CPU hash): one entry per listener, limit and
+ * generation; user space flips the generation at each interval.
+ */
+struct nacct_backlog_key {
+	__u8 addr[16];
+	__be16 port;
+	__u8 family; /* NACCT_AF_INET / NACCT_AF_INET6: the listener's socket family */
+	__u8 gen;    /* generation: 0 or 1 */
+	__u32 limit; /* sk_max_ack_backlog: listen()'s backlog capped by somaxconn */
+};
+struct nacct_backlog_val {
+	__u64 count; /* children created (handshakes completed into the queue) */
+	__u64 max;   /* the longest accept queue a new child found */
+	__u64 hist[NACCT_LOG2_SLOTS]; /* log2 of the accept queue a new child found */
+};
+/* nacct_backlog_reasons (hash): skbs the kernel freed with a drop reason
+ * while a listener was the receiving socket (skb:kfree_skb's rx_sk) */
+struct nacct_backlog_rkey {
+	__u8 addr[16];
+	__be16 port;
+	__u8 family;
+	__u8 gen;
+	__u32 reason; /* enum skb_drop_reason */
+};
+/* nacct_backlog_owner (LRU hash, key = the listener's socket inode): the
+ * process that called listen() (the tracepoint runs in that syscall) */
+struct nacct_backlog_owner {
+	__u32 pid;
+	__u8 comm[16];
+	__u32 pad;
+};
+/* one listener as the iterator (iter/tcp) writes it */
+struct nacct_backlog_sock {
+	__u8 addr[16];
+	__be16 port;
+	__u8 family;
+	__u8 pad;
+	__u32 queue; /* sk_ack_backlog: children waiting for accept() now */
+	__u32 limit; /* sk_max_ack_backlog */
+	__u32 pad2;
+	__u64 drops; /* sk_drops: tcp_listendrop() adds one per listen drop */
+	__u64 ino;   /* the socket inode (0: none) */
+};
+
 #endif /* NACCT_H */
