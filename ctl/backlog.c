@@ -527,24 +527,30 @@ static int kfree_skb_has_rx_sk(void)
 	return t && btf_is_func_proto(t) && btf_vlen(t) == 5;
 }
 
-static double mono_s(void)
+/* one interval's end: flip the generation, read the old one and the
+ * listeners, print */
+static int bl_interval(void *ctx, double secs, __u64 seq)
 {
-	struct timespec ts;
+	struct bl_ctx *c = ctx;
+	int err = collect(c, nacct_tool_flip_gen(&c->skel->bss->gen));
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	if (err) {
+		pr_warn("backlog: cannot read the listeners: %s\n", strerror(-err));
+		return NACCT_EXIT_FAIL;
+	}
+	print_rows(c, secs, seq);
+	return 0;
 }
 
 int cmd_backlog(struct backlog_opts *o)
 {
 	struct bl_ctx c = { .o = o };
 	struct nacct_backlog_sock *socks = NULL;
-	double interval, t0, t1;
-	__u64 count, seq = 0;
-	int err, ret = NACCT_EXIT_FAIL, more = 1, rx_sk;
+	double interval;
+	__u64 count;
+	int err, ret = NACCT_EXIT_FAIL, rx_sk;
 	struct stat st;
 	size_t n, i;
-	__u8 g;
 
 	err = nacct_tool_interval("backlog", &o->a, 0, &interval, &count);
 	if (err)
@@ -598,34 +604,10 @@ int cmd_backlog(struct backlog_opts *o)
 		c.prev[i].drops = socks[i].drops;
 	}
 	c.nprev = n;
-	t0 = mono_s();
-	nacct_tool_signals();
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "Tracing listen backlogs... Hit Ctrl-C to end%s.\n",
-		interval > 0 ? "" : " (SIGUSR1 prints the interval so far)");
-	while (more) {
-		more = nacct_tool_wait(interval, NULL, NULL);
-		/* new samples go to the other generation from now on; a program
-		 * that read the old one runs to its end with preemption off
-		 * (tracepoint), microseconds: wait that out before reading */
-		g = c.skel->bss->gen & 1;
-		c.skel->bss->gen = g ^ 1;
-		usleep(10000);
-		err = collect(&c, g);
-		if (err) {
-			pr_warn("backlog: cannot read the listeners: %s\n", strerror(-err));
-			goto out;
-		}
-		t1 = mono_s();
-		print_rows(&c, t1 - t0, ++seq);
-		t0 = t1;
-		if (count && seq >= count)
-			break;
-	}
-	if (c.skel->bss->lost)
+	ret = nacct_tool_loop("Tracing listen backlogs", interval, count, NULL, bl_interval, &c);
+	if (!ret && c.skel->bss->lost)
 		pr_warn("backlog: %llu samples lost (map full)\n",
 			(unsigned long long)c.skel->bss->lost);
-	ret = 0;
 out:
 	rows_free(&c);
 	free(c.rows);

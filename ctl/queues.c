@@ -206,79 +206,89 @@ static void print_queues(const struct json_opts *o, const char *ifname,
 	fflush(stdout);
 }
 
+/* the state of a run, for each interval's end */
+struct queues_run {
+	const struct json_opts *o;
+	const char *ifname;
+	int fd, ncpu, txq_on;
+	struct nacct_queue_val *pc, *cur, *prev;
+};
+
+static int queues_interval(void *ctx, double secs, __u64 seq)
+{
+	struct queues_run *r = ctx;
+	struct nacct_queue_val *tmp;
+	int err = queues_read(r->fd, r->ncpu, r->pc, r->cur);
+
+	if (err) {
+		pr_warn("%s: cannot read the queue counters (detached?): %s\n", r->ifname,
+			strerror(-err));
+		return NACCT_EXIT_FAIL;
+	}
+	print_queues(r->o, r->ifname, r->cur, r->prev, secs, seq, r->txq_on);
+	tmp = r->prev;
+	r->prev = r->cur;
+	r->cur = tmp;
+	return 0;
+}
+
 int cmd_queues(struct json_opts *o)
 {
-	struct nacct_queue_val *pc = NULL, *cur = NULL, *prev = NULL, *tmp;
+	struct queues_run r = { .o = o, .fd = -1 };
 	struct nacct_iface_maps m;
-	const char *ifname;
-	double interval, t0, t1;
-	__u64 count, seq = 0;
-	int ncpu, fd = -1, err, ret = NACCT_EXIT_FAIL, more = 1;
+	double interval;
+	__u64 count;
+	int err, ret = NACCT_EXIT_FAIL;
 
 	if (o->a.argc < 1)
 		return nacct_usage_error("queues: expected IFACE [INTERVAL [COUNT]]");
-	ifname = o->a.argv[0];
+	r.ifname = o->a.argv[0];
 	err = nacct_tool_interval("queues", &o->a, 1, &interval, &count);
 	if (err)
 		return err;
 	err = nacct_need_bpf();
 	if (err)
 		return err;
-	err = nacct_open_attached(ifname, &m);
+	err = nacct_open_attached(r.ifname, &m);
 	if (err)
 		return err;
-	fd = nacct_map_open(m.dir, NACCT_MAP_QUEUES, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			    sizeof(struct nacct_queue_val));
-	if (fd == -ENOENT) {
+	r.txq_on = m.meta_val.txq_on;
+	r.fd = nacct_map_open(m.dir, NACCT_MAP_QUEUES, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			      sizeof(struct nacct_queue_val));
+	if (r.fd == -ENOENT) {
 		ret = nacct_usage_error("%s: attached by a nacct without per-queue counters; "
 					"detach and attach again",
-					ifname);
+					r.ifname);
 		goto out;
 	}
-	if (fd < 0) {
-		pr_warn("%s: cannot open the queue counters: %s\n", ifname, strerror(-fd));
+	if (r.fd < 0) {
+		pr_warn("%s: cannot open the queue counters: %s\n", r.ifname, strerror(-r.fd));
 		goto out;
 	}
-	ncpu = nacct_ncpus();
-	pc = calloc(ncpu, sizeof(*pc));
-	cur = calloc(NACCT_QUEUE_KEYS, sizeof(*cur));
-	prev = calloc(NACCT_QUEUE_KEYS, sizeof(*prev));
-	if (!pc || !cur || !prev)
+	r.ncpu = nacct_ncpus();
+	r.pc = calloc(r.ncpu, sizeof(*r.pc));
+	r.cur = calloc(NACCT_QUEUE_KEYS, sizeof(*r.cur));
+	r.prev = calloc(NACCT_QUEUE_KEYS, sizeof(*r.prev));
+	if (!r.pc || !r.cur || !r.prev)
 		goto out;
-	err = queues_read(fd, ncpu, pc, prev);
-	if (err)
-		goto read_fail;
+	/* since the attach: once; else the first interval's base */
+	err = queues_read(r.fd, r.ncpu, r.pc, r.prev);
+	if (err) {
+		pr_warn("%s: cannot read the queue counters: %s\n", r.ifname, strerror(-err));
+		goto out;
+	}
 	if (interval <= 0) {
-		print_queues(o, ifname, prev, NULL, 0, 0, m.meta_val.txq_on);
+		print_queues(o, r.ifname, r.prev, NULL, 0, 0, r.txq_on);
 		ret = 0;
 		goto out;
 	}
-	t0 = nacct_tool_mono_s();
-	nacct_tool_signals();
-	while (more) {
-		more = nacct_tool_wait(interval, NULL, NULL);
-		err = queues_read(fd, ncpu, pc, cur);
-		if (err)
-			goto read_fail;
-		t1 = nacct_tool_mono_s();
-		print_queues(o, ifname, cur, prev, t1 - t0, ++seq, m.meta_val.txq_on);
-		tmp = prev;
-		prev = cur;
-		cur = tmp;
-		t0 = t1;
-		if (count && seq >= count)
-			break;
-	}
-	ret = 0;
-	goto out;
-read_fail:
-	pr_warn("%s: cannot read the queue counters (detached?): %s\n", ifname, strerror(-err));
+	ret = nacct_tool_loop(NULL, interval, count, NULL, queues_interval, &r);
 out:
-	if (fd >= 0)
-		close(fd);
+	if (r.fd >= 0)
+		close(r.fd);
 	nacct_iface_close(&m);
-	free(pc);
-	free(cur);
-	free(prev);
+	free(r.pc);
+	free(r.cur);
+	free(r.prev);
 	return ret;
 }

@@ -209,17 +209,31 @@ static void print_rows(const struct rtt_opts *o, double secs, __u64 seq, const s
 	fflush(stdout);
 }
 
+/* one interval's end: flip the generation, read and print the old one */
+static int rtt_interval(void *ctx, double secs, __u64 seq)
+{
+	struct rtt_ctx *c = ctx;
+	struct rtt_row *rows = NULL;
+	size_t n;
+	int err = read_gen(c, nacct_tool_flip_gen(&c->skel->bss->gen), &rows, &n);
+
+	if (err) {
+		pr_warn("rtt: cannot read the histograms: %s\n", strerror(-err));
+		return NACCT_EXIT_FAIL;
+	}
+	print_rows(c->o, secs, seq, rows, n);
+	free(rows);
+	return 0;
+}
+
 int cmd_rtt(struct rtt_opts *o)
 {
 	struct rtt_ctx c = { .o = o, .inode_fd = -1 };
-	struct rtt_row *rows = NULL;
-	double interval, t0, t1;
-	__u64 count, seq = 0;
-	int err, ret = NACCT_EXIT_FAIL, more = 1, first = 0, ifindex = 0;
+	double interval;
+	__u64 count;
+	int err, ret = NACCT_EXIT_FAIL, first = 0, ifindex = 0;
 	char *end;
 	struct stat st;
-	__u8 g;
-	size_t n;
 
 	/* [IFACE] [INTERVAL [COUNT]]: a leading non-number is the interface */
 	if (o->a.argc >= 1) {
@@ -277,36 +291,10 @@ int cmd_rtt(struct rtt_opts *o)
 		pr_warn("rtt: cannot attach to tcp:tcp_probe: %s\n", strerror(-err));
 		goto out;
 	}
-	t0 = nacct_tool_mono_s();
-	nacct_tool_signals();
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "Tracing TCP RTT... Hit Ctrl-C to end%s.\n",
-		interval > 0 ? "" : " (SIGUSR1 prints the interval so far)");
-	while (more) {
-		more = nacct_tool_wait(interval, tick, &c);
-		/* new samples go to the other generation from now on; a program
-		 * that read the old one runs to its end with preemption off
-		 * (tracepoint), microseconds: wait that out before reading */
-		g = c.skel->bss->gen & 1;
-		c.skel->bss->gen = g ^ 1;
-		usleep(10000);
-		err = read_gen(&c, g, &rows, &n);
-		if (err) {
-			pr_warn("rtt: cannot read the histograms: %s\n", strerror(-err));
-			goto out;
-		}
-		t1 = nacct_tool_mono_s();
-		print_rows(o, t1 - t0, ++seq, rows, n);
-		free(rows);
-		rows = NULL;
-		t0 = t1;
-		if (count && seq >= count)
-			break;
-	}
-	if (c.skel->bss->lost)
+	ret = nacct_tool_loop("Tracing TCP RTT", interval, count, tick, rtt_interval, &c);
+	if (!ret && c.skel->bss->lost)
 		pr_warn("rtt: %llu samples lost (histogram map full)\n",
 			(unsigned long long)c.skel->bss->lost);
-	ret = 0;
 out:
 	nacct_rtt__destroy(c.skel);
 	return ret;

@@ -125,13 +125,37 @@ static void print_interval(const struct softirqs_opts *o, int ncpu, double secs,
 	fflush(stdout);
 }
 
+/* one interval's end: read, print the difference, keep it as the base */
+struct sirq_run {
+	const struct softirqs_opts *o;
+	int fd, ncpu;
+	struct nacct_sirq_val *cur, *prev;
+};
+
+static int sirq_interval(void *ctx, double secs, __u64 seq)
+{
+	struct sirq_run *r = ctx;
+	struct nacct_sirq_val *tmp;
+	int err = sirq_read(r->fd, r->ncpu, r->cur);
+
+	if (err) {
+		pr_warn("softirqs: cannot read the counters: %s\n", strerror(-err));
+		return NACCT_EXIT_FAIL;
+	}
+	print_interval(r->o, r->ncpu, secs, seq, r->cur, r->prev);
+	tmp = r->prev;
+	r->prev = r->cur;
+	r->cur = tmp;
+	return 0;
+}
+
 int cmd_softirqs(struct softirqs_opts *o)
 {
 	struct nacct_softirqs *skel = NULL;
-	struct nacct_sirq_val *cur = NULL, *prev = NULL, *tmp;
-	double interval, t0, t1;
-	__u64 count, seq = 0;
-	int ncpu, fd, err, ret = NACCT_EXIT_FAIL, more = 1;
+	struct sirq_run r = { .o = o };
+	double interval;
+	__u64 count;
+	int err, ret = NACCT_EXIT_FAIL;
 
 	err = nacct_tool_interval("softirqs", &o->a, 0, &interval, &count);
 	if (err)
@@ -139,14 +163,14 @@ int cmd_softirqs(struct softirqs_opts *o)
 	err = nacct_need_bpf();
 	if (err)
 		return err;
-	ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0) {
-		pr_warn("softirqs: cannot count the CPUs: %s\n", strerror(-ncpu));
+	r.ncpu = libbpf_num_possible_cpus();
+	if (r.ncpu <= 0) {
+		pr_warn("softirqs: cannot count the CPUs: %s\n", strerror(-r.ncpu));
 		return NACCT_EXIT_FAIL;
 	}
-	cur = calloc((size_t)NACCT_SIRQ_MAX * ncpu, sizeof(*cur));
-	prev = calloc((size_t)NACCT_SIRQ_MAX * ncpu, sizeof(*prev));
-	if (!cur || !prev)
+	r.cur = calloc((size_t)NACCT_SIRQ_MAX * r.ncpu, sizeof(*r.cur));
+	r.prev = calloc((size_t)NACCT_SIRQ_MAX * r.ncpu, sizeof(*r.prev));
+	if (!r.cur || !r.prev)
 		goto out;
 	skel = nacct_softirqs__open_and_load();
 	if (!skel) {
@@ -159,38 +183,18 @@ int cmd_softirqs(struct softirqs_opts *o)
 			strerror(-err));
 		goto out;
 	}
-	fd = bpf_map__fd(skel->maps.nacct_sirq);
+	r.fd = bpf_map__fd(skel->maps.nacct_sirq);
 	/* the baseline: everything counted since the attach before it is not
 	 * part of the first interval */
-	err = sirq_read(fd, ncpu, prev);
-	if (err)
-		goto read_fail;
-	t0 = nacct_tool_mono_s();
-	nacct_tool_signals();
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "Tracing softirqs... Hit Ctrl-C to end%s.\n",
-		interval > 0 ? "" : " (SIGUSR1 prints the interval so far)");
-	while (more) {
-		more = nacct_tool_wait(interval, NULL, NULL);
-		err = sirq_read(fd, ncpu, cur);
-		if (err)
-			goto read_fail;
-		t1 = nacct_tool_mono_s();
-		print_interval(o, ncpu, t1 - t0, ++seq, cur, prev);
-		tmp = prev;
-		prev = cur;
-		cur = tmp;
-		t0 = t1;
-		if (count && seq >= count)
-			break;
+	err = sirq_read(r.fd, r.ncpu, r.prev);
+	if (err) {
+		pr_warn("softirqs: cannot read the counters: %s\n", strerror(-err));
+		goto out;
 	}
-	ret = 0;
-	goto out;
-read_fail:
-	pr_warn("softirqs: cannot read the counters: %s\n", strerror(-err));
+	ret = nacct_tool_loop("Tracing softirqs", interval, count, NULL, sirq_interval, &r);
 out:
 	nacct_softirqs__destroy(skel);
-	free(cur);
-	free(prev);
+	free(r.cur);
+	free(r.prev);
 	return ret;
 }

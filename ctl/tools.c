@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The transient tools' shared parts: interval loop, log2 histograms. */
 #include <errno.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,40 @@ void nacct_tool_now(char *hms, size_t hlen, char *rfc, size_t rlen)
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(hms, hlen, "%H:%M:%S", &tm);
 	nacct_rfc3339((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec, rfc, rlen);
+}
+
+int nacct_tool_loop(const char *what, double interval, __u64 count, void (*tick)(void *),
+		    int (*done)(void *ctx, double secs, __u64 seq), void *ctx)
+{
+	double t0 = nacct_tool_mono_s(), t1;
+	__u64 seq = 0;
+	int more = 1, err;
+
+	nacct_tool_signals();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (what)
+		fprintf(stderr, "%s... Hit Ctrl-C to end%s.\n", what,
+			interval > 0 ? "" : " (SIGUSR1 prints the interval so far)");
+	while (more) {
+		more = nacct_tool_wait(interval, tick, ctx);
+		t1 = nacct_tool_mono_s();
+		err = done(ctx, t1 - t0, ++seq);
+		if (err)
+			return err;
+		t0 = t1;
+		if (count && seq >= count)
+			break;
+	}
+	return 0;
+}
+
+__u8 nacct_tool_flip_gen(volatile __u8 *gen)
+{
+	__u8 g = *gen & 1;
+
+	*gen = g ^ 1;
+	usleep(10000);
+	return g;
 }
 
 double nacct_tool_mono_s(void)

@@ -31,6 +31,25 @@ void nacct_hist_print(FILE *f, const __u64 *hist, const char *unit);
 /* ,"NAME":[{"lo":L,"hi":H,"count":C},...] non-empty slots only */
 void nacct_hist_json(FILE *f, const char *name, const __u64 *hist);
 
+/*
+ * The interval loop of every interval tool: signals (nacct_tool_signals),
+ * stdout line-buffered, the banner "WHAT... Hit Ctrl-C to end." on stderr
+ * (@what NULL: none), then at each interval's end (nacct_tool_wait with
+ * @tick) @done(ctx, its length in seconds, its number from 1), which reads
+ * and prints; after @count intervals (0: until a signal) or a non-zero
+ * return of @done, which is returned.
+ */
+int nacct_tool_loop(const char *what, double interval, __u64 count, void (*tick)(void *),
+		    int (*done)(void *ctx, double secs, __u64 seq), void *ctx);
+
+/*
+ * The tools whose programs write one of two generations (a .bss "gen"
+ * byte): new samples go to the other generation from now on; a program
+ * that read the old one runs to its end with preemption off (tracepoint),
+ * microseconds: this waits that out.  Returns the generation to read.
+ */
+__u8 nacct_tool_flip_gen(volatile __u8 *gen);
+
 /* CLOCK_MONOTONIC in seconds: the intervals' lengths */
 double nacct_tool_mono_s(void);
 /*

@@ -39,19 +39,11 @@
 #include <bpf/bpf_endian.h>
 #include "nacct.h"
 #include "hist.bpf.h"
+#include "hdr.h" /* NACCT_IPPROTO_TCP */
+#include "sock.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#ifndef AF_INET
-#define AF_INET 2
-#endif
-#ifndef AF_INET6
-#define AF_INET6 10
-#endif
-/* include/net/tcp_states.h, stable numbers */
-#define NACCT_TCP_SYN_RECV 3
-#define NACCT_TCP_LISTEN 10
-#define NACCT_IPPROTO_TCP 6
 
 /* run-time knobs, set before load */
 const volatile __u32 f_netns = 0;  /* the caller's netns inode; 0: any */

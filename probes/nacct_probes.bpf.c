@@ -31,23 +31,9 @@
 #include "nacct.h"
 #include "key.h"
 #include "parse_skb.bpf.h"
+#include "sock.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-#ifndef AF_INET
-#define AF_INET 2
-#endif
-#ifndef AF_INET6
-#define AF_INET6 10
-#endif
-/* TCP states (include/net/tcp_states.h, stable numbers) */
-#define NACCT_TCP_ESTABLISHED 1
-#define NACCT_TCP_SYN_SENT 2
-#define NACCT_TCP_SYN_RECV 3
-#define NACCT_TCP_FIN_WAIT1 4
-#define NACCT_TCP_CLOSE 7
-#define NACCT_TCP_LAST_ACK 9
-#define NACCT_TCP_LISTEN 10
 
 /*
  * 1: no program sees accept() return on this kernel (no syscall tracepoints,

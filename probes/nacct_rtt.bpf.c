@@ -18,15 +18,10 @@
 #include <bpf/bpf_endian.h>
 #include "nacct.h"
 #include "hist.bpf.h"
+#include "sock.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#ifndef AF_INET
-#define AF_INET 2
-#endif
-#ifndef AF_INET6
-#define AF_INET6 10
-#endif
 
 /* run-time knobs, set before load */
 const volatile __u32 by = NACCT_RTT_BY_NONE; /* enum nacct_rtt_by */
