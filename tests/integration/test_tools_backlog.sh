@@ -30,7 +30,7 @@ for bad in "0" "1 x" "1 2 3" "-L 0" "-L 70000" "--bogus" "x"; do
 		t_fail "backlog $bad: exit 2" "rc=$rc: $(cat "$T_TMP/err")"
 done
 
-in_b python3 "$SYNBL" server 198.18.0.2 "$P" 4 >"$T_TMP/s4" 2>&1 &
+nsenter --net=/run/netns/"$NS_B" python3 "$SYNBL" server 198.18.0.2 "$P" 4 >"$T_TMP/s4" 2>&1 &
 t_cleanup_add "kill $!"
 for _ in $(seq 100); do grep -q ready "$T_TMP/s4" && break; sleep 0.05; done
 SPID=$(awk '/ready/ { print $2 }' "$T_TMP/s4")
@@ -60,16 +60,16 @@ for f in all l4 txt; do
 	grep -q Tracing "$T_TMP/$f.err" || t_fail "backlog run $f starts" "$(cat "$T_TMP/$f.err")"
 done
 # the IPv6 server listens after nacct started: its listen() is seen
-in_b python3 "$SYNBL" server fd00:18::2 "$P6" 2 >"$T_TMP/s6" 2>&1 &
+nsenter --net=/run/netns/"$NS_B" python3 "$SYNBL" server fd00:18::2 "$P6" 2 >"$T_TMP/s6" 2>&1 &
 t_cleanup_add "kill $!"
 for _ in $(seq 100); do grep -q ready "$T_TMP/s6" && break; sleep 0.05; done
 SPID6=$(awk '/ready/ { print $2 }' "$T_TMP/s6")
 SCOMM6=$(cat "/proc/$SPID6/comm")
 read -r O0 D0 <<<"$(listen_stats)"
 END=$T_TMP/end
-in_a python3 "$SYNBL" client 198.18.0.2 "$P" 20 0.2 "$END" >"$T_TMP/c4" 2>&1 &
+nsenter --net=/run/netns/"$NS_A" python3 "$SYNBL" client 198.18.0.2 "$P" 20 0.2 "$END" >"$T_TMP/c4" 2>&1 &
 t_cleanup_add "kill $!"
-in_a python3 "$SYNBL" client fd00:18::2 "$P6" 6 0.2 "$END" >"$T_TMP/c6" 2>&1 &
+nsenter --net=/run/netns/"$NS_A" python3 "$SYNBL" client fd00:18::2 "$P6" 6 0.2 "$END" >"$T_TMP/c6" 2>&1 &
 t_cleanup_add "kill $!"
 for _ in $(seq 200); do grep -q connected "$T_TMP/c4" && grep -q connected "$T_TMP/c6" && break; sleep 0.05; done
 read -r O1 D1 <<<"$(listen_stats)"
