@@ -152,6 +152,7 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 				  (unsigned long long)s->t.flows, mv->max_flows,
 				  mv->max_flows ? (double)s->t.flows / mv->max_flows : 0.0, s->n_subs);
 		tunnel_ports(o, mv, 1);
+		nacct_obuf_printf(o, ",\"tx_queues_counted\":%s", mv->txq_on ? "true" : "false");
 		json_totals(o, &s->t);
 		if (s->offload)
 			offload_line(o, s, 1);
@@ -189,6 +190,8 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 				  (unsigned long long)s->t.flows, mv->max_flows,
 				  mv->max_flows ? 100.0 * s->t.flows / mv->max_flows : 0.0, s->n_subs);
 		tunnel_ports(o, mv, 0);
+		nacct_obuf_printf(o, "  queues:    RX by the data path; TX %s (nacct queues)\n",
+				  mv->txq_on ? "by tp_btf net:net_dev_start_xmit" : "not counted");
 		text_totals(o, &s->t);
 		if (s->offload)
 			offload_line(o, s, 0);

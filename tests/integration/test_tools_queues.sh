@@ -61,6 +61,7 @@ qrows() { # JSON DIR: "N packets bytes" of queues 0..3
 sub3() { join <(echo "$1") <(echo "$2") | awk '{ print $1, $4 - $2, $5 - $3 }'; }
 
 e0=$(ethq); m0=$(mqq); s0=$(t_status_json a "$IF_A")
+t_check "status: TX queues counted" true "$(jq -r .tx_queues_counted <<<"$s0")"
 q0=$(in_a "$NACCT" queues "$IF_A" --json) || { t_fail "queues --json" ; exit 1; }
 # B -> A: RX on A; A -> B: TX on A; 32 source ports each, three sizes:
 # frames of 62 (0-64), 342 (65-512) and 1042 bytes (513-2K)
