@@ -56,7 +56,7 @@ grep -q '^nacct_prog_runs_total{ifname="'"$IF_B"'",prog="xdp"}' "$T_TMP/scrape" 
 # every side program's link (whichever program holds it: tracepoint or
 # kprobe twin) has its run-count series (tests/vm/suite.sh forces the twins)
 links=$(ls /sys/fs/bpf/nacct/:probes/ 2>/dev/null | sed -n 's/^link_nacct_//p' | sort | tr '\n' ' ')
-series=$(sed -n 's/^nacct_prog_runs_total{ifname="",prog="\([a-z_]*\)"}.*/\1/p' "$T_TMP/scrape" | sort | tr '\n' ' ')
+series=$(sed -n 's/^nacct_prog_runs_total{ifname="",prog="\([a-z0-9_]*\)"}.*/\1/p' "$T_TMP/scrape" | sort | tr '\n' ' ')
 if [ -z "$links" ]; then t_skip side_prog_metrics "no side programs attached"; else
 	t_check "a run-count series for every side program's link pin" "$links" "$series"; fi
 kill -TERM $SRV; wait $SRV; t_check "serve exits cleanly on SIGTERM" 0 $?

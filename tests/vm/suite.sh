@@ -252,7 +252,7 @@ else
 	done
 	kill $spid; wait $spid 2>/dev/null
 	links=$(ls /sys/fs/bpf/nacct/:probes/ | sed -n 's/^link_nacct_//p' | sort)
-	series=$(grep -o '^nacct_prog_runs_total{ifname="",prog="[a-z_]*"}' <<<"$m" | sed 's/.*prog="\([a-z_]*\)"}/\1/' | sort)
+	series=$(grep -o '^nacct_prog_runs_total{ifname="",prog="[a-z0-9_]*"}' <<<"$m" | sed 's/.*prog="\([a-z0-9_]*\)"}/\1/' | sort)
 	kps=$(grep -c '_kp$' <<<"$links")
 	ina "$NACCT" detach "$IFA" >/dev/null
 	sysctl -qw kernel.bpf_stats_enabled=0
