@@ -21,11 +21,16 @@
 # once per kernel, and installed under the cached module tree's extra/.
 #
 # Guest: two virtio-net NICs (eth0, eth1, MACs 52:54:00:00:00:1{0,1}) on a
-# qemu-internal hub; no host networking at all.  bpffs, tracefs, debugfs
-# and cgroup2 are mounted.
+# qemu-internal hub; no host networking at all.  Plus, where the host
+# allows it, two multi-queue virtio-net NICs (mq=on, NACCT_VM_MQ queue
+# pairs, MACs 52:54:00:00:00:2{0,1}) on multi_queue taps bridged inside a
+# private host netns made for the boot and deleted after it (qemu runs in
+# it); /run/vm/mq.ok or /run/vm/mq.err in the guest says which.
+# bpffs, tracefs, debugfs and cgroup2 are mounted.
 # Env: NACCT_VM_CACHE (/var/tmp/nacct-vm)  NACCT_VM_MEM (2048)
 #      NACCT_VM_CPUS (2)  NACCT_VM_TIMEOUT (1500 s)  NACCT_VM_ACCEL (tcg|kvm)
 #      NACCT_VM_MODULES (modules to load before the script)  NACCT_VM_KEEP=1
+#      NACCT_VM_MQ (4: queue pairs of the multi-queue NICs; 0: none)
 set -euo pipefail
 
 die() { echo "run-in-vm: $*" >&2; exit 125; }
@@ -192,9 +197,55 @@ NET=()
 for i in 0 1; do
 	NET+=(-netdev "hubport,id=n$i,hubid=0" -device "virtio-net-pci,netdev=n$i,mac=52:54:00:00:00:1$i")
 done
+
+# ---- the multi-queue pair: two mq=on NICs on multi-queue taps --------------------
+# A hub/socket netdev has one queue; virtio-net's mq needs a multi-queue
+# backend.  Two multi_queue taps joined by a bridge, all inside a private
+# network namespace that exists for this boot only; qemu runs in it (its
+# 9p shares are files, not network).  The host's own namespace is never
+# touched.  On any failure the guest gets the error in /run/vm/mq.err and
+# the rows that need the pair skip with it.  NACCT_VM_MQ=0: no pair.
+MQ=${NACCT_VM_MQ:-4}
+MQNS=
+NSEXEC=()
+mq_fail() { { echo "$*"; cat "$RUN/mq.log" 2>/dev/null; } | tr '\n' ' ' | head -c 600 > "$RUN/mq.err"; log "no multi-queue NICs: $(cat "$RUN/mq.err")"; }
+mq_cleanup() {
+	[ -n "$MQNS" ] || return 0
+	flock /tmp/nacct-test.lock sh -c 'for t in vmqa vmqb vmqbr; do ip -n "$1" link del $t; done; ip netns del "$1"' \
+		sh "$MQNS" 2>/dev/null
+	MQNS=
+}
+if [ "$MQ" -gt 1 ] 2>/dev/null; then
+	MQNS=nacct-vmq-$$
+	# host namespace changes under the shared test lock, held only for them
+	if flock /tmp/nacct-test.lock sh -ec '
+		ip netns add "$1"
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+		ip -n "$1" link set lo up
+		ip -n "$1" link add vmqbr type bridge stp_state 0 forward_delay 0
+		for t in vmqa vmqb; do
+			ip netns exec "$1" ip tuntap add dev $t mode tap multi_queue
+			ip -n "$1" link set $t master vmqbr
+			ip -n "$1" link set $t up
+		done
+		ip -n "$1" link set vmqbr up' sh "$MQNS" > "$RUN/mq.log" 2>&1; then
+		NSEXEC=(ip netns exec "$MQNS")
+		for t in a b; do
+			i=$([ $t = a ] && echo 0 || echo 1)
+			NET+=(-netdev "tap,id=q$t,ifname=vmq$t,script=no,downscript=no,queues=$MQ"
+				-device "virtio-net-pci,netdev=q$t,mq=on,vectors=$((2 * MQ + 2)),mac=52:54:00:00:00:2$i")
+		done
+		echo "queues=$MQ taps vmqa/vmqb (multi_queue) on a bridge in the host netns $MQNS" > "$RUN/mq.ok"
+	else
+		mq_fail "host netns $MQNS with multi_queue taps:"
+		mq_cleanup
+	fi
+fi
+cleanup() { mq_cleanup; [ "${NACCT_VM_KEEP:-0}" = 1 ] && log "run dir kept: $RUN" || rm -rf "$RUN"; }
+trap 'exit 143' TERM INT HUP
 log "booting $KVER (${NACCT_VM_ACCEL:-tcg}, ${NACCT_VM_CPUS:-2} cpus, ${NACCT_VM_MEM:-2048}M)"
 set +e
-timeout "${NACCT_VM_TIMEOUT:-1500}" qemu-system-x86_64 -nodefaults -no-user-config \
+timeout "${NACCT_VM_TIMEOUT:-1500}" "${NSEXEC[@]}" qemu-system-x86_64 -nodefaults -no-user-config \
 	"${ACC[@]}" -m "${NACCT_VM_MEM:-2048}" -smp "${NACCT_VM_CPUS:-2}" -display none -no-reboot \
 	-chardev stdio,id=con,signal=off -serial chardev:con \
 	-kernel "$KERNEL" -initrd "$INITRD" \

@@ -780,6 +780,14 @@ else
 	done
 fi
 
+# ---- queues-virtio: nacct queues on multi-queue virtio-net (tests/vm/queues-virtio.sh) ----
+if [ $HOST = 1 ]; then
+	skip queues-virtio "no virtio-net on the host (tests/integration/test_tools_queues.sh: veth, 4 queues)"
+else
+	. "$ROOT/tests/vm/queues-virtio.sh"
+	queues_virtio
+fi
+
 # ---- the core integration tests (netns + veth inside this kernel) ----------------
 # under TCG packet work is 10-30x slower than on the host: in a guest the
 # default is the exact-count core test; NACCT_VM_CORE_PATTERN=core runs all
