@@ -340,7 +340,7 @@ out:
  */
 static void owner_scan(struct bl_ctx *c)
 {
-	char path[600], link[64];
+	char path[600];
 	struct dirent *p, *f;
 	DIR *proc, *fds;
 	size_t i, want = 0;
@@ -359,16 +359,11 @@ static void owner_scan(struct bl_ctx *c)
 			continue;
 		while (want && (f = readdir(fds))) {
 			unsigned long long ino;
-			ssize_t n;
 
 			if (f->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name, f->d_name);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n <= 0)
-				continue;
-			link[n] = '\0';
-			if (sscanf(link, "socket:[%llu]", &ino) != 1)
+			if (!nacct_fd_socket_ino(path, &ino))
 				continue;
 			for (i = 0; i < c->nrows; i++) {
 				struct bl_row *r = &c->rows[i];

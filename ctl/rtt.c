@@ -44,7 +44,7 @@ struct rtt_ctx {
 /* -p PID: add the process's socket inodes to the filter set */
 static int pid_scan(struct rtt_ctx *c)
 {
-	char path[64], link[64], ent[320];
+	char path[64], ent[320];
 	struct dirent *d;
 	DIR *dir;
 	__u8 one = 1;
@@ -55,16 +55,11 @@ static int pid_scan(struct rtt_ctx *c)
 		return -errno;
 	while ((d = readdir(dir))) {
 		unsigned long long ino;
-		ssize_t n;
 
 		if (d->d_name[0] == '.')
 			continue;
 		snprintf(ent, sizeof(ent), "%s/%s", path, d->d_name);
-		n = readlink(ent, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		if (sscanf(link, "socket:[%llu]", &ino) != 1)
+		if (!nacct_fd_socket_ino(ent, &ino))
 			continue;
 		if (!bpf_map_update_elem(c->inode_fd, &ino, &one, BPF_NOEXIST))
 			c->inodes++;

@@ -217,6 +217,17 @@ __u8 nacct_tool_flip_gen(volatile __u8 *gen)
 	return g;
 }
 
+int nacct_fd_socket_ino(const char *path, unsigned long long *ino)
+{
+	char link[64];
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return sscanf(link, "socket:[%llu]", ino) == 1;
+}
+
 double nacct_tool_mono_s(void)
 {
 	struct timespec ts;

@@ -50,6 +50,9 @@ int nacct_tool_loop(const char *what, double interval, __u64 count, void (*tick)
  */
 __u8 nacct_tool_flip_gen(volatile __u8 *gen);
 
+/* 1 and the inode when the /proc/PID/fd/N link @path is a socket, else 0 */
+int nacct_fd_socket_ino(const char *path, unsigned long long *ino);
+
 /* CLOCK_MONOTONIC in seconds: the intervals' lengths */
 double nacct_tool_mono_s(void);
 /*

@@ -114,6 +114,26 @@ t_setup_pair() {
 	sleep 0.3
 }
 
+# t_events_start NS ARGS...: `nacct events ARGS` in namespace NS, output
+# in $T_TMP/ev (stderr $T_TMP/ev.err), its pid in EV (started here, not
+# through a function in a subshell, so that $EV is nacct itself), killed at
+# cleanup; returns once the reader holds its slot (its ring and mask are in
+# place): no fixed sleep
+t_events_start() {
+	local ns=$1
+	shift
+	nsenter --net=/run/netns/"$ns" "$NACCT" events "$@" >"$T_TMP/ev" 2>"$T_TMP/ev.err" &
+	EV=$!
+	t_cleanup_add "kill $EV"
+	for _ in $(seq 200); do
+		bpftool map dump pinned /sys/fs/bpf/nacct/:probes/nacct_ev_readers -j 2>/dev/null |
+			jq -e --argjson p "$EV" 'any(.[]; .formatted.value.pid == $p and .formatted.value.mask != 0)' \
+				>/dev/null && return 0
+		sleep 0.1
+	done
+	return 0
+}
+
 # interface counters from the kernel: t_ifstat NS IFACE rx_packets
 t_ifstat() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
 

@@ -33,17 +33,7 @@ if command -v tcpstates >/dev/null && command -v tcplife >/dev/null; then
 	t_cleanup_add "kill $W1 $W2"
 	have_w=1
 fi
-# started directly (not through a shell function) so that $! is nacct itself
-nsenter --net=/run/netns/"$NS_B" "$NACCT" events --states --life --json >"$T_TMP/ev" 2>"$T_TMP/ev.err" &
-EV=$!
-t_cleanup_add "kill $EV"
-# the reader holds a slot (its ring and mask are in place): no fixed sleep
-for _ in $(seq 200); do
-	bpftool map dump pinned "$PROBES/nacct_ev_readers" -j 2>/dev/null |
-		jq -e --argjson p "$EV" 'any(.[]; .formatted.value.pid == $p and .formatted.value.mask != 0)' \
-			>/dev/null && break
-	sleep 0.1
-done
+t_events_start "$NS_B" --states --life --json
 sleep 0.5 # the witnesses ready
 
 nsenter --net=/run/netns/"$NS_B" "$XFER" server 198.18.0.2 "$PORT" >"$T_TMP/srv" &

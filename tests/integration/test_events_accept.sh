@@ -16,21 +16,10 @@ command -v python3 >/dev/null || { t_skip test_events_accept "no python3"; exit 
 t_setup_pair || { t_fail setup "cannot create netns/veth"; exit 1; }
 PORT=$((20000 + RANDOM % 10000))
 N=3
-PROBES=/sys/fs/bpf/nacct/:probes
 SOMAXCONN=$(in_b cat /proc/sys/net/core/somaxconn)
 
 nacct_b attach "$IF_B" >/dev/null || { t_fail attach "nacct attach $IF_B failed"; exit 1; }
-# started directly (not through a shell function) so that $! is nacct itself
-nsenter --net=/run/netns/"$NS_B" "$NACCT" events --states --json >"$T_TMP/ev" 2>"$T_TMP/ev.err" &
-EV=$!
-t_cleanup_add "kill $EV"
-# the reader holds a slot (its ring and mask are in place): no fixed sleep
-for _ in $(seq 200); do
-	bpftool map dump pinned "$PROBES/nacct_ev_readers" -j 2>/dev/null |
-		jq -e --argjson p "$EV" 'any(.[]; .formatted.value.pid == $p and .formatted.value.mask != 0)' \
-			>/dev/null && break
-	sleep 0.1
-done
+t_events_start "$NS_B" --states --json
 
 ev() { jq -c "select($1)" "$T_TMP/ev"; }
 have_strace=0

@@ -28,16 +28,7 @@ MAC_B=$(ip -n "$NS_B" -br link show "$IF_B" | awk '{print $3}')
 PROBES=/sys/fs/bpf/nacct/:probes
 
 nacct_b attach "$IF_B" >/dev/null || { t_fail attach "nacct attach $IF_B failed"; exit 1; }
-# started directly (not through a shell function) so that $! is nacct itself
-nsenter --net=/run/netns/"$NS_B" "$NACCT" events --drops --json -L "$PORT" >"$T_TMP/ev" 2>"$T_TMP/ev.err" &
-EV=$!
-t_cleanup_add "kill $EV"
-for _ in $(seq 200); do
-	bpftool map dump pinned "$PROBES/nacct_ev_readers" -j 2>/dev/null |
-		jq -e --argjson p "$EV" 'any(.[]; .formatted.value.pid == $p and .formatted.value.mask != 0)' \
-			>/dev/null && break
-	sleep 0.1
-done
+t_events_start "$NS_B" --drops --json -L "$PORT"
 # the side programs must be this build's: with another build's reader live,
 # attach keeps that build's set
 abi=$(bpftool map dump pinned "$PROBES/nacct_probe_meta" -j 2>/dev/null | jq -r '.[0].formatted.value.abi')
