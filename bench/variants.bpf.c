@@ -67,9 +67,9 @@ static __always_inline __u64 bv_now(void)
 	return nacct_now_coarse();
 }
 
-static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 len)
+static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 queue, __u32 len)
 {
-	return nacct_account_dir(pkt, res, NACCT_DIR_RX, 1, len);
+	return nacct_account_dir(pkt, res, NACCT_DIR_RX, queue, 1, len);
 }
 /* ===== end of the block to adapt ========================================= */
 
@@ -177,6 +177,6 @@ int bench_st_account(struct xdp_md *ctx)
 	int res;
 
 	res = bv_parse(data, data_end, &pkt);
-	bv_account(&pkt, res, data_end - data);
+	bv_account(&pkt, res, ctx->rx_queue_index, data_end - data);
 	return XDP_PASS;
 }

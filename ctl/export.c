@@ -311,7 +311,7 @@ int cmd_export(struct export_opts *cfg)
 		pr_warn("%s: cannot open the export state maps: %s\n", r.ifname, strerror(-err));
 		goto out;
 	}
-	err = nacct_bpf_store_init(&r.store, r.m.flows, r.m.stats);
+	err = nacct_bpf_store_init(&r.store, r.m.flows, r.m.stats, r.m.queues);
 	if (!err)
 		nacct_bpf_store_tunnels(&r.store, r.m.tunnels);
 	if (err)

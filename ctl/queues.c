@@ -54,25 +54,6 @@ static void dev_queues(const char *ifname, unsigned int *rx, unsigned int *tx)
 	close(fd);
 }
 
-/* every key's value summed over the CPUs into @out[NACCT_QUEUE_KEYS] */
-static int queues_read(int fd, int ncpu, struct nacct_queue_val *pc, struct nacct_queue_val *out)
-{
-	__u32 k;
-	int c, i;
-
-	for (k = 0; k < NACCT_QUEUE_KEYS; k++) {
-		if (bpf_map_lookup_elem(fd, &k, pc))
-			return -errno;
-		memset(&out[k], 0, sizeof(out[k]));
-		for (c = 0; c < ncpu; c++) {
-			out[k].packets += pc[c].packets;
-			out[k].bytes += pc[c].bytes;
-			for (i = 0; i < NACCT_QSIZES; i++)
-				out[k].sizes[i] += pc[c].sizes[i];
-		}
-	}
-	return 0;
-}
 
 static void qdiff(struct nacct_queue_val *d, const struct nacct_queue_val *a,
 		  const struct nacct_queue_val *b)
@@ -210,15 +191,15 @@ static void print_queues(const struct json_opts *o, const char *ifname,
 struct queues_run {
 	const struct json_opts *o;
 	const char *ifname;
-	int fd, ncpu, txq_on;
-	struct nacct_queue_val *pc, *cur, *prev;
+	int fd, txq_on;
+	struct nacct_queue_val *cur, *prev;
 };
 
 static int queues_interval(void *ctx, double secs, __u64 seq)
 {
 	struct queues_run *r = ctx;
 	struct nacct_queue_val *tmp;
-	int err = queues_read(r->fd, r->ncpu, r->pc, r->cur);
+	int err = nacct_read_queues(r->fd, 0, NACCT_QUEUE_KEYS, r->cur);
 
 	if (err) {
 		pr_warn("%s: cannot read the queue counters (detached?): %s\n", r->ifname,
@@ -234,7 +215,7 @@ static int queues_interval(void *ctx, double secs, __u64 seq)
 
 int cmd_queues(struct json_opts *o)
 {
-	struct queues_run r = { .o = o, .fd = -1 };
+	struct queues_run r = { .o = o };
 	struct nacct_iface_maps m;
 	double interval;
 	__u64 count;
@@ -253,26 +234,13 @@ int cmd_queues(struct json_opts *o)
 	if (err)
 		return err;
 	r.txq_on = m.meta_val.txq_on;
-	r.fd = nacct_map_open(m.dir, NACCT_MAP_QUEUES, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			      sizeof(struct nacct_queue_val));
-	if (r.fd == -ENOENT) {
-		ret = nacct_usage_error("%s: attached by a nacct without per-queue counters; "
-					"detach and attach again",
-					r.ifname);
-		goto out;
-	}
-	if (r.fd < 0) {
-		pr_warn("%s: cannot open the queue counters: %s\n", r.ifname, strerror(-r.fd));
-		goto out;
-	}
-	r.ncpu = nacct_ncpus();
-	r.pc = calloc(r.ncpu, sizeof(*r.pc));
+	r.fd = m.queues;
 	r.cur = calloc(NACCT_QUEUE_KEYS, sizeof(*r.cur));
 	r.prev = calloc(NACCT_QUEUE_KEYS, sizeof(*r.prev));
-	if (!r.pc || !r.cur || !r.prev)
+	if (!r.cur || !r.prev)
 		goto out;
 	/* since the attach: once; else the first interval's base */
-	err = queues_read(r.fd, r.ncpu, r.pc, r.prev);
+	err = nacct_read_queues(r.fd, 0, NACCT_QUEUE_KEYS, r.prev);
 	if (err) {
 		pr_warn("%s: cannot read the queue counters: %s\n", r.ifname, strerror(-err));
 		goto out;
@@ -284,10 +252,7 @@ int cmd_queues(struct json_opts *o)
 	}
 	ret = nacct_tool_loop(NULL, interval, count, NULL, queues_interval, &r);
 out:
-	if (r.fd >= 0)
-		close(r.fd);
 	nacct_iface_close(&m);
-	free(r.pc);
 	free(r.cur);
 	free(r.prev);
 	return ret;

@@ -113,7 +113,7 @@ static int bpf_take(struct nacct_xstore *xs, const struct nacct_flow_key *k,
 
 static int bpf_totals(struct nacct_xstore *xs, struct nacct_stats *st)
 {
-	return nacct_read_stats(bpf_store(xs)->stats_fd, st);
+	return nacct_read_totals(bpf_store(xs)->stats_fd, bpf_store(xs)->queues_fd, st);
 }
 
 /* a new tunnel since the last read: read the (small) table again */
@@ -142,7 +142,7 @@ void nacct_bpf_store_tunnels(struct nacct_bpf_store *s, int tunnels_fd)
 	s->tunnels_fd = tunnels_fd;
 }
 
-int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd)
+int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd, int queues_fd)
 {
 	memset(s, 0, sizeof(*s));
 	s->base.ops = &bpf_store_ops;
@@ -152,6 +152,7 @@ int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd)
 		return s->base.ncpu;
 	s->flows_fd = flows_fd;
 	s->stats_fd = stats_fd;
+	s->queues_fd = queues_fd;
 	s->tunnels_fd = -1;
 	s->first = 1;
 	return grow(s, 4096);

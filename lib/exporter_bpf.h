@@ -12,7 +12,7 @@
 
 struct nacct_bpf_store {
 	struct nacct_xstore base; /* first: the core's handle */
-	int flows_fd, stats_fd;
+	int flows_fd, stats_fd, queues_fd; /* queues: the RX totals (nacct_read_totals) */
 	__u32 chunk;              /* flows per batch read */
 	struct nacct_flow_key *keys;
 	struct nacct_flow_val *vals;
@@ -23,7 +23,7 @@ struct nacct_bpf_store {
 	struct nacct_tuns tuns;   /* read again when a handle is not in it */
 };
 
-int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd);
+int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd, int queues_fd);
 /* the tunnel map, for the records' tunnel fields (optional) */
 void nacct_bpf_store_tunnels(struct nacct_bpf_store *s, int tunnels_fd);
 void nacct_bpf_store_free(struct nacct_bpf_store *s);

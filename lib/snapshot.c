@@ -168,7 +168,7 @@ static int snapshot_once(const struct nacct_iface_maps *m, unsigned int what,
 	memset(s, 0, sizeof(*s));
 	s->meta = m->meta_val;
 	s->present = if_nametoindex(m->ifname) == m->meta_val.ifindex;
-	err = nacct_read_stats(m->stats, &s->t.st);
+	err = nacct_read_totals(m->stats, m->queues, &s->t.st);
 	if (err)
 		return err;
 	if (m->meta_val.xdp_mode == NACCT_MODE_OFFLOAD) {

@@ -292,7 +292,8 @@ static __always_inline void nacct_overflow_add(struct nacct_stats *st, __u32 dir
 
 /*
  * Account one packet (or, at TC, one GSO skb standing for @pkts wire
- * packets of @bytes wire bytes in total).  Returns 0: accounting never
+ * packets of @bytes wire bytes in total) that came in on RX queue @queue
+ * (RX only; any number, see nacct_queue_add).  Returns 0: accounting never
  * changes the verdict.  @pkt's key part is made canonical here (its
  * endpoints may swap).  @dir is a constant in every copy, so that counter
  * addresses stay plain offsets.
@@ -303,24 +304,40 @@ static __always_inline void nacct_overflow_add(struct nacct_stats *st, __u32 dir
  * instructions with it inlined; since the TC program's pull test no
  * longer forks the parser's paths (tc/nacct_tc.bpf.c) inlining costs the
  * verifier less than the call did (bench_micro --verifier).
+ *
+ * The RX totals are the RX queue rows (nacct_queues): a received packet
+ * is counted once, in its queue's row, and nacct_read_totals() sums the
+ * rows into nacct_stats' packets[RX] and bytes[RX], which the data path
+ * leaves 0 (TX totals are counted here: the TX queue is picked after TC
+ * egress).  So the common packet, an IP packet of a known flow, needs no
+ * nacct_stats value at all: the rarer branches look it up.
  */
 static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u32 dir,
-					  __u64 pkts, __u64 bytes)
+					     __u32 queue, __u64 pkts, __u64 bytes)
 {
 	struct nacct_flow_val *v, nv;
 	struct nacct_stats *st;
-	__u32 zero = 0, sub_id;
+	__u32 sub_id;
 	__u8 edir;
 	__u64 now;
 	int err;
 
-	st = bpf_map_lookup_elem(&nacct_stats, &zero);
-	if (!st)
-		return 0;
 	dir &= 1;
-	st->packets[dir] += pkts;
-	st->bytes[dir] += bytes;
+	if (dir == NACCT_DIR_RX) {
+		nacct_queue_add(NACCT_DIR_RX, queue, pkts, bytes);
+	} else {
+		st = nacct_stats_get();
+		if (!st)
+			return 0;
+		st->packets[dir] += pkts;
+		st->bytes[dir] += bytes;
+	}
 
+	if (res != NACCT_P_IP || pkt->tun_cand || pkt->is_frag) {
+		st = nacct_stats_get();
+		if (!st)
+			return 0;
+	}
 	if (res == NACCT_P_MALFORMED) {
 		st->malformed_packets[dir] += pkts;
 		st->malformed_bytes[dir] += bytes;
@@ -401,6 +418,9 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nv.inner_type = pkt->inner_type;
 		nacct_subnets_fill(&nv, &pkt->key);
 		err = bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST);
+		st = nacct_stats_get();
+		if (!st)
+			return 0;
 		if (!err) {
 			st->flows_created++;
 			/* RX counts the sender's subnet, TX the receiver's */
@@ -427,10 +447,8 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 
 static __always_inline void nacct_stats_gso(__u32 dir)
 {
-	struct nacct_stats *st;
-	__u32 zero = 0;
+	struct nacct_stats *st = nacct_stats_get();
 
-	st = bpf_map_lookup_elem(&nacct_stats, &zero);
 	if (st)
 		st->gso_skbs[dir & 1]++;
 }

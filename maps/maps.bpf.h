@@ -23,7 +23,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_flows SEC(".maps");
 
-/* interface totals and non-flow buckets; one per-CPU element */
+/* interface totals (RX: the RX queue rows, see nacct_account_dir) and
+ * non-flow buckets; one per-CPU element */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -31,6 +32,14 @@ struct {
 	__type(value, struct nacct_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_stats SEC(".maps");
+
+/* this CPU's nacct_stats */
+static __always_inline struct nacct_stats *nacct_stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&nacct_stats, &zero);
+}
 
 /* subnet prefixes (v4 and v6 in one trie) -> subnet id (size set at load) */
 struct {

@@ -139,9 +139,36 @@ int nacct_read_percpu_u64(int fd, __u32 key, void *out, size_t size)
 	return 0;
 }
 
-int nacct_read_stats(int fd, struct nacct_stats *out)
+int nacct_read_queues(int fd, __u32 first, __u32 n, struct nacct_queue_val *out)
 {
-	return nacct_read_percpu_u64(fd, 0, out, sizeof(*out));
+	__u32 i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = nacct_read_percpu_u64(fd, first + i, &out[i], sizeof(out[i]));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int nacct_read_totals(int stats_fd, int queues_fd, struct nacct_stats *out)
+{
+	struct nacct_queue_val rx[NACCT_QUEUE_ROWS];
+	__u32 r;
+	int err;
+
+	err = nacct_read_percpu_u64(stats_fd, 0, out, sizeof(*out));
+	if (err)
+		return err;
+	err = nacct_read_queues(queues_fd, NACCT_DIR_RX * NACCT_QUEUE_ROWS, NACCT_QUEUE_ROWS, rx);
+	if (err)
+		return err;
+	for (r = 0; r < NACCT_QUEUE_ROWS; r++) {
+		out->packets[NACCT_DIR_RX] += rx[r].packets;
+		out->bytes[NACCT_DIR_RX] += rx[r].bytes;
+	}
+	return 0;
 }
 
 int nacct_read_meta(int fd, struct nacct_meta *out)
@@ -274,7 +301,7 @@ int nacct_read_ethertypes(int fd, struct nacct_ethertype **out, size_t *n)
 void nacct_iface_close(struct nacct_iface_maps *m)
 {
 	int *fds[] = { &m->flows, &m->stats, &m->subnets, &m->subnet_stats,
-		       &m->ethertypes, &m->cfg, &m->meta, &m->tunnels };
+		       &m->ethertypes, &m->cfg, &m->meta, &m->tunnels, &m->queues };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -290,7 +317,7 @@ int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m)
 
 	memset(m, 0, sizeof(*m));
 	m->flows = m->stats = m->subnets = m->subnet_stats = m->ethertypes = m->cfg = m->meta = -1;
-	m->tunnels = -1;
+	m->tunnels = m->queues = -1;
 	snprintf(m->ifname, sizeof(m->ifname), "%s", ifname);
 	err = nacct_pin_dir(ifname, m->dir, sizeof(m->dir));
 	if (err)
@@ -328,6 +355,7 @@ int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m)
 	OPEN(cfg, NACCT_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct nacct_cfg));
 	OPEN(tunnels, NACCT_MAP_TUNNELS, BPF_MAP_TYPE_HASH, sizeof(struct nacct_tun_key),
 	     sizeof(struct nacct_tun_val));
+	OPEN(queues, NACCT_MAP_QUEUES, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct nacct_queue_val));
 #undef OPEN
 	return 0;
 fail:

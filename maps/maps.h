@@ -51,8 +51,16 @@ int nacct_map_open(const char *dir, const char *name, __u32 type, __u32 key_size
  * counters, summed over all CPUs into @out */
 int nacct_read_percpu_u64(int fd, __u32 key, void *out, size_t size);
 
-/* all per-CPU copies of the stats element, summed */
-int nacct_read_stats(int fd, struct nacct_stats *out);
+/* the queue rows @first .. @first + @n - 1 of nacct_queues, each summed
+ * over the CPUs into @out[0 .. @n - 1] */
+int nacct_read_queues(int fd, __u32 first, __u32 n, struct nacct_queue_val *out);
+/*
+ * The interface totals: the stats element summed over the CPUs, with
+ * packets[RX] and bytes[RX] the sum of the RX queue rows in @queues_fd
+ * (the data path counts a received packet in its queue's row only; see
+ * nacct_account_dir in maps/account.bpf.h).
+ */
+int nacct_read_totals(int stats_fd, int queues_fd, struct nacct_stats *out);
 int nacct_read_meta(int fd, struct nacct_meta *out);
 
 /* per-subnet counters, index = subnet id; caller frees */
@@ -79,7 +87,7 @@ int nacct_read_ethertypes(int fd, struct nacct_ethertype **out, size_t *n);
 struct nacct_iface_maps {
 	char ifname[32];
 	char dir[256];
-	int flows, stats, subnets, subnet_stats, ethertypes, cfg, meta, tunnels;
+	int flows, stats, subnets, subnet_stats, ethertypes, cfg, meta, tunnels, queues;
 	struct nacct_meta meta_val;
 };
 int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m);

@@ -215,7 +215,9 @@ enum nacct_malformed {
 
 /*
  * Interface totals and the buckets that are not flows, per CPU, one
- * element (key 0).  Conservation:
+ * element (key 0).  packets[RX] and bytes[RX] are not counted here but in
+ * the RX rows of nacct_queues, one add per packet (nacct_read_totals sums
+ * them in).  Conservation:
  *   packets[d] = sum(flows.packets[d]) + overflow_packets[d]
  *                + malformed_packets[d] + nonip_packets[d]
  * and the same for bytes.
@@ -349,8 +351,10 @@ struct nacct_meta {
 	__u32 txq_on; /* the TX queue counter is attached (was padding: 0, none) */
 };
 
-/* 2: 48-byte flow keys (tunnel handle), tunnels, decap settings */
-#define NACCT_META_VERSION 2
+/* 2: 48-byte flow keys (tunnel handle), tunnels, decap settings
+ * 3: the RX totals are the RX rows of nacct_queues (nacct_stats' RX
+ *    packets and bytes stay 0 in the map) */
+#define NACCT_META_VERSION 3
 
 /* ==== hardware offload (xdp/nacct_offload.bpf.c, ctl/offload.c) ==========
  *

@@ -33,10 +33,8 @@ static __always_inline int nacct_sample_pick(const struct nacct_cfg *cfg)
 /* count one sample handed to user space (@ok) or lost on the way */
 static __always_inline void nacct_sample_count(int ok)
 {
-	struct nacct_stats *st;
-	__u32 zero = 0;
+	struct nacct_stats *st = nacct_stats_get();
 
-	st = bpf_map_lookup_elem(&nacct_stats, &zero);
 	if (!st)
 		return;
 	if (ok)

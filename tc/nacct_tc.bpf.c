@@ -64,7 +64,7 @@ static __always_inline int nacct_tc_account(struct __sk_buff *skb, __u32 len, in
 					    __u32 dir, struct nacct_pkt *pkt)
 {
 	__u64 pkts = 1, bytes = len;
-	__u32 segs = skb->gso_segs;
+	__u32 segs = skb->gso_segs, qm;
 
 	if (segs > 1 && res == NACCT_P_IP) {
 		pkts = segs;
@@ -73,14 +73,10 @@ static __always_inline int nacct_tc_account(struct __sk_buff *skb, __u32 len, in
 	}
 	if (skb->vlan_present)
 		bytes += 4 * pkts;
-	nacct_account_dir(pkt, res, dir, pkts, bytes);
 	/* RX queue: the driver's record (queue + 1; 0: none); TX rows come
 	 * from tc/nacct_txq.bpf.c, as the queue is picked after this hook */
-	if (dir == NACCT_DIR_RX) {
-		__u32 qm = skb->queue_mapping;
-
-		nacct_queue_add(NACCT_DIR_RX, qm ? qm - 1 : NACCT_QUEUE_OTHER, pkts, bytes);
-	}
+	qm = dir == NACCT_DIR_RX ? skb->queue_mapping : 0;
+	nacct_account_dir(pkt, res, dir, qm ? qm - 1 : NACCT_QUEUE_OTHER, pkts, bytes);
 	return 0;
 }
 

@@ -121,7 +121,6 @@ int nacct_xdp(struct xdp_md *ctx)
 	 * every way the parser ends apart: 4.5 times the work) */
 	if (nacct_xdp_frags && res == NACCT_P_MALFORMED)
 		res = nacct_xdp_parse_copy(ctx, len, &pkt);
-	nacct_account_dir(&pkt, res, NACCT_DIR_RX, 1, len);
-	nacct_queue_add(NACCT_DIR_RX, ctx->rx_queue_index, 1, len);
+	nacct_account_dir(&pkt, res, NACCT_DIR_RX, ctx->rx_queue_index, 1, len);
 	return nacct_sample_verdict(ctx, len, NACCT_DIR_RX);
 }

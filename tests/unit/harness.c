@@ -165,6 +165,7 @@ int ut_load(struct ut *u, const struct ut_opts *o)
 	u->cfg = bpf_map__fd(u->xdp->maps.nacct_cfg);
 	u->samples = bpf_map__fd(u->xdp->maps.nacct_samples);
 	u->tunnels = bpf_map__fd(u->xdp->maps.nacct_tunnels);
+	u->queues = bpf_map__fd(u->xdp->maps.nacct_queues);
 	u->n_subnet_ids = o->n_subnets + 1;
 
 	for (i = 0; i < o->n_subnets; i++) {
@@ -240,6 +241,9 @@ int ut_reset(struct ut *u)
 		err = -errno;
 	if (bpf_map_update_elem(u->stats, &zero, z, BPF_ANY))
 		err = -errno;
+	for (id = 0; id < NACCT_QUEUE_KEYS; id++)
+		if (bpf_map_update_elem(u->queues, &id, z, BPF_ANY))
+			err = -errno;
 	for (id = 0; id < u->n_subnet_ids; id++)
 		if (bpf_map_update_elem(u->subnet_stats, &id, z, BPF_ANY))
 			err = -errno;
@@ -334,23 +338,7 @@ int ut_send(struct ut *u, enum ut_hook h, const void *pkt, __u32 len, const char
 
 int ut_stats(struct ut *u, struct nacct_stats *st)
 {
-	struct nacct_stats *v = calloc(u->ncpu, sizeof(*v));
-	size_t k, words = sizeof(*st) / sizeof(__u64);
-	__u32 zero = 0;
-	int i;
-
-	memset(st, 0, sizeof(*st));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(u->stats, &zero, v)) {
-		free(v);
-		return -errno;
-	}
-	for (i = 0; i < u->ncpu; i++)
-		for (k = 0; k < words; k++)
-			((__u64 *)st)[k] += ((__u64 *)&v[i])[k];
-	free(v);
-	return 0;
+	return nacct_read_totals(u->stats, u->queues, st);
 }
 
 static void sum_flow(const struct nacct_flow_val *pc, int ncpu, struct nacct_flow_val *out)

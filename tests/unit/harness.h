@@ -39,7 +39,7 @@ struct ut {
 	struct nacct_xdp *xdp;
 	struct nacct_tc *tc;
 	int prog_xdp, prog_egress, prog_ingress;
-	int flows, stats, subnets, subnet_stats, ethertypes, frags, cfg, samples, tunnels;
+	int flows, stats, subnets, subnet_stats, ethertypes, frags, cfg, samples, tunnels, queues;
 	__u32 n_subnet_ids;
 	int ncpu;
 	__u32 flow_layout; /* enum nacct_flow_layout */
