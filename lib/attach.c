@@ -32,10 +32,10 @@
 #include "caps.h"
 #include "offload.h"
 #include "probes.h"
+#include "txq.h"
 #include "../maps/maps.h"
 #include "nacct_xdp.skel.h"
 #include "nacct_tc.skel.h"
-#include "nacct_txq.skel.h"
 
 #define NACCT_TC_HANDLE 1
 #define NACCT_TC_PRIO_BASE 1
@@ -319,7 +319,7 @@ struct attach_ctx {
 	char dir[256];
 	struct nacct_xdp *xdp;
 	struct nacct_tc *tc;
-	struct nacct_txq *txq; /* the TX queue counter (tc/nacct_txq.bpf.c) */
+	int txq_on; /* registered with the host's TX queue program (lib/txq.c) */
 	int link_fd;
 	__u32 tc_prio;
 	int egress_on, ingress_on, qdisc_created;
@@ -496,39 +496,6 @@ static int pin_prog(struct bpf_program *p, const char *dir, const char *name)
 	return bpf_program__pin(p, path);
 }
 
-/*
- * The TX rows of the per-queue counters (tc/nacct_txq.bpf.c): its
- * tracepoint link, pinned in @dir (it goes with the directory).  Loaded
- * with the attachment's pin root, so its nacct_queues is theirs.  A
- * kernel that refuses it leaves the attachment without TX rows (said
- * here and by `nacct queues`), not without an attachment.
- */
-static int txq_attach(struct attach_ctx *a, const struct bpf_object_open_opts *oopts)
-{
-	struct bpf_link *l;
-	struct stat ns;
-	char path[512];
-	int err;
-
-	if (stat("/proc/self/ns/net", &ns))
-		return -errno;
-	a->txq = nacct_txq__open_opts(oopts);
-	if (!a->txq)
-		return -errno;
-	a->txq->rodata->nacct_ifindex = a->ifindex;
-	a->txq->rodata->nacct_netns = (__u32)ns.st_ino;
-	err = nacct_txq__load(a->txq);
-	if (err)
-		return err;
-	l = bpf_program__attach(a->txq->progs.nacct_txq);
-	if (!l)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/" NACCT_PIN_LINK_TXQ, a->tmpdir);
-	err = bpf_link__pin(l, path);
-	bpf_link__destroy(l); /* the pin holds it */
-	return err;
-}
-
 int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *info)
 {
 	struct attach_ctx a = { .link_fd = -1 };
@@ -695,10 +662,10 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 
 	/* the TX queue rows: a kernel that refuses them leaves the
 	 * attachment without them, said here and by `nacct queues` */
-	err = txq_attach(&a, &oopts);
+	err = nacct_txq_register(a.ifindex, bpf_map__fd(a.xdp->maps.nacct_queues));
 	if (err)
 		pr_info("%s: no TX queue counters: %s\n", a.ifname, strerror(-err));
-	meta.txq_on = !err;
+	meta.txq_on = a.txq_on = !err;
 
 	info->what = "pin programs and link";
 	err = bpf_map_update_elem(bpf_map__fd(a.xdp->maps.nacct_meta), &zero, &meta, BPF_ANY);
@@ -734,14 +701,14 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	info->what = NULL;
 	nacct_xdp__destroy(a.xdp);
 	nacct_tc__destroy(a.tc);
-	nacct_txq__destroy(a.txq);
 	return 0;
 
 fail:
 	undo(&a);
+	if (a.txq_on)
+		nacct_txq_unregister(a.ifindex);
 	nacct_xdp__destroy(a.xdp);
 	nacct_tc__destroy(a.tc);
-	nacct_txq__destroy(a.txq);
 	return err < 0 ? err : -EIO;
 }
 
@@ -793,6 +760,9 @@ int nacct_detach_dir(const char *ifname, const char *dir)
 		clean_stale_tc(ifindex, ifname);
 	if (!err)
 		err = nacct_rm_pin_dir(dir);
+	/* (whatever meta says: the host's last detach takes the program) */
+	if (!err)
+		nacct_txq_unregister(meta.ifindex ? (int)meta.ifindex : ifindex);
 	if (!err)
 		nacct_probes_release_if_unused(); /* the last attachment takes the side programs */
 	return err;

@@ -27,6 +27,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "hostset.h"
 #include "log.h"
 #include "names.h"
 #include "probes.h"
@@ -105,21 +106,6 @@ struct probe_choice {
 	const char *tp;
 	struct bpf_program *tp_prog, *kp_prog;
 };
-
-static int has_links(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, NACCT_PIN_LINK_PREFIX, strlen(NACCT_PIN_LINK_PREFIX)))
-			n++;
-	closedir(d);
-	return n;
-}
 
 /* ---- kernel symbols ------------------------------------------------------ */
 
@@ -239,26 +225,6 @@ static void fill_consumed(int fd)
 
 /* ---- the pinned set: freshness, readers, lock --------------------------- */
 
-static int lock_root(void)
-{
-	int fd = open(NACCT_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
-
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-static void unlock_root(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* drops the flock */
-}
-
 static struct nacct_probe_meta this_meta(void)
 {
 	struct nacct_probe_meta m = {
@@ -346,12 +312,10 @@ int nacct_probes_ensure(void)
 	__u32 zero = 0, rd;
 	int err, lk, prefer_kp;
 
-	if (mkdir(NACCT_PIN_ROOT, 0700) && errno != EEXIST)
-		return -errno;
-	lk = lock_root();
+	lk = nacct_hostset_lock();
 	if (lk < 0)
 		return lk;
-	if (has_links(PROBES_DIR)) {
+	if (nacct_hostset_links(PROBES_DIR)) {
 		if (probes_fresh()) {
 			struct nacct_probe_maps m;
 
@@ -456,7 +420,7 @@ int nacct_probes_ensure(void)
 	if (rename(tmp, PROBES_DIR)) {
 		err = -errno;
 		if (err == -EEXIST || err == -ENOTEMPTY)
-			err = has_links(PROBES_DIR) ? 0 : err;
+			err = nacct_hostset_links(PROBES_DIR) ? 0 : err;
 		goto out;
 	}
 	tmp[0] = '\0';
@@ -467,28 +431,13 @@ out:
 	nacct_probes__destroy(skel);
 	if (tmp[0])
 		nacct_rm_pin_dir(tmp);
-	unlock_root(lk);
+	nacct_hostset_unlock(lk);
 	if (err < 0)
 		pr_warn("probes: cannot attach the side programs: %s\n", strerror(-err));
 	return err;
 }
 
 /* any attachment, in any network namespace, still in place? */
-static int any_attachment(void)
-{
-	struct dirent *de;
-	DIR *d = opendir(NACCT_PIN_ROOT);
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && de->d_name[0] != ':')
-			n++;
-	closedir(d);
-	return n;
-}
-
 int nacct_probes_release_if_unused(void)
 {
 	struct stat st;
@@ -496,12 +445,12 @@ int nacct_probes_release_if_unused(void)
 
 	int lk;
 
-	if (stat(PROBES_DIR, &st) || any_attachment())
+	if (stat(PROBES_DIR, &st) || nacct_hostset_attachments())
 		return 0;
-	lk = lock_root();
+	lk = nacct_hostset_lock();
 	/* unpinning the links detaches the programs */
 	err = nacct_rm_pin_dir(PROBES_DIR);
-	unlock_root(lk);
+	nacct_hostset_unlock(lk);
 	if (err) {
 		pr_warn("probes: cannot remove %s: %s\n", PROBES_DIR, strerror(-err));
 		return err;
@@ -517,7 +466,7 @@ int nacct_ev_reader_open(const struct nacct_probe_maps *m, const struct nacct_ev
 	int lk, slot = -EBUSY, rfd = -1, err;
 	__u32 i;
 
-	lk = lock_root();
+	lk = nacct_hostset_lock();
 	if (lk < 0)
 		return lk;
 	reap_slots(m->readers, m->rings);
@@ -553,7 +502,7 @@ fail:
 	slot = -errno;
 	close(rfd);
 out:
-	unlock_root(lk);
+	nacct_hostset_unlock(lk);
 	return slot;
 }
 
@@ -575,10 +524,10 @@ void nacct_ev_reader_close(const struct nacct_probe_maps *m, int slot, int ring_
 
 	if (slot < 0)
 		return;
-	lk = lock_root();
+	lk = nacct_hostset_lock();
 	bpf_map_update_elem(m->readers, &i, &none, BPF_ANY);
 	bpf_map_delete_elem(m->rings, &i);
-	unlock_root(lk);
+	nacct_hostset_unlock(lk);
 	if (ring_fd >= 0)
 		close(ring_fd);
 }

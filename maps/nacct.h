@@ -263,6 +263,14 @@ struct nacct_stats {
 #define NACCT_QUEUE_KEYS (NACCT_DIR_MAX * NACCT_QUEUE_ROWS)
 #define NACCT_QSIZES 5 /* bytes: 0-64, 65-512, 513-2K, 2K+1-16K, more */
 
+/* the host's TX queue program (tc/nacct_txq.bpf.c): an attached device,
+ * key of nacct_txq_ifs, whose value is the attachment's nacct_queues */
+struct nacct_txq_if {
+	__u32 netns;   /* inode of the device's network namespace */
+	__u32 ifindex;
+};
+#define NACCT_TXQ_IFS 4096 /* attached devices per host */
+
 struct nacct_queue_val {
 	__u64 packets;
 	__u64 bytes;

@@ -8,6 +8,7 @@
  *   NACCT_PIN_ROOT/IFACE[:nsINODE]/   one attachment (maps/maps.c names it)
  *   NACCT_PIN_ROOT/:tmp:NAME-PID/     an attachment or set being built
  *   NACCT_PIN_ROOT/:probes/           the side programs, one set per host
+ *   NACCT_PIN_ROOT/:txq/              the TX queue program, one per host
  */
 #ifndef NACCT_PINS_H
 #define NACCT_PINS_H
@@ -15,6 +16,9 @@
 #define NACCT_PIN_ROOT "/sys/fs/bpf/nacct"
 #define NACCT_PIN_TMP ":tmp:"        /* prefix of a directory being built */
 #define NACCT_PROBES_PIN ":probes"   /* the side programs' directory */
+#define NACCT_TXQ_PIN ":txq"         /* the TX queue program's directory (lib/txq.c) */
+#define NACCT_TXQ_LINK "link_nacct_txq"
+#define NACCT_MAP_TXQ_IFS "nacct_txq_ifs"
 
 /* an attachment's maps (the data path's, maps/maps.bpf.h) */
 #define NACCT_MAP_FLOWS "nacct_flows"
@@ -46,7 +50,6 @@
 #define NACCT_PIN_PROG_TC_EGRESS "prog_tc_egress"
 #define NACCT_PIN_PROG_TC_INGRESS "prog_tc_ingress"
 #define NACCT_PIN_LINK_XDP "link_xdp"
-#define NACCT_PIN_LINK_TXQ "link_txq"        /* tc/nacct_txq.bpf.c */
 
 /* the side programs' maps (probes/nacct_probes.bpf.c) */
 #define NACCT_MAP_TCP "nacct_tcp"

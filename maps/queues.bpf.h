@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The per-queue counters (struct nacct_queue_val in nacct.h): the map
- * and the one add, shared by the data path (maps/maps.bpf.h: RX rows)
- * and the TX queue program (tc/nacct_txq.bpf.c, built beside vmlinux.h:
- * so nothing here but bpf_helpers.h and nacct.h).  Pinned by name like
- * the data path's maps: both objects of an attachment share it.
+ * The per-queue counters (struct nacct_queue_val in nacct.h): the one add
+ * into a row, shared by the data path (RX rows; these are the RX totals,
+ * see nacct_account_dir) and the TX queue program (tc/nacct_txq.bpf.c,
+ * built beside vmlinux.h: so nothing here but bpf_helpers.h and nacct.h).
+ * The data path's objects define the attachment's map, nacct_queues
+ * (pinned by name like the other maps); the TX queue program, one per
+ * host, reaches each attachment's through a map of maps and defines
+ * NACCT_QUEUES_NO_MAP.
  */
 #ifndef NACCT_QUEUES_BPF_H
 #define NACCT_QUEUES_BPF_H
@@ -12,20 +15,21 @@
 #include <bpf/bpf_helpers.h>
 #include "nacct.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NACCT_QUEUE_KEYS);
-	__type(key, __u32);
-	__type(value, struct nacct_queue_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} nacct_queues SEC(".maps");
+/* the map's shape, also the TX queue program's inner map template (which
+ * gives key and value by size: a type met only there reaches the object's
+ * BTF as a forward declaration) */
+#define NACCT_QUEUES_MAP_SHAPE                                \
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);              \
+	__uint(max_entries, NACCT_QUEUE_KEYS)
 
 /*
  * @pkts wire packets of @bytes in all into queue @queue (any number:
- * NACCT_QUEUE_OTHER from NACCT_QUEUES on) of direction @dir, a constant.
- * The size bucket is each packet's (a GSO skb's average).
+ * NACCT_QUEUE_OTHER from NACCT_QUEUES on) of direction @dir, a constant,
+ * of the queue map @map.  The size bucket is each packet's (a GSO skb's
+ * average): netqtop's buckets, without a branch.
  */
-static __always_inline void nacct_queue_add(__u32 dir, __u32 queue, __u64 pkts, __u64 bytes)
+static __always_inline void nacct_queue_add_to(void *map, __u32 dir, __u32 queue, __u64 pkts,
+					       __u64 bytes)
 {
 	struct nacct_queue_val *q;
 	__u64 size = bytes;
@@ -34,7 +38,7 @@ static __always_inline void nacct_queue_add(__u32 dir, __u32 queue, __u64 pkts, 
 	if (queue > NACCT_QUEUE_OTHER)
 		queue = NACCT_QUEUE_OTHER;
 	key = dir * NACCT_QUEUE_ROWS + queue;
-	q = bpf_map_lookup_elem(&nacct_queues, &key);
+	q = bpf_map_lookup_elem(map, &key);
 	if (!q)
 		return;
 	if (pkts > 1)
@@ -44,5 +48,19 @@ static __always_inline void nacct_queue_add(__u32 dir, __u32 queue, __u64 pkts, 
 	q->bytes += bytes;
 	q->sizes[b] += pkts;
 }
+
+#ifndef NACCT_QUEUES_NO_MAP
+struct {
+	NACCT_QUEUES_MAP_SHAPE;
+	__type(key, __u32);
+	__type(value, struct nacct_queue_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_queues SEC(".maps");
+
+static __always_inline void nacct_queue_add(__u32 dir, __u32 queue, __u64 pkts, __u64 bytes)
+{
+	nacct_queue_add_to(&nacct_queues, dir, queue, pkts, bytes);
+}
+#endif
 
 #endif /* NACCT_QUEUES_BPF_H */

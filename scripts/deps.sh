@@ -9,7 +9,7 @@ build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib
 	    libnl-genl-3-dev libncurses-dev)
 test_pkgs=(iputils-ping tcpdump tshark iperf3 ncat nftables jq ethtool procps kmod util-linux
 	   tmux groff-base dpkg-dev debhelper fakeroot
-	   nfdump prometheus curl libbpf-tools
+	   nfdump prometheus victoria-metrics curl libbpf-tools
 	   libclang-rt-14-dev man-db xdp-tools bc python3)
 bench_pkgs=(gnuplot-nox pmacct softflowd nfdump)
 # make test-kernels: Debian kernels under qemu (tests/vm/), netdevsim built out of tree
@@ -38,6 +38,14 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# servers among them (prometheus, victoria-metrics) are started by the
+# tests, on 127.0.0.1 in their namespaces: never by the package on
+# install, listening on every address (policy-rc.d, for this install only)
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 # tshark asks whether non-root users may capture: answer no, non-interactively
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
 if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/nacct-deps.log 2>&1; then
@@ -48,3 +56,7 @@ if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/nacct-d
 		exit 1
 	}
 fi
+# and not at the next boot either
+for s in prometheus victoria-metrics; do
+	[[ " ${missing[*]} " == *" $s "* ]] && systemctl disable "$s" >/dev/null 2>&1 || true
+done

@@ -5,10 +5,12 @@
  * (__dev_queue_xmit: sch_handle_egress, then netdev_core_pick_tx), so the
  * skb there does not know its queue yet; net:net_dev_start_xmit fires as
  * the driver is handed the skb, queue_mapping set (netqtop's source too).
- * Loaded with each attachment, its link pinned beside the data path's
- * (NACCT_PIN_LINK_TXQ); the tracepoint fires for every device of the
- * host, so the first test is the attachment's device: ifindex and
- * network namespace, .rodata set by lib/attach.c.
+ * One program for the host, however many attachments (the tracepoint
+ * fires for every device of the host; a program per attachment would run
+ * them all on every packet sent): lib/txq.c loads it once, pins its link
+ * and nacct_txq_ifs under NACCT_PIN_ROOT/:txq, and each attachment puts
+ * its own nacct_queues into nacct_txq_ifs under its device's (network
+ * namespace, ifindex).  A device without an entry costs one hash lookup.
  *
  * Counted as TC egress counts (tc/nacct_tc.bpf.c): a GSO skb as its
  * segments, bytes on the wire (the stack's own sum, qdisc_skb_cb's
@@ -23,12 +25,22 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "nacct.h"
+#define NACCT_QUEUES_NO_MAP
 #include "queues.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-const volatile __u32 nacct_ifindex = 0;
-const volatile __u32 nacct_netns = 0; /* inode of the attachment's network namespace */
+/* (network namespace inode, ifindex) of an attached device -> its queue map */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, NACCT_TXQ_IFS);
+	__type(key, struct nacct_txq_if);
+	__array(values, struct {
+		NACCT_QUEUES_MAP_SHAPE;
+		__uint(key_size, sizeof(__u32));
+		__uint(value_size, sizeof(struct nacct_queue_val));
+	});
+} nacct_txq_ifs SEC(".maps");
 
 /* kernels before 6.1 kept a tag's presence in a bit of its own */
 struct sk_buff___vlanbit {
@@ -39,13 +51,17 @@ SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(nacct_txq, const struct sk_buff *skb, const struct net_device *dev)
 {
 	const struct skb_shared_info *sh;
+	struct nacct_txq_if k;
 	__u32 pkt_len = 0;
 	__u64 pkts = 1, bytes;
 	__u16 gso_size, gso_segs;
+	void *queues;
 	int vlan;
 
-	if (BPF_CORE_READ(dev, ifindex) != nacct_ifindex ||
-	    BPF_CORE_READ(dev, nd_net.net, ns.inum) != nacct_netns)
+	k.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	k.ifindex = BPF_CORE_READ(dev, ifindex);
+	queues = bpf_map_lookup_elem(&nacct_txq_ifs, &k);
+	if (!queues)
 		return 0;
 	/* qdisc_skb_cb(skb)->pkt_len: the first word of the control block */
 	bpf_core_read(&pkt_len, sizeof(pkt_len), &skb->cb);
@@ -61,6 +77,6 @@ int BPF_PROG(nacct_txq, const struct sk_buff *skb, const struct net_device *dev)
 		vlan = BPF_CORE_READ(skb, vlan_all) != 0;
 	if (vlan)
 		bytes += 4 * pkts;
-	nacct_queue_add(NACCT_DIR_TX, BPF_CORE_READ(skb, queue_mapping), pkts, bytes);
+	nacct_queue_add_to(queues, NACCT_DIR_TX, BPF_CORE_READ(skb, queue_mapping), pkts, bytes);
 	return 0;
 }

@@ -120,4 +120,27 @@ t_check "--hook tc: RX rows sum to the totals (packets)" "$(sd rx_packets)" "$(q
 t_check "--hook tc: RX rows sum to the totals (bytes)" "$(sd rx_bytes)" "$(qd .rx_total.bytes)"
 t_check "--hook tc: RX = the generator's datagrams" "$r" "$(qd .rx_total.packets)"
 t_log "--hook tc RX rows:" $(sub3 "$(qrows "$q0" rx)" "$(qrows "$q1" rx)") "other $(qd .rx_other.packets)"
+
+# ---- two attachments, one TX queue program for the host ------------------------
+# (lib/txq.c: the tracepoint fires for every device; each attachment's
+# queue map is reached through the program's map of devices)
+txq_progs() { bpftool prog show -j | jq '[.[] | select(.name == "nacct_txq")] | length'; }
+nacct_b attach "$IF_B" --mode generic >/dev/null || { t_fail "attach B"; exit 1; }
+t_check "two attachments: one nacct_txq program on the host" 1 "$(txq_progs)"
+s0=$(t_status_json a "$IF_A"); q0=$(in_a "$NACCT" queues "$IF_A" --json)
+b0=$(t_status_json b "$IF_B"); p0=$(in_b "$NACCT" queues "$IF_B" --json)
+r=$(in_b "$UDPSEND" 198.18.0.1 9 200 100 42000 8)
+t_settle
+s1=$(t_status_json a "$IF_A"); q1=$(in_a "$NACCT" queues "$IF_A" --json)
+b1=$(t_status_json b "$IF_B"); p1=$(in_b "$NACCT" queues "$IF_B" --json)
+bd() { echo $(($(jq -r "$1" <<<"$p1") - $(jq -r "$1" <<<"$p0"))); }
+bs() { echo $(($(jq -r ".totals.$1" <<<"$b1") - $(jq -r ".totals.$1" <<<"$b0"))); }
+t_check "B's TX rows = B's TX totals = the generator's datagrams" "$r $r" \
+	"$(bd .tx_total.packets) $(bs tx_packets)"
+t_check "A's TX rows: none of B's packets" "$(sd tx_packets)" "$(qd .tx_total.packets)"
+nacct_b detach "$IF_B" >/dev/null
+t_check "one detach of two: the program stays" 1 "$(txq_progs)"
+nacct_a detach "$IF_A" >/dev/null
+t_check "the last detach: no TX queue program, no :txq pins" "0 absent" \
+	"$(txq_progs) $([ -e /sys/fs/bpf/nacct/:txq ] && echo present || echo absent)"
 exit 0
