@@ -192,6 +192,12 @@ static void g_out_if(const struct nacct_rec *r, struct nacct_fval *v, char *b, s
 	v->u = r->dir == NACCT_DIR_TX ? r->ifindex : 0;
 }
 
+/* nacct counts every packet: 1 in 1, for collectors that scale by it */
+static void g_sampling(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	v->u = 1;
+}
+
 /*
  * Side fields (the TCP side programs, probes/): null when they are not
  * loaded; with them, a flow without a socket record has zeros.  Single
@@ -483,6 +489,9 @@ const struct nacct_field nacct_flow_fields[] = {
 	  IE("ingressInterface", 10, 4), GET(g_in_if) },
 	{ "out_ifindex", NACCT_FK_U64, NACCT_FS_REC, IPFIX, .dir = NODIR,
 	  IE("egressInterface", 14, 4), GET(g_out_if) },
+	{ "sampling_interval", NACCT_FK_U64, NACCT_FS_REC, IPFIX, .dir = NODIR,
+	  IE("samplingInterval", 34, 4), GET(g_sampling),
+	  .help = "1: every packet counted (Akvorado, goflow2 scale by it)" },
 };
 const size_t nacct_flow_nfields = sizeof(nacct_flow_fields) / sizeof(nacct_flow_fields[0]);
 

@@ -36,6 +36,10 @@ table inet ntest {
 }
 NFT
 sleep 0.5
+# the same IPFIX stream for tshark's dissector (what the collector gets)
+if command -v tshark >/dev/null; then
+	t_tcpdump_start "$NS_B" lo "$T_TMP/ipfix.pcap" || t_fail "tcpdump on lo" "$(cat "$T_TMP/ipfix.pcap.err")"
+fi
 
 start_exporter() {
 	# nsenter execs nacct: $! is the exporter itself
@@ -78,6 +82,7 @@ rc=$?
 t_check "exporter exits cleanly on SIGTERM" 0 "$rc"
 sleep 0.5
 kill -TERM $NFCAPD; wait $NFCAPD 2>/dev/null
+[ -n "${T_TCPDUMP:-}" ] && t_tcpdump_stop
 
 st=$(t_status_json b "$IF_B")
 nacct_pkts=$(jq -r '.totals.packets' <<<"$st")
@@ -107,6 +112,29 @@ t_check "nfdump ICMP echo A->B packets = ping count" 15 \
 t_check "nfdump ICMP echo B->A packets = ping count" 15 \
 	"$(sum_where '$4 == 1 && $5 == "198.18.0.2" && $7 == "198.18.0.1"')"
 t_log "restart recoveries: $(grep -c 'sent before the restart' "$T_TMP/export.log") committed in-flight messages, $(grep -c 'not sent before the restart' "$T_TMP/export.log") resent, $(grep -c 'recovered from the pending map' "$T_TMP/export.log") pending-slot recoveries"
+# tshark's own IPFIX dissector over the same messages: every flow record
+# says 1-in-1 sampling (samplingInterval) and its interface; the packets
+# it decodes sum to nfdump's
+if [ -s "$T_TMP/ipfix.pcap" ]; then
+	tshark -r "$T_TMP/ipfix.pcap" -d udp.port==$PORT,cflow -Y cflow -T fields -E separator='|' \
+		-e cflow.od_id -e cflow.sampling_interval -e cflow.packets -e cflow.inputint \
+		-e cflow.outputint 2>"$T_TMP/tshark.err" >"$T_TMP/tshark.txt"
+	ts_rec=$(awk -F'|' '{ n += split($3, a, ",") } END { print n + 0 }' "$T_TMP/tshark.txt")
+	ts_pkts=$(awk -F'|' '{ n = split($3, a, ","); for (i = 1; i <= n; i++) s += a[i] } END { print s + 0 }' "$T_TMP/tshark.txt")
+	ts_si=$(awk -F'|' '{ n = split($2, a, ","); for (i = 1; i <= n; i++) c[a[i]]++ } END { for (k in c) printf "%s:%d ", k, c[k] }' "$T_TMP/tshark.txt")
+	ts_od=$(cut -d'|' -f1 "$T_TMP/tshark.txt" | tr ',' '\n' | sort -u | tr '\n' ' ')
+	# interface values seen (ingressInterface also scopes the options records)
+	ts_if=$(cut -d'|' -f4,5 "$T_TMP/tshark.txt" | tr ',|' '\n\n' | grep . | sort -u | tr '\n' ' ')
+	t_log "tshark: $ts_rec flow records, $ts_pkts packets; samplingInterval $ts_si; domains $ts_od; interfaces $ts_if"
+	t_check "tshark: packets decoded = nfdump's" "$nf_pkts" "$ts_pkts"
+	t_check "tshark: every flow record has samplingInterval 1" "1:$ts_rec " "$ts_si"
+	t_check "tshark: observation domain" "7 " "$ts_od"
+	ifx=$(ip -n "$NS_B" -j link show "$IF_B" | jq -r '.[0].ifindex')
+	t_check "tshark: ingress/egressInterface values: B's ifindex, or 0 for the other direction" \
+		"$(printf '%s\n' 0 "$ifx" | sort -u | tr '\n' ' ')" "$ts_if"
+else
+	t_skip "tshark decode of the IPFIX stream: tshark not installed"
+fi
 t_check "no record with a negative duration" 0 "$neg"
 now=$(date +%s)
 bad_time=$(cut -d'|' -f1,2 "$T_TMP/records" | while IFS='|' read -r ts te; do
