@@ -388,7 +388,7 @@ const struct nacct_field nacct_flow_fields[] = {
 	  .help = "flows: the initiator (TCP SYN, else first packet); export: the sender" },
 	{ "sport", NACCT_FK_U64, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1,
 	  IE("sourceTransportPort", 7, 2), COL("SPORT", 5), GET(g_sport),
-	  .help = "ICMP: echo id, or type << 8 | code" },
+	  .help = "ICMP: echo id, or type << 8 | code (dport then 0)" },
 	{ "dst", NACCT_FK_ADDR, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1,
 	  IE46("destinationIPv4Address", 12, "destinationIPv6Address", 28), COL("DST", -39),
 	  .tsep = " > ", GET(g_dst) },

@@ -81,7 +81,9 @@ enum nacct_key_flags {
  * Flow key, 48 bytes, no implicit padding.  lo/hi: see the top of file.
  * ICMP and ICMPv6 have no ports: both port fields hold the echo
  * identifier for echo request/reply (so a ping and its replies share a
- * flow), else (type << 8 | code).
+ * flow), else the sender's port is (type << 8 | code) and the other 0
+ * (so no other message reads as an echo: (id, id) never equals (t, 0)
+ * but for an ICMPv6 type 0 code 0, which is reserved).
  *
  * tunnel: a decapsulated packet's flow is its inner 5-tuple, and its
  * tunnel (type, network id, outer endpoints: struct nacct_tun_key) is

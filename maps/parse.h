@@ -313,8 +313,10 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 			pkt->sport = ic->id;
 			pkt->dport = ic->id;
 		} else {
+			/* the other port 0: never (id, id), so an echo whose
+			 * identifier reads as a type and code stays apart */
 			pkt->sport = bpf_htons((__u16)type << 8 | code);
-			pkt->dport = pkt->sport;
+			pkt->dport = 0;
 		}
 		nacct_hdr_add(mem, pkt, sizeof(*ic));
 		return 0;

@@ -358,12 +358,12 @@ void keys_cases(void)
 	kc_case("icmp_echo", &s, 0x1234, 0x1234);
 	s.icmp_type = 3;
 	s.icmp_code = 3;
-	kc_case("icmp_unreachable", &s, 0x0303, 0x0303);
+	kc_case("icmp_unreachable", &s, 0x0303, 0);
 	pkt_spec_init(&s, 6, PKT_P_ICMPV6, 0x77, 0);
 	kc_case("icmpv6_echo", &s, 0x77, 0x77);
 	s.icmp_type = 1;
 	s.icmp_code = 4;
-	kc_case("icmpv6_unreachable", &s, 0x0104, 0x0104);
+	kc_case("icmpv6_unreachable", &s, 0x0104, 0);
 	pkt_spec_init(&s, 6, 253, 1, 2);
 	ext_chain(&s, ext_kinds_a, 3);
 	kc_case("ip6_ext3_unknown_proto", &s, 0, 0);

@@ -51,7 +51,10 @@ static void exp_ports(const struct pkt_spec *s, __u16 *sp, __u16 *dp)
 		if (is_echo(s))
 			*sp = *dp = s->sport;
 		else
-			*sp = *dp = (__u16)(s->icmp_type << 8 | s->icmp_code);
+		{
+			*sp = (__u16)(s->icmp_type << 8 | s->icmp_code);
+			*dp = 0;
+		}
 		break;
 	default:
 		*sp = *dp = 0;
@@ -141,7 +144,6 @@ static void tw_qinq(struct pkt_spec *s)
 	s->vlan_tpid[1] = 0x8100;
 	s->vlan_vid[1] = 300;
 }
-static void tw_icmp_unreach(struct pkt_spec *s) { s->icmp_type = 3; s->icmp_code = 1; }
 static void tw_payload(struct pkt_spec *s) { s->payload = 1000; s->tcp_opt = 12; }
 
 static const struct tw_case tw_cases[] = {
@@ -154,7 +156,6 @@ static const struct tw_case tw_cases[] = {
 	{ "udp6", 6, PKT_P_UDP, 1000, 2000, 1, UT_XDP, NULL, 0 },
 	{ "icmp_echo", 4, PKT_P_ICMP, 0x1234, 0, 0, UT_XDP, NULL, 0 },
 	{ "icmp_echo_remote_high", 4, PKT_P_ICMP, 0x4321, 0, 1, UT_XDP, NULL, 0 },
-	{ "icmp_unreach", 4, PKT_P_ICMP, 0, 0, 0, UT_XDP, tw_icmp_unreach, 0 },
 	{ "icmpv6_echo", 6, PKT_P_ICMPV6, 0x77, 0, 0, UT_XDP, NULL, 0 },
 	{ "sctp4", 4, PKT_P_SCTP, 36412, 36412, 0, UT_XDP, NULL, 0 },
 	{ "sctp6", 6, PKT_P_SCTP, 9899, 2905, 0, UT_XDP, NULL, 0 },
@@ -239,6 +240,42 @@ static void t_two_way(struct ut *u, const struct tw_case *c)
 }
 
 /* ---- fragments ---------------------------------------------------------- */
+
+/*
+ * ICMP messages other than echo are one-way: one flow per sender, the
+ * sender's port type << 8 | code, the other 0.  An echo whose identifier
+ * reads as a type and code (0x0303: port unreachable) between the same
+ * hosts is a flow of its own.
+ */
+static void t_icmp_apart(struct ut *u)
+{
+	struct pkt_spec s;
+	struct nacct_flow_key k;
+	struct nacct_flow_val v;
+	size_t n1, n2, n3;
+	int e, a, b;
+
+	ut_reset(u);
+	pkt_spec_init(&s, 4, PKT_P_ICMP, 0x0303, 0); /* echo request, id 0x0303 */
+	n1 = build(&s, NULL);
+	ut_send(u, UT_XDP, buf, n1, "icmp_apart");
+	s.icmp_type = 3;
+	s.icmp_code = 3;
+	n2 = build(&s, NULL);
+	ut_send(u, UT_XDP, buf, n2, "icmp_apart");
+	pkt_spec_reverse(&s); /* the other host's port unreachable back */
+	n3 = build(&s, NULL);
+	ut_send(u, UT_TC_EGRESS, buf, n3, "icmp_apart");
+	ut_key(&k, 4, s.dst, 0x0303, s.src, 0x0303, PKT_P_ICMP, 0, NULL);
+	e = ut_flow(u, &k, &v) == 0 && v.packets[0] == 1 && v.bytes[0] == n1;
+	ut_key(&k, 4, s.dst, 0x0303, s.src, 0, PKT_P_ICMP, 0, NULL);
+	a = ut_flow(u, &k, &v) == 0 && v.packets[0] == 1 && v.bytes[0] == n2 && !v.packets[1];
+	ut_key(&k, 4, s.src, 0x0303, s.dst, 0, PKT_P_ICMP, 0, NULL);
+	b = ut_flow(u, &k, &v) == 0 && v.packets[1] == 1 && v.bytes[1] == n3 && !v.packets[0];
+	ut_check(n_flows(u) == 3 && e && a && b, "icmp_echo_apart_from_errors",
+		 "%d flows; echo (0x0303, 0x0303) %s, unreachable A->B (0x0303, 0) %s, B->A %s",
+		 n_flows(u), e ? "ok" : "missing", a ? "ok" : "missing", b ? "ok" : "missing");
+}
 
 static void t_frag4(struct ut *u)
 {
@@ -1372,6 +1409,7 @@ static void run_suite(void)
 	ut_check(1, "load_shared_maps", NULL);
 	for (i = 0; i < sizeof(tw_cases) / sizeof(tw_cases[0]); i++)
 		t_two_way(&u, &tw_cases[i]);
+	t_icmp_apart(&u);
 	t_frag4(&u);
 	t_frag6(&u);
 	t_nonip(&u);
