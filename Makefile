@@ -13,7 +13,7 @@ MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	   -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Imaps -Ictl
-LDLIBS  := -lbpf -lxdp -lelf -lz -lpcap
+LDLIBS  := -lbpf -lxdp -lelf -lz -lpcap -lcrypto
 # nacct top: the full-screen view (wide-character ncurses)
 LDLIBS  += $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 # export (IPFIX) and serve (Prometheus): libfixbuf needs glib's flags too
@@ -172,7 +172,7 @@ $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog: $(OUTPUT)/tests/unit/keys.o
 # lines and "N passed, N failed"; `make test` runs it first (tests/run.sh)
 CHECK_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tests/check/*.c)) \
 	      $(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/fields.c lib/tunnels.c lib/fmt.c lib/obuf.c \
-		lib/names.c lib/side.c lib/log.c maps/maps.c ctl/ipfix.c ctl/sink_ipfix.c \
+		lib/names.c lib/side.c lib/log.c lib/community_id.c maps/maps.c ctl/ipfix.c ctl/sink_ipfix.c \
 		ctl/sink_json.c)
 $(OUTPUT)/tests/check/%.o: tests/check/%.c | $(OUTPUT)/config.h
 	$(call msg,CC,$@)

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/community_id.h"
 #include "nacct.h"
 #include "sink.h"
 #include "../lib/exporter.h"
@@ -272,6 +273,8 @@ int cmd_export(struct export_opts *cfg)
 	socklen_t peer_len = 0;
 	struct sigaction sa;
 	int err, ret = NACCT_EXIT_FAIL, tcp = cfg->transport == 1;
+
+	nacct_community_id_seed = (__u16)cfg->cid_seed;
 
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;

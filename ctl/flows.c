@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/community_id.h"
 #include "nacct.h"
 #include "../lib/log.h"
 #include "../maps/maps.h"
@@ -353,6 +354,7 @@ int cmd_flows(struct flows_opts *cfg)
 
 	if (cfg->json && cfg->csv)
 		return nacct_usage_error("flows: --json and --csv exclude each other");
+	nacct_community_id_seed = (__u16)cfg->cid_seed;
 	err = nacct_need_bpf();
 	if (err)
 		return err;

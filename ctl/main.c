@@ -91,6 +91,9 @@ static const struct nacct_opt opts_flows[] = {
 	  nacct_sort_names },
 	{ "top", 'n', OPT_U64, OFF(flows_opts, top), "N", "show only the first N flows", NULL, 1,
 	  UINT32_MAX },
+	{ "community-id-seed", 0, OPT_U64, OFF(flows_opts, cid_seed), "N",
+	  "seed of the records' community_id (Community ID v1; default 0, as Zeek and "
+	  "Suricata)", NULL, 0, 65535 },
 	{ 0 },
 };
 
@@ -168,6 +171,9 @@ static const struct nacct_opt opts_export[] = {
 	  "read in passes, and both timeouts act at a flow's next visit; higher costs more CPU",
 	  NULL, 1024, 1U << 26 },
 	{ "json", 'j', OPT_FLAG, OFF(export_opts, json), NULL, "JSON lines on stdout instead of IPFIX" },
+	{ "community-id-seed", 0, OPT_U64, OFF(export_opts, cid_seed), "N",
+	  "seed of the records' community_id (Community ID v1; default 0, as Zeek and "
+	  "Suricata)", NULL, 0, 65535 },
 	{ 0 },
 };
 

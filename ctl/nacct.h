@@ -54,6 +54,7 @@ struct flows_opts {
 	int csv;
 	int sort; /* enum nacct_sort_idx */
 	__u64 top;
+	__u64 cid_seed; /* --community-id-seed */
 };
 
 struct top_opts {
@@ -98,6 +99,7 @@ struct export_opts {
 	__u64 obs_domain;     /* IPFIX observation domain id */
 	__u64 scan_rate;      /* flows read per second at most */
 	int json;
+	__u64 cid_seed;       /* --community-id-seed */
 };
 
 /* nacct softirqs [INTERVAL [COUNT]] */

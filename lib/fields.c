@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "community_id.h"
 #include "fields.h"
 #include "names.h"
 #include "obuf.h"
@@ -190,6 +191,19 @@ static void g_in_if(const struct nacct_rec *r, struct nacct_fval *v, char *b, si
 static void g_out_if(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
 {
 	v->u = r->dir == NACCT_DIR_TX ? r->ifindex : 0;
+}
+
+/* Community ID v1 of the flow (lib/community_id.h) */
+static void g_community_id(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	char id[NACCT_CID_LEN];
+
+	if (nacct_community_id_key(nacct_community_id_seed, &r->key, r->src_hi, id)) {
+		v->null = 1;
+		return;
+	}
+	snprintf(b, n, "%s", id);
+	v->s = b;
 }
 
 /* nacct counts every packet: 1 in 1, for collectors that scale by it */
@@ -396,6 +410,9 @@ const struct nacct_field nacct_flow_fields[] = {
 	  IE("destinationTransportPort", 11, 2), COL("DPORT", 5), GET(g_dport) },
 	{ "vlan", NACCT_FK_U64, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1, IE("vlanId", 58, 2),
 	  COL("VLAN", 4), GET(g_vlan), .help = "outermost VLAN id, 0 untagged" },
+	{ "community_id", NACCT_FK_STR, NACCT_FS_KEY, FLOW, .dir = NODIR, GET(g_community_id),
+	  .help = "Community ID v1 of the (inner) flow, as Zeek and Suricata log it "
+		  "(--community-id-seed)" },
 	/* the tunnel (README "Tunnels"): part of the key */
 	{ "tunnel", NACCT_FK_STR, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1,
 	  IE("nacctTunnelType", 1, 1), .ie_pen = NACCT_IPFIX_PEN, GET(g_tunnel),

@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	    libpcap-dev linux-libc-dev bpftool iproute2 libfixbuf-dev libmicrohttpd-dev
-	    libnl-genl-3-dev libncurses-dev)
+	    libnl-genl-3-dev libncurses-dev libssl-dev)
 test_pkgs=(iputils-ping tcpdump tshark iperf3 ncat nftables jq ethtool procps kmod util-linux
 	   tmux groff-base dpkg-dev debhelper fakeroot
 	   nfdump prometheus victoria-metrics curl libbpf-tools

@@ -39,5 +39,6 @@ void check_export(void);
 void check_export_kill(void);
 void check_ipfix(void);
 void check_fmt(void);
+void check_cid(void);
 
 #endif /* NACCT_CHECK_H */

@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 	} groups[] = {
 		{ "merge", check_merge },     { "export", check_export },
 		{ "kill", check_export_kill }, { "ipfix", check_ipfix },
-		{ "fmt", check_fmt },
+		{ "fmt", check_fmt },         { "cid", check_cid },
 	};
 	size_t i;
 
