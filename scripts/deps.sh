@@ -12,8 +12,9 @@ test_pkgs=(iputils-ping tcpdump tshark iperf3 ncat nftables jq ethtool procps km
 	   nfdump prometheus victoria-metrics curl libbpf-tools
 	   libclang-rt-14-dev man-db xdp-tools bc python3)
 bench_pkgs=(gnuplot-nox pmacct softflowd nfdump)
-# make test-kernels: Debian kernels under qemu (tests/vm/), netdevsim built out of tree
-vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod make gcc libc6-dev)
+# make test-kernels: Debian kernels under qemu (tests/vm/), netdevsim built out of tree;
+# bpfcc-tools: bcc's tcpretrans/tcpdrop (not in libbpf-tools 0.26) beside nacct in the guests
+vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod make gcc libc6-dev bpfcc-tools)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

@@ -84,18 +84,33 @@ fi
 KERNEL=$VMLINUZ
 [ -s "$CACHE/vmlinux" ] && KERNEL=$CACHE/vmlinux
 
+# ---- the kernel's headers, for netdevsim's build and for bcc in the guest --------
+# Unpacked into ROOT; the paths that point at /usr/src (the headers'
+# /lib/modules/KVER/build and source links, the arch Makefile's include of
+# the -common tree) are rewritten to ROOT/usr/src, which the guest sees at
+# the same path (the host's / is its root, ROOT/lib/modules its
+# /lib/modules): bcc finds the headers through build/source as on an
+# installed system.  Without headers debs the guest has no build link.
+HDR=$ROOT/usr/src/linux-headers-$KVER
+if [ ! -e "$CACHE/.headers" ] && ls "$DEBDIR"/linux-headers-*.deb "$DEBDIR"/linux-kbuild-*.deb >/dev/null 2>&1; then
+	log "unpacking the headers of $KVER"
+	for d in "$DEBDIR"/linux-headers-*.deb "$DEBDIR"/linux-kbuild-*.deb; do
+		dpkg-deb -x "$d" "$ROOT"
+	done
+	[ -f "$HDR/Makefile" ] || die "headers for $KVER not in $DEBDIR"
+	sed -i "s|^include /usr/src/|include $ROOT/usr/src/|" "$HDR/Makefile"
+	for l in build source; do
+		t=$(readlink "$MODDIR/$l" 2>/dev/null) || continue
+		case $t in /usr/src/*) ln -sfn "$ROOT$t" "$MODDIR/$l" ;; esac
+	done
+	touch "$CACHE/.headers"
+fi
+
 # ---- netdevsim.ko, out of tree ---------------------------------------------------
 if ! find "$MODDIR" -name 'netdevsim.ko*' | grep -q .; then
 	SRCDEB=$(ls "$DEBDIR"/linux-source-*.deb 2>/dev/null | head -n1 || true)
-	if [ -n "$SRCDEB" ] && ls "$DEBDIR"/linux-headers-*.deb "$DEBDIR"/linux-kbuild-*.deb >/dev/null 2>&1; then
+	if [ -n "$SRCDEB" ] && [ -e "$CACHE/.headers" ]; then
 		log "building netdevsim.ko for $KVER"
-		for d in "$DEBDIR"/linux-headers-*.deb "$DEBDIR"/linux-kbuild-*.deb; do
-			dpkg-deb -x "$d" "$ROOT"
-		done
-		HDR=$ROOT/usr/src/linux-headers-$KVER
-		[ -f "$HDR/Makefile" ] || die "headers for $KVER not in $DEBDIR"
-		# Debian's arch Makefile includes the -common tree by absolute path
-		sed -i "s|^include /usr/src/|include $ROOT/usr/src/|" "$HDR/Makefile"
 		B=$CACHE/netdevsim-build
 		rm -rf "$B"; mkdir -p "$B"
 		dpkg-deb --fsys-tarfile "$SRCDEB" | tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |

@@ -531,7 +531,12 @@ fi
 #   bcc-tcpconnect  connect()s to the test's ports: pid comm addresses
 #                   ports = nacct's connect events, line by line
 #   bcc-tcpconnlat  the same connections; latencies reported, not asserted
-#   bcc-tcpretrans, bcc-tcpdrop  skipped when the package lacks the tool
+#   bcc-tcpretrans  bcc's tcpretrans-bpfcc (bpfcc-tools: libbpf-tools has
+#                   none): its lines between the test's addresses = nacct's
+#                   retrans events, line by line (ends, ports, state)
+#   bcc-tcpdrop     bcc's tcpdrop-bpfcc: its lines to the transfers' port =
+#                   nacct's drop events there with a named reason, line by
+#                   line (ends, ports); those are the nft rule's drops
 RR=$ROOT/tests/tools/rr.py
 XFER=$ROOT/.output/tcpxfer
 BCC_VER=$(dpkg-query -W -f '${Version}' libbpf-tools 2>/dev/null)
@@ -550,15 +555,19 @@ bcc_start() {
 	stdbuf -oL "$t" "$@" >"$TMP/bcc.$t" 2>"$TMP/bcc.$t.err" &
 	BCC_PID[$t]=$!
 }
+# wait_out FILE REGEX PID TENTHS: until REGEX is in FILE (status 0), PID
+# has exited or TENTHS tenths of a second have passed
+wait_out() {
+	for _ in $(seq "$4"); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -qE "$2" "$1" 2>/dev/null
+}
 bcc_ready() {
 	local t
-	for t in "${!BCC_PID[@]}"; do
-		for _ in $(seq 600); do
-			grep -qE "$1" "$TMP/bcc.$t" 2>/dev/null && break
-			kill -0 "${BCC_PID[$t]}" 2>/dev/null || break
-			sleep 0.1
-		done
-	done
+	for t in "${!BCC_PID[@]}"; do wait_out "$TMP/bcc.$t" "$1" "${BCC_PID[$t]}" 600; done
 }
 # the column COL of a libbpf-tools table, by its header's names
 bcc_cols() { # FILE COLS...
@@ -567,6 +576,54 @@ bcc_cols() { # FILE COLS...
 	awk -v want="$*" 'BEGIN { n = split(want, w, " ") }
 		!h && $1 == "PID" { for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next }
 		h && NF > 1 { s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? " " : "") (w[i] in c ? $(c[w[i]]) : "-"); print s }' "$f"
+}
+# bcc's Python tools (bpfcc-tools) for what libbpf-tools 0.26 lacks.  They
+# compile their C with clang against the running kernel's headers
+# (/lib/modules/KREL/build and source: run-in-vm.sh points them at the
+# headers debs it unpacked).  Run unchanged through a wrapper that gives
+# them back Python's SIGINT handler: bash starts background jobs with
+# SIGINT ignored, Python then installs none, and these tools end (printing
+# everything read so far) only on KeyboardInterrupt.  PYTHONUNBUFFERED:
+# each line reaches the file when printed.
+declare -A BPY_PID BPY_ERR BPY_T0 BPY_READY
+bpy_start() { # TOOL ARGS...: TOOL-bpfcc
+	local t=$1 x
+	shift
+	x=$(command -v "$t-bpfcc") || { BPY_ERR[$t]="$t-bpfcc missing: bpfcc-tools not installed (scripts/deps.sh vm)"; return; }
+	BPY_T0[$t]=$(date +%s.%N)
+	PYTHONUNBUFFERED=1 python3 -c 'import runpy, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")' "$x" "$@" >"$TMP/bpy.$t" 2>"$TMP/bpy.$t.err" &
+	BPY_PID[$t]=$!
+}
+# the tools print their header once their programs are attached; under
+# TCG the compilation takes most of a minute.  Up to 10 minutes each.
+bpy_ready() {
+	local t
+	for t in "${!BPY_PID[@]}"; do
+		wait_out "$TMP/bpy.$t" '^TIME ' "${BPY_PID[$t]}" 6000 &&
+			BPY_READY[$t]=$(echo "$(date +%s.%N) - ${BPY_T0[$t]}" | bc | xargs printf '%.1f')
+	done
+}
+# tcpretrans-bpfcc: "PID LADDR:LPORT RADDR:RPORT STATE" between the test's addresses
+bpy_retrans() {
+	awk '$5 == "R>" && $4 ~ /^198\.18\.1\.[12]:/ && $6 ~ /^198\.18\.1\.[12]:/ { print $2, $4, $6, $7 }' "$TMP/bpy.tcpretrans"
+}
+# tcpdrop-bpfcc: "PID SADDR:SPORT DADDR:DPORT STATE FLAGS" to port $1 (stack lines skipped)
+bpy_drops() {
+	awk -v p=":$1" '$5 == ">" && $2 ~ /^[0-9]+$/ && substr($6, length($6) - length(p) + 1) == p { print $2, $4, $6, $7, $8 }' "$TMP/bpy.tcpdrop"
+}
+# nacct's retrans events between the test's addresses: "SADDR:SPORT DADDR:DPORT STATE"
+ev_retrans() {
+	jq -r 'select(.event == "retrans" and (.saddr | test("^198\\.18\\.1\\.[12]$")) and (.daddr | test("^198\\.18\\.1\\.[12]$"))) |
+		"\(.saddr):\(.sport) \(.daddr):\(.dport) \(.state)"' "$TMP/ev"
+}
+# nacct's drop events to port $1 with a named reason (tcpdrop-bpfcc's own
+# filter is reason > NOT_SPECIFIED): "SADDR:SPORT DADDR:DPORT REASON"
+ev_drops() {
+	jq -r --argjson x "$1" 'select(.event == "drop" and .dport == $x and .reason != "NOT_SPECIFIED") |
+		"\(.saddr):\(.sport) \(.daddr):\(.dport) \(.reason)"' "$TMP/ev"
 }
 retrans_segs() { # A's Tcp RetransSegs (/proc/net is the reader's namespace's)
 	ina awk '$1 == "Tcp:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $(c["RetransSegs"]) }' /proc/net/snmp
@@ -608,8 +665,8 @@ else
 	bcc_start tcprtt Tracing -P "$P"
 	bcc_start tcpconnect '^ *PID' -s
 	bcc_start tcpconnlat '^ *PID' -L
-	bcc_start tcpretrans '^ *(TIME|PID)'
-	bcc_start tcpdrop '^ *(TIME|PID)'
+	bpy_start tcpretrans
+	bpy_start tcpdrop
 	# the events reader holds its slot (its ring and mask are in place)
 	for _ in $(seq 120); do
 		bpftool map dump pinned /sys/fs/bpf/nacct/:probes/nacct_ev_readers -j 2>/dev/null |
@@ -618,6 +675,8 @@ else
 		sleep 0.2
 	done
 	bcc_ready '^ *PID|Tracing'
+	bpy_ready
+	for t in "${!BPY_READY[@]}"; do echo "# bcc $t-bpfcc attached after ${BPY_READY[$t]} s (compile + load)"; done
 	# started directly, so that $! is the client process (nsenter execs it)
 	nsenter --net=/run/netns/"$NSA" python3 "$RR" client 198.18.1.2 "$P" "$C" "$GO" 30 >"$TMP/rr.c" 2>&1 &
 	rrc=$!
@@ -660,8 +719,20 @@ else
 	sleep 0.5
 	read -r S1 RTT <<<"$(ssinfo "$P" "$C")"
 	sleep 0.5
-	kill -INT "${rpids[@]}" $evp "${BCC_PID[@]}" 2>/dev/null
-	for p in "${rpids[@]}" $evp "${BCC_PID[@]}"; do
+	# the Python tools print slower than the C readers under TCG: before
+	# they stop, wait (up to 2 minutes) until each has printed as many
+	# lines as its witness counts (nacct's retrans events between the test's
+	# addresses; the nft rule's counter); a shortfall stays a shortfall
+	if [ -n "${BPY_READY[tcpretrans]:-}${BPY_READY[tcpdrop]:-}" ]; then
+		nft0=$(inb nft list table inet nacctvm 2>/dev/null | grep -o 'packets [0-9]*' | cut -d' ' -f2)
+		for _ in $(seq 1200); do
+			{ [ -z "${BPY_READY[tcpretrans]:-}" ] || [ "$(bpy_retrans | wc -l)" -ge "$(ev_retrans | wc -l)" ]; } &&
+				{ [ -z "${BPY_READY[tcpdrop]:-}" ] || [ "$(bpy_drops "$PX" | wc -l)" -ge "${nft0:-0}" ]; } && break
+			sleep 0.1
+		done
+	fi
+	kill -INT "${rpids[@]}" $evp "${BCC_PID[@]}" "${BPY_PID[@]}" 2>/dev/null
+	for p in "${rpids[@]}" $evp "${BCC_PID[@]}" "${BPY_PID[@]}"; do
 		for _ in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
 		kill $p 2>/dev/null
 		wait $p 2>/dev/null
@@ -775,9 +846,59 @@ else
 				"nacct events: $(tail -n 1 "$TMP/ev.err")"
 		fi
 	fi
-	for t in tcpretrans tcpdrop; do
-		bcc_gone $t bcc-$t && skip bcc-$t "$t ran, but its comparison is not written (no package shipped it when this was written)"
-	done
+	# bcc's Python tools: missing, no headers, or could not compile/attach
+	bpy_gone() { # TOOL: 0 when the tool ran
+		local t=$1 b=/lib/modules/$KREL/build
+		if [ -n "${BPY_ERR[$t]:-}" ]; then skip "bcc-$t" "${BPY_ERR[$t]}"; return 1; fi
+		[ -n "${BPY_READY[$t]:-}" ] && return 0
+		if [ ! -d "$b/include" ] && [ ! -e /sys/kernel/kheaders.tar.xz ]; then
+			skip "bcc-$t" "$t-bpfcc needs $KREL's headers: no $b/include (headers debs unpacked by run-in-vm.sh) and no kheaders: $(tail -n 1 "$TMP/bpy.$t.err")"
+		elif e=$(grep -m1 -E "error: (invalid application of '(sizeof|__alignof)' to an incomplete type 'struct bpf_|use of undeclared identifier 'BPF_)" "$TMP/bpy.$t.err"); then
+			# bcc compiles with its own copy of uapi/linux/bpf.h (same include
+			# guard as the kernel's, so the kernel's is never read); a kernel
+			# whose include/linux/bpf.h uses newer uapi types than that copy has
+			# cannot be compiled against by this bcc at all
+			skip "bcc-$t" "bcc $(dpkg-query -W -f '${Version}' python3-bpfcc 2>/dev/null) cannot compile against $KREL's headers: its bundled uapi/linux/bpf.h predates them and hides the kernel's ($(grep -c 'error:' "$TMP/bpy.$t.err") errors, first: ${e#*error: })"
+		else
+			nok "bcc-$t" "$t-bpfcc did not attach: $(tail -n 4 "$TMP/bpy.$t.err" | tr '\n' ' ' | head -c 600)"
+		fi
+		return 1
+	}
+	# per connection: "ends:count ..." of lines whose first two fields are the ends
+	per_conn() { awk '{ n[$1 " " $2]++ } END { for (k in n) print k " x" n[k] }' | sort | paste -sd';'; }
+	if bpy_gone tcpretrans; then
+		bpy_retrans | cut -d' ' -f2- | sort >"$TMP/w.re"
+		ev_retrans | sort >"$TMP/n.re"
+		wn=$(wc -l <"$TMP/w.re")
+		wp=$(bpy_retrans | cut -d' ' -f1 | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')
+		why="pids not compared: a retransmit runs in the RTO timer's softirq or in ACK processing, and tcpretrans prints the task it interrupted ($wp); nacct's retrans events carry no pid"
+		if [ "$wn" -gt 0 ] && diff -q "$TMP/w.re" "$TMP/n.re" >/dev/null; then
+			ok bcc-tcpretrans "$wn retransmits (laddr:lport raddr:rport state) = nacct retrans events line by line; per connection $(per_conn <"$TMP/w.re"); $why"
+		else
+			nok bcc-tcpretrans "tcpretrans-bpfcc ($wn): $(per_conn <"$TMP/w.re")" "nacct ($(wc -l <"$TMP/n.re")): $(per_conn <"$TMP/n.re")" \
+				"only in tcpretrans: $(comm -23 "$TMP/w.re" "$TMP/n.re" | head -n 5 | paste -sd';')" \
+				"only in nacct: $(comm -13 "$TMP/w.re" "$TMP/n.re" | head -n 5 | paste -sd';')"
+		fi
+	fi
+	if bpy_gone tcpdrop; then
+		bpy_drops "$PX" | cut -d' ' -f2-3 | sort >"$TMP/w.dr"
+		ev_drops "$PX" | cut -d' ' -f1-2 | sort >"$TMP/n.dr"
+		wn=$(wc -l <"$TMP/w.dr")
+		nreasons=$(ev_drops "$PX" | cut -d' ' -f3 | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')
+		wst=$(bpy_drops "$PX" | cut -d' ' -f4-5 | sort | uniq -c | awk '{ printf "%s%s %s x%s", s, $2, $3, $1; s = ", " }')
+		# bcc 0.26 takes the kprobe on tcp_drop() where it exists, else skb:kfree_skb
+		how="kprobe tcp_drop"
+		grep -q '^WARNING: tcp_drop() kernel function not found' "$TMP/bpy.tcpdrop" &&
+			how="skb:kfree_skb (no tcp_drop() in $KREL)"
+		why="tcpdrop-bpfcc 0.26 prints no reason (it keeps reasons > NOT_SPECIFIED with a socket on the skb); its state/flags ($wst) and the pid of the interrupted task are not in nacct's drop events"
+		if [ "$wn" -gt 0 ] && diff -q "$TMP/w.dr" "$TMP/n.dr" >/dev/null; then
+			ok bcc-tcpdrop "$wn drops to :$PX (saddr:sport daddr:dport) = nacct drop events line by line ($nreasons; nft counter $nftd); per connection $(per_conn <"$TMP/w.dr"); tcpdrop on $how; $why"
+		else
+			nok bcc-tcpdrop "tcpdrop-bpfcc to :$PX ($wn): $(per_conn <"$TMP/w.dr")" "nacct ($(wc -l <"$TMP/n.dr"): $nreasons): $(per_conn <"$TMP/n.dr")" \
+				"nft counter: '${nftd:-}'" "only in tcpdrop: $(comm -23 "$TMP/w.dr" "$TMP/n.dr" | head -n 5 | paste -sd';')" \
+				"only in nacct: $(comm -13 "$TMP/w.dr" "$TMP/n.dr" | head -n 5 | paste -sd';')"
+		fi
+	fi
 fi
 
 # ---- queues-virtio: nacct queues on multi-queue virtio-net (tests/vm/queues-virtio.sh) ----
