@@ -15,8 +15,9 @@
  *   syscalls:sys_exit_accept4 / sys_exit_accept  who accepted (classic
  *                            tracepoints: syscalls have no tp_btf of their own)
  * Every TCP program has a kprobe twin ("?kprobe/...": not loaded by
- * default); the loader (ctl/probes.c) switches to it only when the running
- * kernel's BTF has no such tracepoint.  kfree_skb has been a tracepoint
+ * default); the loader (lib/probes.c) switches to it when the running
+ * kernel's BTF has no such tracepoint, or for every event with
+ * --probes kprobe.  kfree_skb has been a tracepoint
  * for as long as BPF has existed and has no twin.
  *
  * Nothing here is per packet to user space: records are aggregated in
@@ -32,6 +33,7 @@
 #include "key.h"
 #include "parse_skb.bpf.h"
 #include "sock.bpf.h"
+#include "choice.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -110,6 +112,16 @@ struct {
 	__type(value, struct nacct_probe_meta);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_probe_meta SEC(".maps");
+
+/* which program watches each event, and why (written by the loader, read
+ * by `nacct status`; the programs never look at it) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_probe_choice);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_probe_choice SEC(".maps");
 
 /* reader slots: what each running `nacct events` wants (mask 0: free) */
 struct {
