@@ -562,10 +562,22 @@ int nacct_probes_ensure(int mode, char *why, size_t len)
 		}
 		bpf_program__set_autoload(pc[i].tp_prog, false);
 		if (twin && mode != NACCT_PROBES_TRACEPOINT) {
+			int state = pc[i].kp_prog == skel->progs.nacct_state_kp;
+
 			bpf_program__set_autoload(pc[i].kp_prog, true);
+			/* the changes tcp_set_state() does not make: SYN_RECV, LISTEN */
+			if (state) {
+				bpf_program__set_autoload(skel->progs.nacct_synrecv_kp, true);
+				bpf_program__set_autoload(skel->progs.nacct_listen_kp, true);
+				bpf_program__set_autoload(skel->progs.nacct_listen_ret_kp, true);
+			}
 			choice_add(&choice, pc[i].tp, sec_of(pc[i].kp_prog), NACCT_PK_KPROBE, 1,
-				   mode == NACCT_PROBES_KPROBE ? "--probes kprobe"
-							       : "no tracepoint in this kernel");
+				   mode == NACCT_PROBES_KPROBE
+					   ? (state ? "--probes kprobe; and inet_csk_clone_lock, "
+						      "inet_csk_listen_start"
+						    : "--probes kprobe")
+				   : state ? "no tracepoint; and inet_csk_clone_lock, inet_csk_listen_start"
+					   : "no tracepoint in this kernel");
 		} else {
 			choice_add(&choice, pc[i].tp, "", NACCT_PK_OFF, twin,
 				   "no tracepoint in this kernel and no kprobe twin: event off");

@@ -794,9 +794,10 @@ fi
 # witnesses (nstat, nft counters, tcpxfer/udpsend counts) judge the twins;
 # test_events_probes checks there that status shows every event with a twin
 # on its kprobe.  kprobe-twins-run: a set loaded so, with run counting on,
-# and traffic that passes every twin (an accepted transfer, a SYN that B's
-# nft drops once, a connect refused with a RST): each pinned link is a
-# twin's and bpftool's run_cnt of each twin's program is above 0.
+# and traffic that passes every twin (a listen and an accepted transfer, a
+# SYN that B's nft drops once, a connect refused with a RST): the 9 pinned
+# links are the twins' (tcp_set_state's with its SYN_RECV and LISTEN
+# companions) and bpftool's run_cnt of each twin's program is above 0.
 side_events_kprobe() {
 	local out sum sj bad l id rc links runs srv
 	if [ ! -r /sys/bus/event_source/devices/kprobe/type ]; then
@@ -841,7 +842,7 @@ side_events_kprobe() {
 	done
 	ina "$NACCT" detach "$IFA" >/dev/null
 	sysctl -qw kernel.bpf_stats_enabled=0
-	if [ "$(jq -r '.side_programs.mode' <<<"$sj")" = kprobe ] && [ "$(grep -c . <<<"$links")" = 6 ] &&
+	if [ "$(jq -r '.side_programs.mode' <<<"$sj")" = kprobe ] && [ "$(grep -c . <<<"$links")" = 9 ] &&
 		[ -z "$(jq -r '.side_programs.programs[] | select(.has_twin and .kind != "kprobe") | .event' <<<"$sj")" ] &&
 		[ -z "$bad" ]; then
 		ok kprobe-twins-run "status: every event with a twin on its kprobe ($(jq -r '[.side_programs.programs[] | select(.kind == "kprobe") | .section] | join(", ")' <<<"$sj")); bpftool run_cnt:$runs"
