@@ -10,6 +10,7 @@
 
 #include "nacct.h"
 #include "../lib/log.h"
+#include "../lib/probes.h"
 #include "../maps/maps.h"
 
 int nacct_attach_error(const char *ifname, int err, const struct nacct_attach_info *info)
@@ -58,6 +59,9 @@ int cmd_attach(struct attach_opts *o)
 	int err;
 
 	o->req.ifname = o->a.argv[0];
+	if (o->req.side_programs == NACCT_SIDE_OFF && o->req.probes != NACCT_PROBES_AUTO)
+		return nacct_usage_error("--probes %s: the side programs are off (--side-programs off)",
+					 nacct_probes_mode_names[o->req.probes]);
 	if (!nacct_ifindex(o->req.ifname))
 		return NACCT_EXIT_USAGE;
 	err = nacct_need_bpf();

@@ -3,7 +3,8 @@
  * nacct events: stream the side programs' events (drops with reason,
  * retransmits, state changes, lifespans, connect/accept latency, listen,
  * resets), one line each.  Works with or without `nacct attach`: the side
- * programs are attached for the duration when they are not already.
+ * programs are attached for the duration when they are not already
+ * (--probes chooses how; a set already loaded is shared).
  * Each run takes a reader slot with its own ring buffer and event mask,
  * so concurrent runs neither steal nor switch off each other's events.
  */
@@ -212,7 +213,8 @@ int cmd_events(struct events_opts *cfg)
 	struct nacct_probe_maps m = { -1, -1, -1, -1, -1, -1, -1 };
 	struct ring_buffer *rb = NULL;
 	struct stat st;
-	int err, added = 0, ret = NACCT_EXIT_FAIL, slot = -1, ring = -1;
+	int err, ret = NACCT_EXIT_FAIL, slot = -1, ring = -1;
+	char why[512];
 	struct nacct_ev_reader want = { 0 };
 	__u64 lost = 0;
 
@@ -238,10 +240,11 @@ int cmd_events(struct events_opts *cfg)
 	if (err)
 		return err;
 
-	err = nacct_probes_ensure();
+	err = nacct_probes_ensure(cfg->probes, why, sizeof(why));
+	if (err == -EOPNOTSUPP || err == -EBUSY)
+		return nacct_usage_error("%s", why);
 	if (err < 0)
 		return NACCT_EXIT_FAIL;
-	added = err == 1;
 	err = nacct_probes_open(&m);
 	if (err) {
 		pr_warn("events: cannot open the side programs' maps: %s\n", strerror(-err));
@@ -294,7 +297,7 @@ out:
 			(unsigned long long)c.printed, (unsigned long long)lost);
 	ring_buffer__free(rb);
 	nacct_probes_close(&m);
-	if (added)
-		nacct_probes_release_if_unused();
+	/* the set goes with the last of the attachments and readers using it */
+	nacct_probes_release_if_unused();
 	return ret;
 }

@@ -17,6 +17,7 @@
 #include "nacct.h"
 #include "../lib/exporter.h"
 #include "../lib/log.h"
+#include "../lib/probes.h"
 
 #ifndef NACCT_VERSION
 #define NACCT_VERSION "0.1.0"
@@ -68,6 +69,12 @@ static const struct nacct_opt opts_attach[] = {
 	  "load the host's side programs (drops with reason, retransmits, TCP states) if not "
 	  "loaded yet: on (default); off: the data path only (no per-drop cost on a host that "
 	  "drops floods)", nacct_side_names },
+	{ "probes", 0, OPT_ENUM, OFF(attach_opts, req.probes), "auto|tracepoint|kprobe",
+	  "how the side programs are loaded: auto (default: tracepoints, the kprobe twin where "
+	  "the kernel lacks one), tracepoint (a missing one is an error, exit 2), kprobe (every "
+	  "kprobe twin; no kprobes is an error, exit 2). The loaded set is shared: auto reuses it, "
+	  "a forced mode it does not meet is an error (nothing is attached)",
+	  nacct_probes_mode_names },
 	{ "decap", 0, OPT_ENUM, OFF(attach_opts, req.decap), "on|off",
 	  "tunnels (VXLAN, Geneve, GRE, GRETAP, IPIP, SIT, IPv6-in-IPv6, 4in6, MPLS): on "
 	  "(default): the inner flow, with the tunnel in its key; off: the outer headers only",
@@ -152,6 +159,9 @@ static const struct nacct_opt opts_events[] = {
 	{ "rport", 'D', OPT_U64, OFF(events_opts, rport), "RPORT",
 	  "only this remote port (drops: the packet's source port)", NULL, 1, 65535 },
 	{ "json", 'j', OPT_FLAG, OFF(events_opts, json), NULL, "one JSON object per event" },
+	{ "probes", 0, OPT_ENUM, OFF(events_opts, probes), "auto|tracepoint|kprobe",
+	  "how to load the side programs when none are loaded (see attach --probes); a forced "
+	  "mode that the loaded ones do not meet is an error", nacct_probes_mode_names },
 	{ 0 },
 };
 
@@ -288,7 +298,7 @@ const struct nacct_cmd nacct_commands[] = {
 	  "nacct capture eth0 -w out.pcap -c 1000 --sample 1/100 udp port 53",
 	  CMD(capture, capture_opts) },
 	{ "events", opts_events, NULL, "[IFACE]", 0, 1,
-	  "stream TCP side events: drops with reason, retransmits, states, lifespans (no kprobes)",
+	  "stream TCP side events: drops with reason, retransmits, states, lifespans (tracepoints; --probes kprobe: the kprobe twins)",
 	  "nacct events eth0 --retrans --states -D 443",
 	  CMD(events, events_opts) },
 	{ "caps", opts_json, NULL, "IFACE", 1, 1,

@@ -88,6 +88,7 @@ struct events_opts {
 	__u64 lport;   /* -L LPORT; 0: any */
 	__u64 rport;   /* -D RPORT; 0: any */
 	int json;
+	int probes;    /* --probes: enum nacct_probes_mode */
 };
 
 struct export_opts {
@@ -228,8 +229,10 @@ int cmd_backlog(struct backlog_opts *o);
 /* formats of the commands that tests check without root (tests/check) */
 struct nacct_obuf;
 struct nacct_snapshot;
+struct nacct_probe_choice;
+/* @side: the side programs' choice (NULL: unknown), @side_loaded: a set is pinned */
 void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct nacct_snapshot *s,
-			 int json);
+			 const struct nacct_probe_choice *side, int side_loaded, int json);
 
 /* output helpers (ctl/output.c) */
 void json_str(FILE *f, const char *s);

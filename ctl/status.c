@@ -11,6 +11,7 @@
 
 #include "nacct.h"
 #include "../lib/log.h"
+#include "../lib/probes.h"
 #include "../maps/maps.h"
 #include "../lib/obuf.h"
 #include "../lib/snapshot.h"
@@ -121,9 +122,72 @@ static void tunnel_ports(struct nacct_obuf *o, const struct nacct_meta *mv, int 
 	nacct_obuf_str(o, json ? "}" : "\n");
 }
 
+/*
+ * The side programs (one set per host, lib/probes.c): the --probes mode
+ * they were loaded with and what watches each event, and why.  JSON: a
+ * member of every attachment's object; text: once, after the attachments.
+ */
+static void side_programs(struct nacct_obuf *o, const struct nacct_probe_choice *c, int loaded,
+			  int json)
+{
+	__u32 i;
+
+	if (json) {
+		if (!c) {
+			nacct_obuf_printf(o, ",\"side_programs\":%s",
+					  loaded ? "{\"mode\":null,\"programs\":null}" : "null");
+			return;
+		}
+		nacct_obuf_printf(o, ",\"side_programs\":{\"mode\":\"%s\",\"programs\":[",
+				  nacct_probes_mode_names[c->mode]);
+		for (i = 0; i < c->n; i++) {
+			const struct nacct_probe_prog *p = &c->p[i];
+
+			nacct_obuf_str(o, i ? ",{\"event\":" : "{\"event\":");
+			nacct_obuf_json_str(o, p->event);
+			nacct_obuf_printf(o, ",\"kind\":\"%s\",\"has_twin\":%s,\"section\":",
+					  p->kind < NACCT_PK_KINDS ? nacct_probe_kind_names[p->kind] : "?",
+					  p->has_twin ? "true" : "false");
+			nacct_obuf_json_str(o, p->section);
+			nacct_obuf_str(o, ",\"why\":");
+			nacct_obuf_json_str(o, p->why);
+			nacct_obuf_chr(o, '}');
+		}
+		nacct_obuf_str(o, "]}");
+		return;
+	}
+	if (!c) {
+		nacct_obuf_str(o, loaded ? "side programs: loaded by another nacct build (no record of "
+					   "their choice; the next attach replaces them)\n"
+					 : "side programs: not loaded\n");
+		return;
+	}
+	nacct_obuf_printf(o, "side programs (every attachment and `nacct events`), --probes %s:\n",
+			  nacct_probes_mode_names[c->mode]);
+	for (i = 0; i < c->n; i++)
+		nacct_obuf_printf(o, "  %-20s %-38s %s\n", c->p[i].event,
+				  c->p[i].section[0] ? c->p[i].section : "-", c->p[i].why);
+}
+
+struct side_state {
+	struct nacct_probe_choice c;
+	int have;   /* c is valid */
+	int loaded; /* a set is pinned */
+};
+
+static void side_read(struct side_state *ss)
+{
+	struct nacct_probe_maps m;
+
+	ss->have = nacct_probes_choice_read(&ss->c) == 0;
+	ss->loaded = ss->have || nacct_probes_open(&m) == 0;
+	if (!ss->have && ss->loaded)
+		nacct_probes_close(&m);
+}
+
 /* one attachment's status, from its snapshot: the text or JSON form */
 void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct nacct_snapshot *s,
-			 int json)
+			 const struct nacct_probe_choice *side, int side_loaded, int json)
 {
 	const struct nacct_meta *mv = &s->meta;
 	const struct nacct_stats *st = &s->t.st;
@@ -153,6 +217,7 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 				  mv->max_flows ? (double)s->t.flows / mv->max_flows : 0.0, s->n_subs);
 		tunnel_ports(o, mv, 1);
 		nacct_obuf_printf(o, ",\"tx_queues_counted\":%s", mv->txq_on ? "true" : "false");
+		side_programs(o, side, side_loaded, 1);
 		json_totals(o, &s->t);
 		if (s->offload)
 			offload_line(o, s, 1);
@@ -219,7 +284,8 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 	}
 }
 
-static int status_one(const char *ifname, int json, struct nacct_obuf *o)
+static int status_one(const char *ifname, int json, const struct side_state *ss,
+		      struct nacct_obuf *o)
 {
 	struct nacct_iface_maps m;
 	struct nacct_snapshot s;
@@ -237,7 +303,7 @@ static int status_one(const char *ifname, int json, struct nacct_obuf *o)
 		nacct_snapshot_free(&s);
 		return NACCT_EXIT_FAIL;
 	}
-	nacct_status_format(o, ifname, &s, json);
+	nacct_status_format(o, ifname, &s, ss->have ? &ss->c : NULL, ss->loaded, json);
 	nacct_snapshot_free(&s);
 	return 0;
 }
@@ -245,6 +311,7 @@ static int status_one(const char *ifname, int json, struct nacct_obuf *o)
 int cmd_status(struct json_opts *cfg)
 {
 	struct nacct_obuf o = { 0 };
+	struct side_state ss;
 	char **names;
 	size_t n, i;
 	int err, ret = 0;
@@ -252,8 +319,9 @@ int cmd_status(struct json_opts *cfg)
 	err = nacct_need_bpf();
 	if (err)
 		return err;
+	side_read(&ss);
 	if (cfg->a.argc == 1) {
-		ret = status_one(cfg->a.argv[0], cfg->json, &o);
+		ret = status_one(cfg->a.argv[0], cfg->json, &ss, &o);
 		goto out;
 	}
 	err = nacct_list_attached(&names, &n);
@@ -264,7 +332,7 @@ int cmd_status(struct json_opts *cfg)
 	if (!n && !cfg->json)
 		printf("no interface attached (try 'nacct attach IFACE')\n");
 	for (i = 0; i < n; i++) {
-		int r = status_one(names[i], cfg->json, &o);
+		int r = status_one(names[i], cfg->json, &ss, &o);
 
 		if (r && !ret)
 			ret = r;
@@ -274,6 +342,10 @@ int cmd_status(struct json_opts *cfg)
 	}
 	free(names);
 out:
+	if (!cfg->json && !ret) {
+		nacct_obuf_chr(&o, '\n');
+		side_programs(&o, ss.have ? &ss.c : NULL, ss.loaded, 0);
+	}
 	if (nacct_obuf_flush(&o, stdout) && !ret)
 		ret = NACCT_EXIT_FAIL;
 	nacct_obuf_free(&o);

@@ -538,6 +538,21 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		snprintf(info->detail, sizeof(info->detail), "%s", a.dir);
 		return err == -EPROTO ? -EPROTO : -EALREADY;
 	}
+	/*
+	 * A forced --probes mode is part of the request: the side programs
+	 * first, so that a kernel (or a loaded set) that cannot meet it leaves
+	 * nothing attached.  auto keeps them best-effort, after the data path.
+	 */
+	if (cfg->side_programs != NACCT_SIDE_OFF && cfg->probes != NACCT_PROBES_AUTO) {
+		info->what = "load the side programs";
+		err = nacct_probes_ensure(cfg->probes, info->detail, sizeof(info->detail));
+		if (err == -EOPNOTSUPP || err == -EBUSY)
+			return -EINVAL;
+		if (err < 0)
+			return err;
+		info->probes = err;
+		info->detail[0] = '\0';
+	}
 	{
 		char name[64];
 
@@ -549,7 +564,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	if (mkdir(a.tmpdir, 0700)) {
 		err = -errno;
 		a.tmpdir[0] = '\0';
-		return err;
+		goto fail;
 	}
 	if (cfg->hook == NACCT_H_XDP) {
 		info->what = "check for another XDP program";
@@ -694,8 +709,9 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	a.tmpdir[0] = '\0';
 	close(a.link_fd);
 	a.link_fd = -1;
-	/* the side programs; a failure is reported, the attachment stands */
-	info->probes = cfg->side_programs == NACCT_SIDE_OFF ? 0 : nacct_probes_ensure();
+	/* the side programs (auto); a failure is reported, the attachment stands */
+	if (cfg->side_programs != NACCT_SIDE_OFF && cfg->probes == NACCT_PROBES_AUTO)
+		info->probes = nacct_probes_ensure(NACCT_PROBES_AUTO, NULL, 0);
 	info->meta = meta;
 	snprintf(info->dir, sizeof(info->dir), "%s", a.dir);
 	info->what = NULL;
@@ -709,6 +725,8 @@ fail:
 		nacct_txq_unregister(a.ifindex);
 	nacct_xdp__destroy(a.xdp);
 	nacct_tc__destroy(a.tc);
+	if (info->probes == 1) /* loaded for this attach (forced --probes) */
+		nacct_probes_release_if_unused();
 	return err < 0 ? err : -EIO;
 }
 

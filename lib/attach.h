@@ -68,6 +68,7 @@ struct nacct_attach_req {
 	int flow_layout;      /* enum nacct_layout_req */
 	int multi_buffer;     /* enum nacct_mb_req */
 	int side_programs;    /* enum nacct_side_req */
+	int probes;           /* --probes: enum nacct_probes_mode (lib/probes.h) */
 	int decap;            /* enum nacct_decap_req */
 	struct nacct_tun_ports tun_ports;
 };
@@ -78,7 +79,8 @@ struct nacct_attach_info {
 	const char *what;       /* on failure: the step that failed */
 	char detail[320];       /* on failure: what stood in the way, when known */
 	int probes;             /* the side programs: 1 attached now, 0 already there or
-				 * --side-programs off, < 0 failed */
+				 * --side-programs off, < 0 failed (--probes auto only:
+				 * a forced mode's failure fails the attach) */
 };
 
 /*
@@ -87,7 +89,9 @@ struct nacct_attach_info {
  * -EALREADY already attached, -EPROTO pins of an incompatible build in the
  * way (detail: the directory), -EBUSY an XDP program that is not nacct's
  * and no force (detail names it), -EOPNOTSUPP no hardware offload
- * (detail: why), -EINVAL a request that cannot be met (detail: why);
+ * (detail: why), -EINVAL a request that cannot be met (detail: why;
+ * also a forced --probes mode the kernel or the loaded side programs
+ * cannot meet, what "load the side programs");
  * else the kernel's -errno at step info->what.
  */
 int nacct_attach(const struct nacct_attach_req *req, struct nacct_attach_info *info);

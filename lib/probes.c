@@ -75,30 +75,89 @@ static int have_kprobes(void)
 	return access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
 }
 
+const char *const nacct_probes_mode_names[] = { "auto", "tracepoint", "kprobe", NULL };
+const char *const nacct_probe_kind_names[] = { "off", "tracepoint", "kprobe", "handshake", NULL };
+
+/* a program's section without libbpf's "?" (not loaded by default) */
+static const char *sec_of(const struct bpf_program *prog)
+{
+	const char *s = prog ? bpf_program__section_name(prog) : "";
+
+	return s[0] == '?' ? s + 1 : s;
+}
+
+/* record one event's choice (and say it at -v) */
+static void choice_add(struct nacct_probe_choice *c, const char *event, const char *section,
+		       int kind, int has_twin, const char *why)
+{
+	struct nacct_probe_prog *p;
+	char buf[192];
+
+	if (c->n >= NACCT_PROBE_PROGS)
+		return;
+	p = &c->p[c->n++];
+	snprintf(p->event, sizeof(p->event), "%s", event);
+	snprintf(p->section, sizeof(p->section), "%s", section);
+	snprintf(p->why, sizeof(p->why), "%s", why);
+	p->kind = kind;
+	p->has_twin = has_twin;
+	/* a degraded event is said without -v */
+	if (kind == NACCT_PK_OFF || kind == NACCT_PK_HANDSHAKE)
+		pr_warn("probes: %s\n", nacct_probe_prog_str(p, buf, sizeof(buf)));
+	else
+		pr_info("probes: %s\n", nacct_probe_prog_str(p, buf, sizeof(buf)));
+}
+
+const char *nacct_probe_prog_str(const struct nacct_probe_prog *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s: %s (%s)", p->event, p->section[0] ? p->section : "off", p->why);
+	return buf;
+}
+
+static void append(char *dst, size_t len, const char *what)
+{
+	size_t n = strlen(dst);
+
+	snprintf(dst + n, len - n, "%s%s", n ? ", " : "", what);
+}
+
 /*
  * Who accepted a connection: the accept()/accept4() syscall exits, else
  * the return of inet_csk_accept() (a kretprobe, which also sees io_uring's
  * accepts), else nobody: the accept line is then sent at the handshake
- * without its owner, as before these programs existed.
+ * without its owner, as before these programs existed.  --probes kprobe
+ * takes the kretprobe; --probes tracepoint needs the syscall tracepoints
+ * (added to @missing when absent).
  */
-static void choose_accept(struct nacct_probes *skel, int prefer_kp)
+static void choose_accept(struct nacct_probes *skel, int mode, struct nacct_probe_choice *c,
+			  char *missing, size_t mlen)
 {
+	static const char *const ev = "sys_exit_accept[4]";
 	int tp = have_syscall_tp("sys_exit_accept4") && have_syscall_tp("sys_exit_accept");
 	int kp = have_kprobes();
 
-	if (tp && !(prefer_kp && kp))
-		return; /* the kretprobe ("?kretprobe/") is not loaded by default */
+	if (mode == NACCT_PROBES_TRACEPOINT && !tp)
+		append(missing, mlen, "syscalls:sys_exit_accept4/sys_exit_accept (CONFIG_FTRACE_SYSCALLS, "
+				      "tracefs mounted?)");
+	if (tp && mode != NACCT_PROBES_KPROBE) {
+		/* the kretprobe ("?kretprobe/") is not loaded by default */
+		choice_add(c, ev, "tracepoint/syscalls/sys_exit_accept[4]", NACCT_PK_TRACEPOINT, 1,
+			   mode == NACCT_PROBES_AUTO ? "tracepoint" : "--probes tracepoint");
+		return;
+	}
 	bpf_program__set_autoload(skel->progs.nacct_accept4, false);
 	bpf_program__set_autoload(skel->progs.nacct_accept, false);
-	if (kp) {
+	if (kp && mode != NACCT_PROBES_TRACEPOINT) {
 		bpf_program__set_autoload(skel->progs.nacct_accept_kp, true);
-		pr_info("probes: %s: using kretprobe/inet_csk_accept\n",
-			tp ? "NACCT_PROBES_KPROBES=1" : "no syscall tracepoints sys_exit_accept[4]");
+		choice_add(c, ev, sec_of(skel->progs.nacct_accept_kp), NACCT_PK_KPROBE, 1,
+			   mode == NACCT_PROBES_KPROBE ? "--probes kprobe"
+						       : "no syscall tracepoints in this kernel");
 		return;
 	}
 	skel->rodata->accept_at_handshake = 1;
-	pr_warn("probes: no syscall tracepoints sys_exit_accept[4] (tracefs mounted?) and no "
-		"kprobes: accept events come at the handshake, without the accepting process\n");
+	choice_add(c, ev, "", NACCT_PK_HANDSHAKE, 1,
+		   "no syscall tracepoints (tracefs mounted?) and no kprobes: accept events come "
+		   "at the handshake, without the accepting process");
 }
 
 /* the programs: tracepoint first, kprobe twin where the tracepoint is missing */
@@ -249,7 +308,59 @@ static int probes_fresh(void)
 		return 0;
 	ok = !bpf_map_lookup_elem(fd, &zero, &have) && !memcmp(&have, &want, sizeof(have));
 	close(fd);
+	/* a set without the choice record is of a build before --probes */
+	if (ok) {
+		struct nacct_probe_choice c;
+
+		ok = nacct_probes_choice_read(&c) == 0;
+	}
 	return ok;
+}
+
+int nacct_probes_choice_read(struct nacct_probe_choice *c)
+{
+	__u32 zero = 0;
+	int fd, err = 0;
+
+	memset(c, 0, sizeof(*c));
+	fd = nacct_map_open(PROBES_DIR, NACCT_MAP_PROBE_CHOICE, BPF_MAP_TYPE_ARRAY, 4, sizeof(*c));
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(fd, &zero, c))
+		err = -errno;
+	close(fd);
+	if (!err && (c->mode >= NACCT_PROBES_MODES || c->n > NACCT_PROBE_PROGS || !c->n))
+		err = -ENOENT; /* not written (yet) */
+	return err;
+}
+
+/*
+ * Does the loaded set's choice meet a forced @mode?  1 yes; 0 no, and @why
+ * says which event is watched otherwise.  auto takes any set.
+ */
+static int choice_meets(const struct nacct_probe_choice *have, int mode, char *why, size_t len)
+{
+	__u32 i;
+
+	if (mode == NACCT_PROBES_AUTO)
+		return 1;
+	for (i = 0; i < have->n; i++) {
+		const struct nacct_probe_prog *p = &have->p[i];
+
+		if (mode == NACCT_PROBES_TRACEPOINT ? p->kind == NACCT_PK_TRACEPOINT
+						    : !p->has_twin || p->kind == NACCT_PK_KPROBE)
+			continue;
+		snprintf(why, len,
+			 "--probes %s: the side programs already loaded on this host (--probes %s) "
+			 "watch %s with %s; they serve every attachment and `nacct events` and are "
+			 "not replaced under them: detach every interface and end every `nacct "
+			 "events`, then load them with --probes %s",
+			 nacct_probes_mode_names[mode], nacct_probes_mode_names[have->mode],
+			 p->event, p->section[0] ? p->section : "nothing",
+			 nacct_probes_mode_names[mode]);
+		return 0;
+	}
+	return 1;
 }
 
 static int pid_alive(__u32 pid)
@@ -299,19 +410,34 @@ static __u32 live_reader(void)
 	return found;
 }
 
-int nacct_probes_ensure(void)
+int nacct_probes_ensure(int mode, char *why, size_t len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct nacct_probes *skel = NULL;
 	struct bpf_link *links[16] = { 0 };
 	struct nacct_probe_meta meta = this_meta();
+	struct nacct_probe_choice choice = { .mode = (__u32)mode }, have;
 	struct probe_choice pc[6];
 	struct bpf_program *prog;
-	char tmp[256] = "", path[512];
+	char tmp[256] = "", path[512], missing[256] = "", wbuf[512];
 	size_t i, nl = 0;
 	__u32 zero = 0, rd;
-	int err, lk, prefer_kp;
+	int err, lk;
 
+	if (!why || !len) {
+		why = wbuf;
+		len = sizeof(wbuf);
+	}
+	why[0] = '\0';
+	if (mode < 0 || mode >= NACCT_PROBES_MODES)
+		return -EINVAL;
+	if (mode == NACCT_PROBES_KPROBE && !have_kprobes()) {
+		snprintf(why, len,
+			 "--probes kprobe: this kernel offers no kprobes (no kprobe PMU in "
+			 "/sys/bus/event_source/devices: CONFIG_KPROBE_EVENTS off, or not allowed "
+			 "here); --probes auto and tracepoint use its tracepoints");
+		return -EOPNOTSUPP;
+	}
 	lk = nacct_hostset_lock();
 	if (lk < 0)
 		return lk;
@@ -323,11 +449,28 @@ int nacct_probes_ensure(void)
 				reap_slots(m.readers, m.rings);
 				nacct_probes_close(&m);
 			}
+			err = nacct_probes_choice_read(&have);
+			if (!err && !choice_meets(&have, mode, why, len)) {
+				err = -EBUSY;
+				goto out;
+			}
+			if (!err)
+				pr_info("probes: the side programs are loaded already (--probes %s): "
+					"reused\n", nacct_probes_mode_names[have.mode]);
 			err = 0;
 			goto out;
 		}
 		rd = live_reader();
 		if (rd) {
+			if (mode != NACCT_PROBES_AUTO) {
+				snprintf(why, len,
+					 "--probes %s: the side programs loaded on this host are "
+					 "from another nacct build and in use by `nacct events` "
+					 "(pid %d); end it first",
+					 nacct_probes_mode_names[mode], rd == (__u32)-1 ? -1 : (int)rd);
+				err = -EBUSY;
+				goto out;
+			}
 			pr_warn("probes: the attached side programs are from another nacct build, "
 				"in use by `nacct events` (pid %d): kept; they are replaced by the "
 				"next attach after it ends\n",
@@ -364,33 +507,61 @@ int nacct_probes_ensure(void)
 				       skel->progs.nacct_rst_rx_kp };
 	pc[5] = (struct probe_choice){ "tcp_send_reset", skel->progs.nacct_rst_tx,
 				       skel->progs.nacct_rst_tx_kp };
-	/* NACCT_PROBES_KPROBES=1: the kprobe twins even where the tracepoints
-	 * exist (tests run the twins this way on kernels that have both) */
-	prefer_kp = getenv("NACCT_PROBES_KPROBES") && !strcmp(getenv("NACCT_PROBES_KPROBES"), "1");
+	/*
+	 * auto: the tracepoint, its twin where the kernel lacks it; kprobe:
+	 * every twin (tests run the twins this way on kernels that have both);
+	 * tracepoint: a missing one is refused below, by name
+	 */
 	for (i = 0; i < 6; i++) {
-		if (have_tracepoint(pc[i].tp) && !(prefer_kp && pc[i].kp_prog))
+		int tp = have_tracepoint(pc[i].tp), twin = pc[i].kp_prog != NULL;
+
+		if (mode == NACCT_PROBES_TRACEPOINT && !tp)
+			append(missing, sizeof(missing), pc[i].tp);
+		if (tp && !(mode == NACCT_PROBES_KPROBE && twin)) {
+			choice_add(&choice, pc[i].tp, sec_of(pc[i].tp_prog), NACCT_PK_TRACEPOINT, twin,
+				   mode == NACCT_PROBES_TRACEPOINT ? "--probes tracepoint"
+				   : mode == NACCT_PROBES_KPROBE   ? "--probes kprobe: no kprobe twin"
+								   : "tracepoint");
 			continue;
+		}
 		bpf_program__set_autoload(pc[i].tp_prog, false);
-		if (pc[i].kp_prog) {
+		if (twin && mode != NACCT_PROBES_TRACEPOINT) {
+			int state = pc[i].kp_prog == skel->progs.nacct_state_kp;
+
 			bpf_program__set_autoload(pc[i].kp_prog, true);
-			if (prefer_kp)
-				pr_info("probes: NACCT_PROBES_KPROBES=1, not the tracepoint %s: "
-					"using %s\n", pc[i].tp,
-					bpf_program__section_name(pc[i].kp_prog));
-			else
-				pr_info("probes: no tracepoint %s in this kernel: using %s\n",
-					pc[i].tp, bpf_program__section_name(pc[i].kp_prog));
+			/* the changes tcp_set_state() does not make: SYN_RECV, LISTEN */
+			if (state) {
+				bpf_program__set_autoload(skel->progs.nacct_synrecv_kp, true);
+				bpf_program__set_autoload(skel->progs.nacct_listen_kp, true);
+				bpf_program__set_autoload(skel->progs.nacct_listen_ret_kp, true);
+			}
+			choice_add(&choice, pc[i].tp, sec_of(pc[i].kp_prog), NACCT_PK_KPROBE, 1,
+				   mode == NACCT_PROBES_KPROBE
+					   ? (state ? "--probes kprobe; and inet_csk_clone_lock, "
+						      "inet_csk_listen_start"
+						    : "--probes kprobe")
+				   : state ? "no tracepoint; and inet_csk_clone_lock, inet_csk_listen_start"
+					   : "no tracepoint in this kernel");
 		} else {
-			pr_warn("probes: no tracepoint %s in this kernel: that event is off\n",
-				pc[i].tp);
+			choice_add(&choice, pc[i].tp, "", NACCT_PK_OFF, twin,
+				   "no tracepoint in this kernel and no kprobe twin: event off");
 		}
 	}
-	choose_accept(skel, prefer_kp);
+	choose_accept(skel, mode, &choice, missing, sizeof(missing));
+	if (missing[0]) {
+		snprintf(why, len,
+			 "--probes tracepoint: this kernel has no tracepoint %s; --probes auto "
+			 "takes the kprobe twin where there is one", missing);
+		err = -EOPNOTSUPP;
+		goto out;
+	}
 	err = nacct_probes__load(skel);
 	if (err)
 		goto out;
 	fill_consumed(bpf_map__fd(skel->maps.nacct_drop_consumed));
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.nacct_probe_meta), &zero, &meta, BPF_ANY)) {
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.nacct_probe_meta), &zero, &meta, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.nacct_probe_choice), &zero, &choice,
+				BPF_ANY)) {
 		err = -errno;
 		goto out;
 	}
@@ -403,6 +574,13 @@ int nacct_probes_ensure(void)
 		l = bpf_program__attach(prog);
 		if (!l) {
 			err = -errno;
+			if (mode == NACCT_PROBES_KPROBE && strstr(sec_of(prog), "probe/")) {
+				snprintf(why, len, "--probes kprobe: the kernel refused %s: %s (kprobes "
+					 "not usable here); --probes auto and tracepoint use its "
+					 "tracepoints", sec_of(prog), strerror(-err));
+				err = -EOPNOTSUPP;
+				goto out;
+			}
 			pr_warn("probes: cannot attach %s: %s\n", bpf_program__name(prog),
 				strerror(-err));
 			goto out;
@@ -416,11 +594,16 @@ int nacct_probes_ensure(void)
 		if (nl == sizeof(links) / sizeof(links[0]))
 			break;
 	}
-	/* publish; a concurrent run that published first wins */
+	/* publish; a concurrent run that published first wins (and its
+	 * choice is checked against ours like any loaded set's) */
 	if (rename(tmp, PROBES_DIR)) {
 		err = -errno;
-		if (err == -EEXIST || err == -ENOTEMPTY)
+		if (err == -EEXIST || err == -ENOTEMPTY) {
 			err = nacct_hostset_links(PROBES_DIR) ? 0 : err;
+			if (!err && !nacct_probes_choice_read(&have) &&
+			    !choice_meets(&have, mode, why, len))
+				err = -EBUSY;
+		}
 		goto out;
 	}
 	tmp[0] = '\0';
@@ -432,8 +615,10 @@ out:
 	if (tmp[0])
 		nacct_rm_pin_dir(tmp);
 	nacct_hostset_unlock(lk);
-	if (err < 0)
+	if (err < 0 && !why[0])
 		pr_warn("probes: cannot attach the side programs: %s\n", strerror(-err));
+	else if (err < 0 && why == wbuf)
+		pr_warn("probes: %s\n", why);
 	return err;
 }
 
@@ -448,6 +633,12 @@ int nacct_probes_release_if_unused(void)
 	if (stat(PROBES_DIR, &st) || nacct_hostset_attachments())
 		return 0;
 	lk = nacct_hostset_lock();
+	/* a `nacct events` still reading them keeps them (it removes them when
+	 * it ends, by this same call) */
+	if (live_reader()) {
+		nacct_hostset_unlock(lk);
+		return 0;
+	}
 	/* unpinning the links detaches the programs */
 	err = nacct_rm_pin_dir(PROBES_DIR);
 	nacct_hostset_unlock(lk);

@@ -10,11 +10,31 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "../maps/nacct.h"
+#include "../probes/choice.h"
 
-/* make sure the side programs are attached: 1 added now, 0 already there, -errno */
-int nacct_probes_ensure(void);
-/* remove them when no interface (in any netns) is attached: 1 removed, 0 kept, -errno */
+/* "auto", "tracepoint", "kprobe": index = enum nacct_probes_mode, NULL-terminated */
+extern const char *const nacct_probes_mode_names[];
+/* "off", "tracepoint", "kprobe", "handshake": index = enum nacct_probe_kind */
+extern const char *const nacct_probe_kind_names[];
+
+/*
+ * Make sure the side programs are attached, chosen by @mode (enum
+ * nacct_probes_mode): 1 added now, 0 already there, -errno.  A forced mode
+ * the kernel or the loaded set cannot meet is refused with -EOPNOTSUPP (a
+ * tracepoint, or kprobes, missing) or -EBUSY (the set already loaded made
+ * another choice; it serves every attachment and reader and is not
+ * replaced under them), @why (may be NULL) saying what; nothing is left
+ * attached by a refusal.  With NACCT_PROBES_AUTO any loaded set is reused.
+ */
+int nacct_probes_ensure(int mode, char *why, size_t len);
+/* remove them when no interface (in any netns) is attached and no
+ * `nacct events` reads them: 1 removed, 0 kept, -errno */
 int nacct_probes_release_if_unused(void);
+/* the choice the pinned set was loaded with: 0, -ENOENT no set (or one of
+ * a build that did not record it) */
+int nacct_probes_choice_read(struct nacct_probe_choice *c);
+/* one program's line: "tcp_retransmit_skb: kprobe/tcp_retransmit_skb (--probes kprobe)" */
+const char *nacct_probe_prog_str(const struct nacct_probe_prog *p, char *buf, size_t len);
 
 #include "side.h"
 

@@ -15,8 +15,9 @@
  *   syscalls:sys_exit_accept4 / sys_exit_accept  who accepted (classic
  *                            tracepoints: syscalls have no tp_btf of their own)
  * Every TCP program has a kprobe twin ("?kprobe/...": not loaded by
- * default); the loader (ctl/probes.c) switches to it only when the running
- * kernel's BTF has no such tracepoint.  kfree_skb has been a tracepoint
+ * default); the loader (lib/probes.c) switches to it when the running
+ * kernel's BTF has no such tracepoint, or for every event with
+ * --probes kprobe.  kfree_skb has been a tracepoint
  * for as long as BPF has existed and has no twin.
  *
  * Nothing here is per packet to user space: records are aggregated in
@@ -32,6 +33,7 @@
 #include "key.h"
 #include "parse_skb.bpf.h"
 #include "sock.bpf.h"
+#include "choice.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -110,6 +112,16 @@ struct {
 	__type(value, struct nacct_probe_meta);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_probe_meta SEC(".maps");
+
+/* which program watches each event, and why (written by the loader, read
+ * by `nacct status`; the programs never look at it) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nacct_probe_choice);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_probe_choice SEC(".maps");
 
 /* reader slots: what each running `nacct events` wants (mask 0: free) */
 struct {
@@ -918,6 +930,53 @@ int BPF_KPROBE(nacct_state_kp, struct sock *sk, int state)
 
 	if (old != state)
 		state_change(sk, old, state);
+	return 0;
+}
+
+/*
+ * The tracepoint also fires from inet_sk_set_state(), an inline that
+ * tcp_set_state() never sees: a passive open's child entering SYN_RECV
+ * (in inet_csk_clone_lock()) and a socket entering LISTEN (in
+ * inet_csk_listen_start()).  These two twins (loaded with nacct_state_kp)
+ * report them where the functions return, once the change is certain.
+ */
+SEC("?kretprobe/inet_csk_clone_lock")
+int BPF_KRETPROBE(nacct_synrecv_kp, struct sock *newsk)
+{
+	if (newsk && BPF_CORE_READ(newsk, __sk_common.skc_state) == NACCT_TCP_SYN_RECV)
+		state_change(newsk, NACCT_TCP_LISTEN, NACCT_TCP_SYN_RECV);
+	return 0;
+}
+
+/* the socket of an inet_csk_listen_start() running on a thread, for its return */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u64);
+} nacct_listen_sk SEC(".maps");
+
+SEC("?kprobe/inet_csk_listen_start")
+int BPF_KPROBE(nacct_listen_kp, struct sock *sk)
+{
+	__u64 id = bpf_get_current_pid_tgid(), p = (__u64)(unsigned long)sk;
+
+	bpf_map_update_elem(&nacct_listen_sk, &id, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("?kretprobe/inet_csk_listen_start")
+int BPF_KRETPROBE(nacct_listen_ret_kp, int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), *p = bpf_map_lookup_elem(&nacct_listen_sk, &id);
+	struct sock *sk;
+
+	if (!p)
+		return 0;
+	sk = (struct sock *)(unsigned long)*p;
+	bpf_map_delete_elem(&nacct_listen_sk, &id);
+	if (!ret && BPF_CORE_READ(sk, __sk_common.skc_state) == NACCT_TCP_LISTEN)
+		state_change(sk, NACCT_TCP_CLOSE, NACCT_TCP_LISTEN);
 	return 0;
 }
 

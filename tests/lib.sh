@@ -49,18 +49,43 @@ t_need_root() {
 # run a command in namespace A or B (nsenter keeps bpffs visible)
 in_a() { nsenter --net=/run/netns/"$NS_A" "$@"; }
 in_b() { nsenter --net=/run/netns/"$NS_B" "$@"; }
+
+# NACCT_TEST_PROBES=auto|tracepoint|kprobe: how every attach and events of
+# the tests loads the side programs (--probes); the VM suite's
+# side-events-kprobe row runs the events tests with the kprobe twins so.
+# T_PROBES is the option for commands started directly (backgrounded
+# readers, whose $! must be nacct itself); nacct_a/nacct_b add it
+# themselves.  Unset: no option, nacct's default (auto).
+T_PROBES=()
+[ -n "${NACCT_TEST_PROBES:-}" ] && T_PROBES=(--probes "$NACCT_TEST_PROBES")
+# T_ARGS=("$@") with T_PROBES after the command word when it is attach or events
+t_probes_args() {
+	local a added=0
+	T_ARGS=()
+	for a in "$@"; do
+		T_ARGS+=("$a")
+		if [ $added = 0 ] && { [ "$a" = attach ] || [ "$a" = events ]; }; then
+			T_ARGS+=("${T_PROBES[@]}")
+			added=1
+		fi
+		[ "${a#-}" = "$a" ] && added=1 # only the first word that is not an option
+	done
+}
+
 # after an attach, let the IPv6 MLD reports that the veth's reset for
 # native XDP triggers go out before the caller opens a counting window
 nacct_b() {
 	local rc
-	in_b "$NACCT" "$@"
+	t_probes_args "$@"
+	in_b "$NACCT" "${T_ARGS[@]}"
 	rc=$?
 	[ "${1:-}" = attach ] && [ "$rc" = 0 ] && sleep 0.3
 	return $rc
 }
 nacct_a() {
 	local rc
-	in_a "$NACCT" "$@"
+	t_probes_args "$@"
+	in_a "$NACCT" "${T_ARGS[@]}"
 	rc=$?
 	[ "${1:-}" = attach ] && [ "$rc" = 0 ] && sleep 0.3
 	return $rc
@@ -122,7 +147,7 @@ t_setup_pair() {
 t_events_start() {
 	local ns=$1
 	shift
-	nsenter --net=/run/netns/"$ns" "$NACCT" events "$@" >"$T_TMP/ev" 2>"$T_TMP/ev.err" &
+	nsenter --net=/run/netns/"$ns" "$NACCT" events "${T_PROBES[@]}" "$@" >"$T_TMP/ev" 2>"$T_TMP/ev.err" &
 	EV=$!
 	t_cleanup_add "kill $EV"
 	for _ in $(seq 200); do

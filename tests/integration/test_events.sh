@@ -17,10 +17,10 @@ PROBES=/sys/fs/bpf/nacct/:probes
 
 nacct_b attach "$IF_B" >/dev/null || { t_fail attach "nacct attach $IF_B failed"; exit 1; }
 nacct_a attach "$IF_A" >/dev/null || { t_fail attach "nacct attach $IF_A failed"; exit 1; }
-if ls "$PROBES"/link_nacct_state >/dev/null 2>&1; then
+if ls "$PROBES"/link_nacct_state "$PROBES"/link_nacct_state_kp 2>/dev/null | grep -q .; then
 	t_ok "attach pins the side programs ($(ls "$PROBES" | grep -c '^link_') links)"
 else
-	t_fail "attach pins the side programs" "no $PROBES/link_nacct_state"
+	t_fail "attach pins the side programs" "no $PROBES/link_nacct_state (or its twin link_nacct_state_kp)"
 fi
 
 # witnesses (libbpf-tools, tracepoint based), then nacct events

@@ -39,7 +39,7 @@ b0=$(noports "$NS_B"); d0=$(noports "$NS_D")
 nacct_b attach "$IF_B" >/dev/null || { t_fail attach "nacct attach $IF_B failed"; exit 1; }
 # the side programs run now: these drops get a record before D is attached
 in_c "$UDPSEND" 198.18.0.2 "$UPORT" "$N_PRE" 64 $((SPORT + 1)) >/dev/null
-in_d "$NACCT" attach "$IF_D" >/dev/null || { t_fail attach "nacct attach $IF_D failed"; exit 1; }
+in_d "$NACCT" attach "${T_PROBES[@]}" "$IF_D" >/dev/null || { t_fail attach "nacct attach $IF_D failed"; exit 1; }
 in_c "$UDPSEND" 198.18.0.2 "$UPORT" "$N_POST" 64 $((SPORT + 1)) >/dev/null
 in_a "$UDPSEND" 198.18.0.2 "$UPORT" "$N_AB" 64 "$SPORT" >/dev/null
 in_c "$UDPSEND" 198.18.0.2 "$UPORT" "$N_CD" 64 "$SPORT" >/dev/null

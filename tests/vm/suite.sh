@@ -230,7 +230,7 @@ else
 fi
 
 # ---- serve: run metrics of every side program, whichever program holds its link ----
-# The kprobe twins forced (NACCT_PROBES_KPROBES=1) where kprobes exist: each
+# The kprobe twins forced (--probes kprobe) where kprobes exist: each
 # pinned link under :probes must have its nacct_prog_runs_total series (serve
 # once named the tracepoint programs' pins by hand and lost the twins').
 if [ ! -e /sys/kernel/tracing/kprobe_events ] && [ ! -e /sys/kernel/debug/tracing/kprobe_events ]; then
@@ -239,7 +239,7 @@ elif ! command -v curl >/dev/null; then
 	skip serve-side-progs "no curl"
 else
 	sysctl -qw kernel.bpf_stats_enabled=1
-	NACCT_PROBES_KPROBES=1 ina "$NACCT" -v attach "$IFA" >"$TMP/kp.out" 2>&1
+	ina "$NACCT" -v attach --probes kprobe "$IFA" >"$TMP/kp.out" 2>&1
 	ip -n "$NSA" link set lo up
 	ina "$NACCT" serve --metrics 127.0.0.1:9464 2>"$TMP/serve.err" &
 	spid=$!
@@ -919,6 +919,70 @@ else
 	queues_virtio
 fi
 
+# ---- side-events-kprobe: the events tests with every kprobe twin forced ----------
+# tests/run.sh events again with NACCT_TEST_PROBES=kprobe: tests/lib.sh puts
+# --probes kprobe on every attach and events of the tests, so the same
+# witnesses (nstat, nft counters, tcpxfer/udpsend counts) judge the twins;
+# test_events_probes checks there that status shows every event with a twin
+# on its kprobe.  kprobe-twins-run: a set loaded so, with run counting on,
+# and traffic that passes every twin (a listen and an accepted transfer, a
+# SYN that B's nft drops once, a connect refused with a RST): the 9 pinned
+# links are the twins' (tcp_set_state's with its SYN_RECV and LISTEN
+# companions) and bpftool's run_cnt of each twin's program is above 0.
+side_events_kprobe() {
+	local out sum sj bad l id rc links runs srv
+	if [ ! -r /sys/bus/event_source/devices/kprobe/type ]; then
+		skip side-events-kprobe "kernel without kprobes"
+		skip kprobe-twins-run "kernel without kprobes"
+		return
+	fi
+	out=$(NACCT_TEST_PROBES=kprobe "$ROOT/tests/run.sh" events 2>&1)
+	sum=$(tail -n 1 <<<"$out")
+	case $sum in
+	"0 passed"*) skip side-events-kprobe "no events test" ;;
+	*" 0 failed"*) ok side-events-kprobe "NACCT_TEST_PROBES=kprobe tests/run.sh events: $sum" ;;
+	*) nok side-events-kprobe "$sum" "$(failed_checks <<<"$out")" ;;
+	esac
+	command -v nft >/dev/null || { skip kprobe-twins-run "no nft"; return; }
+	sysctl -qw kernel.bpf_stats_enabled=1
+	ina "$NACCT" attach --probes kprobe "$IFA" >"$TMP/kt.out" 2>&1 ||
+		{ nok kprobe-twins-run "attach --probes kprobe: $(cat "$TMP/kt.out")"; sysctl -qw kernel.bpf_stats_enabled=0; return; }
+	sj=$(ina "$NACCT" status "$IFA" --json)
+	# traffic through every twin: accept, states, rtt (a transfer A -> B) ...
+	inb "$ROOT/.output/tcpxfer" server 198.18.1.2 20871 >"$TMP/kt.srv" &
+	srv=$!
+	for _ in $(seq 50); do grep -q ready "$TMP/kt.srv" && break; sleep 0.1; done
+	ina "$ROOT/.output/tcpxfer" client 198.18.1.2 20871 200000 >/dev/null
+	wait $srv
+	# ... a retransmit: B's nft drops the first SYN to 20872, where nothing
+	# listens: the retransmitted SYN gets a RST (resets sent and received)
+	inb nft add table inet nacctkt &&
+		inb nft add chain inet nacctkt in '{ type filter hook input priority 0; }' &&
+		inb nft add rule inet nacctkt in tcp dport 20872 numgen inc mod 2 == 0 drop
+	ina timeout 5 bash -c 'exec 3<>/dev/tcp/198.18.1.2/20872' 2>/dev/null
+	inb nft delete table inet nacctkt
+	# ... and resets both ways (a connect to a closed port of A, from B)
+	inb timeout 2 bash -c 'exec 3<>/dev/tcp/198.18.1.1/9' 2>/dev/null
+	bad= runs=
+	links=$(ls /sys/fs/bpf/nacct/:probes/ | grep '^link_nacct_.*_kp$')
+	for l in $links; do
+		id=$(bpftool link show pinned "/sys/fs/bpf/nacct/:probes/$l" -j | jq -r .prog_id)
+		rc=$(bpftool prog show id "$id" -j | jq -r '.run_cnt // 0')
+		runs="$runs ${l#link_nacct_}:$rc"
+		[ "$rc" -gt 0 ] || bad="$bad ${l#link_nacct_}"
+	done
+	ina "$NACCT" detach "$IFA" >/dev/null
+	sysctl -qw kernel.bpf_stats_enabled=0
+	if [ "$(jq -r '.side_programs.mode' <<<"$sj")" = kprobe ] && [ "$(grep -c . <<<"$links")" = 9 ] &&
+		[ -z "$(jq -r '.side_programs.programs[] | select(.has_twin and .kind != "kprobe") | .event' <<<"$sj")" ] &&
+		[ -z "$bad" ]; then
+		ok kprobe-twins-run "status: every event with a twin on its kprobe ($(jq -r '[.side_programs.programs[] | select(.kind == "kprobe") | .section] | join(", ")' <<<"$sj")); bpftool run_cnt:$runs"
+	else
+		nok kprobe-twins-run "status: $(jq -c .side_programs <<<"$sj")" "links: $(tr '\n' ' ' <<<"$links")" \
+			"run_cnt:$runs; never ran:${bad:- none}"
+	fi
+}
+
 # ---- the core integration tests (netns + veth inside this kernel) ----------------
 # under TCG packet work is 10-30x slower than on the host: in a guest the
 # default is the exact-count core test; NACCT_VM_CORE_PATTERN=core runs all
@@ -940,6 +1004,7 @@ if [ "${NACCT_VM_CORE:-1}" = 1 ]; then
 	*" 0 failed"*) ok side-events "tests/run.sh events: $sum" ;;
 	*) nok side-events "$sum" "$(failed_checks <<<"$out")" ;;
 	esac
+	side_events_kprobe
 else
 	skip core-tests "NACCT_VM_CORE=0"
 fi
