@@ -120,9 +120,9 @@ FUZZ_USER_BINS := $(OUTPUT)/fuzz/fuzz_cidr $(OUTPUT)/fuzz/fuzz_args
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	       -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Imaps -Ictl
 FUZZ_SECONDS ?= 20
-$(OUTPUT)/fuzz/stubs.c: tests/fuzz/gen_stubs.sh ctl/nacct.h ctl/main.c
+$(OUTPUT)/fuzz/stubs.c: tests/fuzz/gen_stubs.sh ctl/nacct.h ctl/main.c lib/probes.h
 	$(Q)mkdir -p $(dir $@)
-	$(Q)sh tests/fuzz/gen_stubs.sh ctl/nacct.h ctl/main.c > $@.tmp && mv $@.tmp $@
+	$(Q)sh tests/fuzz/gen_stubs.sh ctl/nacct.h ctl/main.c lib/probes.h > $@.tmp && mv $@.tmp $@
 $(OUTPUT)/fuzz/fuzz_cidr: tests/fuzz/fuzz_cidr.c ctl/util.c lib/log.c ctl/nacct.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -170,10 +170,14 @@ $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog: $(OUTPUT)/tests/unit/keys.o
 # the per-CPU merge, the exporter core on an in-memory store (kills at every
 # step), IPFIX decoded by libfixbuf, the formatters.  Prints "ok"/"not ok"
 # lines and "N passed, N failed"; `make test` runs it first (tests/run.sh)
+# the record (lib/fields.c) and what it needs, for the helpers that link
+# part of the library: one list, so that a field's new dependency reaches
+# every one of them
+RECORD_SRCS := lib/fields.c lib/community_id.c lib/tunnels.c lib/names.c lib/side.c lib/obuf.c \
+	       lib/log.c maps/maps.c
 CHECK_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tests/check/*.c)) \
-	      $(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/fields.c lib/tunnels.c lib/fmt.c lib/obuf.c \
-		lib/names.c lib/side.c lib/log.c lib/community_id.c maps/maps.c ctl/ipfix.c ctl/sink_ipfix.c \
-		ctl/sink_json.c)
+	      $(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/fmt.c $(RECORD_SRCS) ctl/ipfix.c \
+		ctl/sink_ipfix.c ctl/sink_json.c)
 $(OUTPUT)/tests/check/%.o: tests/check/%.c | $(OUTPUT)/config.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -188,14 +192,13 @@ check: $(OUTPUT)/check
 # integration tests (test_export_conservation.sh)
 $(OUTPUT)/nacct_expired: tests/check/helper/nacct_expired.c \
 		$(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/exporter_bpf.c lib/snapshot.c \
-		lib/fields.c lib/tunnels.c lib/names.c lib/side.c lib/obuf.c lib/log.c maps/maps.c)
+		$(RECORD_SRCS))
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 # the exporter core's CPU per active-timeout cycle on an in-memory store
 # (a benchmark: figures only)
 $(OUTPUT)/bench_exporter: tests/check/helper/bench_exporter.c $(OUTPUT)/tests/check/memstore.o \
-		$(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c lib/fields.c lib/tunnels.c lib/names.c lib/side.c \
-		lib/obuf.c lib/log.c maps/maps.c ctl/ipfix.c ctl/sink_ipfix.c)
+		$(patsubst %.c,$(OUTPUT)/%.o,lib/exporter.c $(RECORD_SRCS) ctl/ipfix.c ctl/sink_ipfix.c)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
