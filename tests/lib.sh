@@ -49,6 +49,21 @@ t_need_root() {
 # run a command in namespace A or B (nsenter keeps bpffs visible)
 in_a() { nsenter --net=/run/netns/"$NS_A" "$@"; }
 in_b() { nsenter --net=/run/netns/"$NS_B" "$@"; }
+# t_drop_udp a|b PORT...: that namespace drops UDP to PORTs at its input
+# hook, after nacct counted them, silently (no ICMP port unreachables
+# adding packets the test did not send)
+t_drop_udp() {
+	local ns=$1
+	shift
+	in_"$ns" nft -f - <<-NFT
+	table inet ntest {
+		chain in {
+			type filter hook input priority 0;
+			udp dport { $(echo "$@" | sed 's/ /, /g') } drop
+		}
+	}
+	NFT
+}
 
 # NACCT_TEST_PROBES=auto|tracepoint|kprobe: how every attach and events of
 # the tests loads the side programs (--probes); the VM suite's

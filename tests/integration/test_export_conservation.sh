@@ -24,14 +24,7 @@ ip netns exec "$NS_A" sysctl -qw net.ipv6.conf."$IF_A".router_solicitations=0
 ip netns exec "$NS_B" sysctl -qw net.ipv6.conf."$IF_B".router_solicitations=0
 nacct_b attach "$IF_B" --mode generic >/dev/null 2>&1 || { t_fail attach "nacct attach failed"; exit 1; }
 # B drops the test's UDP silently (after nacct counted it): no replies
-in_b nft -f - <<NFT || { t_fail setup "nft"; exit 1; }
-table inet ntest {
-	chain in {
-		type filter hook input priority 0;
-		udp dport { 9000, 9001, 9002 } drop
-	}
-}
-NFT
+t_drop_udp b 9000 9001 9002 || { t_fail setup "nft"; exit 1; }
 
 expired() { in_b "$EXPIRED" "$IF_B" "$@"; }
 start_exporter() { # records file

@@ -27,14 +27,7 @@ in_b nfcapd -w "$NF" -b 127.0.0.1 -p $PORT -t 2 -I nacct >"$T_TMP/nfcapd.log" 2>
 NFCAPD=$!
 t_cleanup_add "kill $NFCAPD"
 # B drops the test's UDP silently (after nacct counted it): no port-unreachables
-in_b nft -f - <<NFT || { t_fail setup "nft"; exit 1; }
-table inet ntest {
-	chain in {
-		type filter hook input priority 0;
-		udp dport { 9000, 9001 } drop
-	}
-}
-NFT
+t_drop_udp b 9000 9001 || { t_fail setup "nft"; exit 1; }
 sleep 0.5
 # the same IPFIX stream for tshark's dissector (what the collector gets)
 if command -v tshark >/dev/null; then

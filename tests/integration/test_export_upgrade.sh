@@ -18,14 +18,7 @@ UDPSEND=$ROOT/.output/udpsend
 [ -x "$UDPSEND" ] || { t_skip export_upgrade "build .output/udpsend (make test-integration)"; exit 0; }
 t_setup_pair || { t_fail setup "cannot create netns pair"; exit 1; }
 nacct_b attach "$IF_B" --mode generic >/dev/null 2>&1 || { t_fail attach "nacct attach failed"; exit 1; }
-in_b nft -f - <<NFT || { t_fail setup "nft"; exit 1; }
-table inet ntest {
-	chain in {
-		type filter hook input priority 0;
-		udp dport 9000 drop
-	}
-}
-NFT
+t_drop_udp b 9000 || { t_fail setup "nft"; exit 1; }
 DIR=$(ls -d /sys/fs/bpf/nacct/"$IF_B"*:ns* | head -n1)
 sent=$(in_a "$UDPSEND" 198.18.0.2 9000 100 80 41000)
 sleep 0.3

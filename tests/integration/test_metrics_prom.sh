@@ -14,14 +14,7 @@ ip netns exec "$NS_A" sysctl -qw net.ipv6.conf."$IF_A".router_solicitations=0
 ip netns exec "$NS_B" sysctl -qw net.ipv6.conf."$IF_B".router_solicitations=0
 nacct_b attach "$IF_B" --mode generic --subnets 198.18.0.0/24,fd00:18::/64 >/dev/null 2>&1 \
 	|| { t_fail attach "nacct attach failed"; exit 1; }
-in_b nft -f - <<NFT
-table inet ntest {
-	chain in {
-		type filter hook input priority 0;
-		udp dport 9000 drop
-	}
-}
-NFT
+t_drop_udp b 9000 || { t_fail setup "nft"; exit 1; }
 
 nsenter --net=/run/netns/"$NS_B" "$NACCT" serve --metrics 127.0.0.1:9464 2>"$T_TMP/serve.log" &
 SRV=$!
