@@ -141,6 +141,9 @@ t_check "A's TX rows: none of B's packets" "$(sd tx_packets)" "$(qd .tx_total.pa
 nacct_b detach "$IF_B" >/dev/null
 t_check "one detach of two: the program stays" 1 "$(txq_progs)"
 nacct_a detach "$IF_A" >/dev/null
+# the kernel frees a released link's program after an RCU grace period
+# (bpf_link_put defers the free): gone within a moment, not at once
+for _ in $(seq 50); do [ "$(txq_progs)" = 0 ] && break; sleep 0.1; done
 t_check "the last detach: no TX queue program, no :txq pins" "0 absent" \
 	"$(txq_progs) $([ -e /sys/fs/bpf/nacct/:txq ] && echo present || echo absent)"
 exit 0
