@@ -55,27 +55,6 @@ static void dev_queues(const char *ifname, unsigned int *rx, unsigned int *tx)
 }
 
 
-static void qdiff(struct nacct_queue_val *d, const struct nacct_queue_val *a,
-		  const struct nacct_queue_val *b)
-{
-	int i;
-
-	d->packets = a->packets - (b ? b->packets : 0);
-	d->bytes = a->bytes - (b ? b->bytes : 0);
-	for (i = 0; i < NACCT_QSIZES; i++)
-		d->sizes[i] = a->sizes[i] - (b ? b->sizes[i] : 0);
-}
-
-static void qadd(struct nacct_queue_val *t, const struct nacct_queue_val *v)
-{
-	int i;
-
-	t->packets += v->packets;
-	t->bytes += v->bytes;
-	for (i = 0; i < NACCT_QSIZES; i++)
-		t->sizes[i] += v->sizes[i];
-}
-
 static double avg(const struct nacct_queue_val *v)
 {
 	return v->packets ? (double)v->bytes / v->packets : 0;
@@ -134,7 +113,7 @@ static void print_dir(int json, const char *dir, const struct nacct_queue_val *r
 	for (q = 0; q < NACCT_QUEUES; q++) {
 		if ((unsigned int)q >= nq && !rows[q].packets)
 			continue;
-		qadd(&t, &rows[q]);
+		nacct_u64s_add(&t, &rows[q], sizeof(t));
 		if (json) {
 			printf("%s{\"queue\":%d,", first ? "" : ",", q);
 			row_json(&rows[q], secs);
@@ -145,7 +124,7 @@ static void print_dir(int json, const char *dir, const struct nacct_queue_val *r
 		}
 		first = 0;
 	}
-	qadd(&t, &rows[NACCT_QUEUE_OTHER]);
+	nacct_u64s_add(&t, &rows[NACCT_QUEUE_OTHER], sizeof(t));
 	if (json) {
 		printf("],\"%s_other\":{", dir);
 		row_json(&rows[NACCT_QUEUE_OTHER], secs);
@@ -169,7 +148,7 @@ static void print_queues(const struct json_opts *o, const char *ifname,
 	__u32 k;
 
 	for (k = 0; k < NACCT_QUEUE_KEYS; k++)
-		qdiff(&d[k], &cur[k], prev ? &prev[k] : NULL);
+		nacct_u64s_sub(&d[k], &cur[k], prev ? &prev[k] : NULL, sizeof(d[k]));
 	dev_queues(ifname, &nrx, &ntx);
 	nacct_tool_now(hms, sizeof(hms), rfc, sizeof(rfc));
 	if (o->json) {

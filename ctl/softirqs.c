@@ -17,6 +17,7 @@
 #include "nacct.h"
 #include "tools.h"
 #include "../lib/log.h"
+#include "../maps/maps.h"
 #include "nacct_softirqs.skel.h"
 
 /* the vector names, from the one table of maps/nacct.h */
@@ -35,27 +36,6 @@ static int sirq_read(int fd, int ncpu, struct nacct_sirq_val *out)
 		if (bpf_map_lookup_elem(fd, &v, out + (size_t)v * ncpu))
 			return -errno;
 	return 0;
-}
-
-static void val_sub(struct nacct_sirq_val *d, const struct nacct_sirq_val *a,
-		    const struct nacct_sirq_val *b)
-{
-	int i;
-
-	d->count = a->count - b->count;
-	d->time_ns = a->time_ns - b->time_ns;
-	for (i = 0; i < NACCT_LOG2_SLOTS; i++)
-		d->hist[i] = a->hist[i] - b->hist[i];
-}
-
-static void val_add(struct nacct_sirq_val *d, const struct nacct_sirq_val *a)
-{
-	int i;
-
-	d->count += a->count;
-	d->time_ns += a->time_ns;
-	for (i = 0; i < NACCT_LOG2_SLOTS; i++)
-		d->hist[i] += a->hist[i];
 }
 
 static void row(const struct softirqs_opts *o, const char *rfc, double secs, __u64 seq, int v,
@@ -113,11 +93,11 @@ static void print_interval(const struct softirqs_opts *o, int ncpu, double secs,
 		for (c = 0; c < ncpu; c++) {
 			size_t i = (size_t)v * ncpu + c;
 
-			val_sub(&d, &cur[i], &prev[i]);
+			nacct_u64s_sub(&d, &cur[i], &prev[i], sizeof(d));
 			if (o->cpu)
 				row(o, rfc, secs, seq, v, c, &d);
 			else
-				val_add(&sum, &d);
+				nacct_u64s_add(&sum, &d, sizeof(sum));
 		}
 		if (!o->cpu)
 			row(o, rfc, secs, seq, v, -1, &sum);

@@ -115,11 +115,30 @@ int nacct_map_open(const char *dir, const char *name, __u32 type, __u32 key_size
 	return fd;
 }
 
+void nacct_u64s_add(void *d, const void *a, size_t size)
+{
+	const __u64 *x = a;
+	__u64 *y = d;
+	size_t k;
+
+	for (k = 0; k < size / sizeof(__u64); k++)
+		y[k] += x[k];
+}
+
+void nacct_u64s_sub(void *d, const void *a, const void *b, size_t size)
+{
+	const __u64 *x = a, *z = b;
+	__u64 *y = d;
+	size_t k;
+
+	for (k = 0; k < size / sizeof(__u64); k++)
+		y[k] = x[k] - (z ? z[k] : 0);
+}
+
 int nacct_read_percpu_u64(int fd, __u32 key, void *out, size_t size)
 {
 	int ncpu = nacct_ncpus(), i;
-	size_t k, words = size / sizeof(__u64);
-	__u64 *v, *sum = out;
+	__u64 *v;
 
 	v = calloc(ncpu, size);
 	if (!v)
@@ -133,8 +152,7 @@ int nacct_read_percpu_u64(int fd, __u32 key, void *out, size_t size)
 	memset(out, 0, size);
 	/* every field is a __u64 counter: sum them word by word */
 	for (i = 0; i < ncpu; i++)
-		for (k = 0; k < words; k++)
-			sum[k] += v[(size_t)i * words + k];
+		nacct_u64s_add(out, (const char *)v + (size_t)i * size, size);
 	free(v);
 	return 0;
 }

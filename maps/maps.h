@@ -47,6 +47,11 @@ int nacct_rm_pin_dir(const char *dir);
 int nacct_map_open(const char *dir, const char *name, __u32 type, __u32 key_size,
 		   __u32 value_size);
 
+/* values that are @size bytes of __u64 counters: @d += @a, and @d = @a - @b
+ * (@b NULL: @a), word by word */
+void nacct_u64s_add(void *d, const void *a, size_t size);
+void nacct_u64s_sub(void *d, const void *a, const void *b, size_t size);
+
 /* element @key of a per-CPU map whose value is @size bytes of __u64
  * counters, summed over all CPUs into @out */
 int nacct_read_percpu_u64(int fd, __u32 key, void *out, size_t size);
