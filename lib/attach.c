@@ -557,8 +557,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		char name[64];
 
 		nacct_pin_name(a.ifname, name, sizeof(name));
-		snprintf(a.tmpdir, sizeof(a.tmpdir), "%s/%s%s-%d", NACCT_PIN_ROOT, NACCT_PIN_TMP,
-			 name, getpid());
+		nacct_pin_tmp_dir(name, a.tmpdir, sizeof(a.tmpdir));
 	}
 	info->what = "create the pin directory";
 	if (mkdir(a.tmpdir, 0700)) {
@@ -740,7 +739,7 @@ int nacct_detach_dir(const char *ifname, const char *dir)
 	 * the interface is not attached; a detach killed after this leaves a
 	 * stale directory that the next attach or detach removes */
 	nacct_pin_name(ifname, name, sizeof(name));
-	snprintf(tmp, sizeof(tmp), "%s/%s%s-%d", NACCT_PIN_ROOT, NACCT_PIN_TMP, name, getpid());
+	nacct_pin_tmp_dir(name, tmp, sizeof(tmp));
 	if (rename(dir, tmp) == 0)
 		dir = tmp;
 

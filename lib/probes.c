@@ -484,8 +484,7 @@ int nacct_probes_ensure(int mode, char *why, size_t len)
 	err = nacct_rm_pin_dir(PROBES_DIR);
 	if (err)
 		goto out;
-	snprintf(tmp, sizeof(tmp), "%s/%s%s-%d", NACCT_PIN_ROOT, NACCT_PIN_TMP, NACCT_PROBES_PIN,
-		 getpid());
+	nacct_pin_tmp_dir(NACCT_PROBES_PIN, tmp, sizeof(tmp));
 	if (mkdir(tmp, 0700)) {
 		err = -errno;
 		tmp[0] = '\0';

@@ -57,8 +57,7 @@ static int txq_load(void)
 	err = nacct_rm_pin_dir(TXQ_DIR);
 	if (err)
 		return err;
-	snprintf(tmp, sizeof(tmp), "%s/%s%s-%d", NACCT_PIN_ROOT, NACCT_PIN_TMP, NACCT_TXQ_PIN,
-		 getpid());
+	nacct_pin_tmp_dir(NACCT_TXQ_PIN, tmp, sizeof(tmp));
 	nacct_rm_pin_dir(tmp);
 	if (mkdir(tmp, 0700))
 		return -errno;

@@ -60,6 +60,13 @@ int nacct_pin_dir(const char *ifname, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int nacct_pin_tmp_dir(const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s%s-%d", NACCT_PIN_ROOT, NACCT_PIN_TMP, name, getpid());
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int nacct_ncpus(void)
 {
 	static int n;

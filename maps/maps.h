@@ -15,6 +15,10 @@
 
 /* an interface's pin directory: /sys/fs/bpf/nacct/<ifname>[:ns<inode>] */
 int nacct_pin_dir(const char *ifname, char *buf, size_t len);
+/* where this process builds (or takes apart) the directory @name of
+ * NACCT_PIN_ROOT: NACCT_PIN_ROOT/NACCT_PIN_TMP<name>-<pid> (lib/attach.c's
+ * stale_tmp reads the pid back) */
+int nacct_pin_tmp_dir(const char *name, char *buf, size_t len);
 /* its last component ('.' in the interface name stored as ':') */
 int nacct_pin_name(const char *ifname, char *buf, size_t len);
 /* the suffix for the current network namespace ("" in the initial one) */
