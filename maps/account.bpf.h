@@ -316,7 +316,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 					     __u32 queue, __u64 pkts, __u64 bytes)
 {
 	struct nacct_flow_val *v, nv;
-	struct nacct_stats *st;
+	struct nacct_stats *st = NULL;
 	__u32 sub_id;
 	__u8 edir;
 	__u64 now;
@@ -333,7 +333,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		st->bytes[dir] += bytes;
 	}
 
-	if (res != NACCT_P_IP || pkt->tun_cand || pkt->is_frag) {
+	if (!st && (res != NACCT_P_IP || pkt->tun_cand || pkt->is_frag)) {
 		st = nacct_stats_get();
 		if (!st)
 			return 0;
@@ -418,7 +418,8 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nv.inner_type = pkt->inner_type;
 		nacct_subnets_fill(&nv, &pkt->key);
 		err = bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST);
-		st = nacct_stats_get();
+		if (!st)
+			st = nacct_stats_get();
 		if (!st)
 			return 0;
 		if (!err) {
