@@ -57,6 +57,7 @@ struct nacct_exporter {
 	struct nacct_xreport *rep; /* the round's (NULL outside a round) */
 	__u64 now;                 /* the round's time */
 	int state_err;             /* an item could not be applied (last -errno) */
+	int unresolved;            /* the message in flight may have been sent: ask the sink */
 	struct nacct_xfigures fig;
 	struct nacct_flow one; /* scratch: a slot's flow */
 	/* scratch of a scanned chunk: key hashes and entries */
@@ -418,6 +419,11 @@ static int flush(struct nacct_exporter *x)
 	__atomic_store_n(&j->state, NACCT_XJ_INTENT, __ATOMIC_SEQ_CST);
 	CRASH(x, NACCT_XC_INTENT);
 	err = l->sink->ops->send(l->sink, buf, len, mm);
+	if (err && l->sink->ops->committed) {
+		/* the destination may have it: stays INTENT until it says */
+		x->unresolved = 1;
+		return err;
+	}
 	if (err)
 		goto drop;
 	CRASH(x, NACCT_XC_SENT);
@@ -828,6 +834,32 @@ static int export_totals(struct nacct_exporter *x, int final)
 
 /* ---- the round -------------------------------------------------------------------- */
 
+/* the message in flight that may have been sent: commit it or forget it, as the sink says */
+static int resolve(struct nacct_exporter *x)
+{
+	struct lane *l = &x->ln;
+	struct nacct_xjournal *j = l->j;
+	int r;
+
+	r = l->sink->ops->committed(l->sink, j->seq, j->n_records);
+	if (r < 0)
+		return r;
+	x->rep->resolved = r ? 1 : 2;
+	x->rep->resolved_seq = j->seq;
+	x->unresolved = 0;
+	if (r) {
+		x->fig.records += j->n_records;
+		x->fig.messages++;
+		commit(x, l);
+		return 0;
+	}
+	/* not there: the deltas stay in the flow map and are computed again */
+	j->n_items = 0;
+	j->n_records = 0;
+	PUBLISH(j->state, NACCT_XJ_IDLE);
+	return 0;
+}
+
 int nacct_exporter_round(struct nacct_exporter *x, __u64 now, int final,
 			 struct nacct_xreport *rep)
 {
@@ -838,6 +870,11 @@ int nacct_exporter_round(struct nacct_exporter *x, __u64 now, int final,
 	x->now = now;
 	x->state_err = 0;
 	x->pass_ended = 0;
+	if (x->unresolved) {
+		err = resolve(x);
+		if (err)
+			goto out;
+	}
 	/* expired flows from an earlier round (or before a restart) first */
 	err = export_slots(x, now);
 	if (!err)
@@ -897,6 +934,10 @@ static void recover(struct nacct_exporter *x, struct nacct_xrecovery *rec)
 		if (mm->msg_len == j->msg_len && j->msg_len) {
 			rec->sent = 1;
 			commit(x, &x->ln);
+		} else if (x->ln.sink->ops->committed && j->msg_len) {
+			/* the destination may have it: asked in the first round */
+			x->unresolved = 1;
+			rec->unresolved = 1;
 		} else {
 			j->n_items = 0;
 			j->n_records = 0;

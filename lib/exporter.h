@@ -51,7 +51,10 @@
  * length: the message went out, apply it again (all of it is idempotent);
  * INTENT with msg_len < length: it did not (or a TCP write was cut short:
  * that connection is gone, and a collector discards a truncated last
- * message on it): its deltas are computed and sent again.
+ * message on it): its deltas are computed and sent again.  A sink that
+ * can be asked (sink op committed: ClickHouse) settles an INTENT whose
+ * send failed or was cut by a kill by asking the destination whether the
+ * message's records are there, before anything else is sent.
  *
  * ---- The expired counter (conservation) -------------------------------------
  *
@@ -285,6 +288,16 @@ struct nacct_sink_ops {
 	int (*send)(struct nacct_sink *s, const void *buf, size_t len, struct mmsghdr *mm);
 	/* done: disconnect and free the sink */
 	void (*close)(struct nacct_sink *s);
+	/*
+	 * Optional, for a destination that can be asked (a database): did the
+	 * message whose first record is seq, with records records, commit?
+	 * 1 yes, 0 no (and it never will), -errno: cannot tell now.  With it,
+	 * a failed send or one a kill interrupted is not taken as "not sent":
+	 * the message stays in flight until the destination answers, then is
+	 * committed or computed again.  Without it (sockets, a pipe), a send
+	 * that failed did not happen.
+	 */
+	int (*committed)(struct nacct_sink *s, __u64 seq, unsigned int records);
 };
 
 struct nacct_sink {
@@ -307,6 +320,8 @@ enum nacct_xpoint {
 	NACCT_XC_FIN_FLIPPED,     /* the flip, before the frees */
 	NACCT_XC_FIN_FREED,       /* one slot freed */
 	NACCT_XC_GC,              /* one stale entry deleted */
+	NACCT_XC_DELIVERED,       /* a sink that can be asked: the destination has the
+				   * message, the sink has not said so (the tests' sink) */
 	NACCT_XC_MAX,
 };
 
@@ -333,6 +348,7 @@ struct nacct_xrecovery {
 	__u32 covered;          /* finalized slots freed */
 	int fresh;              /* journal or counter initialized */
 	int state_err;          /* replaying: an exported flow could not be recorded */
+	int unresolved;         /* in flight, not known to be sent: the sink is asked */
 };
 
 /* what a round saw (for the log: map pressure is never silent) */
@@ -344,6 +360,8 @@ struct nacct_xreport {
 	int take_err;          /* an idle flow could not be taken (last -errno) */
 	int state_err;         /* an exported flow could not be recorded (last -errno) */
 	int pass_done;         /* a pass over the map ended in this round */
+	int resolved;          /* a message in flight was settled: 1 committed, 2 sent again */
+	__u64 resolved_seq;
 };
 
 struct nacct_xfigures {

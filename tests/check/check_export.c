@@ -121,6 +121,16 @@ static int ts_send(struct nacct_sink *sk, const void *buf, size_t len, struct mm
 		mm->msg_len = len - 1;
 		return -EPIPE;
 	}
+	if (s->ask) {
+		/* a database: the message lands, then its answer comes back (or not) */
+		xw_deliver(s->log, buf);
+		if (s->crash)
+			s->crash(s->crash_arg, NACCT_XC_DELIVERED);
+		if (s->lost_every && s->sends % s->lost_every == 0)
+			return -ETIMEDOUT;
+		mm->msg_len = len;
+		return 0;
+	}
 	if (s->fd >= 0) {
 		/* to the collector in another process: the kernel stores msg_len
 		 * in the journal inside the send syscall, as in production */
@@ -136,6 +146,16 @@ static int ts_send(struct nacct_sink *sk, const void *buf, size_t len, struct mm
 	xw_deliver(s->log, buf);
 	mm->msg_len = len;
 	return 0;
+}
+
+/* the database asked: is the message of seq there (delivery checks the seq order) */
+static int ts_committed(struct nacct_sink *sk, __u64 seq, unsigned int records)
+{
+	struct tsink *s = tsink_of(sk);
+
+	if (s->fail_every && ++s->asks % 2)
+		return -ECONNREFUSED;
+	return s->log->next_seq > seq;
 }
 
 static void ts_close(struct nacct_sink *sk)
@@ -154,6 +174,16 @@ static const struct nacct_sink_ops ts_ops = {
 	.seal = ts_seal,
 	.send = ts_send,
 	.close = ts_close,
+};
+
+static const struct nacct_sink_ops ts_ask_ops = {
+	.open = ts_open,
+	.rec = ts_rec,
+	.totals = ts_totals,
+	.seal = ts_seal,
+	.send = ts_send,
+	.close = ts_close,
+	.committed = ts_committed,
 };
 
 struct tsink *tsink_new(struct tlog *log, size_t per_msg)
@@ -284,6 +314,13 @@ void xw_start(struct xworld *w)
 		w->sink->fail_every = w->o.fail_every;
 		w->sink->cut_every = w->o.cut_every;
 		w->sink->fd = w->sink_fd;
+		if (w->o.ask) {
+			w->sink->base.ops = &ts_ask_ops;
+			w->sink->ask = 1;
+			w->sink->lost_every = w->o.lost_every;
+			w->sink->crash = crash_point;
+			w->sink->crash_arg = w;
+		}
 		if (setjmp(w->jb)) {
 			/* killed while recovering: again (the half-made core is lost) */
 			w->restarts++;
@@ -525,7 +562,7 @@ int xw_verify(struct xworld *w, char *why, size_t len)
 			snprintf(why, len, "slot %zu still pending after the final round", i);
 			return 0;
 		}
-	if (w->round_errs && !w->o.fail_every && !w->o.cut_every) {
+	if (w->round_errs && !w->o.fail_every && !w->o.cut_every && !w->o.lost_every) {
 		snprintf(why, len, "%d rounds failed", w->round_errs);
 		return 0;
 	}
@@ -561,7 +598,7 @@ static void baseline(const struct xw_opts *o, const char *what)
 		if (!memcmp(&t->key, &w->keys[1], sizeof(t->key)) && t->dir == 0 && !t->final)
 			splits++;
 	}
-	if (!o->fail_every && !o->cut_every) {
+	if (!o->fail_every && !o->cut_every && !o->lost_every) {
 		snprintf(name, sizeof(name), "export %s: active timeout splits a running flow "
 			 "(%llu records of its RX)", what, (unsigned long long)splits);
 		t_true(name, splits >= (o->scan_rate ? 1 : 2));
@@ -622,7 +659,7 @@ static void kill_everywhere(const struct xw_opts *o, const char *what, int twice
 	else
 		t_ok("%s", name);
 	for (p = 1; p < NACCT_XC_MAX; p++)
-		if (!kinds[p] && p != NACCT_XC_GC)
+		if (!kinds[p] && p != NACCT_XC_GC && (p != NACCT_XC_DELIVERED || o->ask))
 			t_note("crash point kind %d never reached", p);
 	t_note("restarts found: %llu messages sent and committed, %llu not sent, %llu taken "
 	       "slots, %llu finalized slots", (unsigned long long)sent,
@@ -789,6 +826,7 @@ void check_export(void)
 {
 	struct xw_opts whole = { 0 }, paced = { .scan_rate = 10 }, tight = { .n_slots = 3 };
 	struct xw_opts faults = { .fail_every = 3, .cut_every = 5 };
+	struct xw_opts ask = { .ask = 1 }, ask_faults = { .ask = 1, .lost_every = 2, .fail_every = 5 };
 
 	recovery_units();
 	baseline(&whole, "(a pass a round)");
@@ -800,4 +838,11 @@ void check_export(void)
 	kill_everywhere(&tight, "(3 pending slots)", 0);
 	kill_everywhere(&whole, "(a pass a round)", 1);
 	kill_everywhere(&faults, "(sends refused and cut)", 0);
+	/* a destination that can be asked (ClickHouse): a send whose answer
+	 * was lost, or a kill after the message landed, is settled by asking */
+	baseline(&ask, "(a database sink)");
+	baseline(&ask_faults, "(a database sink: answers lost, sends refused, questions unanswered)");
+	kill_everywhere(&ask, "(a database sink)", 0);
+	kill_everywhere(&ask, "(a database sink)", 1);
+	kill_everywhere(&ask_faults, "(a database sink: answers lost, sends refused)", 0);
 }

@@ -53,6 +53,13 @@ struct tsink {
 	size_t n, per_msg;
 	unsigned int records;
 	int fail_every, cut_every; /* refuse / cut every Nth send */
+	/* a destination that can be asked (sink op committed, as ClickHouse):
+	 * every lost_every-th send is delivered but its answer lost; with
+	 * fail_every every other question goes unanswered (it is down) */
+	int ask, lost_every;
+	__u64 asks;
+	void (*crash)(void *arg, enum nacct_xpoint p);
+	void *crash_arg;
 	__u64 sends;
 	int fd;                    /* >= 0: messages go out on this socket */
 };
@@ -64,6 +71,7 @@ struct xw_opts {
 	__u32 n_slots;   /* 0: XW_SLOTS */
 	size_t per_msg;  /* records a message (0: 5) */
 	int fail_every, cut_every;
+	int ask, lost_every; /* the sink can be asked whether a message committed */
 };
 
 struct xworld {
