@@ -22,6 +22,9 @@ LDLIBS  += $(shell pkg-config --libs libfixbuf libmicrohttpd 2>/dev/null)
 # nacct caps: xdp-features from the "netdev" generic netlink family
 CFLAGS  += $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 LDLIBS  += $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null || echo -lnl-genl-3 -lnl-3)
+# export --clickhouse: ClickHouse's HTTP interface
+CFLAGS  += $(shell pkg-config --cflags libcurl 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 # vmlinux.h: the kernel types of the side programs, committed per arch
 # (scripts/gen-vmlinux.sh), never taken from the build machine's kernel
 VMLINUX_DIR := vmlinux/$(ARCH)

@@ -161,6 +161,10 @@ static void log_recovery(const struct nacct_xrecovery *r, const struct nacct_xpi
 		pr_info("export: message %llu (%u records) was sent before the restart: "
 			"committing it\n",
 			(unsigned long long)r->message, r->records);
+	else if (r->intent && r->unresolved)
+		pr_info("export: message %llu (%u records) may have reached the destination before "
+			"the restart: asking it\n",
+			(unsigned long long)r->message, r->records);
 	else if (r->intent)
 		pr_info("export: message %llu was not sent before the restart (%u of %u "
 			"bytes): its records are sent again\n",
@@ -187,6 +191,11 @@ static void log_report(const char *ifname, const struct nacct_xreport *r)
 		pr_warn("export: cannot remove an idle flow: %s\n", strerror(-r->take_err));
 	if (r->state_err)
 		pr_warn("export: cannot record an exported flow: %s\n", strerror(-r->state_err));
+	if (r->resolved)
+		pr_info("export: the message of sequence number %llu %s\n",
+			(unsigned long long)r->resolved_seq,
+			r->resolved == 1 ? "had committed: not sent again"
+					 : "had not committed: its records are sent again");
 }
 
 struct export_run {
@@ -200,24 +209,30 @@ struct export_run {
 	struct nacct_sink *sink;
 	struct nacct_exporter *x;
 	struct local_addrs local;
-	/* --json: the side programs' records, joined onto the records */
+	/* --json, --clickhouse: the side programs' records, joined onto the records */
 	struct nacct_probe_view pv;
+	/* --clickhouse */
+	char exporter[256];
+	char *ch_password;
 };
 
 /* what a round needs from the system: local addresses, the side records */
 static void prepare_round(struct export_run *r)
 {
+	int loaded;
+
 	load_local(&r->local);
 	nacct_exporter_set_local(r->x, (const __u8(*)[16])r->local.a, r->local.n);
-	if (!r->cfg->json)
+	if (!r->cfg->json && !r->cfg->clickhouse)
 		return;
 	nacct_probe_view_free(&r->pv);
-	if (nacct_probe_view_load(&r->pv) == 0) {
+	loaded = nacct_probe_view_load(&r->pv) == 0;
+	if (loaded)
 		nacct_probe_view_since(&r->pv, r->m.meta_val.attached_at);
-		nacct_sink_json_side(r->sink, &r->pv);
-	} else {
-		nacct_sink_json_side(r->sink, NULL);
-	}
+	if (r->cfg->json)
+		nacct_sink_json_side(r->sink, loaded ? &r->pv : NULL);
+	else
+		nacct_sink_clickhouse_side(r->sink, loaded ? &r->pv : NULL);
 }
 
 static int run_loop(struct export_run *r)
@@ -231,9 +246,9 @@ static int run_loop(struct export_run *r)
 		log_report(r->ifname, &rep);
 		if (err && err != -ENOENT)
 			pr_warn("export: round failed: %s\n", strerror(-err));
-		if (!r->cfg->json)
+		if (r->cfg->ipfix)
 			nacct_sink_ipfix_tick(r->sink);
-		else
+		else if (r->cfg->json)
 			fflush(stdout);
 		if (!g_stop)
 			poll(NULL, 0, TICK_MS);
@@ -256,11 +271,84 @@ static int open_sink(struct export_run *r, const struct sockaddr_storage *peer,
 
 	if (cfg->json)
 		return nacct_sink_json_new(&r->sink, STDOUT_FILENO);
+	if (cfg->clickhouse) {
+		struct nacct_ch_opts o = {
+			.url = cfg->clickhouse, .database = cfg->ch_database,
+			.table = cfg->ch_table, .user = cfg->ch_user, .password = r->ch_password,
+			.exporter = r->exporter, .ifname = r->ifname,
+			.domain = (__u32)cfg->obs_domain,
+			.attachment = r->m.meta_val.attached_at,
+			.batch = (unsigned int)cfg->ch_batch, .ttl_days = (unsigned int)cfg->ch_ttl_days,
+		};
+
+		err = nacct_sink_clickhouse_new(&r->sink, &o);
+		if (err)
+			pr_warn("export: cannot set up ClickHouse: %s\n", strerror(-err));
+		return err;
+	}
 	err = nacct_sink_ipfix_new(&r->sink, cfg->ipfix, peer, peer_len, cfg->transport == 1,
 				   (__u32)cfg->obs_domain);
 	if (err)
 		pr_warn("export: cannot set up IPFIX: %s\n", strerror(-err));
 	return err;
+}
+
+/* --clickhouse and its options: checked before anything is opened */
+static int check_clickhouse(struct export_run *r)
+{
+	struct export_opts *cfg = (struct export_opts *)r->cfg;
+	char line[512];
+	FILE *f;
+	size_t n;
+
+	if (!cfg->clickhouse) {
+		if (cfg->ch_database || cfg->ch_table || cfg->ch_user || cfg->ch_password_file ||
+		    cfg->exporter_id || cfg->ch_batch || cfg->ch_ttl_days)
+			return nacct_usage_error("export: --database, --table, --batch, --user, "
+						 "--password-file, --exporter-id and --ttl-days go "
+						 "with --clickhouse");
+		return 0;
+	}
+	if (strncmp(cfg->clickhouse, "http://", 7) && strncmp(cfg->clickhouse, "https://", 8))
+		return nacct_usage_error("export: --clickhouse %s: expected http://HOST:PORT",
+					 cfg->clickhouse);
+	/* no trailing slash: the sink appends "/?query=" */
+	n = strlen(cfg->clickhouse);
+	while (n > 8 && cfg->clickhouse[n - 1] == '/')
+		((char *)cfg->clickhouse)[--n] = '\0';
+	if (!cfg->ch_database)
+		cfg->ch_database = "nacct";
+	if (!cfg->ch_table)
+		cfg->ch_table = "flows";
+	if (!nacct_ch_ident_ok(cfg->ch_database))
+		return nacct_usage_error("export: --database %s: letters, digits and _ only",
+					 cfg->ch_database);
+	if (!nacct_ch_ident_ok(cfg->ch_table))
+		return nacct_usage_error("export: --table %s: letters, digits and _ only",
+					 cfg->ch_table);
+	if (cfg->ch_password_file) {
+		if (!cfg->ch_user)
+			return nacct_usage_error("export: --password-file goes with --user");
+		f = fopen(cfg->ch_password_file, "r");
+		if (!f)
+			return nacct_usage_error("export: --password-file %s: %s",
+						 cfg->ch_password_file, strerror(errno));
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		r->ch_password = strdup(line);
+		explicit_bzero(line, sizeof(line));
+	}
+	if (cfg->exporter_id) {
+		if (!*cfg->exporter_id || strlen(cfg->exporter_id) >= sizeof(r->exporter))
+			return nacct_usage_error("export: --exporter-id: 1 to %zu characters",
+						 sizeof(r->exporter) - 1);
+		snprintf(r->exporter, sizeof(r->exporter), "%s", cfg->exporter_id);
+	} else if (gethostname(r->exporter, sizeof(r->exporter) - 1)) {
+		snprintf(r->exporter, sizeof(r->exporter), "unknown");
+	}
+	return 0;
 }
 
 int cmd_export(struct export_opts *cfg)
@@ -272,6 +360,7 @@ int cmd_export(struct export_opts *cfg)
 	struct sockaddr_storage peer;
 	socklen_t peer_len = 0;
 	struct sigaction sa;
+	const char *dest;
 	int err, ret = NACCT_EXIT_FAIL, tcp = cfg->transport == 1;
 
 	nacct_community_id_seed = (__u16)cfg->cid_seed;
@@ -282,10 +371,14 @@ int cmd_export(struct export_opts *cfg)
 	r.lock_fd = -1;
 	r.m.flows = -1;
 	r.pins.blob_fd = r.pins.pend_fd = r.pins.exp_fd = -1;
-	if (!cfg->json && !cfg->ipfix)
-		return nacct_usage_error("export: give --ipfix HOST:PORT or --json");
-	if (cfg->json && cfg->ipfix)
-		return nacct_usage_error("export: --ipfix and --json exclude each other");
+	if (!cfg->json && !cfg->ipfix && !cfg->clickhouse)
+		return nacct_usage_error("export: give --ipfix HOST:PORT, --clickhouse URL or --json");
+	if (!!cfg->json + !!cfg->ipfix + !!cfg->clickhouse > 1)
+		return nacct_usage_error("export: --ipfix, --clickhouse and --json exclude each other");
+	ret = check_clickhouse(&r);
+	if (ret)
+		goto out;
+	ret = NACCT_EXIT_FAIL;
 	if (cfg->ipfix && parse_hostport(cfg->ipfix, &peer, &peer_len, tcp))
 		return nacct_usage_error("export: --ipfix %s: expected HOST:PORT", cfg->ipfix);
 	err = nacct_need_bpf();
@@ -337,10 +430,15 @@ int cmd_export(struct export_opts *cfg)
 		goto out;
 	}
 	log_recovery(&rec, &r.pins);
+	dest = cfg->json ? "stdout" : cfg->ipfix ? cfg->ipfix : cfg->clickhouse;
 	if (!cfg->json) {
 		err = nacct_exporter_open(r.x);
+		if (err == -EOPNOTSUPP) {
+			ret = NACCT_EXIT_USAGE;
+			goto out;
+		}
 		if (err)
-			pr_warn("export: cannot reach %s: %s (retrying every second)\n", cfg->ipfix,
+			pr_warn("export: cannot reach %s: %s (retrying every second)\n", dest,
 				strerror(-err));
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -349,7 +447,7 @@ int cmd_export(struct export_opts *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pr_info("export: %s -> %s (%s), idle %llus, active %llus, domain %llu\n", r.ifname,
-		cfg->json ? "stdout" : cfg->ipfix, cfg->json ? "json" : nacct_transport_names[tcp],
+		dest, cfg->json ? "json" : cfg->clickhouse ? "clickhouse" : nacct_transport_names[tcp],
 		(unsigned long long)cfg->idle_timeout, (unsigned long long)cfg->active_timeout,
 		(unsigned long long)cfg->obs_domain);
 
@@ -370,6 +468,7 @@ out:
 	if (r.lock_fd >= 0)
 		close(r.lock_fd);
 	free(r.local.a);
+	free(r.ch_password);
 	nacct_probe_view_free(&r.pv);
 	nacct_iface_close(&r.m);
 	return ret;

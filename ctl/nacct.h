@@ -101,6 +101,12 @@ struct export_opts {
 	__u64 scan_rate;      /* flows read per second at most */
 	int json;
 	__u64 cid_seed;       /* --community-id-seed */
+	/* --clickhouse URL and its options (README "Many hosts") */
+	const char *clickhouse;
+	const char *ch_database, *ch_table, *ch_user, *ch_password_file;
+	const char *exporter_id; /* default: the host name */
+	__u64 ch_batch;
+	__u64 ch_ttl_days;
 };
 
 /* nacct softirqs [INTERVAL [COUNT]] */

@@ -2,8 +2,9 @@
 /*
  * The destinations of nacct export, each a sink of the exporter core
  * (struct nacct_sink, lib/exporter.h): IPFIX over UDP or TCP
- * (ctl/sink_ipfix.c, messages built by ctl/ipfix.c) and JSON lines on a
- * file descriptor (ctl/sink_json.c).  Both send through the core's
+ * (ctl/sink_ipfix.c, messages built by ctl/ipfix.c), JSON lines on a
+ * file descriptor (ctl/sink_json.c) and ClickHouse over HTTP
+ * (ctl/sink_clickhouse.c, asked whether a message committed).  Both send through the core's
  * journal: a socket with sendmmsg() on the journal's mmsghdr (the kernel
  * stores what it queued inside the syscall), JSON lines with write() and
  * the length recorded right after it.
@@ -34,5 +35,22 @@ int nacct_sink_ipfix_fd(struct nacct_sink **out, int fd, __u32 domain, size_t mt
 int nacct_sink_json_new(struct nacct_sink **out, int fd);
 /* the side programs' view to join onto the records (NULL: not loaded) */
 void nacct_sink_json_side(struct nacct_sink *s, const struct nacct_probe_view *pv);
+
+/* ClickHouse over its HTTP interface (README "Many hosts") */
+struct nacct_ch_opts {
+	const char *url;            /* http://HOST:8123 */
+	const char *database, *table; /* checked with nacct_ch_ident_ok() */
+	const char *user, *password;  /* NULL: the server's default user */
+	const char *exporter;       /* this host: the hostname or --exporter-id */
+	const char *ifname;
+	__u32 domain;               /* observation domain */
+	__u64 attachment;           /* the attachment's attach time: seq restarts with it */
+	unsigned int batch;         /* rows a message at most (<= NACCT_XJ_MAX_ITEMS) */
+	unsigned int ttl_days;      /* table TTL on a new table (server 19.6+); 0: none */
+};
+int nacct_sink_clickhouse_new(struct nacct_sink **out, const struct nacct_ch_opts *o);
+void nacct_sink_clickhouse_side(struct nacct_sink *s, const struct nacct_probe_view *pv);
+/* a database or table name ClickHouse takes unquoted: [A-Za-z_][A-Za-z0-9_]* */
+int nacct_ch_ident_ok(const char *s);
 
 #endif /* NACCT_SINK_H */

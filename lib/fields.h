@@ -94,6 +94,8 @@ struct nacct_field {
 	__u8 dir;               /* NACCT_DIR_RX/TX, NACCT_FD_BOTH or NACCT_FD_NONE */
 	enum nacct_merge merge;
 	__u8 key;               /* part of the flow key */
+	__u8 nullable;          /* may have no value (side fields always may):
+				 * JSON null, a ClickHouse Nullable column */
 	const char *unit;       /* packets, bytes, ns, us, flags, ... ("" none) */
 	/* IPFIX: IANA element (id, bytes), IPv6 variant for addresses; or an
 	 * enterprise element (pen != 0, documented in README) */
@@ -142,6 +144,11 @@ void nacct_rec_flow(struct nacct_rec *r, const char *ifname, const struct nacct_
 /* the value of a field of a record */
 void nacct_field_get(const struct nacct_field *f, const struct nacct_rec *r, struct nacct_fval *v,
 		     char *buf, size_t len);
+/* can the field have no value (null) */
+static inline int nacct_field_nullable(const struct nacct_field *f)
+{
+	return f->nullable || f->src == NACCT_FS_SIDE;
+}
 /* look a field up by name (NULL: none) */
 const struct nacct_field *nacct_flow_field(const char *name);
 

@@ -18,7 +18,7 @@ int nacct_fmt_has(const struct nacct_fmt *fm, const struct nacct_field *f)
 /*
  * A value as text, straight into the buffer (a million records: no
  * printf on this path).  JSON quotes text kinds; CSV quotes text that
- * needs it; the table shows times as the time of day.
+ * needs it; TSV escapes it; the table shows times as the time of day.
  */
 static void put_value(struct nacct_obuf *o, const struct nacct_field *f, const struct nacct_rec *r,
 		      const struct nacct_fval *v, enum nacct_fmt_kind kind)
@@ -34,16 +34,33 @@ static void put_value(struct nacct_obuf *o, const struct nacct_field *f, const s
 		nacct_obuf_milli(o, v->u);
 		return;
 	case NACCT_FK_BOOL:
-		nacct_obuf_str(o, v->u ? "true" : "false");
+		if (kind == NACCT_FMT_TSV)
+			nacct_obuf_chr(o, v->u ? '1' : '0');
+		else
+			nacct_obuf_str(o, v->u ? "true" : "false");
 		return;
 	case NACCT_FK_JSON:
-		f->json(r, o);
+		if (kind == NACCT_FMT_TSV || kind == NACCT_FMT_CSV) {
+			/* nested JSON in one cell: its text, quoted or escaped */
+			struct nacct_obuf j = { 0 };
+
+			f->json(r, &j);
+			if (kind == NACCT_FMT_TSV)
+				nacct_obuf_tsv_str(o, j.p ? j.p : "");
+			else
+				nacct_obuf_csv_str(o, j.p ? j.p : "");
+			nacct_obuf_free(&j);
+		} else {
+			f->json(r, o);
+		}
 		return;
 	case NACCT_FK_STR:
 		if (q)
 			nacct_obuf_json_str(o, v->s ? v->s : "");
 		else if (kind == NACCT_FMT_CSV)
 			nacct_obuf_csv_str(o, v->s ? v->s : "");
+		else if (kind == NACCT_FMT_TSV)
+			nacct_obuf_tsv_str(o, v->s ? v->s : "");
 		else
 			nacct_obuf_str(o, v->s ? v->s : "");
 		return;
@@ -62,6 +79,14 @@ static void put_value(struct nacct_obuf *o, const struct nacct_field *f, const s
 		break;
 	case NACCT_FK_TIME:
 		nacct_rfc3339(nacct_mono_to_wall(v->u), tb, sizeof(tb));
+		/* TSV: a ClickHouse DateTime, YYYY-MM-DD hh:mm:ss (UTC) */
+		if (kind == NACCT_FMT_TSV) {
+			if (strlen(tb) < 19)
+				snprintf(tb, sizeof(tb), "0000-00-00T00:00:00");
+			tb[10] = ' ';
+			nacct_obuf_mem(o, tb, 19);
+			break;
+		}
 		/* the table shows the time of day: HH:MM:SS.mmm */
 		if (kind == NACCT_FMT_TABLE && tb[0])
 			nacct_obuf_mem(o, tb + 11, 12);
@@ -103,9 +128,9 @@ void nacct_fmt_header(struct nacct_obuf *o, const struct nacct_fmt *fm)
 
 		if (!nacct_fmt_has(fm, f))
 			continue;
-		if (fm->kind == NACCT_FMT_CSV) {
+		if (fm->kind == NACCT_FMT_CSV || fm->kind == NACCT_FMT_TSV) {
 			if (n++)
-				nacct_obuf_chr(o, ',');
+				nacct_obuf_chr(o, fm->kind == NACCT_FMT_CSV ? ',' : '\t');
 			nacct_obuf_str(o, f->name);
 			continue;
 		}
@@ -195,18 +220,16 @@ void nacct_fmt_rec(struct nacct_obuf *o, const struct nacct_fmt *fm, const struc
 		case NACCT_FMT_CSV:
 			if (n++)
 				nacct_obuf_chr(o, ',');
-			if (v.null)
-				break;
-			if (f->kind == NACCT_FK_JSON) {
-				/* nested JSON in one cell: its text, quoted */
-				struct nacct_obuf j = { 0 };
-
-				f->json(r, &j);
-				nacct_obuf_csv_str(o, j.p ? j.p : "");
-				nacct_obuf_free(&j);
-			} else {
+			if (!v.null)
 				put_value(o, f, r, &v, NACCT_FMT_CSV);
-			}
+			break;
+		case NACCT_FMT_TSV:
+			if (n++)
+				nacct_obuf_chr(o, '\t');
+			if (v.null)
+				nacct_obuf_mem(o, "\\N", 2);
+			else
+				put_value(o, f, r, &v, NACCT_FMT_TSV);
 			break;
 		default:
 			if (n++)

@@ -142,6 +142,18 @@ void nacct_obuf_csv_str(struct nacct_obuf *o, const char *s)
 	nacct_obuf_chr(o, '"');
 }
 
+void nacct_obuf_tsv_str(struct nacct_obuf *o, const char *s)
+{
+	const char *q;
+
+	for (; (q = strpbrk(s, "\\\t\n\r")); s = q + 1) {
+		nacct_obuf_mem(o, s, q - s);
+		nacct_obuf_chr(o, '\\');
+		nacct_obuf_chr(o, *q == '\t' ? 't' : *q == '\n' ? 'n' : *q == '\r' ? 'r' : '\\');
+	}
+	nacct_obuf_str(o, s);
+}
+
 void nacct_obuf_pad(struct nacct_obuf *o, const char *s, int width)
 {
 	size_t n = strlen(s), w = width < 0 ? -(size_t)width : (size_t)width;

@@ -60,6 +60,8 @@ void nacct_obuf_printf(struct nacct_obuf *o, const char *fmt, ...)
 void nacct_obuf_json_str(struct nacct_obuf *o, const char *s);
 /* a CSV cell: quoted (RFC 4180) when it holds a comma, quote or line break */
 void nacct_obuf_csv_str(struct nacct_obuf *o, const char *s);
+/* text as a TabSeparated value (ClickHouse): backslash, tab, CR and LF escaped */
+void nacct_obuf_tsv_str(struct nacct_obuf *o, const char *s);
 /* an IPv4 address (network order bytes) in dotted quad */
 void nacct_obuf_ip4(struct nacct_obuf *o, const __u8 *a);
 /* n / 1000 with three decimals ("12.345"), without floating point */

@@ -6,10 +6,10 @@ set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	    libpcap-dev linux-libc-dev bpftool iproute2 libfixbuf-dev libmicrohttpd-dev
-	    libnl-genl-3-dev libncurses-dev libssl-dev)
+	    libnl-genl-3-dev libncurses-dev libssl-dev libcurl4-openssl-dev)
 test_pkgs=(iputils-ping tcpdump tshark iperf3 ncat nftables jq ethtool procps kmod util-linux
 	   tmux groff-base dpkg-dev debhelper fakeroot
-	   nfdump prometheus victoria-metrics curl libbpf-tools
+	   nfdump prometheus victoria-metrics clickhouse-server clickhouse-client curl libbpf-tools
 	   libclang-rt-14-dev man-db xdp-tools bc python3)
 bench_pkgs=(gnuplot-nox pmacct softflowd nfdump)
 # make test-kernels: Debian kernels under qemu (tests/vm/), netdevsim built out of tree;
@@ -39,7 +39,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# servers among them (prometheus, victoria-metrics) are started by the
+# servers among them (prometheus, victoria-metrics, clickhouse-server) are started by the
 # tests, on 127.0.0.1 in their namespaces: never by the package on
 # install, listening on every address (policy-rc.d, for this install only)
 if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -58,6 +58,6 @@ if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/nacct-d
 	}
 fi
 # and not at the next boot either
-for s in prometheus victoria-metrics; do
+for s in prometheus victoria-metrics clickhouse-server; do
 	[[ " ${missing[*]} " == *" $s "* ]] && systemctl disable "$s" >/dev/null 2>&1 || true
 done

@@ -300,6 +300,67 @@ static void csv_values(void)
 	nacct_obuf_free(&j);
 }
 
+/* ClickHouse's TabSeparated rows (the ClickHouse sink) */
+static void tsv_values(void)
+{
+	static const struct nacct_fmt ft = { NACCT_FMT_TSV, NACCT_OUT_FLOW | NACCT_OUT_EXPORT };
+	struct nacct_obuf o = { 0 };
+	struct fixture fx;
+	char *line, *cell, *save = NULL, want[64];
+	size_t i, n = 0, nf = 0, nulls = 0, bad_null = 0;
+	int r;
+
+	fixture(&fx, "a\tb\\c\nd");
+	fx.r[0].dir = 0;
+	fx.r[0].final = 1;
+	nacct_fmt_rec(&o, &ft, &fx.r[0]);
+	for (i = 0; i < nacct_flow_nfields; i++)
+		nf += nacct_fmt_has(&ft, &nacct_flow_fields[i]);
+	line = strndup(o.p, strcspn(o.p, "\n"));
+	t_true("fmt: TSV: one line per record (a newline in a name is escaped)",
+	       o.len == strlen(line) + 1);
+	for (i = 0; line[i]; i++)
+		n += line[i] == '\t';
+	t_eq_u64("fmt: TSV: one cell per field of export records", nf, n + 1);
+	t_true("fmt: TSV: tab, backslash and newline of a name escaped",
+	       strstr(line, "a\\tb\\\\c\\nd\t") != NULL);
+	/* cells by field: times as ClickHouse DateTime, nulls \N, booleans 0/1 */
+	for (i = 0, cell = strtok_r(line, "\t", &save); cell && i < nacct_flow_nfields; i++) {
+		const struct nacct_field *f = &nacct_flow_fields[i];
+
+		if (!nacct_fmt_has(&ft, f))
+			continue;
+		if (!strcmp(f->name, "first_seen")) {
+			snprintf(want, sizeof(want), "%.19s", fx.t0 + 1);
+			want[10] = ' ';
+			t_eq_str("fmt: TSV: a time is YYYY-MM-DD hh:mm:ss (UTC)", want, cell);
+		}
+		if (!strcmp(f->name, "final"))
+			t_eq_str("fmt: TSV: a boolean is 1 or 0", "1", cell);
+		nulls += !strcmp(cell, "\\N");
+		cell = strtok_r(NULL, "\t", &save);
+	}
+	t_true("fmt: TSV: the side fields of a record without them are \\N", nulls >= 10);
+	free(line);
+	nacct_obuf_free(&o);
+	/* a field that can be null is declared so (ClickHouse: Nullable) */
+	for (r = 0; r < 2; r++)
+		for (i = 0; i < nacct_flow_nfields; i++) {
+			struct nacct_fval v;
+			char buf[64];
+
+			fx.r[r].side = NULL;
+			fx.r[r].key.tunnel = r; /* one with a tunnel handle no longer known */
+			nacct_field_get(&nacct_flow_fields[i], &fx.r[r], &v, buf, sizeof(buf));
+			if (v.null && !nacct_field_nullable(&nacct_flow_fields[i])) {
+				t_note("field %s is null but not declared nullable",
+				       nacct_flow_fields[i].name);
+				bad_null++;
+			}
+		}
+	t_eq_u64("fmt: every field that can be null is declared nullable", 0, bad_null);
+}
+
 static void table_values(void)
 {
 	struct nacct_fmt ft = { NACCT_FMT_TABLE, NACCT_OUT_FLOW, 1 };
@@ -518,6 +579,7 @@ void check_fmt(void)
 	close(fd);
 	json_values();
 	csv_values();
+	tsv_values();
 	table_values();
 	tunnel_values();
 	contract();
