@@ -17,7 +17,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-FLOWS=1000000
+FLOWS=${BENCH_CTL_FLOWS:-1000000}
 b_args "$@"
 RUNS=3
 [ "$QUICK" = 1 ] && RUNS=1
@@ -66,4 +66,41 @@ row flows_percpu "$max" 0 "$(jq -r 'if .type == "percpu_hash" then 1 else 0 end'
 for m in nacct_subnets nacct_subnet_stats nacct_stats nacct_samples nacct_frags; do
 	row "${m}_bytes_memlock" "$max" 0 "$(bpftool map show pinned "$(b_pin_dir)/$m" -j | jq -r .bytes_memlock)" bytes
 done
+# export into ClickHouse: the whole map (every flow is due: --active-timeout 1
+# on flows filled seconds ago) from the exporter's start until the server
+# holds a row for every flow: export_clickhouse_s and the rows per second
+# (a private Debian clickhouse-server on 127.0.0.1 in the bench's namespace)
+CHS=$(dirname "$0")/../tests/tools/clickhouse.sh
+if [ -x /usr/sbin/clickhouse-server ]; then
+	chd=$(mktemp -d /tmp/nacct-bench-ch.XXXXXX)
+	if chp=$(in_b "$CHS" start "$chd" 18123); then
+		t0=$(date +%s.%N)
+		nsenter --net=/run/netns/"$NS_B" "$NACCT" export "$IF_B" --clickhouse http://127.0.0.1:18123 \
+			--exporter-id bench --active-timeout 1 --idle-timeout 86400 --scan-rate 67108864 \
+			2>"$chd/export.log" &
+		xp=$!
+		rows=0
+		for _ in $(seq 1 1200); do
+			rows=$(in_b "$CHS" query 18123 "SELECT count() FROM nacct.flows" 2>/dev/null || echo 0)
+			[ "${rows:-0}" -ge "$n" ] && break
+			sleep 0.1
+		done
+		t1=$(date +%s.%N)
+		kill "$xp"; wait "$xp" 2>/dev/null
+		# after the exporter's last round: every packet of the flows is in a row
+		want=$(in_b "$NACCT" status "$IF_B" --json |
+			jq -r '.totals | .packets - .overflow_packets - .malformed_packets - .nonip_packets')
+		pk=$(in_b "$CHS" query 18123 "SELECT sum(packets) FROM nacct.flows" 2>/dev/null)
+		[ "$rows" -ge "$n" ] && [ "$pk" = "$want" ] ||
+			b_log "ctlplane: ClickHouse has $rows rows / $pk packets, expected $n / $want: $(tail -n 3 "$chd/export.log")"
+		row export_clickhouse_s "$n" 1 "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" s
+		row export_clickhouse_flows_per_s "$n" 1 \
+			"$(awk -v a="$t0" -v b="$t1" -v r="$rows" 'BEGIN {printf "%.0f", r / (b - a)}')" flows/s
+		kill "$chp"
+		for _ in $(seq 1 100); do kill -0 "$chp" 2>/dev/null || break; sleep 0.1; done
+	else
+		b_log "ctlplane: clickhouse-server did not start"
+	fi
+	rm -rf "$chd"
+fi
 in_b "$NACCT" detach "$IF_B" >/dev/null

@@ -316,6 +316,8 @@ static int check_clickhouse(struct export_run *r)
 	n = strlen(cfg->clickhouse);
 	while (n > 8 && cfg->clickhouse[n - 1] == '/')
 		((char *)cfg->clickhouse)[--n] = '\0';
+	if (!cfg->ch_batch)
+		cfg->ch_batch = NACCT_CH_BATCH;
 	if (!cfg->ch_database)
 		cfg->ch_database = "nacct";
 	if (!cfg->ch_table)
@@ -351,6 +353,38 @@ static int check_clickhouse(struct export_run *r)
 	return 0;
 }
 
+/* the options, before anything is opened: 0 or NACCT_EXIT_USAGE after saying why */
+static int check_opts(struct export_run *r, struct sockaddr_storage *peer, socklen_t *peer_len)
+{
+	const struct export_opts *cfg = r->cfg;
+	int ret;
+
+	if (!cfg->json && !cfg->ipfix && !cfg->clickhouse)
+		return nacct_usage_error("export: give --ipfix HOST:PORT, --clickhouse URL or --json");
+	if (!!cfg->json + !!cfg->ipfix + !!cfg->clickhouse > 1)
+		return nacct_usage_error("export: --ipfix, --clickhouse and --json exclude each other");
+	ret = check_clickhouse(r);
+	if (ret)
+		return ret;
+	if (cfg->ipfix && parse_hostport(cfg->ipfix, peer, peer_len, cfg->transport == 1))
+		return nacct_usage_error("export: --ipfix %s: expected HOST:PORT", cfg->ipfix);
+	return 0;
+}
+
+int nacct_export_check(struct export_opts *cfg)
+{
+	struct export_run r;
+	struct sockaddr_storage peer;
+	socklen_t peer_len = 0;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	ret = check_opts(&r, &peer, &peer_len);
+	free(r.ch_password);
+	return ret;
+}
+
 int cmd_export(struct export_opts *cfg)
 {
 	struct export_run r;
@@ -371,16 +405,10 @@ int cmd_export(struct export_opts *cfg)
 	r.lock_fd = -1;
 	r.m.flows = -1;
 	r.pins.blob_fd = r.pins.pend_fd = r.pins.exp_fd = -1;
-	if (!cfg->json && !cfg->ipfix && !cfg->clickhouse)
-		return nacct_usage_error("export: give --ipfix HOST:PORT, --clickhouse URL or --json");
-	if (!!cfg->json + !!cfg->ipfix + !!cfg->clickhouse > 1)
-		return nacct_usage_error("export: --ipfix, --clickhouse and --json exclude each other");
-	ret = check_clickhouse(&r);
+	ret = check_opts(&r, &peer, &peer_len);
 	if (ret)
 		goto out;
 	ret = NACCT_EXIT_FAIL;
-	if (cfg->ipfix && parse_hostport(cfg->ipfix, &peer, &peer_len, tcp))
-		return nacct_usage_error("export: --ipfix %s: expected HOST:PORT", cfg->ipfix);
 	err = nacct_need_bpf();
 	if (err)
 		return err;
@@ -399,7 +427,7 @@ int cmd_export(struct export_opts *cfg)
 		goto out;
 	ret = NACCT_EXIT_FAIL;
 	err = nacct_xpins_open(r.m.dir, r.m.meta_val.max_flows, nacct_flow_copies(&r.m.meta_val),
-			       &r.pins);
+			       cfg->clickhouse ? (__u32)cfg->ch_batch : NACCT_XJ_ITEMS, &r.pins);
 	if (err == -EPROTO)
 		pr_warn("%s/%s was made by an incompatible nacct build\n", r.m.dir,
 			r.pins.bad ? r.pins.bad : NACCT_MAP_EXPORT);
@@ -430,6 +458,8 @@ int cmd_export(struct export_opts *cfg)
 		goto out;
 	}
 	log_recovery(&rec, &r.pins);
+	if (r.pins.grown)
+		pr_info("export: the journal now holds %u records (--batch)\n", r.pins.mem.j_cap);
 	dest = cfg->json ? "stdout" : cfg->ipfix ? cfg->ipfix : cfg->clickhouse;
 	if (!cfg->json) {
 		err = nacct_exporter_open(r.x);

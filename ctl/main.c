@@ -16,6 +16,7 @@
 
 #include "nacct.h"
 #include "../lib/exporter.h"
+#include "sink.h"
 #include "../lib/log.h"
 #include "../lib/probes.h"
 
@@ -188,7 +189,8 @@ static const struct nacct_opt opts_export[] = {
 	{ "table", 0, OPT_STR, OFF(export_opts, ch_table), "T",
 	  "ClickHouse table (default flows; created if missing, columns added)" },
 	{ "batch", 0, OPT_U64, OFF(export_opts, ch_batch), "N",
-	  "ClickHouse: rows an INSERT at most (default 1024)", NULL, 1, NACCT_XJ_MAX_ITEMS },
+	  "ClickHouse: rows an INSERT at most (default 16384; the exporter's journal holds "
+	  "them: 88 B a row)", NULL, 1, NACCT_XJ_ITEMS_MAX },
 	{ "user", 0, OPT_STR, OFF(export_opts, ch_user), "U", "ClickHouse user" },
 	{ "password-file", 0, OPT_STR, OFF(export_opts, ch_password_file), "F",
 	  "ClickHouse password: the first line of F" },
@@ -245,6 +247,7 @@ static const struct nacct_opt opts_backlog[] = {
 };
 
 static const struct nacct_opt opts_none[] = { { 0 } };
+static int run_check_config(void *o);
 
 /* each command's entry: its function and option struct, typed once here */
 #define CMD(name, st) .fn = run_##name, .opts_size = sizeof(struct st)
@@ -324,6 +327,12 @@ const struct nacct_cmd nacct_commands[] = {
 	  "expire flows and export them as IPFIX (or JSON lines), exactly once across restarts",
 	  "nacct export eth0 --ipfix 127.0.0.1:9995 --idle-timeout 15 --active-timeout 60",
 	  CMD(export, export_opts) },
+	{ "check-config", opts_none, NULL, "FILE...", 1, 4096,
+	  "check the files the systemd units read (/etc/default/nacct-IFACE: "
+	  "NACCT_ATTACH_ARGS, /etc/default/nacct-export-IFACE: NACCT_EXPORT_ARGS) with the "
+	  "commands' own option checks; exit 2 on the first bad line",
+	  "nacct check-config /etc/default/nacct-*",
+	  .fn = run_check_config, .opts_size = sizeof(struct check_config_opts) },
 	{ "softirqs", opts_softirqs, NULL, "[INTERVAL [COUNT]]", 0, 2,
 	  "time and count per softirq vector (bcc softirqs); without INTERVAL until Ctrl-C, "
 	  "SIGUSR1 ends an interval early",
@@ -550,6 +559,162 @@ static int parse_args(void *opts, const struct nacct_cmd *cmd, int argc, char **
 		/* the global options bind to the leading struct nacct_args */
 		if (set_opt(gl ? (void *)cfg : opts, o, val))
 			return NACCT_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* ---- check-config ----------------------------------------------------------------- */
+
+static void free_opts(const struct nacct_cmd *cmd, void *opts);
+
+/*
+ * One value of an EnvironmentFile line as systemd reads it: the whole
+ * value in double quotes (with \\ \" escapes) or single quotes, or bare
+ * (trailing blanks dropped).  NULL: an unterminated quote.
+ */
+static char *env_value(char *v)
+{
+	char q = *v, *o, *i;
+
+	if (q != '"' && q != '\'') {
+		size_t n = strlen(v);
+
+		while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			v[--n] = '\0';
+		return v;
+	}
+	for (o = v, i = v + 1; *i && *i != q; i++) {
+		if (q == '"' && *i == '\\' && i[1])
+			i++;
+		*o++ = *i;
+	}
+	if (*i != q)
+		return NULL;
+	*o = '\0';
+	return v;
+}
+
+/* the command a unit runs with VALUE's words (split at blanks, as $VAR is) and IFACE */
+static int check_args(const char *where, const struct nacct_cmd *cmd, char *value,
+		      const char *iface)
+{
+	char *words[256], *w, *save = NULL, *words_text = strdup(value);
+	int n = 0, ret;
+	void *opts;
+
+	for (w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n == (int)(sizeof(words) / sizeof(words[0])) - 1) {
+			free(words_text);
+			return nacct_usage_error("%s: too many words", where);
+		}
+		words[n++] = w;
+	}
+	words[n++] = (char *)iface;
+	opts = calloc(1, cmd->opts_size);
+	if (!opts || !words_text) {
+		free(opts);
+		free(words_text);
+		return NACCT_EXIT_FAIL;
+	}
+	if (cmd->defaults)
+		memcpy(opts, cmd->defaults, cmd->opts_size);
+	nacct_err_where = where;
+	ret = parse_args(opts, cmd, n, words);
+	if (!ret && ((struct nacct_args *)opts)->argc != 1)
+		ret = nacct_usage_error("%s takes the interface from the file name, not from %s",
+					cmd->name, ((struct nacct_args *)opts)->argv[0]);
+	if (!ret && !strcmp(cmd->name, "export"))
+		ret = nacct_export_check(opts);
+	nacct_err_where = NULL;
+	if (!ret)
+		printf("%s: ok: nacct %s %s %s\n", where, cmd->name, iface, words_text);
+	free(words_text);
+	free_opts(cmd, opts);
+	return ret;
+}
+
+static const struct nacct_cmd *cmd_named(const char *name)
+{
+	const struct nacct_cmd *c;
+
+	for (c = nacct_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static int check_config_file(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path, *iface, *var;
+	const struct nacct_cmd *cmd;
+	char line[4096], where[600];
+	int lineno = 0, seen = 0, ret = 0;
+	FILE *f;
+
+	if (!strncmp(base, "nacct-export-", 13)) {
+		cmd = cmd_named("export");
+		iface = base + 13;
+		var = "NACCT_EXPORT_ARGS";
+	} else if (!strncmp(base, "nacct-", 6)) {
+		cmd = cmd_named("attach");
+		iface = base + 6;
+		var = "NACCT_ATTACH_ARGS";
+	} else {
+		return nacct_usage_error("%s: not a file the units read: nacct@IFACE reads "
+					 "/etc/default/nacct-IFACE, nacct-export@IFACE "
+					 "/etc/default/nacct-export-IFACE", path);
+	}
+	if (!*iface || strlen(iface) >= 16 || strpbrk(iface, "/: \t"))
+		return nacct_usage_error("%s: '%s' is not an interface name", path, iface);
+	f = fopen(path, "r");
+	if (!f)
+		return nacct_usage_error("%s: %s", path, strerror(errno));
+	while (!ret && fgets(line, sizeof(line), f)) {
+		char *p = line, *eq, *val;
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		p[strcspn(p, "\r\n")] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#' || *p == ';')
+			continue;
+		eq = strchr(p, '=');
+		if (!eq) {
+			ret = nacct_usage_error("%s: expected NAME=VALUE", where);
+			break;
+		}
+		*eq = '\0';
+		if (strcmp(p, var)) {
+			ret = nacct_usage_error("%s: unknown variable %s (this file's unit reads %s)",
+						where, p, var);
+			break;
+		}
+		val = env_value(eq + 1);
+		if (!val) {
+			ret = nacct_usage_error("%s: unterminated quote", where);
+			break;
+		}
+		seen++;
+		ret = check_args(where, cmd, val, iface);
+	}
+	fclose(f);
+	if (!ret && !seen && cmd == cmd_named("export"))
+		ret = nacct_usage_error("%s: no %s: the exporter needs a destination", path, var);
+	if (!ret && !seen)
+		printf("%s: ok: nacct attach %s (no options)\n", path, iface);
+	return ret;
+}
+
+static int run_check_config(void *o)
+{
+	struct check_config_opts *c = o;
+	int i, ret;
+
+	for (i = 0; i < c->a.argc; i++) {
+		ret = check_config_file(c->a.argv[i]);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -42,6 +42,11 @@ struct detach_opts {
 	struct nacct_args a;
 };
 
+/* nacct check-config FILE... */
+struct check_config_opts {
+	struct nacct_args a;
+};
+
 /* status, subnets, caps: --json only */
 struct json_opts {
 	struct nacct_args a;
@@ -190,6 +195,8 @@ struct nacct_cmd {
 extern const struct nacct_cmd nacct_commands[];
 extern const struct nacct_opt nacct_opts_global[];
 
+/* where the input being read came from (check-config: "FILE:LINE"), said first; NULL: nothing */
+extern const char *nacct_err_where;
 /* print one clear error line and return NACCT_EXIT_USAGE */
 int nacct_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -223,6 +230,8 @@ int cmd_subnets(struct json_opts *o);
 int cmd_tunnels(struct json_opts *o);
 int cmd_caps(struct json_opts *o);
 int cmd_export(struct export_opts *o);
+/* export's options checked as cmd_export would, without running it (check-config) */
+int nacct_export_check(struct export_opts *o);
 int cmd_serve(struct serve_opts *o);
 int cmd_top(struct top_opts *o);
 int cmd_capture(struct capture_opts *o);

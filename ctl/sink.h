@@ -37,6 +37,7 @@ int nacct_sink_json_new(struct nacct_sink **out, int fd);
 void nacct_sink_json_side(struct nacct_sink *s, const struct nacct_probe_view *pv);
 
 /* ClickHouse over its HTTP interface (README "Many hosts") */
+#define NACCT_CH_BATCH 16384 /* rows an INSERT by default: ClickHouse wants few, large ones */
 struct nacct_ch_opts {
 	const char *url;            /* http://HOST:8123 */
 	const char *database, *table; /* checked with nacct_ch_ident_ok() */
@@ -45,7 +46,8 @@ struct nacct_ch_opts {
 	const char *ifname;
 	__u32 domain;               /* observation domain */
 	__u64 attachment;           /* the attachment's attach time: seq restarts with it */
-	unsigned int batch;         /* rows a message at most (<= NACCT_XJ_MAX_ITEMS) */
+	unsigned int batch;         /* rows a message at most (the journal holds at most
+				     * NACCT_XJ_ITEMS_MAX; more rows an INSERT: fewer parts) */
 	unsigned int ttl_days;      /* table TTL on a new table (server 19.6+); 0: none */
 };
 int nacct_sink_clickhouse_new(struct nacct_sink **out, const struct nacct_ch_opts *o);

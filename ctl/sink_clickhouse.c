@@ -486,8 +486,8 @@ int nacct_sink_clickhouse_new(struct nacct_sink **out, const struct nacct_ch_opt
 	}
 	s->base.ops = &ch_ops;
 	s->o = *o;
-	if (!s->o.batch || s->o.batch > NACCT_XJ_MAX_ITEMS)
-		s->o.batch = NACCT_XJ_MAX_ITEMS;
+	if (!s->o.batch || s->o.batch > NACCT_XJ_ITEMS_MAX)
+		s->o.batch = NACCT_CH_BATCH;
 	s->h = curl_easy_init();
 	/* the INSERT and its column list, once */
 	nacct_obuf_str(&q, "INSERT INTO ");

@@ -18,11 +18,15 @@
 #include "nacct.h"
 #include "../lib/log.h"
 
+const char *nacct_err_where;
+
 int nacct_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("nacct: ", stderr);
+	if (nacct_err_where)
+		fprintf(stderr, "%s: ", nacct_err_where);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -27,6 +27,7 @@ _Static_assert(sizeof(struct nacct_flow_key) % 8 == 0, "key hash reads whole wor
 struct lane {
 	struct nacct_sink *sink;
 	struct nacct_xjournal *j;
+	__u32 j_cap;
 	struct nacct_xentry *ent;
 	__u32 n_ent;
 	__u32 *idx;  /* open addressing over ent: entry + 1, 0 empty */
@@ -159,6 +160,7 @@ static int lane_init(struct lane *l, const struct nacct_xmem *m, struct nacct_si
 	memset(l, 0, sizeof(*l));
 	l->sink = sink;
 	l->j = m->j;
+	l->j_cap = m->j_cap ? m->j_cap : NACCT_XJ_ITEMS;
 	l->ent = m->ent;
 	l->n_ent = m->n_ent;
 	while (cap < 2ULL * m->n_ent)
@@ -449,7 +451,7 @@ static int stage(struct nacct_exporter *x, const struct nacct_flow *f,
 	struct nacct_rec r;
 	int err;
 
-	if (l->j->n_items >= NACCT_XJ_MAX_ITEMS) {
+	if (l->j->n_items >= l->j_cap) {
 		err = flush(x);
 		if (err)
 			return err;
@@ -924,6 +926,12 @@ static void recover(struct nacct_exporter *x, struct nacct_xrecovery *rec)
 		e->version = NACCT_XE_VERSION;
 		PUBLISH(e->magic, NACCT_XE_MAGIC);
 		rec->fresh = 1;
+	}
+	if (j->state == NACCT_XJ_INTENT && j->n_items > x->ln.j_cap) {
+		/* not a journal this memory can hold: nothing of it is trusted */
+		j->n_items = 0;
+		j->n_records = 0;
+		PUBLISH(j->state, NACCT_XJ_IDLE);
 	}
 	if (j->state == NACCT_XJ_INTENT) {
 		rec->intent = 1;

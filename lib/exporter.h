@@ -142,7 +142,9 @@
 
 #define NACCT_XJ_MAGIC 0x32786a6eU /* "njx2" */
 #define NACCT_XJ_VERSION 2
-#define NACCT_XJ_MAX_ITEMS 1024
+/* records a journal holds: IPFIX and JSON messages; ClickHouse batches up to the most */
+#define NACCT_XJ_ITEMS 1024
+#define NACCT_XJ_ITEMS_MAX 65536
 #define NACCT_XP_SLOTS 256
 
 /* one record of the message in flight: the flow's new exported totals */
@@ -171,8 +173,14 @@ struct nacct_xjournal {
 	__u32 msg_len;        /* length of the message in flight */
 	__u32 n_records;
 	__u8 mmsg[64];        /* struct mmsghdr; msg_len written by the kernel */
-	struct nacct_xitem items[NACCT_XJ_MAX_ITEMS];
+	struct nacct_xitem items[]; /* the capacity: struct nacct_xmem.j_cap */
 };
+
+/* bytes of a journal of cap items */
+static inline size_t nacct_xjournal_size(__u32 cap)
+{
+	return sizeof(struct nacct_xjournal) + (size_t)cap * sizeof(struct nacct_xitem);
+}
 
 /* exported state of one flow */
 struct nacct_xentry {
@@ -220,6 +228,7 @@ struct nacct_export_expired {
 
 struct nacct_xmem {
 	struct nacct_xjournal *j;
+	__u32 j_cap;        /* the journal's items (0: NACCT_XJ_ITEMS) */
 	struct nacct_export_expired *exp;
 	__u8 *slots;        /* n_slots of slot_size bytes */
 	__u32 n_slots;

@@ -6,8 +6,10 @@
  *
  * The pins (maps/pins.h), each a BPF_F_MMAPABLE array:
  *   nacct_export          the journal and the exported-state entries, one
- *                         blob (u64 words): a header, struct nacct_xjournal,
- *                         then max_flows + slots + 64 struct nacct_xentry.
+ *                         blob (u64 words): a header, struct nacct_xjournal
+ *                         with its items (1024; a ClickHouse batch's when
+ *                         larger: the blob grows), then max_flows + slots +
+ *                         64 struct nacct_xentry.
  *                         One object, so that it is published by one pin.
  *   nacct_export_pend     the pending slots (NACCT_XP_SLOTS), per-CPU sized
  *   nacct_export_expired  the expired counter, one struct nacct_export_expired
@@ -186,6 +188,7 @@ struct blob_hdr {
 
 /* the previous build's journal (nacct_export_jrnl) and exported state */
 #define V1_MAGIC 0x6e78706aU
+#define V1_ITEMS 1024
 struct v1_journal {
 	__u32 magic;
 	__u32 version;
@@ -196,7 +199,7 @@ struct v1_journal {
 	__u32 msg_len;
 	__u32 n_records;
 	__u8 mmsg[64];
-	struct nacct_xitem items[NACCT_XJ_MAX_ITEMS];
+	struct nacct_xitem items[V1_ITEMS];
 };
 struct v1_state {
 	__u64 packets[NACCT_DIR_MAX];
@@ -220,14 +223,14 @@ static void *map_mmap(int fd, size_t len, int prot)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static size_t blob_ent_off(void)
+static size_t blob_ent_off(__u32 cap)
 {
-	return (BLOB_J_OFF + sizeof(struct nacct_xjournal) + 63) & ~(size_t)63;
+	return (BLOB_J_OFF + nacct_xjournal_size(cap) + 63) & ~(size_t)63;
 }
 
-static size_t blob_size(__u32 n_ent)
+static size_t blob_size(__u32 n_ent, __u32 cap)
 {
-	return blob_ent_off() + (size_t)n_ent * sizeof(struct nacct_xentry);
+	return blob_ent_off(cap) + (size_t)n_ent * sizeof(struct nacct_xentry);
 }
 
 static int pin_path(char *buf, size_t len, const char *dir, const char *name)
@@ -286,14 +289,15 @@ static void blob_layout(struct nacct_xpins *p, __u8 *blob)
 	const struct blob_hdr *h = (const void *)blob;
 
 	p->mem.j = (struct nacct_xjournal *)(blob + h->j_off);
+	p->mem.j_cap = (h->j_size - sizeof(struct nacct_xjournal)) / sizeof(struct nacct_xitem);
 	p->mem.ent = (struct nacct_xentry *)(blob + h->ent_off);
 	p->mem.n_ent = h->n_ent;
 }
 
-static int blob_create(__u32 n_ent, int *fdp, __u8 **blobp)
+static int blob_create(__u32 n_ent, __u32 cap, int *fdp, __u8 **blobp)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
-	size_t len = blob_size(n_ent);
+	size_t len = blob_size(n_ent, cap);
 	struct blob_hdr *h;
 	__u8 *blob;
 	int fd;
@@ -315,36 +319,50 @@ static int blob_create(__u32 n_ent, int *fdp, __u8 **blobp)
 	h->n_ent = n_ent;
 	h->ent_size = sizeof(struct nacct_xentry);
 	h->j_off = BLOB_J_OFF;
-	h->j_size = sizeof(struct nacct_xjournal);
-	h->ent_off = blob_ent_off();
+	h->j_size = nacct_xjournal_size(cap);
+	h->ent_off = blob_ent_off(cap);
 	__atomic_store_n(&h->magic, BLOB_MAGIC, __ATOMIC_RELEASE);
 	*fdp = fd;
 	*blobp = blob;
 	return 0;
 }
 
-static int blob_check(int fd, __u32 n_ent, __u8 **blobp)
+/* the journal's capacity of a blob header (0: not a journal of ours) */
+static __u32 blob_cap(const struct blob_hdr *h)
+{
+	size_t hs = sizeof(struct nacct_xjournal), is = sizeof(struct nacct_xitem);
+
+	if (h->j_size < hs + is || (h->j_size - hs) % is || (h->j_size - hs) / is > NACCT_XJ_ITEMS_MAX)
+		return 0;
+	return (h->j_size - hs) / is;
+}
+
+static int blob_check(int fd, __u32 n_ent, __u8 **blobp, size_t *lenp)
 {
 	struct bpf_map_info info;
 	const struct blob_hdr *h;
-	size_t len = blob_size(n_ent);
+	size_t len;
 	__u8 *blob;
+	__u32 cap;
 
 	if (map_info(fd, &info) || info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 ||
 	    info.value_size != 8 || !(info.map_flags & BPF_F_MMAPABLE) ||
-	    (size_t)info.max_entries * 8 != len)
+	    (size_t)info.max_entries * 8 < BLOB_J_OFF)
 		return -EPROTO;
+	len = (size_t)info.max_entries * 8;
 	blob = map_mmap(fd, len, PROT_READ | PROT_WRITE);
 	if (!blob)
 		return -errno;
 	h = (const void *)blob;
+	cap = blob_cap(h);
 	if (h->magic != BLOB_MAGIC || h->version != BLOB_VERSION || h->n_ent != n_ent ||
-	    h->ent_size != sizeof(struct nacct_xentry) || h->j_off != BLOB_J_OFF ||
-	    h->j_size != sizeof(struct nacct_xjournal) || h->ent_off != blob_ent_off()) {
+	    h->ent_size != sizeof(struct nacct_xentry) || h->j_off != BLOB_J_OFF || !cap ||
+	    h->ent_off != blob_ent_off(cap) || len != blob_size(n_ent, cap)) {
 		munmap(blob, page_round(len));
 		return -EPROTO;
 	}
 	*blobp = blob;
+	*lenp = len;
 	return 0;
 }
 
@@ -353,7 +371,7 @@ static int blob_check(int fd, __u32 n_ent, __u8 **blobp)
  * its journal) into a new blob: entries, and the journal with the message
  * in flight as it was (the core's recovery then commits or drops it).
  */
-static int migrate(const char *dir, int old_fd, __u32 n_ent, struct nacct_xpins *p)
+static int migrate(const char *dir, int old_fd, __u32 n_ent, __u32 cap, struct nacct_xpins *p)
 {
 	char path[512], tmp[512], jpath[512];
 	struct nacct_flow_key key, next, *prev = NULL;
@@ -363,7 +381,9 @@ static int migrate(const char *dir, int old_fd, __u32 n_ent, struct nacct_xpins 
 	__u32 n = 0;
 	int fd = -1, jfd, err;
 
-	err = blob_create(n_ent, &fd, &blob);
+	if (cap < V1_ITEMS)
+		cap = V1_ITEMS;
+	err = blob_create(n_ent, cap, &fd, &blob);
 	if (err)
 		return err;
 	blob_layout(p, blob);
@@ -394,7 +414,7 @@ static int migrate(const char *dir, int old_fd, __u32 n_ent, struct nacct_xpins 
 
 		if (o && o->magic == V1_MAGIC && o->version == 1) {
 			j->state = o->state;
-			j->n_items = o->n_items <= NACCT_XJ_MAX_ITEMS ? o->n_items : 0;
+			j->n_items = o->n_items <= V1_ITEMS ? o->n_items : 0;
 			j->seq = o->seq;
 			j->messages = o->messages;
 			j->seq_after = o->seq + o->n_records;
@@ -424,19 +444,62 @@ static int migrate(const char *dir, int old_fd, __u32 n_ent, struct nacct_xpins 
 	p->migrated_entries = n;
 	p->blob_fd = fd;
 	p->blob = blob;
+	p->blob_len = blob_size(n_ent, cap);
 	return 0;
 fail:
-	munmap(blob, page_round(blob_size(n_ent)));
+	munmap(blob, page_round(blob_size(n_ent, cap)));
 	close(fd);
 	memset(&p->mem, 0, sizeof(p->mem));
 	return err;
 }
 
-static int open_blob(const char *dir, __u32 n_ent, struct nacct_xpins *p)
+/*
+ * A blob whose journal holds fewer than cap records (made for IPFIX, now
+ * wanted by ClickHouse's batches) and has no message in flight: the same
+ * state in a new blob with the larger journal, pinned aside, then one
+ * rename over the old.  A kill before the rename leaves the old blob,
+ * after it the new; both hold the same state.
+ */
+static int grow_blob(const char *dir, __u32 n_ent, __u32 cap, struct nacct_xpins *p)
+{
+	char path[512], tmp[512];
+	struct nacct_xjournal *oj = p->mem.j;
+	struct nacct_xentry *oent = p->mem.ent;
+	__u8 *blob = NULL;
+	int fd = -1, err;
+
+	err = blob_create(n_ent, cap, &fd, &blob);
+	if (err)
+		return err;
+	blob_layout(p, blob);
+	memcpy(p->mem.ent, oent, (size_t)n_ent * sizeof(*oent));
+	memcpy(p->mem.j, oj, sizeof(*oj)); /* the header: IDLE, seq, messages */
+	p->mem.j->n_items = 0;
+	pin_path(path, sizeof(path), dir, NACCT_MAP_EXPORT);
+	pin_path(tmp, sizeof(tmp), dir, NACCT_MAP_EXPORT ":new");
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp) || rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+		munmap(blob, page_round(blob_size(n_ent, cap)));
+		close(fd);
+		blob_layout(p, p->blob); /* the old one stays */
+		return err;
+	}
+	munmap(p->blob, page_round(p->blob_len));
+	close(p->blob_fd);
+	p->blob_fd = fd;
+	p->blob = blob;
+	p->blob_len = blob_size(n_ent, cap);
+	return 0;
+}
+
+static int open_blob(const char *dir, __u32 n_ent, __u32 cap, struct nacct_xpins *p)
 {
 	char path[512], tmp[512];
 	struct bpf_map_info info;
 	__u8 *blob = NULL;
+	size_t len = 0;
 	int fd, err;
 
 	pin_path(path, sizeof(path), dir, NACCT_MAP_EXPORT);
@@ -447,12 +510,12 @@ static int open_blob(const char *dir, __u32 n_ent, struct nacct_xpins *p)
 		return -errno;
 	if (fd >= 0 && map_info(fd, &info) == 0 && info.type == BPF_MAP_TYPE_HASH &&
 	    info.key_size == sizeof(struct nacct_flow_key) && info.value_size == sizeof(struct v1_state)) {
-		err = migrate(dir, fd, n_ent, p);
+		err = migrate(dir, fd, n_ent, cap, p);
 		close(fd);
 		return err;
 	}
 	if (fd >= 0) {
-		err = blob_check(fd, n_ent, &blob);
+		err = blob_check(fd, n_ent, &blob, &len);
 		if (err) {
 			close(fd);
 			p->bad = NACCT_MAP_EXPORT;
@@ -462,12 +525,13 @@ static int open_blob(const char *dir, __u32 n_ent, struct nacct_xpins *p)
 		pin_path(tmp, sizeof(tmp), dir, NACCT_MAP_EXPORT_JRNL);
 		unlink(tmp);
 	} else {
-		err = blob_create(n_ent, &fd, &blob);
+		len = blob_size(n_ent, cap);
+		err = blob_create(n_ent, cap, &fd, &blob);
 		if (!err && bpf_obj_pin(fd, path))
 			err = -errno;
 		if (err) {
 			if (blob)
-				munmap(blob, page_round(blob_size(n_ent)));
+				munmap(blob, page_round(len));
 			if (fd >= 0)
 				close(fd);
 			return err;
@@ -475,15 +539,28 @@ static int open_blob(const char *dir, __u32 n_ent, struct nacct_xpins *p)
 	}
 	p->blob_fd = fd;
 	p->blob = blob;
+	p->blob_len = len;
 	blob_layout(p, blob);
+	/* a journal too small for the sink's messages: a larger one, unless a
+	 * message is in flight (the next start grows it once it is settled) */
+	if (p->mem.j_cap < cap && (p->mem.j->magic != NACCT_XJ_MAGIC ||
+				   p->mem.j->state != NACCT_XJ_INTENT)) {
+		err = grow_blob(dir, n_ent, cap, p);
+		if (err)
+			return err;
+		p->grown = 1;
+	}
 	return 0;
 }
 
-int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, struct nacct_xpins *p)
+int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, __u32 j_cap,
+		     struct nacct_xpins *p)
 {
 	__u32 n_ent = (max_flows ? max_flows : NACCT_MAX_FLOWS_DEFAULT) + NACCT_XP_SLOTS + 64;
 	int err;
 
+	if (!j_cap || j_cap > NACCT_XJ_ITEMS_MAX)
+		return -EINVAL;
 	memset(p, 0, sizeof(*p));
 	p->blob_fd = p->pend_fd = p->exp_fd = -1;
 	p->mem.n_slots = NACCT_XP_SLOTS;
@@ -500,7 +577,7 @@ int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, struct nacct_xp
 				PROT_READ | PROT_WRITE);
 	if (!p->mem.exp || !p->mem.slots)
 		return -errno;
-	err = open_blob(dir, n_ent, p);
+	err = open_blob(dir, n_ent, j_cap, p);
 	if (err)
 		return err;
 	return 0;
@@ -509,7 +586,7 @@ int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, struct nacct_xp
 void nacct_xpins_close(struct nacct_xpins *p)
 {
 	if (p->blob)
-		munmap(p->blob, page_round(blob_size(p->mem.n_ent)));
+		munmap(p->blob, page_round(p->blob_len));
 	if (p->mem.slots)
 		munmap(p->mem.slots, page_round(p->mem.slot_size * NACCT_XP_SLOTS));
 	if (p->mem.exp)

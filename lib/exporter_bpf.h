@@ -32,6 +32,8 @@ void nacct_bpf_store_free(struct nacct_bpf_store *s);
 struct nacct_xpins {
 	int blob_fd, pend_fd, exp_fd;
 	__u8 *blob;
+	size_t blob_len;
+	int grown;                /* the journal was made larger for the sink */
 	struct nacct_xmem mem;
 	const char *bad;          /* -EPROTO: the pin made by an incompatible build */
 	int migrated;             /* the previous build's state was converted */
@@ -40,10 +42,12 @@ struct nacct_xpins {
 
 /*
  * Open (or create) the exporter's maps in the attachment's pin directory
- * for a flow map of max_flows and ncpu possible CPUs; converts the
- * previous build's state.  0 or -errno (-EPROTO: p->bad names the pin).
+ * for a flow map of max_flows and ncpu possible CPUs, with a journal of at
+ * least j_cap records (the sink's largest message); converts the previous
+ * build's state.  0 or -errno (-EPROTO: p->bad names the pin).
  */
-int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, struct nacct_xpins *p);
+int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, __u32 j_cap,
+		     struct nacct_xpins *p);
 void nacct_xpins_close(struct nacct_xpins *p);
 
 #endif /* NACCT_EXPORTER_BPF_H */

@@ -218,7 +218,7 @@ void xw_init(struct xworld *w, const struct xw_opts *o, void *shared)
 	mem = shared ? shared : calloc(1, xw_mem_size());
 	w->memblk = shared ? NULL : mem;
 	w->j = (void *)(mem + off);
-	off += (sizeof(struct nacct_xjournal) + 63) & ~(size_t)63;
+	off += (nacct_xjournal_size(NACCT_XJ_ITEMS) + 63) & ~(size_t)63;
 	w->exp = (void *)(mem + off);
 	off += (sizeof(struct nacct_export_expired) + 63) & ~(size_t)63;
 	w->slots = mem + off;
@@ -230,7 +230,8 @@ void xw_init(struct xworld *w, const struct xw_opts *o, void *shared)
 	ms_init(&w->ms, XW_NCPU, XW_FLOWS_CAP, 7, mem + off);
 	w->mem = (struct nacct_xmem){ .j = w->j, .exp = w->exp, .slots = w->slots,
 				      .n_slots = o->n_slots ? o->n_slots : XW_SLOTS,
-				      .slot_size = ssz, .ent = w->ent, .n_ent = XW_ENT };
+				      .slot_size = ssz, .ent = w->ent, .n_ent = XW_ENT,
+				      .j_cap = o->j_cap };
 	/* the flows of the script */
 	ms_key4(&w->keys[0], 6, 0xc6120501, 80, 0xc6120502, 40000);   /* mirrored TCP */
 	ms_key4(&w->keys[1], 17, 0xc6120001, 40000, 0xc6120002, 9000); /* UDP, hi local */
@@ -245,7 +246,7 @@ void xw_init(struct xworld *w, const struct xw_opts *o, void *shared)
 
 size_t xw_mem_size(void)
 {
-	return 4 * 64 + sizeof(struct nacct_xjournal) + sizeof(struct nacct_export_expired) +
+	return 4 * 64 + nacct_xjournal_size(NACCT_XJ_ITEMS) + sizeof(struct nacct_export_expired) +
 	       XW_SLOTS * nacct_xslot_size(XW_NCPU) + XW_ENT * sizeof(struct nacct_xentry) +
 	       ms_mem_size(XW_FLOWS_CAP, 7);
 }
@@ -672,7 +673,7 @@ static void kill_everywhere(const struct xw_opts *o, const char *what, int twice
 
 struct rworld {
 	struct memstore ms;
-	struct nacct_xjournal j;
+	struct nacct_xjournal *j;
 	struct nacct_export_expired e;
 	__u8 slots[4][256];
 	struct nacct_xentry ent[16];
@@ -688,7 +689,9 @@ static struct rworld *rw_new(void)
 	struct rworld *r = calloc(1, sizeof(*r));
 
 	ms_init(&r->ms, 2, 16, 4, NULL);
-	r->mem = (struct nacct_xmem){ .j = &r->j, .exp = &r->e, .slots = r->slots[0],
+	r->j = calloc(1, nacct_xjournal_size(NACCT_XJ_ITEMS));
+	r->mem = (struct nacct_xmem){ .j = r->j, .j_cap = NACCT_XJ_ITEMS, .exp = &r->e,
+				      .slots = r->slots[0],
 				      .n_slots = 4, .slot_size = 256, .ent = r->ent, .n_ent = 16 };
 	return r;
 }
@@ -707,6 +710,7 @@ static void rw_free(struct rworld *r)
 	ts_close(&r->sink->base);
 	free(r->ms.f);
 	free(r->log.r);
+	free(r->j);
 	free(r);
 }
 
@@ -729,7 +733,7 @@ static void recovery_units(void)
 	r = rw_new();
 	rw_start(r);
 	t_true("recovery: zeroed memory: a new journal and counter",
-	       r->rec.fresh && r->j.magic == NACCT_XJ_MAGIC && r->e.magic == NACCT_XE_MAGIC &&
+	       r->rec.fresh && r->j->magic == NACCT_XJ_MAGIC && r->e.magic == NACCT_XE_MAGIC &&
 	       !r->rec.intent);
 	rw_free(r);
 
@@ -737,28 +741,28 @@ static void recovery_units(void)
 	r = rw_new();
 	r->ent[3] = (struct nacct_xentry){ .used = 1, .key = k, .packets = { 50, 40 },
 					   .bytes = { 500, 400 }, .first_seen = 111 };
-	r->j.magic = NACCT_XJ_MAGIC;
-	r->j.version = NACCT_XJ_VERSION;
-	r->j.state = NACCT_XJ_INTENT;
-	r->j.seq = 70;
-	r->j.messages = 9;
-	r->j.seq_after = 73;
-	r->j.messages_after = 10;
-	r->j.msg_len = 300;
-	r->j.n_records = 3;
-	r->j.n_items = 2;
-	it = r->j.items;
+	r->j->magic = NACCT_XJ_MAGIC;
+	r->j->version = NACCT_XJ_VERSION;
+	r->j->state = NACCT_XJ_INTENT;
+	r->j->seq = 70;
+	r->j->messages = 9;
+	r->j->seq_after = 73;
+	r->j->messages_after = 10;
+	r->j->msg_len = 300;
+	r->j->n_records = 3;
+	r->j->n_items = 2;
+	it = r->j->items;
 	it[0] = (struct nacct_xitem){ .key = k, .packets = 7, .bytes = 70, .first_seen = 222,
 				      .rec_start = 5, .dir = 0 };
 	it[1] = (struct nacct_xitem){ .key = k2, .packets = 8, .bytes = 80, .first_seen = 333,
 				      .rec_start = 6, .dir = 1 };
-	mm = (struct mmsghdr *)r->j.mmsg;
+	mm = (struct mmsghdr *)r->j->mmsg;
 	mm->msg_len = 300;
 	rw_start(r);
 	t_true("recovery: a message sent before the kill is committed (seq, messages, state)",
 	       r->rec.intent && r->rec.sent && r->rec.message == 9 && r->rec.records == 3 &&
-	       r->j.seq == 73 && r->j.messages == 10 && r->j.state == NACCT_XJ_IDLE &&
-	       r->j.n_items == 0);
+	       r->j->seq == 73 && r->j->messages == 10 && r->j->state == NACCT_XJ_IDLE &&
+	       r->j->n_items == 0);
 	t_true("recovery: a new incarnation's record resets the flow's exported state",
 	       r->ent[3].used && r->ent[3].first_seen == 222 && r->ent[3].packets[0] == 7 &&
 	       r->ent[3].packets[1] == 0 && r->ent[3].bytes[1] == 0);
@@ -774,19 +778,19 @@ static void recovery_units(void)
 
 	/* a message cut short: dropped, nothing applied */
 	r = rw_new();
-	r->j.magic = NACCT_XJ_MAGIC;
-	r->j.version = NACCT_XJ_VERSION;
-	r->j.state = NACCT_XJ_INTENT;
-	r->j.seq = 70;
-	r->j.seq_after = 73;
-	r->j.msg_len = 300;
-	r->j.n_items = 1;
-	r->j.items[0] = (struct nacct_xitem){ .key = k, .packets = 7, .first_seen = 222 };
-	((struct mmsghdr *)r->j.mmsg)->msg_len = 299;
+	r->j->magic = NACCT_XJ_MAGIC;
+	r->j->version = NACCT_XJ_VERSION;
+	r->j->state = NACCT_XJ_INTENT;
+	r->j->seq = 70;
+	r->j->seq_after = 73;
+	r->j->msg_len = 300;
+	r->j->n_items = 1;
+	r->j->items[0] = (struct nacct_xitem){ .key = k, .packets = 7, .first_seen = 222 };
+	((struct mmsghdr *)r->j->mmsg)->msg_len = 299;
 	rw_start(r);
 	t_true("recovery: a message not (all) sent is dropped: its records go again",
-	       r->rec.intent && !r->rec.sent && r->rec.sent_len == 299 && r->j.seq == 70 &&
-	       r->j.state == NACCT_XJ_IDLE && !r->ent[0].used);
+	       r->rec.intent && !r->rec.sent && r->rec.sent_len == 299 && r->j->seq == 70 &&
+	       r->j->state == NACCT_XJ_IDLE && !r->ent[0].used);
 	rw_free(r);
 
 	/* slots: a take that happened, one that did not, a finalized one, a stale mark */
@@ -826,6 +830,7 @@ void check_export(void)
 {
 	struct xw_opts whole = { 0 }, paced = { .scan_rate = 10 }, tight = { .n_slots = 3 };
 	struct xw_opts faults = { .fail_every = 3, .cut_every = 5 };
+	struct xw_opts small_j = { .j_cap = 3 };
 	struct xw_opts ask = { .ask = 1 }, ask_faults = { .ask = 1, .lost_every = 2, .fail_every = 5 };
 
 	recovery_units();
@@ -840,6 +845,9 @@ void check_export(void)
 	kill_everywhere(&faults, "(sends refused and cut)", 0);
 	/* a destination that can be asked (ClickHouse): a send whose answer
 	 * was lost, or a kill after the message landed, is settled by asking */
+	/* a journal smaller than the sink's messages: it closes them */
+	baseline(&small_j, "(a journal of 3 records, messages of 5)");
+	kill_everywhere(&small_j, "(a journal of 3 records, messages of 5)", 0);
 	baseline(&ask, "(a database sink)");
 	baseline(&ask_faults, "(a database sink: answers lost, sends refused, questions unanswered)");
 	kill_everywhere(&ask, "(a database sink)", 0);

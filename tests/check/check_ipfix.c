@@ -514,7 +514,7 @@ static void core_over_socket(void)
 {
 	struct memstore ms;
 	struct nacct_flow_key k[40];
-	struct nacct_xjournal *j = calloc(1, sizeof(*j));
+	struct nacct_xjournal *j = calloc(1, nacct_xjournal_size(NACCT_XJ_ITEMS));
 	struct nacct_export_expired exp;
 	size_t ssz = nacct_xslot_size(2);
 	__u8 *slots = calloc(16, ssz);

@@ -72,6 +72,7 @@ struct xw_opts {
 	size_t per_msg;  /* records a message (0: 5) */
 	int fail_every, cut_every;
 	int ask, lost_every; /* the sink can be asked whether a message committed */
+	__u32 j_cap;         /* the journal's records (0: NACCT_XJ_ITEMS) */
 };
 
 struct xworld {

@@ -161,6 +161,16 @@ t_check "no row identity twice (exporter, domain, ifname, attachment, seq, recor
 		FROM nacct.flows")"
 t_check "flows of host1 (UDP to 9000): one per source port" 800 \
 	"$(q "SELECT uniqExact(sport) FROM nacct.flows WHERE exporter = 'host1' AND dport = 9000")"
+# host2's attachment later exported as JSON lines: its journal (64 records
+# for --batch 64) grows to 1024 with the exported state kept, so only what
+# ClickHouse has not got goes out
+nsenter --net=/run/netns/"$NS_B" timeout -s TERM 3 "$NACCT" export "$IF_B2" --json \
+	>"$T_TMP/after.jsonl" 2>"$T_TMP/after.log"
+grep -q "journal now holds 1024 records" "$T_TMP/after.log" && t_ok "a larger journal for IPFIX/JSON messages: grown in place" ||
+	t_fail "a larger journal: grown in place" "$(cat "$T_TMP/after.log")"
+t_check "after the growth: JSON records + ClickHouse rows = totals (IP part)" "$(ip_part "$IF_B2")" \
+	"$(( $(jq -s 'map(select(.type == "flow") | .packets) | add // 0' "$T_TMP/after.jsonl") +
+	    $(q "SELECT sum(packets) FROM nacct.flows WHERE exporter = 'host2'") ))"
 n=$(q "SELECT count() FROM nacct.flows WHERE community_id LIKE '1:%'")
 [ "${n:-0}" -gt 0 ] && t_ok "rows carry community_id ($n)" || t_fail "rows carry community_id" "$n"
 exit 0

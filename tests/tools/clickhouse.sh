@@ -56,7 +56,10 @@ start)
 	exit 1
 	;;
 query)
-	curl -sS --fail-with-body "http://127.0.0.1:$2/" --data-binary "$3"
+	# the answer on stdout; a server error on stderr, exit 1
+	out=$(curl -sS --fail-with-body "http://127.0.0.1:$2/" --data-binary "$3") ||
+		{ echo "$out" >&2; exit 1; }
+	[ -z "$out" ] || echo "$out"
 	;;
 *)
 	echo "usage: $0 start DIR HTTP_PORT | query HTTP_PORT SQL" >&2
