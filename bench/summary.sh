@@ -207,7 +207,7 @@ ctl_target() { # NAME WHAT(TSV) GOAL DESCRIPTION
 	row "$1" "$1" "$NFLOWS" "$4" s "$vmin" "$vmed" "$vmax" "$n" - - - - - - "$3" "<=" value
 }
 ctl_targets() {
-	local key val ncpu mem max fixed c b percpu
+	local key val ncpu mem max fixed c b percpu v vmin vmed vmax n
 	C=$D/ctl.tsv
 	NFLOWS=$( [ -s "$C" ] && awk -F'\t' '$1 == "flows_in_map" {print $4}' "$C")
 	NFLOWS=${NFLOWS:--}
@@ -216,6 +216,11 @@ ctl_targets() {
 	ctl_target flows_top10_1m_s top10_s 0.5 "nacct flows --top 10, 1M flows"
 	ctl_target status_1m_s status_s 0.05 "nacct status, 1M flows"
 	ctl_target status_json_1m_s status_json_s - "nacct status --json, 1M flows"
+	v=$( [ -s "$C" ] && awk -F'\t' '$1 == "export_clickhouse_flows_per_s" {print $4}' "$C" | stats)
+	read -r vmin vmed vmax n <<<"${v:-- - - 0}"
+	row export_clickhouse_flows_per_s export_clickhouse_flows_per_s "$NFLOWS" \
+		"nacct export --clickhouse: the whole map into a private clickhouse-server (Debian's 18.16), from the exporter's start to the last row" \
+		flows/s "$vmin" "$vmed" "$vmax" "$n" - - - - - - 100000 ">=" value
 	# bytes per flow at N possible CPUs: the per-CPU values cost
 	# round8(value_size) x N; the rest of an element (key, element header,
 	# bucket) is what the measured bytes_memlock / max_entries leaves

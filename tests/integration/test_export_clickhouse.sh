@@ -171,6 +171,20 @@ grep -q "journal now holds 1024 records" "$T_TMP/after.log" && t_ok "a larger jo
 t_check "after the growth: JSON records + ClickHouse rows = totals (IP part)" "$(ip_part "$IF_B2")" \
 	"$(( $(jq -s 'map(select(.type == "flow") | .packets) | add // 0' "$T_TMP/after.jsonl") +
 	    $(q "SELECT sum(packets) FROM nacct.flows WHERE exporter = 'host2'") ))"
+# the README's three queries ("Many hosts") run on these rows
+sqls=$(awk '/^## Many hosts/ {m = 1} m && /^```sql/ {s = 1; next} s && /^```/ {exit} s' "$ROOT/README.md" |
+	grep -v '^--' | tr '\n' ' ' | tr ';' '\n')
+nq=0
+while read -r sql; do
+	[ -n "$sql" ] || continue
+	nq=$((nq + 1))
+	if out=$(q "$sql" 2>&1); then
+		t_ok "README query $nq runs ($(wc -l <<<"$out") rows: $(head -n 1 <<<"$out" | tr '\t' ' '))"
+	else
+		t_fail "README query $nq runs" "$sql" "$out"
+	fi
+done <<<"$sqls"
+t_check "the README has three queries" 3 "$nq"
 n=$(q "SELECT count() FROM nacct.flows WHERE community_id LIKE '1:%'")
 [ "${n:-0}" -gt 0 ] && t_ok "rows carry community_id ($n)" || t_fail "rows carry community_id" "$n"
 exit 0
