@@ -152,33 +152,62 @@ static int lock_attachment(const char *ifname, int *fd)
 	return NACCT_EXIT_FAIL;
 }
 
-static void log_recovery(const struct nacct_xrecovery *r, const struct nacct_xpins *p)
+/* the destinations of one export, in lane order (the pins are named by kind) */
+enum { SINK_IPFIX, SINK_JSON, SINK_CH, SINK_KINDS };
+static const char *const sink_kind[] = { "ipfix", "json", "clickhouse" };
+
+struct export_sinks {
+	struct nacct_sink *s[NACCT_X_LANES];
+	int kind[NACCT_X_LANES];
+	const char *dest[NACCT_X_LANES];
+	int n;
+};
+
+static void log_recovery(const struct nacct_xrecovery *rec, const struct nacct_xpins *p,
+			 const struct export_sinks *sk)
 {
+	const struct nacct_xjrecovery *r;
+	int k;
+
 	if (p->migrated)
 		pr_info("export: the previous build's state converted (%u exported flows)\n",
 			p->migrated_entries);
-	if (r->intent && r->sent)
-		pr_info("export: message %llu (%u records) was sent before the restart: "
-			"committing it\n",
-			(unsigned long long)r->message, r->records);
-	else if (r->intent && r->unresolved)
-		pr_info("export: message %llu (%u records) may have reached the destination before "
-			"the restart: asking it\n",
-			(unsigned long long)r->message, r->records);
-	else if (r->intent)
-		pr_info("export: message %llu was not sent before the restart (%u of %u "
-			"bytes): its records are sent again\n",
-			(unsigned long long)r->message, r->sent_len, r->msg_len);
-	if (r->taken || r->not_taken)
+	for (k = 0; k < sk->n; k++) {
+		r = &rec->j[k];
+		if (p->b[k].grown)
+			pr_info("export: %s: the journal now holds %u records (--batch)\n",
+				sink_kind[sk->kind[k]], p->mem.lane[k].j_cap);
+		if (r->intent && r->sent)
+			pr_info("export: %s: message %llu (%u records) was sent before the restart: "
+				"committing it\n", sink_kind[sk->kind[k]],
+				(unsigned long long)r->message, r->records);
+		else if (r->intent && r->unresolved)
+			pr_info("export: %s: message %llu (%u records) may have reached the "
+				"destination before the restart: asking it\n", sink_kind[sk->kind[k]],
+				(unsigned long long)r->message, r->records);
+		else if (r->intent)
+			pr_info("export: %s: message %llu was not sent before the restart (%u of %u "
+				"bytes): its records are sent again\n", sink_kind[sk->kind[k]],
+				(unsigned long long)r->message, r->sent_len, r->msg_len);
+	}
+
+	if (rec->taken || rec->not_taken)
 		pr_info("export: %u expired flows recovered from the pending map, %u deletes had "
-			"not happened\n", r->taken, r->not_taken);
-	if (r->state_err)
-		pr_warn("export: cannot record an exported flow: %s\n", strerror(-r->state_err));
+			"not happened\n", rec->taken, rec->not_taken);
+	if (rec->state_err)
+		pr_warn("export: cannot record an exported flow: %s\n", strerror(-rec->state_err));
 }
 
 /* map pressure is never silent */
-static void log_report(const char *ifname, const struct nacct_xreport *r)
+static void log_report(const char *ifname, const struct nacct_xreport *r,
+		       const struct export_sinks *sk)
 {
+	int k;
+
+	for (k = 0; k < sk->n; k++)
+		if (r->lane_err[k] && r->lane_err[k] != -ENOENT)
+			pr_warn("export: %s %s: %s\n", sink_kind[sk->kind[k]], sk->dest[k],
+				strerror(-r->lane_err[k]));
 	if (r->overflow_new)
 		pr_warn("export: %s: flow map full, %llu packets went to the overflow bucket since "
 			"the last round (%zu of %u flows)\n",
@@ -206,7 +235,7 @@ struct export_run {
 	struct nacct_xpins pins;
 	struct nacct_bpf_store store;
 	int have_store;
-	struct nacct_sink *sink;
+	struct export_sinks sk;
 	struct nacct_exporter *x;
 	struct local_addrs local;
 	/* --json, --clickhouse: the side programs' records, joined onto the records */
@@ -219,7 +248,7 @@ struct export_run {
 /* what a round needs from the system: local addresses, the side records */
 static void prepare_round(struct export_run *r)
 {
-	int loaded;
+	int loaded, k;
 
 	load_local(&r->local);
 	nacct_exporter_set_local(r->x, (const __u8(*)[16])r->local.a, r->local.n);
@@ -229,48 +258,71 @@ static void prepare_round(struct export_run *r)
 	loaded = nacct_probe_view_load(&r->pv) == 0;
 	if (loaded)
 		nacct_probe_view_since(&r->pv, r->m.meta_val.attached_at);
-	if (r->cfg->json)
-		nacct_sink_json_side(r->sink, loaded ? &r->pv : NULL);
-	else
-		nacct_sink_clickhouse_side(r->sink, loaded ? &r->pv : NULL);
+	for (k = 0; k < r->sk.n; k++) {
+		if (r->sk.kind[k] == SINK_JSON)
+			nacct_sink_json_side(r->sk.s[k], loaded ? &r->pv : NULL);
+		if (r->sk.kind[k] == SINK_CH)
+			nacct_sink_clickhouse_side(r->sk.s[k], loaded ? &r->pv : NULL);
+	}
 }
 
 static int run_loop(struct export_run *r)
 {
 	struct nacct_xreport rep;
-	int err;
+	int err, k, lane_errs;
 
 	while (!g_stop) {
 		prepare_round(r);
 		err = nacct_exporter_round(r->x, mono_coarse_ns(), 0, &rep);
-		log_report(r->ifname, &rep);
-		if (err && err != -ENOENT)
+		log_report(r->ifname, &rep, &r->sk);
+		for (k = 0, lane_errs = 0; k < r->sk.n; k++)
+			lane_errs += rep.lane_err[k] != 0;
+		/* a sink's failure is logged with its name above */
+		if (err && err != -ENOENT && !lane_errs)
 			pr_warn("export: round failed: %s\n", strerror(-err));
-		if (r->cfg->ipfix)
-			nacct_sink_ipfix_tick(r->sink);
-		else if (r->cfg->json)
-			fflush(stdout);
+		for (k = 0; k < r->sk.n; k++) {
+			if (r->sk.kind[k] == SINK_IPFIX)
+				nacct_sink_ipfix_tick(r->sk.s[k]);
+			if (r->sk.kind[k] == SINK_JSON)
+				fflush(stdout);
+		}
 		if (!g_stop)
 			poll(NULL, 0, TICK_MS);
 	}
 	/* SIGTERM/SIGINT: every delta out, then a clean exit */
 	prepare_round(r);
 	err = nacct_exporter_round(r->x, mono_coarse_ns(), 1, &rep);
-	log_report(r->ifname, &rep);
+	log_report(r->ifname, &rep, &r->sk);
 	if (err)
 		pr_warn("export: final flush failed: %s\n", strerror(-err));
 	return err;
 }
 
-/* the sink of the options: IPFIX to the collector or JSON lines on stdout */
-static int open_sink(struct export_run *r, const struct sockaddr_storage *peer,
-		     socklen_t peer_len)
+/* the sinks of the options, in lane order: IPFIX, JSON lines on stdout, ClickHouse */
+static int open_sinks(struct export_run *r, const struct sockaddr_storage *peer,
+		      socklen_t peer_len)
 {
 	const struct export_opts *cfg = r->cfg;
+	struct export_sinks *sk = &r->sk;
 	int err;
 
-	if (cfg->json)
-		return nacct_sink_json_new(&r->sink, STDOUT_FILENO);
+	if (cfg->ipfix) {
+		err = nacct_sink_ipfix_new(&sk->s[sk->n], cfg->ipfix, peer, peer_len,
+					   cfg->transport == 1, (__u32)cfg->obs_domain);
+		if (err) {
+			pr_warn("export: cannot set up IPFIX: %s\n", strerror(-err));
+			return err;
+		}
+		sk->kind[sk->n] = SINK_IPFIX;
+		sk->dest[sk->n++] = cfg->ipfix;
+	}
+	if (cfg->json) {
+		err = nacct_sink_json_new(&sk->s[sk->n], STDOUT_FILENO);
+		if (err)
+			return err;
+		sk->kind[sk->n] = SINK_JSON;
+		sk->dest[sk->n++] = "stdout";
+	}
 	if (cfg->clickhouse) {
 		struct nacct_ch_opts o = {
 			.url = cfg->clickhouse, .database = cfg->ch_database,
@@ -281,16 +333,35 @@ static int open_sink(struct export_run *r, const struct sockaddr_storage *peer,
 			.batch = (unsigned int)cfg->ch_batch, .ttl_days = (unsigned int)cfg->ch_ttl_days,
 		};
 
-		err = nacct_sink_clickhouse_new(&r->sink, &o);
-		if (err)
+		err = nacct_sink_clickhouse_new(&sk->s[sk->n], &o);
+		if (err) {
 			pr_warn("export: cannot set up ClickHouse: %s\n", strerror(-err));
-		return err;
+			return err;
+		}
+		sk->kind[sk->n] = SINK_CH;
+		sk->dest[sk->n++] = cfg->clickhouse;
 	}
-	err = nacct_sink_ipfix_new(&r->sink, cfg->ipfix, peer, peer_len, cfg->transport == 1,
-				   (__u32)cfg->obs_domain);
-	if (err)
-		pr_warn("export: cannot set up IPFIX: %s\n", strerror(-err));
-	return err;
+	return 0;
+}
+
+/*
+ * Each sink's state (journal + exported state) in its own pin, named by
+ * its kind: IPFIX's is nacct_export (as before several sinks), and so is
+ * JSON's when it runs alone; beside IPFIX it has nacct_export_json;
+ * ClickHouse's is nacct_export_ch.
+ */
+static void sink_lanes(const struct export_run *r, struct nacct_xpins_lane *l, int *n)
+{
+	const struct export_opts *cfg = r->cfg;
+
+	*n = 0;
+	if (cfg->ipfix)
+		l[(*n)++] = (struct nacct_xpins_lane){ NACCT_MAP_EXPORT, NACCT_XJ_ITEMS };
+	if (cfg->json)
+		l[(*n)++] = (struct nacct_xpins_lane){ cfg->ipfix ? NACCT_MAP_EXPORT_JSON
+								  : NACCT_MAP_EXPORT, NACCT_XJ_ITEMS };
+	if (cfg->clickhouse)
+		l[(*n)++] = (struct nacct_xpins_lane){ NACCT_MAP_EXPORT_CH, (__u32)cfg->ch_batch };
 }
 
 /* --clickhouse and its options: checked before anything is opened */
@@ -361,8 +432,6 @@ static int check_opts(struct export_run *r, struct sockaddr_storage *peer, sockl
 
 	if (!cfg->json && !cfg->ipfix && !cfg->clickhouse)
 		return nacct_usage_error("export: give --ipfix HOST:PORT, --clickhouse URL or --json");
-	if (!!cfg->json + !!cfg->ipfix + !!cfg->clickhouse > 1)
-		return nacct_usage_error("export: --ipfix, --clickhouse and --json exclude each other");
 	ret = check_clickhouse(r);
 	if (ret)
 		return ret;
@@ -394,8 +463,8 @@ int cmd_export(struct export_opts *cfg)
 	struct sockaddr_storage peer;
 	socklen_t peer_len = 0;
 	struct sigaction sa;
-	const char *dest;
-	int err, ret = NACCT_EXIT_FAIL, tcp = cfg->transport == 1;
+	struct nacct_xpins_lane lanes[NACCT_X_LANES];
+	int err, k, n_lanes, ret = NACCT_EXIT_FAIL, tcp = cfg->transport == 1;
 
 	nacct_community_id_seed = (__u16)cfg->cid_seed;
 
@@ -404,7 +473,9 @@ int cmd_export(struct export_opts *cfg)
 	r.ifname = cfg->a.argv[0];
 	r.lock_fd = -1;
 	r.m.flows = -1;
-	r.pins.blob_fd = r.pins.pend_fd = r.pins.exp_fd = -1;
+	r.pins.pend_fd = r.pins.exp_fd = -1;
+	for (k = 0; k < NACCT_X_LANES; k++)
+		r.pins.b[k].fd = -1;
 	ret = check_opts(&r, &peer, &peer_len);
 	if (ret)
 		goto out;
@@ -426,8 +497,9 @@ int cmd_export(struct export_opts *cfg)
 	if (ret)
 		goto out;
 	ret = NACCT_EXIT_FAIL;
+	sink_lanes(&r, lanes, &n_lanes);
 	err = nacct_xpins_open(r.m.dir, r.m.meta_val.max_flows, nacct_flow_copies(&r.m.meta_val),
-			       cfg->clickhouse ? (__u32)cfg->ch_batch : NACCT_XJ_ITEMS, &r.pins);
+			       lanes, n_lanes, &r.pins);
 	if (err == -EPROTO)
 		pr_warn("%s/%s was made by an incompatible nacct build\n", r.m.dir,
 			r.pins.bad ? r.pins.bad : NACCT_MAP_EXPORT);
@@ -441,7 +513,7 @@ int cmd_export(struct export_opts *cfg)
 	if (err)
 		goto out;
 	r.have_store = 1;
-	err = open_sink(&r, &peer, peer_len);
+	err = open_sinks(&r, &peer, peer_len);
 	if (err)
 		goto out;
 	xc = (struct nacct_xcfg){
@@ -452,34 +524,35 @@ int cmd_export(struct export_opts *cfg)
 		.active_ns = cfg->active_timeout * 1000000000ULL,
 		.scan_rate = (__u32)cfg->scan_rate,
 	};
-	err = nacct_exporter_new(&r.x, &xc, &r.store.base, &r.pins.mem, r.sink, &rec);
+	err = nacct_exporter_new(&r.x, &xc, &r.store.base, &r.pins.mem, r.sk.s, &rec);
 	if (err) {
 		pr_warn("%s: cannot start the exporter: %s\n", r.ifname, strerror(-err));
 		goto out;
 	}
-	log_recovery(&rec, &r.pins);
-	if (r.pins.grown)
-		pr_info("export: the journal now holds %u records (--batch)\n", r.pins.mem.j_cap);
-	dest = cfg->json ? "stdout" : cfg->ipfix ? cfg->ipfix : cfg->clickhouse;
-	if (!cfg->json) {
-		err = nacct_exporter_open(r.x);
+	log_recovery(&rec, &r.pins, &r.sk);
+	for (k = 0; k < r.sk.n; k++) {
+		if (r.sk.kind[k] == SINK_JSON)
+			continue;
+		err = nacct_exporter_open(r.x, k);
 		if (err == -EOPNOTSUPP) {
 			ret = NACCT_EXIT_USAGE;
 			goto out;
 		}
 		if (err)
-			pr_warn("export: cannot reach %s: %s (retrying every second)\n", dest,
-				strerror(-err));
+			pr_warn("export: cannot reach %s: %s (retrying every second)\n",
+				r.sk.dest[k], strerror(-err));
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	pr_info("export: %s -> %s (%s), idle %llus, active %llus, domain %llu\n", r.ifname,
-		dest, cfg->json ? "json" : cfg->clickhouse ? "clickhouse" : nacct_transport_names[tcp],
-		(unsigned long long)cfg->idle_timeout, (unsigned long long)cfg->active_timeout,
-		(unsigned long long)cfg->obs_domain);
+	for (k = 0; k < r.sk.n; k++)
+		pr_info("export: %s -> %s (%s), idle %llus, active %llus, domain %llu\n", r.ifname,
+			r.sk.dest[k], r.sk.kind[k] == SINK_IPFIX ? nacct_transport_names[tcp]
+								 : sink_kind[r.sk.kind[k]],
+			(unsigned long long)cfg->idle_timeout,
+			(unsigned long long)cfg->active_timeout, (unsigned long long)cfg->obs_domain);
 
 	if (run_loop(&r))
 		goto out;
@@ -490,8 +563,8 @@ int cmd_export(struct export_opts *cfg)
 	ret = 0;
 out:
 	nacct_exporter_free(r.x);
-	if (r.sink)
-		r.sink->ops->close(r.sink);
+	for (k = 0; k < r.sk.n; k++)
+		r.sk.s[k]->ops->close(r.sk.s[k]);
 	if (r.have_store)
 		nacct_bpf_store_free(&r.store);
 	nacct_xpins_close(&r.pins);

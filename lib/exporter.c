@@ -26,6 +26,8 @@ _Static_assert(sizeof(struct nacct_flow_key) % 8 == 0, "key hash reads whole wor
 /* one sink and what it has been sent (the per-sink part, lib/exporter.h) */
 struct lane {
 	struct nacct_sink *sink;
+	int down;       /* its send failed in this round: nothing more staged for it */
+	int unresolved; /* its message in flight may have been sent: ask the sink */
 	struct nacct_xjournal *j;
 	__u32 j_cap;
 	struct nacct_xentry *ent;
@@ -40,7 +42,8 @@ struct nacct_exporter {
 	struct nacct_xcfg cfg;
 	struct nacct_xstore *store;
 	struct nacct_xmem mem;
-	struct lane ln;
+	struct lane lanes[NACCT_X_LANES];
+	int n_lanes;
 	int ncpu;
 	/* keys of the pending slots: slot + 1 */
 	__u32 pend[4 * NACCT_XP_SLOTS];
@@ -58,7 +61,6 @@ struct nacct_exporter {
 	struct nacct_xreport *rep; /* the round's (NULL outside a round) */
 	__u64 now;                 /* the round's time */
 	int state_err;             /* an item could not be applied (last -errno) */
-	int unresolved;            /* the message in flight may have been sent: ask the sink */
 	struct nacct_xfigures fig;
 	struct nacct_flow one; /* scratch: a slot's flow */
 	/* scratch of a scanned chunk: key hashes and entries */
@@ -152,7 +154,7 @@ static void ent_del(struct lane *l, __u32 i)
 	l->free_ent[l->n_free++] = i;
 }
 
-static int lane_init(struct lane *l, const struct nacct_xmem *m, struct nacct_sink *sink)
+static int lane_init(struct lane *l, const struct nacct_xlane *m, struct nacct_sink *sink)
 {
 	__u64 cap = 16;
 	__u32 i;
@@ -347,9 +349,9 @@ static int src_is_hi(const struct nacct_exporter *x, const struct nacct_flow *f,
  * the last export (its own val, the other direction zero), from @start;
  * src -> dst as its packets went.
  */
-static void delta_rec(const struct nacct_exporter *x, const struct nacct_flow *f,
-		      const struct nacct_xentry *base, int dir, __u64 start, int final,
-		      struct nacct_rec *r)
+static void delta_rec(const struct nacct_exporter *x, const struct lane *l,
+		      const struct nacct_flow *f, const struct nacct_xentry *base, int dir,
+		      __u64 start, int final, struct nacct_rec *r)
 {
 	nacct_rec_flow(r, x->cfg.ifname, &f->key, &f->val);
 	if (f->key.tunnel && x->store->ops->tunnel)
@@ -366,7 +368,7 @@ static void delta_rec(const struct nacct_exporter *x, const struct nacct_flow *f
 	r->src_hi = src_is_hi(x, f, dir);
 	r->ifindex = x->cfg.ifindex;
 	r->dir = dir;
-	r->seq = x->ln.j->seq;
+	r->seq = l->j->seq;
 	r->final = final;
 }
 
@@ -395,10 +397,9 @@ static void commit(struct nacct_exporter *x, struct lane *l)
 	j->n_records = 0;
 }
 
-/* close the message being built, send it through the journal, commit */
-static int flush(struct nacct_exporter *x)
+/* close lane l's message being built, send it through its journal, commit */
+static int flush(struct nacct_exporter *x, struct lane *l)
 {
-	struct lane *l = &x->ln;
 	struct nacct_xjournal *j = l->j;
 	struct mmsghdr *mm = (struct mmsghdr *)j->mmsg;
 	const void *buf;
@@ -423,7 +424,8 @@ static int flush(struct nacct_exporter *x)
 	err = l->sink->ops->send(l->sink, buf, len, mm);
 	if (err && l->sink->ops->committed) {
 		/* the destination may have it: stays INTENT until it says */
-		x->unresolved = 1;
+		l->unresolved = 1;
+		l->down = 1;
 		return err;
 	}
 	if (err)
@@ -439,27 +441,63 @@ drop:
 	j->n_items = 0;
 	j->n_records = 0;
 	PUBLISH(j->state, NACCT_XJ_IDLE);
+	l->down = 1;
 	return err ? err : -EIO;
 }
 
-/* add one record (and its journal item); sends the message when it is full */
-static int stage(struct nacct_exporter *x, const struct nacct_flow *f,
+static int lanes_up(const struct nacct_exporter *x)
+{
+	int k, n = 0;
+
+	for (k = 0; k < x->n_lanes; k++)
+		n += !x->lanes[k].down;
+	return n;
+}
+
+/*
+ * A lane whose send failed is down for the rest of the round (its error in
+ * the report) and the others go on: the steps of a round fail only when no
+ * lane is left, or for what is not a send (reading the map, a record).
+ */
+static int lane_failed(struct nacct_exporter *x, int k, int err)
+{
+	if (x->rep && !x->rep->lane_err[k])
+		x->rep->lane_err[k] = err;
+	return lanes_up(x) ? 0 : err;
+}
+
+/* every lane's message */
+static int flush_all(struct nacct_exporter *x)
+{
+	int k, err;
+
+	for (k = 0; k < x->n_lanes; k++) {
+		if (x->lanes[k].down)
+			continue;
+		err = flush(x, &x->lanes[k]);
+		if (err && (err = lane_failed(x, k, err)))
+			return err;
+	}
+	return 0;
+}
+
+/* add one record to lane l (and its journal item); sends the message when it is full */
+static int stage(struct nacct_exporter *x, struct lane *l, const struct nacct_flow *f,
 		 const struct nacct_xentry *base, int dir, __u64 start, __u32 slot)
 {
-	struct lane *l = &x->ln;
 	struct nacct_xitem *it;
 	struct nacct_rec r;
 	int err;
 
 	if (l->j->n_items >= l->j_cap) {
-		err = flush(x);
+		err = flush(x, l);
 		if (err)
 			return err;
 	}
-	delta_rec(x, f, base, dir, start, slot != 0, &r);
+	delta_rec(x, l, f, base, dir, start, slot != 0, &r);
 	err = l->sink->ops->rec(l->sink, &r);
 	if (err == -ENOSPC) {
-		err = flush(x);
+		err = flush(x, l);
 		r.seq = l->j->seq;
 		if (!err)
 			err = l->sink->ops->rec(l->sink, &r);
@@ -492,14 +530,14 @@ static void base_of(const struct lane *l, long i, const struct nacct_flow *f,
 	base->first_seen = f->val.first_seen;
 }
 
-/* export what has not been exported of one flow (all directions) */
-static int export_flow(struct nacct_exporter *x, const struct nacct_flow *f, long ent,
-		       __u64 now, __u32 slot, int force)
+/* export to lane l what it has not had of one flow (all directions) */
+static int export_flow_lane(struct nacct_exporter *x, struct lane *l, const struct nacct_flow *f,
+			    long ent, __u64 now, __u32 slot, int force)
 {
 	struct nacct_xentry base;
 	int d, err;
 
-	base_of(&x->ln, ent, f, &base);
+	base_of(l, ent, f, &base);
 	for (d = 0; d < NACCT_DIR_MAX; d++) {
 		__u64 start = base.rec_start[d] ? base.rec_start[d] : f->val.first_seen;
 
@@ -507,9 +545,28 @@ static int export_flow(struct nacct_exporter *x, const struct nacct_flow *f, lon
 			continue;
 		if (!force && (now <= start || now - start < x->cfg.active_ns))
 			continue;
-		err = stage(x, f, &base, d, start, slot);
+		err = stage(x, l, f, &base, d, start, slot);
 		if (err)
 			return err;
+	}
+	return 0;
+}
+
+/* ... to every lane that is up; ent: the flow's entry in lane 0 (-2: look it up) */
+static int export_flow(struct nacct_exporter *x, const struct nacct_flow *f, long ent,
+		       __u64 now, __u32 slot, int force)
+{
+	int k, err;
+
+	for (k = 0; k < x->n_lanes; k++) {
+		struct lane *l = &x->lanes[k];
+
+		if (l->down)
+			continue;
+		err = export_flow_lane(x, l, f, k == 0 && ent != -2 ? ent : ent_find(l, &f->key),
+				       now, slot, force);
+		if (err && (!l->down || (err = lane_failed(x, k, err))))
+			return err; /* the record itself failed, or no lane is left */
 	}
 	return 0;
 }
@@ -527,7 +584,7 @@ static int export_slots(struct nacct_exporter *x, __u64 now)
 		if (s->state != NACCT_XP_TAKEN)
 			continue;
 		f = slot_flow(x, s);
-		err = export_flow(x, f, ent_find(&x->ln, &f->key), now, i + 1, 1);
+		err = export_flow(x, f, -2, now, i + 1, 1);
 		if (err)
 			return err;
 	}
@@ -547,7 +604,7 @@ static void finalize(struct nacct_exporter *x)
 	__u64 first[NACCT_XP_SLOTS];
 	struct nacct_xcount n = e->c[cur];
 	struct nacct_xentry base;
-	int d, done;
+	int d, done, l;
 
 	for (i = 0; i < x->mem.n_slots && nb < NACCT_XP_SLOTS; i++) {
 		struct nacct_xslot *s = slot_at(&x->mem, i);
@@ -556,10 +613,13 @@ static void finalize(struct nacct_exporter *x)
 		if (s->state != NACCT_XP_TAKEN)
 			continue;
 		f = slot_flow(x, s);
-		base_of(&x->ln, ent_find(&x->ln, &f->key), f, &base);
-		for (d = 0, done = 1; d < NACCT_DIR_MAX; d++)
-			if (f->val.packets[d] > base.packets[d])
-				done = 0;
+		/* final only when every lane has had all of it */
+		for (l = 0, done = 1; l < x->n_lanes && done; l++) {
+			base_of(&x->lanes[l], ent_find(&x->lanes[l], &f->key), f, &base);
+			for (d = 0; d < NACCT_DIR_MAX; d++)
+				if (f->val.packets[d] > base.packets[d])
+					done = 0;
+		}
 		if (!done)
 			continue;
 		for (d = 0; d < NACCT_DIR_MAX; d++) {
@@ -590,11 +650,15 @@ static void finalize(struct nacct_exporter *x)
 	CRASH(x, NACCT_XC_FIN_FLIPPED);
 	for (k = 0; k < nb; k++) {
 		struct nacct_xslot *s = slot_at(&x->mem, batch[k]);
-		long ei = ent_find(&x->ln, &s->key);
 
-		/* only this incarnation's entry: a new one keeps its own */
-		if (ei >= 0 && x->ln.ent[ei].first_seen == first[k])
-			ent_del(&x->ln, ei);
+		for (l = 0; l < x->n_lanes; l++) {
+			struct lane *ln = &x->lanes[l];
+			long ei = ent_find(ln, &s->key);
+
+			/* only this incarnation's entry: a new one keeps its own */
+			if (ei >= 0 && ln->ent[ei].first_seen == first[k])
+				ent_del(ln, ei);
+		}
 		slot_free(s, x->mem.slot_size);
 		CRASH(x, NACCT_XC_FIN_FREED);
 	}
@@ -643,7 +707,7 @@ static int expire(struct nacct_exporter *x, const struct nacct_flow *f, __u64 no
 		/* slots full: send what they hold, then go on */
 		err = export_slots(x, now);
 		if (!err)
-			err = flush(x);
+			err = flush_all(x);
 		if (err)
 			return err;
 		finalize(x);
@@ -667,7 +731,7 @@ static int expire(struct nacct_exporter *x, const struct nacct_flow *f, __u64 no
  */
 static int lookup_chunk(struct nacct_exporter *x, const struct nacct_flow *fl, size_t n)
 {
-	struct lane *l = &x->ln;
+	struct lane *l = &x->lanes[0];
 	size_t i;
 
 	if (n > x->cbuf) {
@@ -702,10 +766,17 @@ static int visit(struct nacct_exporter *x, const struct nacct_flow *f, long ei, 
 {
 	/* the chunk's visits before this one may have finalized a slot and
 	 * deleted this key's old entry (or reused its place) */
-	if (ei >= 0 && (!x->ln.ent[ei].used || !key_eq(&x->ln.ent[ei].key, &f->key)))
-		ei = ent_find(&x->ln, &f->key);
+	struct lane *l0 = &x->lanes[0];
+	long e;
+	int k;
+
+	if (ei >= 0 && (!l0->ent[ei].used || !key_eq(&l0->ent[ei].key, &f->key)))
+		ei = ent_find(l0, &f->key);
 	if (ei >= 0)
-		x->ln.ent[ei].seen = x->pass_id;
+		l0->ent[ei].seen = x->pass_id;
+	for (k = 1; k < x->n_lanes; k++)
+		if ((e = ent_find(&x->lanes[k], &f->key)) >= 0)
+			x->lanes[k].ent[e].seen = x->pass_id;
 	/* a flow whose previous incarnation is still pending waits */
 	if (pend_has(x, &f->key))
 		return 0;
@@ -763,14 +834,19 @@ static int scan(struct nacct_exporter *x, __u64 now, int final)
 /* exported state of flows that are neither in the map nor pending */
 static void gc(struct nacct_exporter *x)
 {
-	struct lane *l = &x->ln;
 	__u32 i;
+	int k;
 
-	for (i = 0; i < l->n_ent; i++) {
-		if (!l->ent[i].used || l->ent[i].seen == x->pass_id || pend_has(x, &l->ent[i].key))
-			continue;
-		ent_del(l, i);
-		CRASH(x, NACCT_XC_GC);
+	for (k = 0; k < x->n_lanes; k++) {
+		struct lane *l = &x->lanes[k];
+
+		for (i = 0; i < l->n_ent; i++) {
+			if (!l->ent[i].used || l->ent[i].seen == x->pass_id ||
+			    pend_has(x, &l->ent[i].key))
+				continue;
+			ent_del(l, i);
+			CRASH(x, NACCT_XC_GC);
+		}
 	}
 }
 
@@ -786,14 +862,13 @@ static __u64 wall_ms(void)
 
 static int export_totals(struct nacct_exporter *x, int final)
 {
-	struct nacct_sink *sk = x->ln.sink;
 	struct nacct_totals t;
 	struct nacct_stats st;
 	struct nacct_xtotals xt;
 	size_t n_flows = x->have_pass ? x->last_pass_flows : x->pass_flows;
 	__u32 maxf = x->cfg.max_flows;
 	double fill = maxf ? (double)n_flows / maxf : 0;
-	int d, err;
+	int d, k, err;
 
 	if (x->store->ops->totals(x->store, &st))
 		return 0;
@@ -817,19 +892,28 @@ static int export_totals(struct nacct_exporter *x, int final)
 	memset(&t, 0, sizeof(t));
 	t.st = st;
 	nacct_totals_derive(&t);
-	for (d = 0; d < NACCT_DIR_MAX; d++) {
-		xt = (struct nacct_xtotals){ .t = &t, .ifname = x->cfg.ifname,
-					     .ifindex = x->cfg.ifindex, .dir = d,
-					     .obs_ms = wall_ms(), .flows = n_flows,
-					     .max_flows = maxf };
-		err = sk->ops->totals(sk, &xt);
-		if (err == -ENOSPC) {
-			err = flush(x);
-			if (!err)
-				err = sk->ops->totals(sk, &xt);
+	for (k = 0; k < x->n_lanes; k++) {
+		struct lane *l = &x->lanes[k];
+
+		for (d = 0; d < NACCT_DIR_MAX && !l->down; d++) {
+			xt = (struct nacct_xtotals){ .t = &t, .ifname = x->cfg.ifname,
+						     .ifindex = x->cfg.ifindex, .dir = d,
+						     .obs_ms = wall_ms(), .flows = n_flows,
+						     .max_flows = maxf };
+			err = l->sink->ops->totals(l->sink, &xt);
+			if (err == -ENOSPC) {
+				err = flush(x, l);
+				if (!err)
+					err = l->sink->ops->totals(l->sink, &xt);
+			}
+			if (err) {
+				/* a totals record that did not fit is not a send */
+				if (!l->down)
+					return err;
+				if ((err = lane_failed(x, k, err)))
+					return err;
+			}
 		}
-		if (err)
-			return err;
 	}
 	return 0;
 }
@@ -837,18 +921,19 @@ static int export_totals(struct nacct_exporter *x, int final)
 /* ---- the round -------------------------------------------------------------------- */
 
 /* the message in flight that may have been sent: commit it or forget it, as the sink says */
-static int resolve(struct nacct_exporter *x)
+static int resolve(struct nacct_exporter *x, struct lane *l)
 {
-	struct lane *l = &x->ln;
 	struct nacct_xjournal *j = l->j;
 	int r;
 
 	r = l->sink->ops->committed(l->sink, j->seq, j->n_records);
-	if (r < 0)
+	if (r < 0) {
+		l->down = 1;
 		return r;
+	}
 	x->rep->resolved = r ? 1 : 2;
 	x->rep->resolved_seq = j->seq;
-	x->unresolved = 0;
+	l->unresolved = 0;
 	if (r) {
 		x->fig.records += j->n_records;
 		x->fig.messages++;
@@ -862,41 +947,54 @@ static int resolve(struct nacct_exporter *x)
 	return 0;
 }
 
+/* a step of the round: its error ends the round */
+#define STEP(call)                                                         \
+	do {                                                               \
+		err = (call);                                              \
+		if (err)                                                   \
+			goto out;                                          \
+	} while (0)
+
 int nacct_exporter_round(struct nacct_exporter *x, __u64 now, int final,
 			 struct nacct_xreport *rep)
 {
-	int err;
+	int err = 0, e, k, up;
 
 	memset(rep, 0, sizeof(*rep));
 	x->rep = rep;
 	x->now = now;
 	x->state_err = 0;
 	x->pass_ended = 0;
-	if (x->unresolved) {
-		err = resolve(x);
-		if (err)
-			goto out;
+	/* every lane tries again; one that cannot settle its message in flight stays down */
+	for (k = 0, up = 0; k < x->n_lanes; k++) {
+		struct lane *l = &x->lanes[k];
+
+		l->down = 0;
+		if (l->unresolved && (e = resolve(x, l))) {
+			rep->lane_err[k] = e;
+			if (!err)
+				err = e;
+		}
+		up += !l->down;
 	}
-	/* expired flows from an earlier round (or before a restart) first */
-	err = export_slots(x, now);
-	if (!err)
-		err = flush(x);
-	if (err)
+	if (!up)
 		goto out;
+	err = 0;
+	/* expired flows from an earlier round (or before a restart) first */
+	STEP(export_slots(x, now));
+	STEP(flush_all(x));
 	finalize(x);
-	err = scan(x, now, final);
-	if (!err)
-		err = export_slots(x, now);
-	if (!err)
-		err = export_totals(x, final);
-	if (!err)
-		err = flush(x);
-	if (!err) {
-		finalize(x);
-		if (x->pass_ended)
-			gc(x);
-	}
+	STEP(scan(x, now, final));
+	STEP(export_slots(x, now));
+	STEP(export_totals(x, final));
+	STEP(flush_all(x));
+	finalize(x);
+	if (x->pass_ended)
+		gc(x);
 out:
+	/* a lane that went down: the round says so */
+	for (k = 0; k < x->n_lanes && !err; k++)
+		err = rep->lane_err[k];
 	rep->flows = x->have_pass ? x->last_pass_flows : x->pass_flows;
 	rep->max_flows = x->cfg.max_flows;
 	rep->pass_done = x->pass_ended;
@@ -907,45 +1005,38 @@ out:
 
 /* ---- start: recovery ------------------------------------------------------------------ */
 
-static void recover(struct nacct_exporter *x, struct nacct_xrecovery *rec)
+/* lane l's journal after a kill: commit, ask, or forget its message in flight */
+static void recover_journal(struct nacct_exporter *x, struct lane *l, struct nacct_xjrecovery *r,
+			    int *fresh)
 {
-	struct nacct_xjournal *j = x->ln.j;
-	struct nacct_export_expired *e = x->mem.exp;
+	struct nacct_xjournal *j = l->j;
 	struct mmsghdr *mm = (struct mmsghdr *)j->mmsg;
-	__u32 i;
 
-	memset(rec, 0, sizeof(*rec));
 	if (j->magic != NACCT_XJ_MAGIC || j->version != NACCT_XJ_VERSION) {
 		memset(j, 0, sizeof(*j));
 		j->version = NACCT_XJ_VERSION;
 		PUBLISH(j->magic, NACCT_XJ_MAGIC);
-		rec->fresh = 1;
+		*fresh = 1;
 	}
-	if (e->magic != NACCT_XE_MAGIC || e->version != NACCT_XE_VERSION) {
-		memset(e, 0, sizeof(*e));
-		e->version = NACCT_XE_VERSION;
-		PUBLISH(e->magic, NACCT_XE_MAGIC);
-		rec->fresh = 1;
-	}
-	if (j->state == NACCT_XJ_INTENT && j->n_items > x->ln.j_cap) {
+	if (j->state == NACCT_XJ_INTENT && j->n_items > l->j_cap) {
 		/* not a journal this memory can hold: nothing of it is trusted */
 		j->n_items = 0;
 		j->n_records = 0;
 		PUBLISH(j->state, NACCT_XJ_IDLE);
 	}
 	if (j->state == NACCT_XJ_INTENT) {
-		rec->intent = 1;
-		rec->message = j->messages;
-		rec->records = j->n_records;
-		rec->sent_len = mm->msg_len;
-		rec->msg_len = j->msg_len;
+		r->intent = 1;
+		r->message = j->messages;
+		r->records = j->n_records;
+		r->sent_len = mm->msg_len;
+		r->msg_len = j->msg_len;
 		if (mm->msg_len == j->msg_len && j->msg_len) {
-			rec->sent = 1;
-			commit(x, &x->ln);
-		} else if (x->ln.sink->ops->committed && j->msg_len) {
+			r->sent = 1;
+			commit(x, l);
+		} else if (l->sink->ops->committed && j->msg_len) {
 			/* the destination may have it: asked in the first round */
-			x->unresolved = 1;
-			rec->unresolved = 1;
+			l->unresolved = 1;
+			r->unresolved = 1;
 		} else {
 			j->n_items = 0;
 			j->n_records = 0;
@@ -955,6 +1046,23 @@ static void recover(struct nacct_exporter *x, struct nacct_xrecovery *rec)
 		j->n_items = 0;
 		j->n_records = 0;
 	}
+}
+
+static void recover(struct nacct_exporter *x, struct nacct_xrecovery *rec)
+{
+	struct nacct_export_expired *e = x->mem.exp;
+	__u32 i;
+	int k;
+
+	memset(rec, 0, sizeof(*rec));
+	if (e->magic != NACCT_XE_MAGIC || e->version != NACCT_XE_VERSION) {
+		memset(e, 0, sizeof(*e));
+		e->version = NACCT_XE_VERSION;
+		PUBLISH(e->magic, NACCT_XE_MAGIC);
+		rec->fresh = 1;
+	}
+	for (k = 0; k < x->n_lanes; k++)
+		recover_journal(x, &x->lanes[k], &rec->j[k], &rec->fresh);
 	for (i = 0; i < x->mem.n_slots; i++) {
 		struct nacct_xslot *s = slot_at(&x->mem, i);
 
@@ -974,10 +1082,14 @@ static void recover(struct nacct_exporter *x, struct nacct_xrecovery *rec)
 		if (covered(s->fin_epoch, live_count(e)->epoch)) {
 			/* finalized before the kill: the counter has it */
 			const struct nacct_flow *f = slot_flow(x, s);
-			long ei = ent_find(&x->ln, &f->key);
 
-			if (ei >= 0 && x->ln.ent[ei].first_seen == f->val.first_seen)
-				ent_del(&x->ln, ei);
+			for (k = 0; k < x->n_lanes; k++) {
+				struct lane *l = &x->lanes[k];
+				long ei = ent_find(l, &f->key);
+
+				if (ei >= 0 && l->ent[ei].first_seen == f->val.first_seen)
+					ent_del(l, ei);
+			}
 			slot_free(s, x->mem.slot_size);
 			rec->covered++;
 		} else {
@@ -991,12 +1103,14 @@ static void recover(struct nacct_exporter *x, struct nacct_xrecovery *rec)
 
 int nacct_exporter_new(struct nacct_exporter **out, const struct nacct_xcfg *cfg,
 		       struct nacct_xstore *store, const struct nacct_xmem *mem,
-		       struct nacct_sink *sink, struct nacct_xrecovery *rec)
+		       struct nacct_sink *const *sinks, struct nacct_xrecovery *rec)
 {
 	struct nacct_exporter *x;
-	int err;
+	__u32 k;
+	int err = 0;
 
-	if (mem->slot_size < nacct_xslot_size(store->ncpu) || mem->n_slots > NACCT_XP_SLOTS)
+	if (mem->slot_size < nacct_xslot_size(store->ncpu) || mem->n_slots > NACCT_XP_SLOTS ||
+	    !mem->n_lanes || mem->n_lanes > NACCT_X_LANES)
 		return -EINVAL;
 	x = calloc(1, sizeof(*x));
 	if (!x)
@@ -1005,7 +1119,8 @@ int nacct_exporter_new(struct nacct_exporter **out, const struct nacct_xcfg *cfg
 	x->store = store;
 	x->mem = *mem;
 	x->ncpu = store->ncpu;
-	err = lane_init(&x->ln, mem, sink);
+	for (k = 0; k < mem->n_lanes && !err; k++, x->n_lanes++)
+		err = lane_init(&x->lanes[k], &mem->lane[k], sinks[k]);
 	if (err) {
 		nacct_exporter_free(x);
 		return err;
@@ -1017,9 +1132,13 @@ int nacct_exporter_new(struct nacct_exporter **out, const struct nacct_xcfg *cfg
 
 void nacct_exporter_free(struct nacct_exporter *x)
 {
+	int k;
+
 	if (!x)
 		return;
-	lane_free(&x->ln);
+
+	for (k = 0; k < x->n_lanes; k++)
+		lane_free(&x->lanes[k]);
 	free(x->hbuf);
 	free(x->ebuf);
 	free(x);
@@ -1036,9 +1155,11 @@ void nacct_exporter_figures(const struct nacct_exporter *x, struct nacct_xfigure
 	*f = x->fig;
 }
 
-int nacct_exporter_open(struct nacct_exporter *x)
+int nacct_exporter_open(struct nacct_exporter *x, int k)
 {
-	return x->ln.sink->ops->open(x->ln.sink, x->ln.j->seq);
+	struct lane *l = &x->lanes[k];
+
+	return l->sink->ops->open(l->sink, l->j->seq);
 }
 
 /* ---- conservation -------------------------------------------------------------------- */

@@ -117,18 +117,18 @@
  * reads ~0.5 s, records and sends ~0.6 s), against ~42 s for a dump and
  * a lookup per flow every second.
  *
- * ---- Several sinks (issue 17) ---------------------------------------------------
+ * ---- Several sinks ---------------------------------------------------------------
  *
- * Today one sink.  The per-sink part of the core is struct lane in
- * exporter.c: the sink, its journal (message in flight, sequence
- * numbers) and its exported state (entries + index).  Several sinks from
- * one expiry pass: one lane each, every lane with its own journal and
- * exported-state region (production: one pinned nacct_export blob per
- * sink, named after it), each record computed per lane against that
- * lane's state and sent through that lane's journal; the pending slots
- * and the expired counter stay shared, and a slot is finalized when every
- * lane's state shows its final totals (a sink that is down holds the
- * slots, as a collector that is down does now).
+ * One expiry pass feeds up to NACCT_X_LANES sinks.  Each sink is a lane
+ * (struct lane in exporter.c) with its own journal (message in flight,
+ * sequence numbers) and exported state (entries + index): production
+ * keeps one pinned blob per sink kind (maps/pins.h).  Every record is
+ * computed per lane against that lane's state and sent through that
+ * lane's journal; the pending slots and the expired counter are shared,
+ * and a slot is finalized when every lane's state shows its final totals.
+ * A sink whose send fails is down for the rest of the round and the
+ * others go on; its deltas wait in the flow map (idle flows stay there
+ * too: the slots it has not acknowledged stay taken) until it is back.
  */
 #ifndef NACCT_EXPORTER_H
 #define NACCT_EXPORTER_H
@@ -226,15 +226,24 @@ struct nacct_export_expired {
 	struct nacct_xcount c[2];
 };
 
-struct nacct_xmem {
+/* the sinks one exporter feeds from one expiry pass */
+#define NACCT_X_LANES 4
+
+/* one sink's memory: its journal and its exported state */
+struct nacct_xlane {
 	struct nacct_xjournal *j;
 	__u32 j_cap;        /* the journal's items (0: NACCT_XJ_ITEMS) */
+	struct nacct_xentry *ent;
+	__u32 n_ent;
+};
+
+struct nacct_xmem {
+	struct nacct_xlane lane[NACCT_X_LANES]; /* one per sink, in the sinks' order */
+	__u32 n_lanes;
 	struct nacct_export_expired *exp;
 	__u8 *slots;        /* n_slots of slot_size bytes */
 	__u32 n_slots;
 	size_t slot_size;   /* nacct_xslot_size(the store's ncpu) */
-	struct nacct_xentry *ent;
-	__u32 n_ent;
 };
 
 /* ---- the store: the flow map and the interface totals ----------------------- */
@@ -348,16 +357,18 @@ struct nacct_xcfg {
 
 /* what the restart found (for the log) */
 struct nacct_xrecovery {
-	int intent;            /* a message was in flight */
-	int sent;              /* ... and went out: committed now */
-	__u64 message;         /* its number */
-	__u32 records;
-	__u32 sent_len, msg_len;
+	struct nacct_xjrecovery { /* each lane's journal */
+		int intent;            /* a message was in flight */
+		int sent;              /* ... and went out: committed now */
+		int unresolved;        /* ... not known to be sent: the sink is asked */
+		__u64 message;         /* its number */
+		__u32 records;
+		__u32 sent_len, msg_len;
+	} j[NACCT_X_LANES];
 	__u32 taken, not_taken; /* TAKING slots: the delete happened / had not */
 	__u32 covered;          /* finalized slots freed */
-	int fresh;              /* journal or counter initialized */
+	int fresh;              /* a journal or the counter initialized */
 	int state_err;          /* replaying: an exported flow could not be recorded */
-	int unresolved;         /* in flight, not known to be sent: the sink is asked */
 };
 
 /* what a round saw (for the log: map pressure is never silent) */
@@ -371,6 +382,7 @@ struct nacct_xreport {
 	int pass_done;         /* a pass over the map ended in this round */
 	int resolved;          /* a message in flight was settled: 1 committed, 2 sent again */
 	__u64 resolved_seq;
+	int lane_err[NACCT_X_LANES]; /* a sink that failed this round (-errno) */
 };
 
 struct nacct_xfigures {
@@ -380,9 +392,11 @@ struct nacct_xfigures {
 struct nacct_exporter;
 
 /* a core on mem: recovers what a killed one left (rec: what it found) */
+/* a core on mem: recovers what a killed one left (rec: what it found); sinks[k]
+ * sends what lane k of mem keeps (mem->n_lanes of them) */
 int nacct_exporter_new(struct nacct_exporter **out, const struct nacct_xcfg *cfg,
 		       struct nacct_xstore *store, const struct nacct_xmem *mem,
-		       struct nacct_sink *sink, struct nacct_xrecovery *rec);
+		       struct nacct_sink *const *sinks, struct nacct_xrecovery *rec);
 void nacct_exporter_free(struct nacct_exporter *x);
 
 /* the local addresses of the namespace (16 bytes, IPv4 v4-mapped), kept by pointer */
@@ -399,8 +413,8 @@ int nacct_exporter_round(struct nacct_exporter *x, __u64 now, int final,
 
 void nacct_exporter_figures(const struct nacct_exporter *x, struct nacct_xfigures *f);
 
-/* open the sink now (at start: to say early that a collector is down) */
-int nacct_exporter_open(struct nacct_exporter *x);
+/* open sink k now (at start: to say early that a collector is down) */
+int nacct_exporter_open(struct nacct_exporter *x, int k);
 
 /* ---- conservation: what has left the flow map -------------------------------- */
 

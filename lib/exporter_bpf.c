@@ -284,17 +284,18 @@ static int own_array(const char *dir, const char *name, __u32 vs, __u32 max,
 	return fd;
 }
 
-static void blob_layout(struct nacct_xpins *p, __u8 *blob)
+static void blob_layout(struct nacct_xpins *p, int k, __u8 *blob)
 {
+	struct nacct_xlane *L = &p->mem.lane[k];
 	const struct blob_hdr *h = (const void *)blob;
 
-	p->mem.j = (struct nacct_xjournal *)(blob + h->j_off);
-	p->mem.j_cap = (h->j_size - sizeof(struct nacct_xjournal)) / sizeof(struct nacct_xitem);
-	p->mem.ent = (struct nacct_xentry *)(blob + h->ent_off);
-	p->mem.n_ent = h->n_ent;
+	L->j = (struct nacct_xjournal *)(blob + h->j_off);
+	L->j_cap = (h->j_size - sizeof(struct nacct_xjournal)) / sizeof(struct nacct_xitem);
+	L->ent = (struct nacct_xentry *)(blob + h->ent_off);
+	L->n_ent = h->n_ent;
 }
 
-static int blob_create(__u32 n_ent, __u32 cap, int *fdp, __u8 **blobp)
+static int blob_create(const char *name, __u32 n_ent, __u32 cap, int *fdp, __u8 **blobp)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
 	size_t len = blob_size(n_ent, cap);
@@ -304,7 +305,7 @@ static int blob_create(__u32 n_ent, __u32 cap, int *fdp, __u8 **blobp)
 
 	if (len / 8 > UINT32_MAX)
 		return -E2BIG;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NACCT_MAP_EXPORT, 4, 8, len / 8, &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 8, len / 8, &opts); /* cut to 15 */
 	if (fd < 0)
 		return -errno;
 	blob = map_mmap(fd, len, PROT_READ | PROT_WRITE);
@@ -373,6 +374,8 @@ static int blob_check(int fd, __u32 n_ent, __u8 **blobp, size_t *lenp)
  */
 static int migrate(const char *dir, int old_fd, __u32 n_ent, __u32 cap, struct nacct_xpins *p)
 {
+	struct nacct_xlane *L = &p->mem.lane[0];
+	struct nacct_xpins_blob *B = &p->b[0];
 	char path[512], tmp[512], jpath[512];
 	struct nacct_flow_key key, next, *prev = NULL;
 	struct nacct_xjournal *j;
@@ -383,10 +386,10 @@ static int migrate(const char *dir, int old_fd, __u32 n_ent, __u32 cap, struct n
 
 	if (cap < V1_ITEMS)
 		cap = V1_ITEMS;
-	err = blob_create(n_ent, cap, &fd, &blob);
+	err = blob_create(NACCT_MAP_EXPORT, n_ent, cap, &fd, &blob);
 	if (err)
 		return err;
-	blob_layout(p, blob);
+	blob_layout(p, 0, blob);
 	while (bpf_map_get_next_key(old_fd, prev, &next) == 0) {
 		struct nacct_xentry *e;
 
@@ -398,7 +401,7 @@ static int migrate(const char *dir, int old_fd, __u32 n_ent, __u32 cap, struct n
 			err = -ENOSPC;
 			goto fail;
 		}
-		e = &p->mem.ent[n++];
+		e = &L->ent[n++];
 		e->key = key;
 		memcpy(e->packets, st.packets, sizeof(e->packets));
 		memcpy(e->bytes, st.bytes, sizeof(e->bytes));
@@ -406,7 +409,7 @@ static int migrate(const char *dir, int old_fd, __u32 n_ent, __u32 cap, struct n
 		e->first_seen = st.first_seen;
 		e->used = 1;
 	}
-	j = p->mem.j;
+	j = L->j;
 	pin_path(jpath, sizeof(jpath), dir, NACCT_MAP_EXPORT_JRNL);
 	jfd = bpf_obj_get(jpath);
 	if (jfd >= 0) {
@@ -442,14 +445,14 @@ static int migrate(const char *dir, int old_fd, __u32 n_ent, __u32 cap, struct n
 	unlink(jpath);
 	p->migrated = 1;
 	p->migrated_entries = n;
-	p->blob_fd = fd;
-	p->blob = blob;
-	p->blob_len = blob_size(n_ent, cap);
+	B->fd = fd;
+	B->p = blob;
+	B->len = blob_size(n_ent, cap);
 	return 0;
 fail:
 	munmap(blob, page_round(blob_size(n_ent, cap)));
 	close(fd);
-	memset(&p->mem, 0, sizeof(p->mem));
+	memset(L, 0, sizeof(*L));
 	return err;
 }
 
@@ -460,55 +463,66 @@ fail:
  * rename over the old.  A kill before the rename leaves the old blob,
  * after it the new; both hold the same state.
  */
-static int grow_blob(const char *dir, __u32 n_ent, __u32 cap, struct nacct_xpins *p)
+static int grow_blob(const char *dir, const char *name, __u32 n_ent, __u32 cap,
+		     struct nacct_xpins *p, int k)
 {
+	struct nacct_xlane *L = &p->mem.lane[k];
+	struct nacct_xpins_blob *B = &p->b[k];
+	char tname[128];
 	char path[512], tmp[512];
-	struct nacct_xjournal *oj = p->mem.j;
-	struct nacct_xentry *oent = p->mem.ent;
+	struct nacct_xjournal *oj = L->j;
+	struct nacct_xentry *oent = L->ent;
 	__u8 *blob = NULL;
 	int fd = -1, err;
 
-	err = blob_create(n_ent, cap, &fd, &blob);
+	err = blob_create(name, n_ent, cap, &fd, &blob);
 	if (err)
 		return err;
-	blob_layout(p, blob);
-	memcpy(p->mem.ent, oent, (size_t)n_ent * sizeof(*oent));
-	memcpy(p->mem.j, oj, sizeof(*oj)); /* the header: IDLE, seq, messages */
-	p->mem.j->n_items = 0;
-	pin_path(path, sizeof(path), dir, NACCT_MAP_EXPORT);
-	pin_path(tmp, sizeof(tmp), dir, NACCT_MAP_EXPORT ":new");
+	blob_layout(p, k, blob);
+	memcpy(L->ent, oent, (size_t)n_ent * sizeof(*oent));
+	memcpy(L->j, oj, sizeof(*oj)); /* the header: IDLE, seq, messages */
+	L->j->n_items = 0;
+	snprintf(tname, sizeof(tname), "%s:new", name);
+	pin_path(path, sizeof(path), dir, name);
+	pin_path(tmp, sizeof(tmp), dir, tname);
 	unlink(tmp);
 	if (bpf_obj_pin(fd, tmp) || rename(tmp, path)) {
 		err = -errno;
 		unlink(tmp);
 		munmap(blob, page_round(blob_size(n_ent, cap)));
 		close(fd);
-		blob_layout(p, p->blob); /* the old one stays */
+		blob_layout(p, k, B->p); /* the old one stays */
 		return err;
 	}
-	munmap(p->blob, page_round(p->blob_len));
-	close(p->blob_fd);
-	p->blob_fd = fd;
-	p->blob = blob;
-	p->blob_len = blob_size(n_ent, cap);
+	munmap(B->p, page_round(B->len));
+	close(B->fd);
+	B->fd = fd;
+	B->p = blob;
+	B->len = blob_size(n_ent, cap);
 	return 0;
 }
 
-static int open_blob(const char *dir, __u32 n_ent, __u32 cap, struct nacct_xpins *p)
+static int open_blob(const char *dir, const char *name, __u32 n_ent, __u32 cap,
+		     struct nacct_xpins *p, int k)
 {
-	char path[512], tmp[512];
+	struct nacct_xlane *L = &p->mem.lane[k];
+	struct nacct_xpins_blob *B = &p->b[k];
+	char path[512], tmp[512], tname[128];
 	struct bpf_map_info info;
 	__u8 *blob = NULL;
 	size_t len = 0;
 	int fd, err;
 
-	pin_path(path, sizeof(path), dir, NACCT_MAP_EXPORT);
-	pin_path(tmp, sizeof(tmp), dir, NACCT_MAP_EXPORT ":new");
+	snprintf(tname, sizeof(tname), "%s:new", name);
+	pin_path(path, sizeof(path), dir, name);
+	pin_path(tmp, sizeof(tmp), dir, tname);
 	unlink(tmp); /* a conversion killed before its rename */
 	fd = bpf_obj_get(path);
 	if (fd < 0 && errno != ENOENT)
 		return -errno;
-	if (fd >= 0 && map_info(fd, &info) == 0 && info.type == BPF_MAP_TYPE_HASH &&
+	/* the previous build's layout: only the first lane's (IPFIX or JSON) name had it */
+	if (fd >= 0 && k == 0 && !strcmp(name, NACCT_MAP_EXPORT) && map_info(fd, &info) == 0 &&
+	    info.type == BPF_MAP_TYPE_HASH &&
 	    info.key_size == sizeof(struct nacct_flow_key) && info.value_size == sizeof(struct v1_state)) {
 		err = migrate(dir, fd, n_ent, cap, p);
 		close(fd);
@@ -518,7 +532,7 @@ static int open_blob(const char *dir, __u32 n_ent, __u32 cap, struct nacct_xpins
 		err = blob_check(fd, n_ent, &blob, &len);
 		if (err) {
 			close(fd);
-			p->bad = NACCT_MAP_EXPORT;
+			p->bad = name;
 			return err;
 		}
 		/* a conversion killed after its rename: the old journal is stale */
@@ -526,7 +540,7 @@ static int open_blob(const char *dir, __u32 n_ent, __u32 cap, struct nacct_xpins
 		unlink(tmp);
 	} else {
 		len = blob_size(n_ent, cap);
-		err = blob_create(n_ent, cap, &fd, &blob);
+		err = blob_create(name, n_ent, cap, &fd, &blob);
 		if (!err && bpf_obj_pin(fd, path))
 			err = -errno;
 		if (err) {
@@ -537,32 +551,37 @@ static int open_blob(const char *dir, __u32 n_ent, __u32 cap, struct nacct_xpins
 			return err;
 		}
 	}
-	p->blob_fd = fd;
-	p->blob = blob;
-	p->blob_len = len;
-	blob_layout(p, blob);
+	B->fd = fd;
+	B->p = blob;
+	B->len = len;
+	blob_layout(p, k, blob);
 	/* a journal too small for the sink's messages: a larger one, unless a
 	 * message is in flight (the next start grows it once it is settled) */
-	if (p->mem.j_cap < cap && (p->mem.j->magic != NACCT_XJ_MAGIC ||
-				   p->mem.j->state != NACCT_XJ_INTENT)) {
-		err = grow_blob(dir, n_ent, cap, p);
+	if (L->j_cap < cap && (L->j->magic != NACCT_XJ_MAGIC ||
+				   L->j->state != NACCT_XJ_INTENT)) {
+		err = grow_blob(dir, name, n_ent, cap, p, k);
 		if (err)
 			return err;
-		p->grown = 1;
+		B->grown = 1;
 	}
 	return 0;
 }
 
-int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, __u32 j_cap,
-		     struct nacct_xpins *p)
+int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu,
+		     const struct nacct_xpins_lane *lanes, int n, struct nacct_xpins *p)
 {
 	__u32 n_ent = (max_flows ? max_flows : NACCT_MAX_FLOWS_DEFAULT) + NACCT_XP_SLOTS + 64;
-	int err;
+	int err, k;
 
-	if (!j_cap || j_cap > NACCT_XJ_ITEMS_MAX)
-		return -EINVAL;
 	memset(p, 0, sizeof(*p));
-	p->blob_fd = p->pend_fd = p->exp_fd = -1;
+	p->pend_fd = p->exp_fd = -1;
+	for (k = 0; k < NACCT_X_LANES; k++)
+		p->b[k].fd = -1;
+	if (n < 1 || n > NACCT_X_LANES)
+		return -EINVAL;
+	for (k = 0; k < n; k++)
+		if (!lanes[k].j_cap || lanes[k].j_cap > NACCT_XJ_ITEMS_MAX)
+			return -EINVAL;
 	p->mem.n_slots = NACCT_XP_SLOTS;
 	p->mem.slot_size = nacct_xslot_size(ncpu);
 	p->exp_fd = own_array(dir, NACCT_MAP_EXPORT_EXPIRED, sizeof(struct nacct_export_expired),
@@ -577,28 +596,36 @@ int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, __u32 j_cap,
 				PROT_READ | PROT_WRITE);
 	if (!p->mem.exp || !p->mem.slots)
 		return -errno;
-	err = open_blob(dir, n_ent, j_cap, p);
-	if (err)
-		return err;
+	for (k = 0; k < n; k++, p->mem.n_lanes++) {
+		err = open_blob(dir, lanes[k].name, n_ent, lanes[k].j_cap, p, k);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
 void nacct_xpins_close(struct nacct_xpins *p)
 {
-	if (p->blob)
-		munmap(p->blob, page_round(p->blob_len));
+	int k;
+
+	for (k = 0; k < NACCT_X_LANES; k++) {
+		if (p->b[k].p)
+			munmap(p->b[k].p, page_round(p->b[k].len));
+		if (p->b[k].fd >= 0)
+			close(p->b[k].fd);
+	}
 	if (p->mem.slots)
 		munmap(p->mem.slots, page_round(p->mem.slot_size * NACCT_XP_SLOTS));
 	if (p->mem.exp)
 		munmap(p->mem.exp, page_round(sizeof(*p->mem.exp)));
-	if (p->blob_fd >= 0)
-		close(p->blob_fd);
 	if (p->pend_fd >= 0)
 		close(p->pend_fd);
 	if (p->exp_fd >= 0)
 		close(p->exp_fd);
 	memset(p, 0, sizeof(*p));
-	p->blob_fd = p->pend_fd = p->exp_fd = -1;
+	p->pend_fd = p->exp_fd = -1;
+	for (k = 0; k < NACCT_X_LANES; k++)
+		p->b[k].fd = -1;
 }
 
 /* ---- readers: the expired counts ---------------------------------------------- */

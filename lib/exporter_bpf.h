@@ -29,25 +29,36 @@ void nacct_bpf_store_tunnels(struct nacct_bpf_store *s, int tunnels_fd);
 void nacct_bpf_store_free(struct nacct_bpf_store *s);
 
 /* the exporter's pinned maps, mmap'ed: the core's memory */
-struct nacct_xpins {
-	int blob_fd, pend_fd, exp_fd;
-	__u8 *blob;
-	size_t blob_len;
+struct nacct_xpins_blob {
+	int fd;
+	__u8 *p;
+	size_t len;
 	int grown;                /* the journal was made larger for the sink */
+};
+struct nacct_xpins {
+	struct nacct_xpins_blob b[NACCT_X_LANES]; /* each lane's journal + exported state */
+	int pend_fd, exp_fd;
 	struct nacct_xmem mem;
 	const char *bad;          /* -EPROTO: the pin made by an incompatible build */
 	int migrated;             /* the previous build's state was converted */
 	__u32 migrated_entries;
 };
 
+/* one sink's blob: its pin name (maps/pins.h) and the journal it needs */
+struct nacct_xpins_lane {
+	const char *name;
+	__u32 j_cap;              /* the sink's largest message, in records */
+};
+
 /*
  * Open (or create) the exporter's maps in the attachment's pin directory
- * for a flow map of max_flows and ncpu possible CPUs, with a journal of at
- * least j_cap records (the sink's largest message); converts the previous
- * build's state.  0 or -errno (-EPROTO: p->bad names the pin).
+ * for a flow map of max_flows and ncpu possible CPUs: the shared pending
+ * slots and expired counter, and one blob per lane with a journal of at
+ * least its j_cap records; converts the previous build's state (under
+ * NACCT_MAP_EXPORT).  0 or -errno (-EPROTO: p->bad names the pin).
  */
-int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu, __u32 j_cap,
-		     struct nacct_xpins *p);
+int nacct_xpins_open(const char *dir, __u32 max_flows, int ncpu,
+		     const struct nacct_xpins_lane *lanes, int n, struct nacct_xpins *p);
 void nacct_xpins_close(struct nacct_xpins *p);
 
 #endif /* NACCT_EXPORTER_BPF_H */

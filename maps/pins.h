@@ -36,7 +36,9 @@
 #define NACCT_MAP_XSKS "nacct_xsks"          /* xdp/nacct_xdp.bpf.c: tap mode */
 #define NACCT_MAP_HW_STATS "nacct_hw_stats"  /* xdp/nacct_offload.bpf.c */
 /* ... and the exporter's state (ctl/export.c) */
-#define NACCT_MAP_EXPORT "nacct_export"
+#define NACCT_MAP_EXPORT "nacct_export"            /* IPFIX's (or JSON's alone) */
+#define NACCT_MAP_EXPORT_JSON "nacct_export_json"  /* JSON's beside IPFIX */
+#define NACCT_MAP_EXPORT_CH "nacct_export_ch"      /* ClickHouse's */
 #define NACCT_MAP_EXPORT_JRNL "nacct_export_jrnl"
 #define NACCT_MAP_EXPORT_PEND "nacct_export_pend"
 /* (now kept by lib/exporter_bpf.c; nacct_export_jrnl is the previous

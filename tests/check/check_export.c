@@ -227,11 +227,19 @@ void xw_init(struct xworld *w, const struct xw_opts *o, void *shared)
 	w->ent = (void *)(mem + off);
 	off += XW_ENT * sizeof(struct nacct_xentry);
 	off = (off + 63) & ~(size_t)63;
+	w->j2 = (void *)(mem + off);
+	off += (nacct_xjournal_size(NACCT_XJ_ITEMS) + 63) & ~(size_t)63;
+	w->ent2 = (void *)(mem + off);
+	off += XW_ENT * sizeof(struct nacct_xentry);
+	off = (off + 63) & ~(size_t)63;
 	ms_init(&w->ms, XW_NCPU, XW_FLOWS_CAP, 7, mem + off);
-	w->mem = (struct nacct_xmem){ .j = w->j, .exp = w->exp, .slots = w->slots,
+	w->mem = (struct nacct_xmem){ .exp = w->exp, .slots = w->slots,
 				      .n_slots = o->n_slots ? o->n_slots : XW_SLOTS,
-				      .slot_size = ssz, .ent = w->ent, .n_ent = XW_ENT,
-				      .j_cap = o->j_cap };
+				      .slot_size = ssz, .n_lanes = o->two ? 2 : 1 };
+	w->mem.lane[0] = (struct nacct_xlane){ .j = w->j, .j_cap = o->j_cap, .ent = w->ent,
+					       .n_ent = XW_ENT };
+	w->mem.lane[1] = (struct nacct_xlane){ .j = w->j2, .j_cap = o->j_cap, .ent = w->ent2,
+					       .n_ent = XW_ENT };
 	/* the flows of the script */
 	ms_key4(&w->keys[0], 6, 0xc6120501, 80, 0xc6120502, 40000);   /* mirrored TCP */
 	ms_key4(&w->keys[1], 17, 0xc6120001, 40000, 0xc6120002, 9000); /* UDP, hi local */
@@ -246,8 +254,8 @@ void xw_init(struct xworld *w, const struct xw_opts *o, void *shared)
 
 size_t xw_mem_size(void)
 {
-	return 4 * 64 + nacct_xjournal_size(NACCT_XJ_ITEMS) + sizeof(struct nacct_export_expired) +
-	       XW_SLOTS * nacct_xslot_size(XW_NCPU) + XW_ENT * sizeof(struct nacct_xentry) +
+	return 6 * 64 + 2 * nacct_xjournal_size(NACCT_XJ_ITEMS) + sizeof(struct nacct_export_expired) +
+	       XW_SLOTS * nacct_xslot_size(XW_NCPU) + 2 * XW_ENT * sizeof(struct nacct_xentry) +
 	       ms_mem_size(XW_FLOWS_CAP, 7);
 }
 
@@ -309,6 +317,7 @@ void xw_start(struct xworld *w)
 		.crash = crash_point, .crash_arg = w,
 	};
 	struct nacct_xrecovery rec;
+	struct nacct_sink *sinks[2];
 
 	for (;;) {
 		w->sink = tsink_new(&w->log, w->o.per_msg ? w->o.per_msg : 5);
@@ -322,18 +331,27 @@ void xw_start(struct xworld *w)
 			w->sink->crash = crash_point;
 			w->sink->crash_arg = w;
 		}
+		if (w->o.two) {
+			w->sink2 = tsink_new(&w->log2, w->o.per_msg ? w->o.per_msg : 5);
+			w->sink2->fail_every = w->o.fail2_every;
+			sinks[1] = &w->sink2->base;
+		}
+		sinks[0] = &w->sink->base;
 		if (setjmp(w->jb)) {
 			/* killed while recovering: again (the half-made core is lost) */
 			w->restarts++;
 			ts_close(&w->sink->base);
+			if (w->sink2)
+				ts_close(&w->sink2->base);
+			w->sink2 = NULL;
 			continue;
 		}
-		if (nacct_exporter_new(&w->x, &c, &w->ms.base, &w->mem, &w->sink->base, &rec)) {
+		if (nacct_exporter_new(&w->x, &c, &w->ms.base, &w->mem, sinks, &rec)) {
 			w->bad = 1;
 			snprintf(w->why, sizeof(w->why), "nacct_exporter_new failed");
 		}
-		w->rec_sent += rec.sent;
-		w->rec_unsent += rec.intent && !rec.sent;
+		w->rec_sent += rec.j[0].sent + rec.j[1].sent;
+		w->rec_unsent += (rec.j[0].intent && !rec.j[0].sent) + (rec.j[1].intent && !rec.j[1].sent);
 		w->rec_taken += rec.taken;
 		w->rec_covered += rec.covered;
 		nacct_exporter_set_local(w->x, (const __u8(*)[16])w->local, 2);
@@ -348,6 +366,9 @@ void xw_stop(struct xworld *w)
 	if (w->sink)
 		ts_close(&w->sink->base);
 	w->sink = NULL;
+	if (w->sink2)
+		ts_close(&w->sink2->base);
+	w->sink2 = NULL;
 }
 
 /* a packet of script flow i; the ground truth counts it */
@@ -491,48 +512,47 @@ void xw_free(struct xworld *w)
 {
 	free(w->log.r);
 	w->log.r = NULL;
+	free(w->log2.r);
+	w->log2.r = NULL;
 	free(w->memblk);
 	w->memblk = NULL;
 }
 
 /* what the collector has against the truth; 0 or why not in why */
-int xw_verify(struct xworld *w, char *why, size_t len)
+/* one collector's records against the truth; 0 or why not in why */
+static int verify_log(struct xworld *w, const struct tlog *log, const char *name, char *why,
+		      size_t len)
 {
 	__u64 p[XW_NKEYS][2] = { { 0 } }, b[XW_NKEYS][2] = { { 0 } }, tp = 0, tt = 0;
-	struct nacct_expired e;
 	size_t r, i;
 	int d;
 
-	if (w->bad) {
-		snprintf(why, len, "at crash point %ld (kind %d): %s", w->bad_at, w->bad_point,
-			 w->why);
+	if (log->seq_bad) {
+		snprintf(why, len, "%s: sequence numbers: %s", name, log->why);
 		return 0;
 	}
-	if (w->log.seq_bad) {
-		snprintf(why, len, "sequence numbers: %s", w->log.why);
-		return 0;
-	}
-	for (r = 0; r < w->log.n; r++) {
-		const struct trec *t = &w->log.r[r];
+	for (r = 0; r < log->n; r++) {
+		const struct trec *t = &log->r[r];
 
 		for (i = 0; i < XW_NKEYS; i++)
 			if (!memcmp(&t->key, &w->keys[i], sizeof(t->key)))
 				break;
 		if (i == XW_NKEYS) {
-			snprintf(why, len, "a record of an unknown flow");
+			snprintf(why, len, "%s: a record of an unknown flow", name);
 			return 0;
 		}
 		p[i][t->dir] += t->packets;
 		b[i][t->dir] += t->bytes;
 		tp += t->packets;
 		if (t->start > t->end) {
-			snprintf(why, len, "flow %zu: start %llu > end %llu", i,
+			snprintf(why, len, "%s: flow %zu: start %llu > end %llu", name, i,
 				 (unsigned long long)t->start, (unsigned long long)t->end);
 			return 0;
 		}
 		/* the TCP flow's initiator is hi (its SYN), in every record */
 		if (i == 0 && !t->src_hi) {
-			snprintf(why, len, "TCP flow record %zu (final %d): src is lo", r, t->final);
+			snprintf(why, len, "%s: TCP flow record %zu (final %d): src is lo", name, r,
+				 t->final);
 			return 0;
 		}
 	}
@@ -540,8 +560,8 @@ int xw_verify(struct xworld *w, char *why, size_t len)
 		for (d = 0; d < 2; d++)
 			if (p[i][d] != w->truth_p[i][d] || b[i][d] != w->truth_b[i][d]) {
 				snprintf(why, len,
-					 "flow %zu dir %d: records %llu packets %llu bytes, sent "
-					 "%llu packets %llu bytes",
+					 "%s: flow %zu dir %d: records %llu packets %llu bytes, sent "
+					 "%llu packets %llu bytes", name,
 					 i, d, (unsigned long long)p[i][d],
 					 (unsigned long long)b[i][d],
 					 (unsigned long long)w->truth_p[i][d],
@@ -551,10 +571,28 @@ int xw_verify(struct xworld *w, char *why, size_t len)
 	for (d = 0; d < 2; d++)
 		tt += w->ms.st.packets[d] - w->ms.st.overflow_packets[d];
 	if (tp != tt) {
-		snprintf(why, len, "records %llu packets, totals %llu", (unsigned long long)tp,
-			 (unsigned long long)tt);
+		snprintf(why, len, "%s: records %llu packets, totals %llu", name,
+			 (unsigned long long)tp, (unsigned long long)tt);
 		return 0;
 	}
+	return 1;
+}
+
+/* what the collector(s) have against the truth; 0 or why not in why */
+int xw_verify(struct xworld *w, char *why, size_t len)
+{
+	struct nacct_expired e;
+	size_t i;
+
+	if (w->bad) {
+		snprintf(why, len, "at crash point %ld (kind %d): %s", w->bad_at, w->bad_point,
+			 w->why);
+		return 0;
+	}
+	if (!verify_log(w, &w->log, "collector", why, len))
+		return 0;
+	if (w->o.two && !verify_log(w, &w->log2, "second collector", why, len))
+		return 0;
 	if (!conserved(w, why, len))
 		return 0;
 	nacct_expired_sum(w->exp, w->slots, w->mem.n_slots, w->mem.slot_size, XW_NCPU, &e);
@@ -563,7 +601,8 @@ int xw_verify(struct xworld *w, char *why, size_t len)
 			snprintf(why, len, "slot %zu still pending after the final round", i);
 			return 0;
 		}
-	if (w->round_errs && !w->o.fail_every && !w->o.cut_every && !w->o.lost_every) {
+	if (w->round_errs && !w->o.fail_every && !w->o.cut_every && !w->o.lost_every &&
+	    !w->o.fail2_every) {
 		snprintf(why, len, "%d rounds failed", w->round_errs);
 		return 0;
 	}
@@ -599,7 +638,7 @@ static void baseline(const struct xw_opts *o, const char *what)
 		if (!memcmp(&t->key, &w->keys[1], sizeof(t->key)) && t->dir == 0 && !t->final)
 			splits++;
 	}
-	if (!o->fail_every && !o->cut_every && !o->lost_every) {
+	if (!o->fail_every && !o->cut_every && !o->lost_every && !o->fail2_every) {
 		snprintf(name, sizeof(name), "export %s: active timeout splits a running flow "
 			 "(%llu records of its RX)", what, (unsigned long long)splits);
 		t_true(name, splits >= (o->scan_rate ? 1 : 2));
@@ -690,9 +729,10 @@ static struct rworld *rw_new(void)
 
 	ms_init(&r->ms, 2, 16, 4, NULL);
 	r->j = calloc(1, nacct_xjournal_size(NACCT_XJ_ITEMS));
-	r->mem = (struct nacct_xmem){ .j = r->j, .j_cap = NACCT_XJ_ITEMS, .exp = &r->e,
-				      .slots = r->slots[0],
-				      .n_slots = 4, .slot_size = 256, .ent = r->ent, .n_ent = 16 };
+	r->mem = (struct nacct_xmem){ .exp = &r->e, .slots = r->slots[0], .n_slots = 4,
+				      .slot_size = 256, .n_lanes = 1 };
+	r->mem.lane[0] = (struct nacct_xlane){ .j = r->j, .j_cap = NACCT_XJ_ITEMS, .ent = r->ent,
+					       .n_ent = 16 };
 	return r;
 }
 
@@ -701,7 +741,9 @@ static void rw_start(struct rworld *r)
 	struct nacct_xcfg c = { .ifname = "v", .idle_ns = XW_S, .active_ns = XW_S };
 
 	r->sink = tsink_new(&r->log, 5);
-	nacct_exporter_new(&r->x, &c, &r->ms.base, &r->mem, &r->sink->base, &r->rec);
+	struct nacct_sink *sk = &r->sink->base;
+
+	nacct_exporter_new(&r->x, &c, &r->ms.base, &r->mem, &sk, &r->rec);
 }
 
 static void rw_free(struct rworld *r)
@@ -734,7 +776,7 @@ static void recovery_units(void)
 	rw_start(r);
 	t_true("recovery: zeroed memory: a new journal and counter",
 	       r->rec.fresh && r->j->magic == NACCT_XJ_MAGIC && r->e.magic == NACCT_XE_MAGIC &&
-	       !r->rec.intent);
+	       !r->rec.j[0].intent);
 	rw_free(r);
 
 	/* a message that went out: committed, with its new incarnation */
@@ -760,7 +802,7 @@ static void recovery_units(void)
 	mm->msg_len = 300;
 	rw_start(r);
 	t_true("recovery: a message sent before the kill is committed (seq, messages, state)",
-	       r->rec.intent && r->rec.sent && r->rec.message == 9 && r->rec.records == 3 &&
+	       r->rec.j[0].intent && r->rec.j[0].sent && r->rec.j[0].message == 9 && r->rec.j[0].records == 3 &&
 	       r->j->seq == 73 && r->j->messages == 10 && r->j->state == NACCT_XJ_IDLE &&
 	       r->j->n_items == 0);
 	t_true("recovery: a new incarnation's record resets the flow's exported state",
@@ -789,7 +831,7 @@ static void recovery_units(void)
 	((struct mmsghdr *)r->j->mmsg)->msg_len = 299;
 	rw_start(r);
 	t_true("recovery: a message not (all) sent is dropped: its records go again",
-	       r->rec.intent && !r->rec.sent && r->rec.sent_len == 299 && r->j->seq == 70 &&
+	       r->rec.j[0].intent && !r->rec.j[0].sent && r->rec.j[0].sent_len == 299 && r->j->seq == 70 &&
 	       r->j->state == NACCT_XJ_IDLE && !r->ent[0].used);
 	rw_free(r);
 
@@ -831,6 +873,7 @@ void check_export(void)
 	struct xw_opts whole = { 0 }, paced = { .scan_rate = 10 }, tight = { .n_slots = 3 };
 	struct xw_opts faults = { .fail_every = 3, .cut_every = 5 };
 	struct xw_opts small_j = { .j_cap = 3 };
+	struct xw_opts two = { .two = 1, .fail2_every = 3 }, two_ok = { .two = 1 };
 	struct xw_opts ask = { .ask = 1 }, ask_faults = { .ask = 1, .lost_every = 2, .fail_every = 5 };
 
 	recovery_units();
@@ -845,6 +888,11 @@ void check_export(void)
 	kill_everywhere(&faults, "(sends refused and cut)", 0);
 	/* a destination that can be asked (ClickHouse): a send whose answer
 	 * was lost, or a kill after the message landed, is settled by asking */
+	/* two sinks from one expiry pass, the second refusing every 3rd send:
+	 * each collector exact, the slots held until both have a flow's end */
+	baseline(&two, "(two sinks, the second refusing every 3rd send)");
+	kill_everywhere(&two, "(two sinks, the second refusing every 3rd send)", 0);
+	kill_everywhere(&two_ok, "(two sinks)", 1);
 	/* a journal smaller than the sink's messages: it closes them */
 	baseline(&small_j, "(a journal of 3 records, messages of 5)");
 	kill_everywhere(&small_j, "(a journal of 3 records, messages of 5)", 0);

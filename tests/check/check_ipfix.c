@@ -519,8 +519,8 @@ static void core_over_socket(void)
 	size_t ssz = nacct_xslot_size(2);
 	__u8 *slots = calloc(16, ssz);
 	struct nacct_xentry *ent = calloc(128, sizeof(*ent));
-	struct nacct_xmem mem = { .j = j, .exp = &exp, .slots = slots, .n_slots = 16,
-				  .slot_size = ssz, .ent = ent, .n_ent = 128 };
+	struct nacct_xmem mem = { .lane = { { .j = j, .ent = ent, .n_ent = 128 } }, .n_lanes = 1,
+				  .exp = &exp, .slots = slots, .n_slots = 16, .slot_size = ssz };
 	struct nacct_xcfg c = { .ifname = "veth7", .ifindex = 7, .max_flows = 64,
 				.idle_ns = 3000000000ULL, .active_ns = 2000000000ULL };
 	struct nacct_xrecovery rec;
@@ -536,11 +536,11 @@ static void core_over_socket(void)
 	memset(&exp, 0, sizeof(exp));
 	ms_init(&ms, 2, 64, 16, NULL);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) || nacct_sink_ipfix_fd(&sink, sv[1], 9, 1400) ||
-	    nacct_exporter_new(&x, &c, &ms.base, &mem, sink, &rec)) {
+	    nacct_exporter_new(&x, &c, &ms.base, &mem, &sink, &rec)) {
 		t_fail("ipfix: the core over a socket", "setup failed");
 		goto out;
 	}
-	nacct_exporter_open(x);
+	nacct_exporter_open(x, 0);
 	for (i = 0; i < 40; i++)
 		ms_key4(&k[i], i % 3 ? 17 : 6, 0xc6120001, 1000 + i, 0xc6120002, 2000);
 	for (step = 0, t = 1000000000ULL; step < 10; step++, t += 1000000000ULL) {

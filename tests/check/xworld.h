@@ -73,6 +73,9 @@ struct xw_opts {
 	int fail_every, cut_every;
 	int ask, lost_every; /* the sink can be asked whether a message committed */
 	__u32 j_cap;         /* the journal's records (0: NACCT_XJ_ITEMS) */
+	/* a second sink (lane 1) with its own collector: refuses every
+	 * fail2_every-th send (down for that round while lane 0 goes on) */
+	int two, fail2_every;
 };
 
 struct xworld {
@@ -87,9 +90,13 @@ struct xworld {
 	__u8 local[2][16];
 	__u64 truth_p[XW_NKEYS][2], truth_b[XW_NKEYS][2];
 	struct tlog log;
+	/* lane 1 (o.two): its journal, exported state and collector */
+	struct nacct_xjournal *j2;
+	struct nacct_xentry *ent2;
+	struct tlog log2;
 	/* the run */
 	struct nacct_exporter *x;
-	struct tsink *sink;
+	struct tsink *sink, *sink2;
 	int step;
 	jmp_buf jb;
 	long points, crash_at, crash_at2, hits[NACCT_XC_MAX];
