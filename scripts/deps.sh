@@ -9,7 +9,7 @@ build_pkgs=(make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib
 	    libnl-genl-3-dev libncurses-dev libssl-dev libcurl4-openssl-dev)
 test_pkgs=(iputils-ping tcpdump tshark iperf3 ncat nftables jq ethtool procps kmod util-linux
 	   tmux groff-base dpkg-dev debhelper fakeroot
-	   nfdump prometheus victoria-metrics clickhouse-server clickhouse-client curl libbpf-tools
+	   nfdump pmacct prometheus victoria-metrics clickhouse-server clickhouse-client curl libbpf-tools
 	   libclang-rt-14-dev man-db xdp-tools bc python3)
 bench_pkgs=(gnuplot-nox pmacct softflowd nfdump)
 # make test-kernels: Debian kernels under qemu (tests/vm/), netdevsim built out of tree;
@@ -39,7 +39,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# servers among them (prometheus, victoria-metrics, clickhouse-server) are started by the
+# servers among them (prometheus, victoria-metrics, clickhouse-server, pmacct's
+# nfacctd) are started by the
 # tests, on 127.0.0.1 in their namespaces: never by the package on
 # install, listening on every address (policy-rc.d, for this install only)
 if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -61,3 +62,6 @@ fi
 for s in prometheus victoria-metrics clickhouse-server; do
 	[[ " ${missing[*]} " == *" $s "* ]] && systemctl disable "$s" >/dev/null 2>&1 || true
 done
+if [[ " ${missing[*]} " == *" pmacct "* ]]; then
+	systemctl disable nfacctd pmacctd sfacctd uacctd >/dev/null 2>&1 || true
+fi
