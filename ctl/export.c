@@ -238,7 +238,7 @@ struct export_run {
 	struct export_sinks sk;
 	struct nacct_exporter *x;
 	struct local_addrs local;
-	/* --json, --clickhouse: the side programs' records, joined onto the records */
+	/* the side programs' records, joined onto the records */
 	struct nacct_probe_view pv;
 	/* --clickhouse */
 	char exporter[256];
@@ -248,22 +248,16 @@ struct export_run {
 /* what a round needs from the system: local addresses, the side records */
 static void prepare_round(struct export_run *r)
 {
-	int loaded, k;
+	int loaded;
 
 	load_local(&r->local);
 	nacct_exporter_set_local(r->x, (const __u8(*)[16])r->local.a, r->local.n);
-	if (!r->cfg->json && !r->cfg->clickhouse)
-		return;
+	/* the side programs' records, joined onto every sink's records */
 	nacct_probe_view_free(&r->pv);
 	loaded = nacct_probe_view_load(&r->pv) == 0;
 	if (loaded)
 		nacct_probe_view_since(&r->pv, r->m.meta_val.attached_at);
-	for (k = 0; k < r->sk.n; k++) {
-		if (r->sk.kind[k] == SINK_JSON)
-			nacct_sink_json_side(r->sk.s[k], loaded ? &r->pv : NULL);
-		if (r->sk.kind[k] == SINK_CH)
-			nacct_sink_clickhouse_side(r->sk.s[k], loaded ? &r->pv : NULL);
-	}
+	nacct_exporter_set_side(r->x, loaded ? &r->pv : NULL);
 }
 
 static int run_loop(struct export_run *r)

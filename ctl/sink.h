@@ -33,8 +33,6 @@ int nacct_sink_ipfix_fd(struct nacct_sink **out, int fd, __u32 domain, size_t mt
 
 /* JSON lines (flow records and "stats" lines) on fd */
 int nacct_sink_json_new(struct nacct_sink **out, int fd);
-/* the side programs' view to join onto the records (NULL: not loaded) */
-void nacct_sink_json_side(struct nacct_sink *s, const struct nacct_probe_view *pv);
 
 /* ClickHouse over its HTTP interface (README "Many hosts") */
 #define NACCT_CH_BATCH 16384 /* rows an INSERT by default: ClickHouse wants few, large ones */
@@ -51,7 +49,6 @@ struct nacct_ch_opts {
 	unsigned int ttl_days;      /* table TTL on a new table (server 19.6+); 0: none */
 };
 int nacct_sink_clickhouse_new(struct nacct_sink **out, const struct nacct_ch_opts *o);
-void nacct_sink_clickhouse_side(struct nacct_sink *s, const struct nacct_probe_view *pv);
 /* a database or table name ClickHouse takes unquoted: [A-Za-z_][A-Za-z0-9_]* */
 int nacct_ch_ident_ok(const char *s);
 

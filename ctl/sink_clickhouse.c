@@ -38,7 +38,6 @@
 #include "sink.h"
 #include "../lib/fmt.h"
 #include "../lib/log.h"
-#include "../lib/side.h"
 
 /* the sink's own columns, before the record's */
 static const struct {
@@ -69,8 +68,6 @@ struct ch_sink {
 	__u64 sealed_seq; /* the sequence number of the message sealed last */
 	char exported[24];
 	char last_err[256]; /* warned once until it changes */
-	const struct nacct_probe_view *pv;
-	struct nacct_side side;
 };
 
 static struct ch_sink *ch_of(struct nacct_sink *s)
@@ -330,7 +327,6 @@ static int ch_open(struct nacct_sink *sk, __u64 seq)
 static int ch_rec(struct nacct_sink *sk, const struct nacct_rec *r)
 {
 	struct ch_sink *s = ch_of(sk);
-	struct nacct_rec rr = *r;
 
 	if (s->records >= s->o.batch)
 		return -ENOSPC;
@@ -341,14 +337,10 @@ static int ch_rec(struct nacct_sink *sk, const struct nacct_rec *r)
 		gmtime_r(&now, &tm);
 		strftime(s->exported, sizeof(s->exported), "%Y-%m-%d %H:%M:%S", &tm);
 	}
-	if (s->pv) {
-		nacct_probe_view_side(s->pv, &r->key, &s->side);
-		rr.side = &s->side;
-	}
 	nacct_obuf_tsv_str(&s->buf, s->o.exporter);
 	nacct_obuf_printf(&s->buf, "\t%u\t%llu\t%u\t%s\t", s->o.domain,
 			  (unsigned long long)s->o.attachment, s->records, s->exported);
-	nacct_fmt_rec(&s->buf, &ch_fmt, &rr);
+	nacct_fmt_rec(&s->buf, &ch_fmt, r);
 	if (s->buf.err)
 		return s->buf.err;
 	s->records++;
@@ -520,9 +512,4 @@ int nacct_sink_clickhouse_new(struct nacct_sink **out, const struct nacct_ch_opt
 	}
 	*out = &s->base;
 	return 0;
-}
-
-void nacct_sink_clickhouse_side(struct nacct_sink *sk, const struct nacct_probe_view *pv)
-{
-	ch_of(sk)->pv = pv;
 }

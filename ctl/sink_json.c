@@ -15,15 +15,12 @@
 #include "sink.h"
 #include "../lib/fmt.h"
 #include "../lib/log.h"
-#include "../lib/side.h"
 
 struct json_sink {
 	struct nacct_sink base;
 	int fd;
 	struct nacct_obuf buf;    /* the lines of the message being built */
 	unsigned int records;
-	const struct nacct_probe_view *pv;
-	struct nacct_side side;
 };
 
 static struct json_sink *json_of(struct nacct_sink *s)
@@ -40,13 +37,8 @@ static int json_rec(struct nacct_sink *sk, const struct nacct_rec *r)
 {
 	static const struct nacct_fmt jfmt = { NACCT_FMT_JSON, NACCT_OUT_FLOW | NACCT_OUT_EXPORT };
 	struct json_sink *s = json_of(sk);
-	struct nacct_rec rr = *r;
 
-	if (s->pv) {
-		nacct_probe_view_side(s->pv, &r->key, &s->side);
-		rr.side = &s->side;
-	}
-	nacct_fmt_rec(&s->buf, &jfmt, &rr);
+	nacct_fmt_rec(&s->buf, &jfmt, r);
 	if (s->buf.err)
 		return s->buf.err;
 	s->records++;
@@ -147,9 +139,4 @@ int nacct_sink_json_new(struct nacct_sink **out, int fd)
 	s->fd = fd;
 	*out = &s->base;
 	return 0;
-}
-
-void nacct_sink_json_side(struct nacct_sink *sk, const struct nacct_probe_view *pv)
-{
-	json_of(sk)->pv = pv;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "exporter.h"
+#include "side.h"
 
 _Static_assert(sizeof(struct mmsghdr) <= 64, "mmsghdr does not fit the journal");
 _Static_assert(sizeof(struct nacct_flow_val) % 8 == 0, "per-CPU value stride");
@@ -55,6 +56,8 @@ struct nacct_exporter {
 	size_t pass_flows, last_pass_flows;
 	const __u8 (*local)[16];
 	size_t n_local;
+	const struct nacct_probe_view *pv; /* the side programs' records (NULL: none) */
+	struct nacct_side side;            /* scratch: one record's join */
 	/* the totals last sent */
 	struct nacct_stats last_st;
 	int have_last_st, fill_warned;
@@ -349,7 +352,7 @@ static int src_is_hi(const struct nacct_exporter *x, const struct nacct_flow *f,
  * the last export (its own val, the other direction zero), from @start;
  * src -> dst as its packets went.
  */
-static void delta_rec(const struct nacct_exporter *x, const struct lane *l,
+static void delta_rec(struct nacct_exporter *x, const struct lane *l,
 		      const struct nacct_flow *f, const struct nacct_xentry *base, int dir,
 		      __u64 start, int final, struct nacct_rec *r)
 {
@@ -370,6 +373,10 @@ static void delta_rec(const struct nacct_exporter *x, const struct lane *l,
 	r->dir = dir;
 	r->seq = l->j->seq;
 	r->final = final;
+	if (x->pv) {
+		nacct_probe_view_side(x->pv, &f->key, &x->side);
+		r->side = &x->side;
+	}
 }
 
 /* ---- one message: seal, journal, send, commit ----------------------------- */
@@ -1148,6 +1155,11 @@ void nacct_exporter_set_local(struct nacct_exporter *x, const __u8 (*addrs)[16],
 {
 	x->local = addrs;
 	x->n_local = n;
+}
+
+void nacct_exporter_set_side(struct nacct_exporter *x, const struct nacct_probe_view *pv)
+{
+	x->pv = pv;
 }
 
 void nacct_exporter_figures(const struct nacct_exporter *x, struct nacct_xfigures *f)

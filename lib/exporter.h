@@ -401,6 +401,9 @@ void nacct_exporter_free(struct nacct_exporter *x);
 
 /* the local addresses of the namespace (16 bytes, IPv4 v4-mapped), kept by pointer */
 void nacct_exporter_set_local(struct nacct_exporter *x, const __u8 (*addrs)[16], size_t n);
+/* the side programs' records to join onto every record, kept by pointer (NULL: none) */
+struct nacct_probe_view;
+void nacct_exporter_set_side(struct nacct_exporter *x, const struct nacct_probe_view *pv);
 
 /*
  * One round at now (CLOCK_MONOTONIC ns): finish what the pending slots

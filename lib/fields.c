@@ -258,6 +258,30 @@ static void g_state(const struct nacct_rec *r, struct nacct_fval *v, char *b, si
 		v->s = nacct_tcp_state_name(t->state[side_main(r, t)]);
 }
 
+/* IPFIX: the kernel's TCP state number of the local socket (enum tcp_states) */
+static void g_state_num(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	const struct nacct_tcp_val *t = side_tcp(r, v);
+
+	if (t)
+		v->u = t->state[side_main(r, t)];
+}
+
+/* IPFIX: the reason most of the flow's drops had (enum skb_drop_reason; 0: none) */
+static void g_drop_reason(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	struct nacct_probe_drop_iter it;
+	__u64 most = 0;
+
+	if (!side_tcp(r, v))
+		return;
+	for (nacct_probe_drops_begin(r->side->pv, &r->key, &it); nacct_probe_drops_next(&it);)
+		if (it.count > most) {
+			most = it.count;
+			v->u = it.reason;
+		}
+}
+
 static void g_srtt(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
 {
 	const struct nacct_tcp_val *t = side_tcp(r, v);
@@ -474,17 +498,27 @@ const struct nacct_field nacct_flow_fields[] = {
 	  NACCT_MERGE_ANY, .help = "1 + the outer endpoint lo_addr's packets go through" },
 	/* the side programs (null when not loaded) */
 	{ "retransmits", NACCT_FK_U64, NACCT_FS_SIDE, FLOW, .dir = NODIR, .unit = "segments",
+	  IE("nacctTcpRetransmits", 10, 8), .ie_pen = NACCT_IPFIX_PEN,
 	  COL("RETRANS", 7), GET(g_retransmits), .help = "TCP segments retransmitted" },
 	{ "drops", NACCT_FK_U64, NACCT_FS_SIDE, FLOW, .dir = NODIR, .unit = "packets",
+	  IE("nacctDrops", 11, 8), .ie_pen = NACCT_IPFIX_PEN,
 	  COL("DROPS", 7), GET(g_drops), .help = "packets the kernel dropped with a reason" },
+	{ "drop_reason", NACCT_FK_U64, NACCT_FS_SIDE, IPFIX, .dir = NODIR,
+	  IE("nacctDropReason", 12, 2), .ie_pen = NACCT_IPFIX_PEN, GET(g_drop_reason),
+	  .help = "the kernel's reason (enum skb_drop_reason) of most of the flow's drops" },
 	{ "drop_reasons", NACCT_FK_JSON, NACCT_FS_SIDE, FLOW, .dir = NODIR,
 	  GET(g_side_json), .json = j_drop_reasons, .help = "drops by the kernel's reason" },
 	{ "state", NACCT_FK_STR, NACCT_FS_SIDE, FLOW, .dir = NODIR, COL("STATE", -11),
 	  GET(g_state), .help = "TCP state of the local socket" },
+	{ "tcp_state", NACCT_FK_U64, NACCT_FS_SIDE, IPFIX, .dir = NODIR,
+	  IE("nacctTcpState", 13, 1), .ie_pen = NACCT_IPFIX_PEN, GET(g_state_num),
+	  .help = "state's number (the kernel's enum tcp_states: 1 ESTABLISHED ... 12 NEW_SYN_RECV)" },
 	{ "srtt_us", NACCT_FK_U64, NACCT_FS_SIDE, FLOW, .dir = NODIR, .unit = "us",
+	  IE("nacctTcpSrttMicroseconds", 14, 4), .ie_pen = NACCT_IPFIX_PEN,
 	  COL("SRTT_US", 8), GET(g_srtt) },
 	{ "connect_latency_us", NACCT_FK_MILLI, NACCT_FS_SIDE, FLOW, .dir = NODIR, .unit = "us",
-	  GET(g_connect_lat), .help = "SYN_SENT -> ESTABLISHED" },
+	  IE("nacctTcpConnectLatencyNanoseconds", 15, 8), .ie_pen = NACCT_IPFIX_PEN,
+	  GET(g_connect_lat), .help = "SYN_SENT -> ESTABLISHED (IPFIX: in ns)" },
 	{ "pid", NACCT_FK_U64, NACCT_FS_SIDE, FLOW, .dir = NODIR, COL("PID", 7), GET(g_pid) },
 	{ "comm", NACCT_FK_STR, NACCT_FS_SIDE, FLOW, .dir = NODIR, COL("COMM", -16), GET(g_comm) },
 	{ "session_start", NACCT_FK_TIME, NACCT_FS_SIDE, FLOW, .dir = NODIR, .unit = "ns",

@@ -21,6 +21,7 @@
 #include "../../ctl/ipfix.h"
 #include "../../ctl/sink.h"
 #include "../../lib/names.h"
+#include "../../lib/side.h"
 
 /* the decoder's own view of the records (packed, as libfixbuf lays them out) */
 struct dflow {
@@ -34,6 +35,11 @@ struct dflow {
 	uint32_t tunid;
 	uint8_t osa[16], oda[16];
 	uint16_t inner_type;
+	uint64_t retrans, drops;
+	uint16_t dreason;
+	uint8_t tstate;
+	uint32_t srtt;
+	uint64_t connlat;
 	uint16_t tid;
 };
 
@@ -63,7 +69,10 @@ static fbInfoElementSpec_t spec_v4[] = {
 	S("flowStartMilliseconds", 8), S("flowEndMilliseconds", 8), S("ingressInterface", 4),
 	S("egressInterface", 4), S("layer2SegmentId", 8), S("nacctTunnelType", 1),
 	S("nacctTunnelId", 4), S("nacctOuterSourceAddress", 16),
-	S("nacctOuterDestinationAddress", 16), S("nacctInnerEthertype", 2), FB_IESPEC_NULL
+	S("nacctOuterDestinationAddress", 16), S("nacctInnerEthertype", 2),
+	S("nacctTcpRetransmits", 8), S("nacctDrops", 8), S("nacctDropReason", 2),
+	S("nacctTcpState", 1), S("nacctTcpSrttMicroseconds", 4),
+	S("nacctTcpConnectLatencyNanoseconds", 8), FB_IESPEC_NULL
 };
 static fbInfoElementSpec_t spec_v6[] = {
 	S("flowDirection", 1), S("ipVersion", 1), S("protocolIdentifier", 1),
@@ -73,7 +82,10 @@ static fbInfoElementSpec_t spec_v6[] = {
 	S("flowStartMilliseconds", 8), S("flowEndMilliseconds", 8), S("ingressInterface", 4),
 	S("egressInterface", 4), S("layer2SegmentId", 8), S("nacctTunnelType", 1),
 	S("nacctTunnelId", 4), S("nacctOuterSourceAddress", 16),
-	S("nacctOuterDestinationAddress", 16), S("nacctInnerEthertype", 2), FB_IESPEC_NULL
+	S("nacctOuterDestinationAddress", 16), S("nacctInnerEthertype", 2),
+	S("nacctTcpRetransmits", 8), S("nacctDrops", 8), S("nacctDropReason", 2),
+	S("nacctTcpState", 1), S("nacctTcpSrttMicroseconds", 4),
+	S("nacctTcpConnectLatencyNanoseconds", 8), FB_IESPEC_NULL
 };
 static fbInfoElementSpec_t spec_st[] = {
 	S("ingressInterface", 4), S("flowDirection", 1), S("observationTimeMilliseconds", 8),
@@ -122,6 +134,12 @@ static void unpack_flow(const uint8_t *p, int v6, struct dflow *f)
 	GET(p, f->osa);
 	GET(p, f->oda);
 	GET(p, f->inner_type);
+	GET(p, f->retrans);
+	GET(p, f->drops);
+	GET(p, f->dreason);
+	GET(p, f->tstate);
+	GET(p, f->srtt);
+	GET(p, f->connlat);
 }
 
 static void unpack_stat(const uint8_t *p, struct dstat *s)
@@ -171,6 +189,18 @@ static void model_fill(fbInfoModel_t *m)
 				FB_IP6_ADDR, NULL),
 		FB_IE_INIT_FULL("nacctInnerEthertype", 32473, 5, 2, FB_IE_F_ENDIAN, 0, 0,
 				FB_UINT_16, NULL),
+		/* README "IPFIX": the side programs' elements */
+		FB_IE_INIT_FULL("nacctTcpRetransmits", 32473, 10, 8, FB_IE_F_ENDIAN, 0, 0,
+				FB_UINT_64, NULL),
+		FB_IE_INIT_FULL("nacctDrops", 32473, 11, 8, FB_IE_F_ENDIAN, 0, 0, FB_UINT_64, NULL),
+		FB_IE_INIT_FULL("nacctDropReason", 32473, 12, 2, FB_IE_F_ENDIAN, 0, 0, FB_UINT_16,
+				NULL),
+		FB_IE_INIT_FULL("nacctTcpState", 32473, 13, 1, FB_IE_F_ENDIAN, 0, 0, FB_UINT_8,
+				NULL),
+		FB_IE_INIT_FULL("nacctTcpSrttMicroseconds", 32473, 14, 4, FB_IE_F_ENDIAN, 0, 0,
+				FB_UINT_32, NULL),
+		FB_IE_INIT_FULL("nacctTcpConnectLatencyNanoseconds", 32473, 15, 8,
+				FB_IE_F_ENDIAN, 0, 0, FB_UINT_64, NULL),
 	};
 	size_t i;
 
@@ -296,6 +326,30 @@ static void mkrec(struct nacct_rec *r, int v6, int dir, int src_hi, __u64 t0, in
 	}
 	if (i == 3)
 		r->val.inner_type = 0x0806;
+	if (i == 5) {
+		/* the side programs' record of the flow: a socket and two drop reasons */
+		static struct nacct_probe_rec prec;
+		static struct nacct_probe_drop drops[2];
+		static struct nacct_probe_view pv;
+		static struct nacct_side side;
+
+		memset(&prec, 0, sizeof(prec));
+		prec.key = r->key;
+		prec.key.vlan = 0;
+		prec.val.state[r->src_hi & 1] = 1; /* ESTABLISHED */
+		prec.val.srtt_us[r->src_hi & 1] = 1234;
+		prec.val.retrans[0] = 3;
+		prec.val.retrans[1] = 2;
+		prec.val.connect_ns[0] = 2500000;
+		drops[0] = (struct nacct_probe_drop){ .key.flow = prec.key, .key.reason = 5,
+						      .count = 1 };
+		drops[1] = (struct nacct_probe_drop){ .key.flow = prec.key, .key.reason = 7,
+						      .count = 4 };
+		pv = (struct nacct_probe_view){ .recs = &prec, .n_recs = 1, .drops = drops,
+						.n_drops = 2 };
+		nacct_probe_view_side(&pv, &r->key, &side);
+		r->side = &side;
+	}
 }
 
 static int same_flow(const struct nacct_rec *r, const struct dflow *f, char *why, size_t len)
@@ -335,6 +389,16 @@ static int same_flow(const struct nacct_rec *r, const struct dflow *f, char *why
 	EXPECT(f->out_if == (r->dir == NACCT_DIR_TX ? r->ifindex : 0u), "egressInterface %u",
 	       f->out_if);
 	EXPECT(f->inner_type == r->val.inner_type, "nacctInnerEthertype %#x", f->inner_type);
+	if (r->side)
+		EXPECT(f->retrans == 5 && f->drops == 5 && f->dreason == 7 && f->tstate == 1 &&
+			       f->srtt == 1234 && f->connlat == 2500000,
+		       "side elements: retransmits %llu drops %llu reason %u state %u srtt %u "
+		       "connect %llu", (unsigned long long)f->retrans,
+		       (unsigned long long)f->drops, f->dreason, f->tstate, f->srtt,
+		       (unsigned long long)f->connlat);
+	else
+		EXPECT(!f->retrans && !f->drops && !f->dreason && !f->tstate && !f->srtt &&
+			       !f->connlat, "side elements without the side programs: not 0");
 	if (!r->tun) {
 		static const __u8 zero[16];
 
