@@ -275,7 +275,7 @@ static void g_drop_reason(const struct nacct_rec *r, struct nacct_fval *v, char 
 
 	if (!side_tcp(r, v))
 		return;
-	for (nacct_probe_drops_begin(r->side->pv, &r->key, &it); nacct_probe_drops_next(&it);)
+	for (nacct_side_drops(r->side, &it); nacct_probe_drops_next(&it);)
 		if (it.count > most) {
 			most = it.count;
 			v->u = it.reason;
@@ -348,7 +348,7 @@ static void j_drop_reasons(const struct nacct_rec *r, struct nacct_obuf *o)
 	int first = 1;
 
 	nacct_obuf_chr(o, '{');
-	for (nacct_probe_drops_begin(r->side->pv, &r->key, &it); nacct_probe_drops_next(&it);) {
+	for (nacct_side_drops(r->side, &it); nacct_probe_drops_next(&it);) {
 		if (!first)
 			nacct_obuf_chr(o, ',');
 		nacct_obuf_json_str(o, nacct_drop_reason_name(it.reason, rb, sizeof(rb)));

@@ -267,29 +267,12 @@ static int drop_new(const struct nacct_probe_view *pv, size_t i)
 	return pv->drops[i].first_ns >= pv->since_ns;
 }
 
-/* drops of a flow: the sum over its reasons */
-static __u64 flow_drops(const struct nacct_probe_view *pv, const struct nacct_flow_key *k)
-{
-	struct nacct_flow_key fk = *k;
-	__u64 n = 0;
-	size_t i;
-
-	side_join_key(&fk);
-	for (i = drops_first(pv, &fk); drops_of(pv, i, &fk); i++)
-		if (drop_new(pv, i))
-			n += pv->drops[i].count;
-	return n;
-}
-
-
-void nacct_probe_drops_begin(const struct nacct_probe_view *pv, const struct nacct_flow_key *k,
-			     struct nacct_probe_drop_iter *it)
+void nacct_side_drops(const struct nacct_side *s, struct nacct_probe_drop_iter *it)
 {
 	memset(it, 0, sizeof(*it));
-	it->pv = pv;
-	it->key = *k;
-	side_join_key(&it->key);
-	it->i = drops_first(pv, &it->key);
+	it->pv = s->pv;
+	it->key = s->drops_key;
+	it->i = s->drops_at;
 }
 
 int nacct_probe_drops_next(struct nacct_probe_drop_iter *it)
@@ -310,7 +293,16 @@ int nacct_probe_drops_next(struct nacct_probe_drop_iter *it)
 void nacct_probe_view_side(const struct nacct_probe_view *pv, const struct nacct_flow_key *k,
 			   struct nacct_side *out)
 {
+	size_t i;
+
 	out->pv = pv;
 	out->tcp = nacct_probe_view_find(pv, k);
-	out->drops = flow_drops(pv, k);
+	/* the flow's drops: found once, summed over its reasons */
+	out->drops_key = *k;
+	side_join_key(&out->drops_key);
+	out->drops_at = drops_first(pv, &out->drops_key);
+	out->drops = 0;
+	for (i = out->drops_at; drops_of(pv, i, &out->drops_key); i++)
+		if (drop_new(pv, i))
+			out->drops += pv->drops[i].count;
 }

@@ -57,8 +57,9 @@ struct nacct_probe_drop_iter {
 	__u32 reason;
 	__u64 count;
 };
-void nacct_probe_drops_begin(const struct nacct_probe_view *v, const struct nacct_flow_key *k,
-			     struct nacct_probe_drop_iter *it);
+struct nacct_side;
+/* the drops of a flow joined by nacct_probe_view_side(), reason by reason */
+void nacct_side_drops(const struct nacct_side *s, struct nacct_probe_drop_iter *it);
 int nacct_probe_drops_next(struct nacct_probe_drop_iter *it);
 
 /* what the side programs know of one flow: a record's side fields */
@@ -66,6 +67,8 @@ struct nacct_side {
 	const struct nacct_tcp_val *tcp;   /* NULL: no socket record */
 	const struct nacct_probe_view *pv; /* for the drops by reason */
 	__u64 drops;
+	struct nacct_flow_key drops_key;   /* the drops' key and first index (nacct_side_drops) */
+	size_t drops_at;
 };
 /* what the view knows of one flow */
 void nacct_probe_view_side(const struct nacct_probe_view *v, const struct nacct_flow_key *k,
