@@ -181,7 +181,8 @@ static const struct nacct_opt opts_export[] = {
 	  "flows read from the flow map per second at most (default 16384): a larger map is "
 	  "read in passes, and both timeouts act at a flow's next visit; higher costs more CPU",
 	  NULL, 1024, 1U << 26 },
-	{ "json", 'j', OPT_FLAG, OFF(export_opts, json), NULL, "JSON lines on stdout instead of IPFIX" },
+	{ "json", 'j', OPT_FLAG, OFF(export_opts, json), NULL,
+	  "JSON lines on stdout (alone, or beside --ipfix/--clickhouse: one pass feeds all)" },
 	{ "clickhouse", 0, OPT_STR, OFF(export_opts, clickhouse), "URL",
 	  "flow records into ClickHouse over HTTP (http://HOST:8123), exactly once" },
 	{ "database", 0, OPT_STR, OFF(export_opts, ch_database), "D",
@@ -324,8 +325,9 @@ const struct nacct_cmd nacct_commands[] = {
 	  "nacct caps eth0 --json",
 	  CMD(caps, json_opts) },
 	{ "export", opts_export, &export_defaults, "IFACE", 1, 1,
-	  "expire flows and export them as IPFIX (or JSON lines), exactly once across restarts",
-	  "nacct export eth0 --ipfix 127.0.0.1:9995 --idle-timeout 15 --active-timeout 60",
+	  "expire flows and export them as IPFIX, JSON lines and/or ClickHouse rows, exactly once "
+	  "across restarts",
+	  "nacct export eth0 --ipfix 127.0.0.1:9995 --clickhouse http://127.0.0.1:8123",
 	  CMD(export, export_opts) },
 	{ "check-config", opts_none, NULL, "FILE...", 1, 4096,
 	  "check the files the systemd units read (/etc/default/nacct-IFACE: "
