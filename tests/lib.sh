@@ -154,6 +154,24 @@ t_setup_pair() {
 	sleep 0.3
 }
 
+# t_add_link NS_X IF_X ADDR_X NS_Y IF_Y ADDR_Y: one more veth pair between
+# two namespaces of the test (IPv4 /24 addresses, static neighbours, no
+# router solicitations), removed with the namespaces
+t_add_link() {
+	local nx=$1 ix=$2 ax=$3 ny=$4 iy=$5 ay=$6
+	ip link add "$ix" netns "$nx" type veth peer name "$iy" netns "$ny" || return 1
+	ip -n "$nx" addr add "$ax/24" dev "$ix"
+	ip -n "$ny" addr add "$ay/24" dev "$iy"
+	ip netns exec "$nx" sysctl -qw "net.ipv6.conf.$ix.router_solicitations=0" 2>/dev/null
+	ip netns exec "$ny" sysctl -qw "net.ipv6.conf.$iy.router_solicitations=0" 2>/dev/null
+	ip -n "$nx" link set "$ix" up
+	ip -n "$ny" link set "$iy" up
+	ip -n "$nx" neigh add "$ay" lladdr "$(ip -n "$ny" -br link show "$iy" | awk '{print $3}')" \
+		dev "$ix" nud permanent
+	ip -n "$ny" neigh add "$ax" lladdr "$(ip -n "$nx" -br link show "$ix" | awk '{print $3}')" \
+		dev "$iy" nud permanent
+}
+
 # t_events_start NS ARGS...: `nacct events ARGS` in namespace NS, output
 # in $T_TMP/ev (stderr $T_TMP/ev.err), its pid in EV (started here, not
 # through a function in a subshell, so that $EV is nacct itself), killed at

@@ -167,24 +167,12 @@ static void ts_close(struct nacct_sink *sk)
 	free(s);
 }
 
-static const struct nacct_sink_ops ts_ops = {
-	.open = ts_open,
-	.rec = ts_rec,
-	.totals = ts_totals,
-	.seal = ts_seal,
-	.send = ts_send,
-	.close = ts_close,
-};
-
-static const struct nacct_sink_ops ts_ask_ops = {
-	.open = ts_open,
-	.rec = ts_rec,
-	.totals = ts_totals,
-	.seal = ts_seal,
-	.send = ts_send,
-	.close = ts_close,
-	.committed = ts_committed,
-};
+#define TS_OPS                                                              \
+	.open = ts_open, .rec = ts_rec, .totals = ts_totals, .seal = ts_seal, \
+	.send = ts_send, .close = ts_close
+static const struct nacct_sink_ops ts_ops = { TS_OPS };
+/* the same collector, able to say whether a message arrived (a database) */
+static const struct nacct_sink_ops ts_ask_ops = { TS_OPS, .committed = ts_committed };
 
 struct tsink *tsink_new(struct tlog *log, size_t per_msg)
 {

@@ -31,16 +31,7 @@ ip netns add "$NS_C" || { t_fail setup "netns"; exit 1; }
 t_cleanup_add "ip netns del $NS_C"
 ip netns exec "$NS_C" sysctl -qw net.ipv6.conf.all.router_solicitations=0 \
 	net.ipv6.conf.default.router_solicitations=0 2>/dev/null
-ip link add "$IF_C" netns "$NS_C" type veth peer name "$IF_B2" netns "$NS_B" ||
-	{ t_fail setup "veth"; exit 1; }
-ip -n "$NS_C" addr add 198.18.1.1/24 dev "$IF_C"
-ip -n "$NS_B" addr add 198.18.1.2/24 dev "$IF_B2"
-ip -n "$NS_C" link set "$IF_C" up
-ip -n "$NS_B" link set "$IF_B2" up
-ip -n "$NS_C" neigh add 198.18.1.2 lladdr "$(ip -n "$NS_B" -br link show "$IF_B2" | awk '{print $3}')" \
-	dev "$IF_C" nud permanent
-ip -n "$NS_B" neigh add 198.18.1.1 lladdr "$(ip -n "$NS_C" -br link show "$IF_C" | awk '{print $3}')" \
-	dev "$IF_B2" nud permanent
+t_add_link "$NS_C" "$IF_C" 198.18.1.1 "$NS_B" "$IF_B2" 198.18.1.2 || { t_fail setup "veth"; exit 1; }
 in_c() { nsenter --net=/run/netns/"$NS_C" "$@"; }
 t_cleanup_add "in_b $NACCT detach $IF_B2"
 sleep 0.3
