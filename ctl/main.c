@@ -190,7 +190,7 @@ static const struct nacct_opt opts_export[] = {
 	{ "table", 0, OPT_STR, OFF(export_opts, ch_table), "T",
 	  "ClickHouse table (default flows; created if missing, columns added)" },
 	{ "batch", 0, OPT_U64, OFF(export_opts, ch_batch), "N",
-	  "ClickHouse: rows an INSERT at most (default 16384; the exporter's journal holds "
+	  "ClickHouse: rows an INSERT at most (default 65536; the exporter's journal holds "
 	  "them: 88 B a row)", NULL, 1, NACCT_XJ_ITEMS_MAX },
 	{ "user", 0, OPT_STR, OFF(export_opts, ch_user), "U", "ClickHouse user" },
 	{ "password-file", 0, OPT_STR, OFF(export_opts, ch_password_file), "F",

@@ -35,7 +35,7 @@ int nacct_sink_ipfix_fd(struct nacct_sink **out, int fd, __u32 domain, size_t mt
 int nacct_sink_json_new(struct nacct_sink **out, int fd);
 
 /* ClickHouse over its HTTP interface (README "Many hosts") */
-#define NACCT_CH_BATCH 16384 /* rows an INSERT by default: ClickHouse wants few, large ones */
+#define NACCT_CH_BATCH 65536 /* rows an INSERT by default: ClickHouse wants few, large ones */
 struct nacct_ch_opts {
 	const char *url;            /* http://HOST:8123 */
 	const char *database, *table; /* checked with nacct_ch_ident_ok() */

@@ -337,9 +337,17 @@ static int ch_rec(struct nacct_sink *sk, const struct nacct_rec *r)
 		gmtime_r(&now, &tm);
 		strftime(s->exported, sizeof(s->exported), "%Y-%m-%d %H:%M:%S", &tm);
 	}
+	/* the sink's own columns (ch_own), then the record's */
 	nacct_obuf_tsv_str(&s->buf, s->o.exporter);
-	nacct_obuf_printf(&s->buf, "\t%u\t%llu\t%u\t%s\t", s->o.domain,
-			  (unsigned long long)s->o.attachment, s->records, s->exported);
+	nacct_obuf_chr(&s->buf, '\t');
+	nacct_obuf_u64(&s->buf, s->o.domain);
+	nacct_obuf_chr(&s->buf, '\t');
+	nacct_obuf_u64(&s->buf, s->o.attachment);
+	nacct_obuf_chr(&s->buf, '\t');
+	nacct_obuf_u64(&s->buf, s->records);
+	nacct_obuf_chr(&s->buf, '\t');
+	nacct_obuf_str(&s->buf, s->exported);
+	nacct_obuf_chr(&s->buf, '\t');
 	nacct_fmt_rec(&s->buf, &ch_fmt, r);
 	if (s->buf.err)
 		return s->buf.err;

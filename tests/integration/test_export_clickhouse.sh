@@ -162,10 +162,10 @@ grep -q "clickhouse http://127.0.0.1:$P: " "$T_TMP/export-host2.log" &&
 	t_ok "host2's log names the sink that was down" ||
 	t_fail "host2's log names the sink that was down" "$(tail -n 5 "$T_TMP/export-host2.log")"
 # a later run with the default --batch: ClickHouse's journal (64 records)
-# grows to 16384 with the exported state kept: nothing is sent twice
+# grows to 65536 with the exported state kept: nothing is sent twice
 nsenter --net=/run/netns/"$NS_B" timeout -s TERM 3 "$NACCT" export "$IF_B2" \
 	--clickhouse "http://127.0.0.1:$P" --exporter-id host2 >/dev/null 2>"$T_TMP/after.log"
-grep -q "clickhouse: the journal now holds 16384 records" "$T_TMP/after.log" &&
+grep -q "clickhouse: the journal now holds 65536 records" "$T_TMP/after.log" &&
 	t_ok "a larger journal for a larger --batch: grown in place" ||
 	t_fail "a larger journal: grown in place" "$(cat "$T_TMP/after.log")"
 t_check "after the growth: still SQL = totals (IP part)" "$(ip_part "$IF_B2")" \
