@@ -49,6 +49,9 @@ done_part peers $?
 part "control plane"
 bench/ctlplane.sh $QUICK --out "$DIR/ctl.tsv"
 done_part ctlplane $?
+part "many interfaces"
+bench/ifaces.sh $QUICK --out "$DIR/ifaces.tsv"
+done_part ifaces $?
 
 part "summary"
 bench/summary.sh write "$DIR" $QUICK --date "$START" --load-start "$LOAD_START" \

@@ -250,6 +250,22 @@ ctl_targets() {
 	done
 }
 
+# ---- many interfaces (bench/ifaces.sh) ---------------------------------------
+if_targets() {
+	local F=$D/ifaces.tsv n v vmin vmed vmax k
+	[ -s "$F" ] || return 0
+	n=$(awk -F'\t' 'NR > 1 {print $2}' "$F" | sort -n | tail -n 1)
+	v=$(awk -F'\t' -v n="$n" '$1 == "attach_ms" && $2 == n {print $4}' "$F" | stats)
+	read -r vmin vmed vmax k <<<"${v:-- - - 0}"
+	row attach_ms_per_iface attach_ms_per_iface - \
+		"nacct attach of one more interface, $n veth interfaces attached in turn (wall ms)" ms \
+		"$vmin" "$vmed" "$vmax" "$k" - - - - - - 50 "<=" value
+	v=$(awk -F'\t' -v n="$n" '$1 == "per_iface_bytes" && $2 == n {print $4}' "$F")
+	row pinned_bytes_per_iface pinned_bytes_per_iface - \
+		"pinned map memory per attached interface, $n interfaces (default --max-flows)" bytes \
+		"${v:--}" "${v:--}" "${v:--}" "$([ -n "$v" ] && echo 1 || echo 0)" - - - - - - - - value
+}
+
 # TSV target rows on stdin -> JSON array
 rows_json() {
 	jq -R -s '
@@ -298,7 +314,7 @@ cmd_write() {
 	possible=$(awk -F- '{print $NF + 1}' /sys/devices/system/cpu/possible)
 	model=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
 	kernel=$(uname -r)
-	{ micro_targets; lr_targets; ctl_targets; } | rows_json >"$D/.targets.json"
+	{ micro_targets; lr_targets; ctl_targets; if_targets; } | rows_json >"$D/.targets.json"
 	stages_json >"$D/.stages.json"
 	jq -n --arg run "$(basename "$D")" --argjson quick "$([ "$QUICK" = 1 ] && echo true || echo false)" \
 		--arg date "$date" --argjson cpus "$cpus" --argjson possible "$possible" \
