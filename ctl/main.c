@@ -198,7 +198,8 @@ static const struct nacct_opt opts_export[] = {
 	{ "exporter-id", 0, OPT_STR, OFF(export_opts, exporter_id), "ID",
 	  "this host in ClickHouse's exporter column (default: the host name)" },
 	{ "ttl-days", 0, OPT_U64, OFF(export_opts, ch_ttl_days), "N",
-	  "ClickHouse: a new table keeps N days (TTL, server 19.6+)", NULL, 1, 36500 },
+	  "ClickHouse: keep N days (a new table's TTL on servers 19.6+; older ones: nacct drops "
+	  "the older days itself, hourly)", NULL, 1, 36500 },
 	{ "community-id-seed", 0, OPT_U64, OFF(export_opts, cid_seed), "N",
 	  "seed of the records' community_id (Community ID v1; default 0, as Zeek and "
 	  "Suricata)", NULL, 0, 65535 },

@@ -68,6 +68,8 @@ struct ch_sink {
 	__u64 sealed_seq; /* the sequence number of the message sealed last */
 	char exported[24];
 	char last_err[256]; /* warned once until it changes */
+	int own_ttl;        /* --ttl-days on a server without table TTL: nacct drops old days */
+	time_t ttl_at;      /* the last time it did */
 };
 
 static struct ch_sink *ch_of(struct nacct_sink *s)
@@ -237,7 +239,7 @@ static int create_table(struct ch_sink *s)
 	}
 	nacct_obuf_str(&q, ") ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMMDD(exported) "
 			   "ORDER BY (" CH_ORDER ")");
-	if (s->o.ttl_days)
+	if (s->o.ttl_days && !s->own_ttl)
 		nacct_obuf_printf(&q, " TTL exported + INTERVAL %u DAY", s->o.ttl_days);
 	err = q.err ? q.err : ch_query(s, q.p, NULL, 0, NULL);
 	nacct_obuf_free(&q);
@@ -301,12 +303,13 @@ static int ch_open(struct nacct_sink *sk, __u64 seq)
 		return err;
 	if (sscanf(s->resp.p ? s->resp.p : "", "%u.%u", &s->server_major, &s->server_minor) != 2)
 		return -EPROTO;
-	/* table TTL: 19.6 */
-	if (s->o.ttl_days && (s->server_major < 19 || (s->server_major == 19 && s->server_minor < 6))) {
-		pr_warn("export: clickhouse %s: server %u.%u has no table TTL (19.6 and later); "
-			"leave --ttl-days out and drop old partitions (one a day) instead\n",
-			s->o.url, s->server_major, s->server_minor);
-		return -EOPNOTSUPP;
+	/* table TTL: 19.6; before, nacct drops the days (partitions) that are too old */
+	if (s->o.ttl_days && !s->own_ttl &&
+	    (s->server_major < 19 || (s->server_major == 19 && s->server_minor < 6))) {
+		s->own_ttl = 1;
+		pr_info("export: clickhouse %s: server %u.%u has no table TTL: nacct drops the days "
+			"older than %u itself, every hour\n", s->o.url, s->server_major,
+			s->server_minor, s->o.ttl_days);
 	}
 	nacct_obuf_printf(&q, "CREATE DATABASE IF NOT EXISTS %s", s->o.database);
 	err = q.err ? q.err : ch_query(s, q.p, NULL, 0, NULL);
@@ -386,6 +389,49 @@ static void query_id(const struct ch_sink *s, __u64 seq, char *b, size_t n)
 		 (unsigned long long)s->o.attachment, (unsigned long long)seq);
 }
 
+/*
+ * --ttl-days on a server without table TTL: the partitions (one a day,
+ * toYYYYMMDD(exported)) older than the cutoff are dropped, at most once an
+ * hour.  Several exporters doing it at once drop the same days: harmless.
+ */
+static void drop_old_days(struct ch_sink *s)
+{
+	struct nacct_obuf q = { 0 };
+	char cutoff[16], *days, *d, *save = NULL;
+	time_t now = time(NULL), old = now - (time_t)s->o.ttl_days * 86400;
+	struct tm tm;
+
+	if (!s->own_ttl || (s->ttl_at && now - s->ttl_at < 3600))
+		return;
+	s->ttl_at = now;
+	gmtime_r(&old, &tm);
+	strftime(cutoff, sizeof(cutoff), "%Y%m%d", &tm);
+	nacct_obuf_str(&q, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = ");
+	sql_str(&q, s->o.database);
+	nacct_obuf_str(&q, " AND table = ");
+	sql_str(&q, s->o.table);
+	nacct_obuf_printf(&q, " AND partition < '%s' FORMAT TabSeparated", cutoff);
+	if (q.err || ch_query(s, q.p, NULL, 0, NULL) || !s->resp.p) {
+		nacct_obuf_free(&q);
+		return;
+	}
+	nacct_obuf_free(&q);
+	days = strdup(s->resp.p);
+	for (d = strtok_r(days, "\n", &save); d; d = strtok_r(NULL, "\n", &save)) {
+		if (strspn(d, "0123456789") != strlen(d) || strlen(d) != 8)
+			continue;
+		memset(&q, 0, sizeof(q));
+		nacct_obuf_str(&q, "ALTER TABLE ");
+		table_name(&q, s);
+		nacct_obuf_printf(&q, " DROP PARTITION %s", d);
+		if (!q.err && !ch_query(s, q.p, NULL, 0, NULL))
+			pr_info("export: clickhouse: day %s dropped from %s.%s (--ttl-days %u)\n", d,
+				s->o.database, s->o.table, s->o.ttl_days);
+		nacct_obuf_free(&q);
+	}
+	free(days);
+}
+
 static int ch_send(struct nacct_sink *sk, const void *buf, size_t len, struct mmsghdr *mm)
 {
 	struct ch_sink *s = ch_of(sk);
@@ -404,6 +450,7 @@ static int ch_send(struct nacct_sink *sk, const void *buf, size_t len, struct mm
 		return err;
 	}
 	mm->msg_len = len;
+	drop_old_days(s);
 	return 0;
 }
 
