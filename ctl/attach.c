@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <net/if.h>
+#include <fnmatch.h>
 #include <string.h>
 
 #include "nacct.h"
@@ -53,43 +56,147 @@ int nacct_attach_error(const char *ifname, int err, const struct nacct_attach_in
 	return NACCT_EXIT_FAIL;
 }
 
-int cmd_attach(struct attach_opts *o)
+/* does name match one of the comma-separated globs */
+static int glob_any(const char *globs, const char *name)
+{
+	char buf[512], *g, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", globs);
+	for (g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save))
+		if (!fnmatch(g, name, 0))
+			return 1;
+	return 0;
+}
+
+static int is_attached(const char *ifname)
+{
+	struct nacct_iface_maps m = { .flows = -1 };
+	int err = nacct_iface_open(ifname, &m);
+
+	if (!err)
+		nacct_iface_close(&m);
+	return err != -ENOENT;
+}
+
+/* --all: the namespace's interfaces (but lo and those attached) that pass the globs */
+static int all_ifaces(const struct attach_opts *o, char ***out, size_t *n)
+{
+	struct if_nameindex *ifs = if_nameindex(), *p;
+	char **v;
+	size_t k = 0, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!ifs)
+		return -errno;
+	for (p = ifs; p->if_index; p++)
+		cap++;
+	v = calloc(cap + 1, sizeof(*v));
+	for (p = ifs; v && p->if_index; p++) {
+		if (!strcmp(p->if_name, "lo") || (o->match && !glob_any(o->match, p->if_name)) ||
+		    (o->exclude && glob_any(o->exclude, p->if_name)))
+			continue;
+		if (is_attached(p->if_name)) {
+			printf("%s: attached already: left as it is\n", p->if_name);
+			continue;
+		}
+		v[k++] = strdup(p->if_name);
+	}
+	if_freenameindex(ifs);
+	if (!v)
+		return -ENOMEM;
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static int attach_one(struct attach_opts *o, const char *ifname)
 {
 	struct nacct_attach_info info;
 	int err;
 
-	o->req.ifname = o->a.argv[0];
-	if (o->req.side_programs == NACCT_SIDE_OFF && o->req.probes != NACCT_PROBES_AUTO)
-		return nacct_usage_error("--probes %s: the side programs are off (--side-programs off)",
-					 nacct_probes_mode_names[o->req.probes]);
-	if (!nacct_ifindex(o->req.ifname))
-		return NACCT_EXIT_USAGE;
-	err = nacct_need_bpf();
-	if (err)
-		return err;
+	o->req.ifname = ifname;
 	err = nacct_attach(&o->req, &info);
 	if (err)
-		return nacct_attach_error(o->req.ifname, err, &info);
+		return nacct_attach_error(ifname, err, &info);
 	if (info.meta.hook == NACCT_HOOK_XDP)
-		printf("%s: attached: XDP ingress (%s mode) + TC egress\n  mode: %s\n", o->req.ifname,
+		printf("%s: attached: XDP ingress (%s mode) + TC egress\n  mode: %s\n", ifname,
 		       nacct_mode_str(info.meta.xdp_mode), info.meta.reason);
 	else
-		printf("%s: attached: TC ingress + TC egress\n", o->req.ifname);
+		printf("%s: attached: TC ingress + TC egress\n", ifname);
 	printf("  flows: up to %u, subnets: %zu, pins: %s\n", info.meta.max_flows,
 	       o->req.subnets.n, info.dir);
 	return 0;
 }
 
-int cmd_detach(struct detach_opts *o)
+/*
+ * nacct attach IFACE... | --all: each interface its own attachment, in
+ * turn.  Named interfaces are all checked first, and are attached all or
+ * none: a failure detaches those this command attached.  --all goes on
+ * past an interface that fails (reported; exit status 1).
+ */
+int cmd_attach(struct attach_opts *o)
 {
-	const char *ifname = o->a.argv[0];
-	char left[128];
-	int err;
+	char **names = o->a.argv, left[128];
+	size_t n = o->a.argc, i, done = 0;
+	int err, ret = 0, failed = 0;
 
+	if (o->req.side_programs == NACCT_SIDE_OFF && o->req.probes != NACCT_PROBES_AUTO)
+		return nacct_usage_error("--probes %s: the side programs are off (--side-programs off)",
+					 nacct_probes_mode_names[o->req.probes]);
+	if (o->all && n)
+		return nacct_usage_error("attach: give interfaces or --all, not both");
+	if (!o->all && !n)
+		return nacct_usage_error("attach: expected IFACE... or --all");
+	if (!o->all && (o->match || o->exclude))
+		return nacct_usage_error("attach: --match and --exclude go with --all");
+	for (i = 0; i < n; i++)
+		if (!nacct_ifindex(names[i]))
+			return NACCT_EXIT_USAGE;
 	err = nacct_need_bpf();
 	if (err)
 		return err;
-	err = nacct_detach(ifname, left, sizeof(left));
+	if (o->all) {
+		err = all_ifaces(o, &names, &n);
+		if (err) {
+			pr_warn("attach --all: cannot list the interfaces: %s\n", strerror(-err));
+			return NACCT_EXIT_FAIL;
+		}
+		if (!n)
+			printf("attach --all: no interface to attach\n");
+	}
+	for (i = 0; i < n; i++) {
+		ret = attach_one(o, names[i]);
+		if (!ret) {
+			done++;
+			continue;
+		}
+		failed++;
+		if (o->all)
+			continue;
+		/* all or none: undo this command's attachments */
+		while (done--) {
+			nacct_detach(names[done], left, sizeof(left));
+			printf("%s: detached again (%s failed)\n", names[done], names[i]);
+		}
+		break;
+	}
+	if (o->all) {
+		if (n > 1)
+			printf("attach --all: %zu attached, %d failed\n", done, failed);
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return failed ? NACCT_EXIT_FAIL : 0;
+	}
+	return ret;
+}
+
+static int detach_one(const char *ifname)
+{
+	char left[128];
+	int err = nacct_detach(ifname, left, sizeof(left));
+
 	switch (err) {
 	case 0:
 		printf("%s: detached\n", ifname);
@@ -105,6 +212,42 @@ int cmd_detach(struct detach_opts *o)
 		pr_warn("%s: detach failed: %s\n", ifname, strerror(-err));
 		return NACCT_EXIT_FAIL;
 	}
+}
+
+/* nacct detach IFACE... | --all: each in turn; the first failure's status */
+int cmd_detach(struct detach_opts *o)
+{
+	char **names = o->a.argv;
+	size_t n = o->a.argc, i;
+	int err, ret = 0, r;
+
+	if (o->all && n)
+		return nacct_usage_error("detach: give interfaces or --all, not both");
+	if (!o->all && !n)
+		return nacct_usage_error("detach: expected IFACE... or --all");
+	err = nacct_need_bpf();
+	if (err)
+		return err;
+	if (o->all) {
+		err = nacct_list_attached(&names, &n);
+		if (err) {
+			pr_warn("cannot list %s: %s\n", NACCT_PIN_ROOT, strerror(-err));
+			return NACCT_EXIT_FAIL;
+		}
+		if (!n)
+			printf("detach --all: nothing attached\n");
+	}
+	for (i = 0; i < n; i++) {
+		r = detach_one(names[i]);
+		if (r && !ret)
+			ret = r;
+	}
+	if (o->all) {
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	}
+	return ret;
 }
 
 int nacct_open_attached(const char *ifname, struct nacct_iface_maps *m)

@@ -41,7 +41,20 @@ const char *const nacct_sort_names[] = { "bytes", "packets", "first", "last", NU
 /* the global options bind to every struct's leading struct nacct_args */
 #define ARGS(f) offsetof(struct nacct_args, f)
 
+static const struct nacct_opt opts_detach[] = {
+	{ "all", 0, OPT_FLAG, OFF(detach_opts, all), NULL,
+	  "every attachment of this network namespace" },
+	{ 0 },
+};
+
 static const struct nacct_opt opts_attach[] = {
+	{ "all", 0, OPT_FLAG, OFF(attach_opts, all), NULL,
+	  "every interface of this network namespace but lo (those attached already are left "
+	  "as they are)" },
+	{ "match", 0, OPT_STR, OFF(attach_opts, match), "GLOB[,GLOB]",
+	  "with --all: only interfaces whose name matches (e.g. 'veth*,eth*')" },
+	{ "exclude", 0, OPT_STR, OFF(attach_opts, exclude), "GLOB[,GLOB]",
+	  "with --all: not interfaces whose name matches" },
 	{ "mode", 0, OPT_ENUM, OFF(attach_opts, req.mode), "MODE",
 	  "XDP mode: auto (native if the driver has it, else generic; says why), native, "
 	  "generic, offload (runs on the NIC: device totals only; see nacct caps)", nacct_mode_names },
@@ -285,12 +298,14 @@ static const struct export_opts export_defaults = {
 static const struct serve_opts serve_defaults = { .metrics = "127.0.0.1:9464" };
 
 const struct nacct_cmd nacct_commands[] = {
-	{ "attach", opts_attach, &attach_defaults, "IFACE", 1, 1,
-	  "attach XDP ingress + TC egress accounting to IFACE; stays attached after exit",
+	{ "attach", opts_attach, &attach_defaults, "IFACE... | --all", 0, 4096,
+	  "attach XDP ingress + TC egress accounting to each IFACE (or every interface: --all); "
+	  "stays attached after exit",
 	  "nacct attach eth0 --subnets 10.0.0.0/8,2001:db8::/32",
 	  CMD(attach, attach_opts) },
-	{ "detach", opts_none, NULL, "IFACE", 1, 1,
-	  "remove nacct's programs, filters, qdisc and pins from IFACE", "nacct detach eth0",
+	{ "detach", opts_detach, NULL, "IFACE... | --all", 0, 4096,
+	  "remove nacct's programs, filters, qdisc and pins from each IFACE (or all: --all)",
+	  "nacct detach eth0",
 	  CMD(detach, detach_opts) },
 	{ "status", opts_json, NULL, "[IFACE]", 0, 1,
 	  "hooks, mode and why, program ids, map fill, totals", "nacct status eth0 --json",

@@ -35,11 +35,14 @@ enum nacct_sort_idx { NACCT_S_BYTES = 0, NACCT_S_PACKETS, NACCT_S_FIRST, NACCT_S
 
 struct attach_opts {
 	struct nacct_args a;
-	struct nacct_attach_req req; /* ifname: the positional */
+	struct nacct_attach_req req; /* ifname: each positional in turn */
+	int all;                     /* --all: every interface of the namespace but lo */
+	const char *match, *exclude; /* --match/--exclude GLOB[,GLOB...] (with --all) */
 };
 
 struct detach_opts {
 	struct nacct_args a;
+	int all; /* --all: every attachment of the namespace */
 };
 
 /* nacct check-config FILE... */
