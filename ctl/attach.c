@@ -10,6 +10,12 @@
 #include <net/if.h>
 #include <fnmatch.h>
 #include <string.h>
+#include <linux/rtnetlink.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <signal.h>
+#include <poll.h>
 
 #include "nacct.h"
 #include "../lib/log.h"
@@ -78,8 +84,14 @@ static int is_attached(const char *ifname)
 	return err != -ENOENT;
 }
 
+static int wanted(const struct attach_opts *o, const char *name)
+{
+	return strcmp(name, "lo") && (!o->match || glob_any(o->match, name)) &&
+	       (!o->exclude || !glob_any(o->exclude, name));
+}
+
 /* --all: the namespace's interfaces (but lo and those attached) that pass the globs */
-static int all_ifaces(const struct attach_opts *o, char ***out, size_t *n)
+static int all_ifaces(const struct attach_opts *o, char ***out, size_t *n, int say)
 {
 	struct if_nameindex *ifs = if_nameindex(), *p;
 	char **v;
@@ -93,11 +105,11 @@ static int all_ifaces(const struct attach_opts *o, char ***out, size_t *n)
 		cap++;
 	v = calloc(cap + 1, sizeof(*v));
 	for (p = ifs; v && p->if_index; p++) {
-		if (!strcmp(p->if_name, "lo") || (o->match && !glob_any(o->match, p->if_name)) ||
-		    (o->exclude && glob_any(o->exclude, p->if_name)))
+		if (!wanted(o, p->if_name))
 			continue;
 		if (is_attached(p->if_name)) {
-			printf("%s: attached already: left as it is\n", p->if_name);
+			if (say)
+				printf("%s: attached already: left as it is\n", p->if_name);
 			continue;
 		}
 		v[k++] = strdup(p->if_name);
@@ -129,6 +141,87 @@ static int attach_one(struct attach_opts *o, const char *ifname)
 	return 0;
 }
 
+static volatile sig_atomic_t g_stop;
+
+static void on_stop(int sig)
+{
+	g_stop = 1;
+}
+
+/*
+ * --follow: the namespace's link events (rtnetlink, RTMGRP_LINK): a new
+ * interface that matches is attached, one that goes is detached (its
+ * pins; the kernel removed its programs with it).  Until SIGTERM/SIGINT.
+ */
+static int follow(struct attach_opts *o)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	struct sigaction act = { .sa_handler = on_stop };
+	char buf[16384] __attribute__((aligned(4))), left[128];
+	int fd, failed = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		pr_warn("attach --follow: rtnetlink: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NACCT_EXIT_FAIL;
+	}
+	sigaction(SIGTERM, &act, NULL);
+	sigaction(SIGINT, &act, NULL);
+	printf("attach --follow: watching this namespace's interfaces\n");
+	fflush(stdout);
+	while (!g_stop) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct nlmsghdr *h;
+		ssize_t n;
+
+		if (poll(&p, 1, 500) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == ENOBUFS) {
+			/* events lost: look at every interface again */
+			char **v;
+			size_t k, nv;
+
+			pr_warn("attach --follow: link events lost; looking at every interface\n");
+			if (all_ifaces(o, &v, &nv, 0) == 0) {
+				for (k = 0; k < nv; k++) {
+					failed += attach_one(o, v[k]) != 0;
+					free(v[k]);
+				}
+				free(v);
+			}
+			continue;
+		}
+		if (n <= 0)
+			continue;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			struct ifinfomsg *ifi = NLMSG_DATA(h);
+			int len = IFLA_PAYLOAD(h);
+			const char *name = NULL;
+			struct rtattr *a;
+
+			if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
+				continue;
+			for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+				if (a->rta_type == IFLA_IFNAME)
+					name = RTA_DATA(a);
+			if (!name || !wanted(o, name))
+				continue;
+			if (h->nlmsg_type == RTM_DELLINK) {
+				if (nacct_detach(name, left, sizeof(left)) >= 0)
+					printf("%s: gone: detached\n", name);
+			} else if (!is_attached(name) && if_nametoindex(name)) {
+				failed += attach_one(o, name) != 0;
+			}
+			fflush(stdout);
+		}
+	}
+	close(fd);
+	return failed ? NACCT_EXIT_FAIL : 0;
+}
+
 /*
  * nacct attach IFACE... | --all: each interface its own attachment, in
  * turn.  Named interfaces are all checked first, and are attached all or
@@ -148,8 +241,8 @@ int cmd_attach(struct attach_opts *o)
 		return nacct_usage_error("attach: give interfaces or --all, not both");
 	if (!o->all && !n)
 		return nacct_usage_error("attach: expected IFACE... or --all");
-	if (!o->all && (o->match || o->exclude))
-		return nacct_usage_error("attach: --match and --exclude go with --all");
+	if (!o->all && (o->match || o->exclude || o->follow))
+		return nacct_usage_error("attach: --match, --exclude and --follow go with --all");
 	for (i = 0; i < n; i++)
 		if (!nacct_ifindex(names[i]))
 			return NACCT_EXIT_USAGE;
@@ -157,7 +250,7 @@ int cmd_attach(struct attach_opts *o)
 	if (err)
 		return err;
 	if (o->all) {
-		err = all_ifaces(o, &names, &n);
+		err = all_ifaces(o, &names, &n, 1);
 		if (err) {
 			pr_warn("attach --all: cannot list the interfaces: %s\n", strerror(-err));
 			return NACCT_EXIT_FAIL;
@@ -187,6 +280,10 @@ int cmd_attach(struct attach_opts *o)
 		for (i = 0; i < n; i++)
 			free(names[i]);
 		free(names);
+		if (o->follow) {
+			fflush(stdout);
+			failed += follow(o) != 0;
+		}
 		return failed ? NACCT_EXIT_FAIL : 0;
 	}
 	return ret;

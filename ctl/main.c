@@ -55,6 +55,9 @@ static const struct nacct_opt opts_attach[] = {
 	  "with --all: only interfaces whose name matches (e.g. 'veth*,eth*')" },
 	{ "exclude", 0, OPT_STR, OFF(attach_opts, exclude), "GLOB[,GLOB]",
 	  "with --all: not interfaces whose name matches" },
+	{ "follow", 0, OPT_FLAG, OFF(attach_opts, follow), NULL,
+	  "with --all: keep running, attach interfaces that appear (rtnetlink) and remove what "
+	  "those that go leave behind, until SIGTERM/SIGINT" },
 	{ "mode", 0, OPT_ENUM, OFF(attach_opts, req.mode), "MODE",
 	  "XDP mode: auto (native if the driver has it, else generic; says why), native, "
 	  "generic, offload (runs on the NIC: device totals only; see nacct caps)", nacct_mode_names },

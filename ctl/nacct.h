@@ -38,6 +38,7 @@ struct attach_opts {
 	struct nacct_attach_req req; /* ifname: each positional in turn */
 	int all;                     /* --all: every interface of the namespace but lo */
 	const char *match, *exclude; /* --match/--exclude GLOB[,GLOB...] (with --all) */
+	int follow;                  /* --follow (with --all): new ones too, until stopped */
 };
 
 struct detach_opts {

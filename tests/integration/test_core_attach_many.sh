@@ -71,6 +71,33 @@ t_check "attach --all IFACE: exit 2" 2 "$?"
 out=$(in_b "$NACCT" attach --match 'x*' "${T_ID}m8" 2>&1)
 t_check "attach --match without --all: exit 2" 2 "$?"
 
+# --follow: an interface that appears is attached and counted from its
+# first packet after that; one that goes leaves nothing behind
+nsenter --net=/run/netns/"$NS_B" "$NACCT" attach --all --match "${T_ID}f*" --follow --mode generic \
+	>"$T_TMP/follow.out" 2>&1 &
+FOL=$!
+t_cleanup_add "kill $FOL"
+for _ in $(seq 50); do grep -q watching "$T_TMP/follow.out" && break; sleep 0.1; done
+t0=$(date +%s%N)
+t_add_link "$NS_A" "${T_ID}g1" 198.18.31.1 "$NS_B" "${T_ID}f1" 198.18.31.2 || t_fail "link f1"
+for _ in $(seq 100); do attached | grep -q "${T_ID}f1" && break; sleep 0.05; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+t_check "--follow: a new interface that matches is attached" 1 "$(attached | grep -c "${T_ID}f1")"
+t_log "--follow: attached $ms ms after the link appeared"
+for _ in $(seq 50); do grep -q "^${T_ID}f1: attached" "$T_TMP/follow.out" && break; sleep 0.1; done
+k0=$(t_ifstat "$NS_B" "${T_ID}f1" rx_packets)
+n0=$(t_status_json b "${T_ID}f1" | jq -r .totals.rx_packets)
+in_a "$UDPSEND" 198.18.31.2 9000 77 100 40000 1 >/dev/null
+t_settle
+t_check "--follow: the new interface's count = the generator's = its kernel counter's growth" \
+	"77 77" "$(($(t_status_json b "${T_ID}f1" | jq -r .totals.rx_packets) - n0)) $(($(t_ifstat "$NS_B" "${T_ID}f1" rx_packets) - k0))"
+ip -n "$NS_B" link del "${T_ID}f1"
+for _ in $(seq 100); do attached | grep -q "${T_ID}f1" || break; sleep 0.05; done
+t_check "--follow: an interface that goes leaves no pins" 0 "$(attached | grep -c "${T_ID}f1")"
+kill -TERM "$FOL"
+wait "$FOL"
+t_check "--follow: SIGTERM ends it, exit 0" 0 "$?"
+
 # detach --all: nothing of them left
 out=$(in_b "$NACCT" detach --all 2>&1)
 t_check "detach --all: exit 0" 0 "$?"
