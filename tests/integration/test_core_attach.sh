@@ -71,8 +71,8 @@ t_check "nothing attached without bpffs" "$CLEAN" "$(leftovers)"
 # ---- lifecycle ----------------------------------------------------------
 bad=0
 for i in $(seq 20); do
-	nacct_b attach "$IF_B" >/dev/null 2>&1 || { bad=1; t_log "attach $i failed"; }
-	nacct_b detach "$IF_B" >/dev/null 2>&1 || { bad=1; t_log "detach $i failed"; }
+	out=$(nacct_b attach "$IF_B" 2>&1) || { bad=1; t_log "attach $i failed: $out"; }
+	out=$(nacct_b detach "$IF_B" 2>&1) || { bad=1; t_log "detach $i failed: $out"; }
 	[ "$(leftovers)" = "$CLEAN" ] || { bad=1; t_log "after cycle $i: $(leftovers)"; break; }
 done
 t_check "20 attach/detach cycles: all succeed, nothing left" 0 "$bad"
