@@ -57,15 +57,33 @@ ROOT=$CACHE/root
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock 9
+# trixie's packages install to /usr/lib/modules (merged /usr): moved to
+# ROOT/lib/modules, where depmod, the guest's 9p share and the rest look
+unpack() {
+	dpkg-deb -x "$1" "$ROOT"
+	if [ -d "$ROOT/usr/lib/modules" ]; then
+		mkdir -p "$ROOT/lib/modules"
+		cp -a "$ROOT/usr/lib/modules/." "$ROOT/lib/modules/"
+		rm -rf "$ROOT/usr/lib/modules"
+	fi
+}
 if [ ! -e "$CACHE/.extracted" ]; then
 	log "unpacking $(basename "$IMG")"
 	rm -rf "$ROOT"; mkdir -p "$ROOT"
-	dpkg-deb -x "$IMG" "$ROOT"
+	unpack "$IMG"
+	# from 7.x the image is a shell: the kernel, modules and System.map
+	# are in its linux-binary/-modules/-base parts of the same ABI
+	abi=$(basename "$IMG"); abi=${abi#linux-image-}; abi=${abi%%_*}
+	for d in "$DEBDIR"/linux-binary-"$abi"_*.deb "$DEBDIR"/linux-modules-"$abi"_*.deb \
+		"$DEBDIR"/linux-base-"$abi"_*.deb; do
+		[ -f "$d" ] && unpack "$d"
+	done
 	touch "$CACHE/.extracted"
 fi
 KVER=$(ls "$ROOT/lib/modules" | head -n1)
-VMLINUZ=$ROOT/boot/vmlinuz-$KVER
 MODDIR=$ROOT/lib/modules/$KVER
+VMLINUZ=$ROOT/boot/vmlinuz-$KVER
+[ -f "$VMLINUZ" ] || VMLINUZ=$MODDIR/vmlinuz # 7.x (linux-binary-ABI)
 [ -f "$VMLINUZ" ] || die "no $VMLINUZ"
 
 # the ELF inside the bzImage: find the compressed payload by its magic
@@ -95,7 +113,7 @@ HDR=$ROOT/usr/src/linux-headers-$KVER
 if [ ! -e "$CACHE/.headers" ] && ls "$DEBDIR"/linux-headers-*.deb "$DEBDIR"/linux-kbuild-*.deb >/dev/null 2>&1; then
 	log "unpacking the headers of $KVER"
 	for d in "$DEBDIR"/linux-headers-*.deb "$DEBDIR"/linux-kbuild-*.deb; do
-		dpkg-deb -x "$d" "$ROOT"
+		unpack "$d"
 	done
 	[ -f "$HDR/Makefile" ] || die "headers for $KVER not in $DEBDIR"
 	sed -i "s|^include /usr/src/|include $ROOT/usr/src/|" "$HDR/Makefile"
@@ -115,7 +133,10 @@ if ! find "$MODDIR" -name 'netdevsim.ko*' | grep -q .; then
 		rm -rf "$B"; mkdir -p "$B"
 		dpkg-deb --fsys-tarfile "$SRCDEB" | tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
 			tar -xJ -C "$B" --wildcards --strip-components=4 '*/drivers/net/netdevsim/*'
-		make -C "$HDR" M="$B" CONFIG_NETDEVSIM=m CONFIG_DEBUG_INFO_BTF_MODULES= \
+		# CC=gcc: the headers name the compiler the kernel was built with
+		# (gcc-10 for 5.10, gcc-14 for 7.x); the host's gcc builds a module
+		# the kernel loads (modules do not check the compiler's version)
+		make -C "$HDR" M="$B" CC=gcc CONFIG_NETDEVSIM=m CONFIG_DEBUG_INFO_BTF_MODULES= \
 			-j"$(nproc)" modules > "$CACHE/netdevsim-build.log" 2>&1 ||
 			{ tail -n 30 "$CACHE/netdevsim-build.log" >&2; die "netdevsim build failed"; }
 		mkdir -p "$MODDIR/extra"
