@@ -534,6 +534,32 @@ static int pin_prog(struct bpf_program *p, const char *dir, const char *name)
 	return bpf_program__pin(p, path);
 }
 
+int nacct_kernel_limits(const char **lines, int max)
+{
+	int n = 0;
+
+#define LIMIT(cond, text)            \
+	do {                         \
+		if ((cond) && n < max) \
+			lines[n++] = text; \
+	} while (0)
+	LIMIT(!nacct_kernel_has_atomic_or(),
+	      "no BPF atomic OR nor pointer arguments of global functions (< 5.12): the compat "
+	      "programs, flow table per-CPU");
+	LIMIT(!nacct_kernel_has_coarse_clock(),
+	      "no bpf_ktime_get_coarse_ns (< 5.11): last_seen by bpf_ktime_get_ns, once a jiffy");
+	LIMIT(!nacct_kernel_has_xdp_load_bytes(),
+	      "no multi-buffer XDP nor bpf_xdp_load_bytes (< 5.18): jumbo frames only in generic "
+	      "mode, samples copied by bpf_probe_read_kernel");
+	LIMIT(!nacct_kernel_has_drop_reasons(),
+	      "skb:kfree_skb without a reason (< 5.17): drops have reason none");
+	LIMIT(!nacct_kernel_has_perf_links(),
+	      "no BPF perf-event links (< 5.15): kprobes and syscall tracepoints cannot be "
+	      "pinned: accept events at the handshake, --probes kprobe refused");
+#undef LIMIT
+	return n;
+}
+
 int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *info)
 {
 	struct attach_ctx a = { .link_fd = -1 };
@@ -551,6 +577,13 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 
 	memset(info, 0, sizeof(*info));
 	info->what = "";
+	{
+		const char *lim[8];
+		int n = nacct_kernel_limits(lim, 8);
+
+		for (i = 0; i < n; i++)
+			pr_debug("kernel: %s\n", lim[i]);
+	}
 	/* before 5.12: the compat twins, whose flow table is per-CPU (maps/account.bpf.h) */
 	if (!nacct_kernel_has_atomic_or()) {
 		if (cfg->flow_layout == NACCT_L_SHARED) {

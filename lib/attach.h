@@ -97,6 +97,13 @@ struct nacct_attach_info {
  * else the kernel's -errno at step info->what.
  */
 int nacct_attach(const struct nacct_attach_req *req, struct nacct_attach_info *info);
+/*
+ * What the running kernel lacks that nacct would use, each with what
+ * nacct does instead (the README's "Older kernels"): up to @max lines into
+ * @lines (static strings); returns how many.  attach says them at -v,
+ * status on every attachment.
+ */
+int nacct_kernel_limits(const char **lines, int max);
 
 /* remove an attachment given its pin directory (programs, filters, pins) */
 int nacct_detach_dir(const char *ifname, const char *dir);
