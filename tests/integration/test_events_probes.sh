@@ -98,7 +98,7 @@ b0=$(noports)
 in_a "$UDPSEND" 198.18.0.2 "$UPORT" "$N" 64 >/dev/null
 sleep 0.3
 b1=$(noports)
-got=$(nacct_b flows "$IF_B" --json | jq -r "select(.proto==\"udp\" and .dport==$UPORT) | \"\(.rx_packets) \(.drop_reasons.NO_SOCKET // 0)\"")
+got=$(nacct_b flows "$IF_B" --json | jq -r --arg r "$(t_reason NO_SOCKET)" "select(.proto==\"udp\" and .dport==$UPORT) | \"\(.rx_packets) \(.drop_reasons[\$r] // 0)\"")
 t_check "tracepoint mode: flow rx and NO_SOCKET drops = UdpNoPorts = sent" "$N $N $N $N" "$((b1 - b0)) $N $got"
 
 # a forced mode the loaded set does not meet: refused, by name (where
