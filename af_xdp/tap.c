@@ -242,7 +242,9 @@ static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frame
 			err = queue_bind(q, ifname, frames, ring, tries[i]);
 			if (!err)
 				break;
-			if ((tries[i] & XDP_ZEROCOPY) && !q->why[0])
+			/* the zero-copy try without XDP_USE_SG says why: a
+			 * kernel < 6.6 refuses any bind with that flag (EINVAL) */
+			if ((tries[i] & XDP_ZEROCOPY) && (!q->why[0] || !(tries[i] & XDP_USE_SG)))
 				snprintf(q->why, sizeof(q->why), "zero-copy bind refused: %s",
 					 strerror(-err));
 			if (tries[i] & XDP_USE_SG)
