@@ -70,7 +70,7 @@ rc=$?
 # a kernel without BPF perf-event links (< 5.15) cannot pin the accept
 # syscall tracepoints' links: nacct refuses tracepoint mode, saying so
 if [ $rc = 2 ] && grep -q "BPF perf-event links" <<<"$out"; then
-	t_skip "--probes tracepoint" "$(grep "BPF perf-event links" <<<"$out" | head -n1)"
+	t_skip "--probes tracepoint" "$(grep -- "--probes tracepoint:" <<<"$out" | head -n1)"
 	exit $T_FAILED
 fi
 [ $rc = 0 ] || { t_fail "attach --probes tracepoint" "$out"; exit 1; }
