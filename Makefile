@@ -219,8 +219,9 @@ test-unit: all $(OUTPUT)/check $(OUTPUT)/test_unit $(OUTPUT)/fuzz_prog $(TEST_TO
 test-integration: all $(TEST_TOOLS) $(OUTPUT)/nacct_expired
 	$(Q)tests/run.sh integration
 
-# the kernel matrix (tests/vm/): the host, then Debian's 6.1 and 6.12 under
-# qemu (TCG); downloads cached in /var/tmp/nacct-vm.  Not part of `test`:
+# the kernel matrix (tests/vm/): the host, then Debian's 5.10, 6.1, 6.12 and
+# 7.3 under qemu (TCG; KERNELS="5.10 7.3" picks some); downloads cached in
+# /var/tmp/nacct-vm.  Not part of `test`:
 # ~10 min with the core tests in each guest (see tests/vm/README)
 .PHONY: test-kernels
 test-kernels: all $(TEST_TOOLS)

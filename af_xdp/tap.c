@@ -242,7 +242,9 @@ static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frame
 			err = queue_bind(q, ifname, frames, ring, tries[i]);
 			if (!err)
 				break;
-			if ((tries[i] & XDP_ZEROCOPY) && !q->why[0])
+			/* the zero-copy try without XDP_USE_SG says why: a
+			 * kernel < 6.6 refuses any bind with that flag (EINVAL) */
+			if ((tries[i] & XDP_ZEROCOPY) && (!q->why[0] || !(tries[i] & XDP_USE_SG)))
 				snprintf(q->why, sizeof(q->why), "zero-copy bind refused: %s",
 					 strerror(-err));
 			if (tries[i] & XDP_USE_SG)
@@ -254,11 +256,17 @@ static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frame
 		q->sg = !!(tries[i] & XDP_USE_SG);
 		if (q->zerocopy)
 			q->why[0] = '\0';
+		/* zero-copy bound but not with XDP_USE_SG: EOPNOTSUPP is the
+		 * driver's (xdp_zc_max_segs 1, e.g. virtio_net), EINVAL the kernel's */
 		if (!q->sg)
 			snprintf(q->sg_why, sizeof(q->sg_why),
-				 "multi-buffer bind refused (%s; kernel < 6.6?): frames larger than "
+				 "multi-buffer bind refused (%s; %s): frames larger than "
 				 "%u bytes are dropped by the kernel, not captured",
-				 strerror(-sg_err), NACCT_XSK_FRAME_SIZE);
+				 strerror(-sg_err),
+				 q->zerocopy && sg_err == -EOPNOTSUPP
+					 ? "the driver's zero-copy takes one buffer a frame"
+					 : "kernel < 6.6?",
+				 NACCT_XSK_FRAME_SIZE);
 		else if (!(r->join = malloc(NACCT_TAP_FRAME_MAX)))
 			return -ENOMEM;
 	}

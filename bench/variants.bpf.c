@@ -59,7 +59,7 @@ static __always_inline __u8 bv_key(struct nacct_pkt *pkt)
 static __always_inline void bv_add(struct nacct_flow_val *v, const struct nacct_pkt *pkt,
 				   __u8 edir, __u32 len, __u64 now)
 {
-	nacct_flow_add(v, pkt, NACCT_DIR_RX, edir, 1, len, now);
+	nacct_flow_add(v, pkt, NACCT_DIR_RX, edir, 1, len, now, NACCT_CURRENT);
 }
 
 static __always_inline __u64 bv_now(void)
@@ -69,7 +69,7 @@ static __always_inline __u64 bv_now(void)
 
 static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 queue, __u32 len)
 {
-	return nacct_account_dir(pkt, res, NACCT_DIR_RX, queue, 1, len);
+	return nacct_account_dir(pkt, res, NACCT_DIR_RX, queue, 1, len, NACCT_CURRENT);
 }
 /* ===== end of the block to adapt ========================================= */
 

@@ -169,6 +169,27 @@ static void side_programs(struct nacct_obuf *o, const struct nacct_probe_choice 
 				  c->p[i].section[0] ? c->p[i].section : "-", c->p[i].why);
 }
 
+/* what the running kernel lacks and what nacct does instead (lib/attach.c) */
+static void kernel_limits(struct nacct_obuf *o, int json)
+{
+	const char *lim[8];
+	int i, n = nacct_kernel_limits(lim, 8);
+
+	if (json)
+		nacct_obuf_str(o, ",\"kernel_limits\":[");
+	for (i = 0; i < n; i++) {
+		if (json) {
+			if (i)
+				nacct_obuf_chr(o, ',');
+			nacct_obuf_json_str(o, lim[i]);
+		} else {
+			nacct_obuf_printf(o, "  kernel:    %s\n", lim[i]);
+		}
+	}
+	if (json)
+		nacct_obuf_chr(o, ']');
+}
+
 struct side_state {
 	struct nacct_probe_choice c;
 	int have;   /* c is valid */
@@ -212,9 +233,11 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 				  s->progs[NACCT_PROG_TC_EGRESS].id, s->progs[NACCT_PROG_TC_INGRESS].id,
 				  mv->tc_prio);
 		nacct_obuf_printf(o, ",\"maps\":{\"flows\":%llu,\"max_flows\":%u,\"flows_fill\":%.6f,"
-				     "\"subnets\":%zu}",
+				     "\"subnets\":%zu,\"flow_layout\":\"%s\"}",
 				  (unsigned long long)s->t.flows, mv->max_flows,
-				  mv->max_flows ? (double)s->t.flows / mv->max_flows : 0.0, s->n_subs);
+				  mv->max_flows ? (double)s->t.flows / mv->max_flows : 0.0, s->n_subs,
+				  mv->flow_layout == NACCT_FLOW_SHARED ? "shared" : "per-cpu");
+		kernel_limits(o, 1);
 		tunnel_ports(o, mv, 1);
 		nacct_obuf_printf(o, ",\"tx_queues_counted\":%s", mv->txq_on ? "true" : "false");
 		side_programs(o, side, side_loaded, 1);
@@ -249,11 +272,13 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 					  s->progs[NACCT_PROG_TC_INGRESS].id,
 					  s->progs[NACCT_PROG_TC_EGRESS].id, mv->tc_prio);
 		nacct_obuf_printf(o, "  why:       %s\n", mv->reason);
+		kernel_limits(o, 0);
 		nacct_obuf_printf(o, "  attached:  %s\n",
 				  nacct_rfc3339(mv->attached_at, tbuf, sizeof(tbuf)));
-		nacct_obuf_printf(o, "  flows:     %llu of %u (%.1f%% full)   subnets: %zu\n",
+		nacct_obuf_printf(o, "  flows:     %llu of %u (%.1f%% full, %s layout)   subnets: %zu\n",
 				  (unsigned long long)s->t.flows, mv->max_flows,
-				  mv->max_flows ? 100.0 * s->t.flows / mv->max_flows : 0.0, s->n_subs);
+				  mv->max_flows ? 100.0 * s->t.flows / mv->max_flows : 0.0,
+				  mv->flow_layout == NACCT_FLOW_SHARED ? "shared" : "per-CPU", s->n_subs);
 		tunnel_ports(o, mv, 0);
 		nacct_obuf_printf(o, "  queues:    RX by the data path; TX %s (nacct queues)\n",
 				  mv->txq_on ? "by tp_btf net:net_dev_start_xmit" : "not counted");

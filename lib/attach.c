@@ -287,11 +287,49 @@ static struct nacct_xdp *xdp_open(const struct bpf_object_open_opts *oo,
 
 	if (!x)
 		return NULL;
+	if (!nacct_kernel_has_atomic_or()) {
+		bpf_program__set_autoload(x->progs.nacct_xdp, false);
+		bpf_program__set_autoload(x->progs.nacct_xdp_compat, true);
+	}
 	NACCT_DATAPATH_SETUP(x, cfg->max_flows, cfg->subnets.n, layout);
 	NACCT_TUNNEL_SETUP(x, cfg->decap, &cfg->tun_ports);
+	x->rodata->nacct_xdp_load_bytes = nacct_kernel_has_xdp_load_bytes();
 	if (frags)
 		NACCT_XDP_FRAGS_SETUP(x);
 	return x;
+}
+
+/* the TC object, opened and set up as attach loads it; NULL with errno set */
+static struct nacct_tc *tc_open(const struct bpf_object_open_opts *oo,
+				const struct nacct_attach_req *cfg, __u32 layout)
+{
+	struct nacct_tc *t = nacct_tc__open_opts(oo);
+
+	if (!t)
+		return NULL;
+	if (!nacct_kernel_has_atomic_or()) {
+		bpf_program__set_autoload(t->progs.nacct_tc_egress, false);
+		bpf_program__set_autoload(t->progs.nacct_tc_ingress, false);
+		bpf_program__set_autoload(t->progs.nacct_tc_egress_compat, true);
+		bpf_program__set_autoload(t->progs.nacct_tc_ingress_compat, true);
+	}
+	NACCT_DATAPATH_SETUP(t, cfg->max_flows, cfg->subnets.n, layout);
+	NACCT_TUNNEL_SETUP(t, cfg->decap, &cfg->tun_ports);
+	return t;
+}
+
+/* the programs of the objects as loaded: each or its per-CPU twin */
+static struct bpf_program *xdp_prog(const struct nacct_xdp *x)
+{
+	return bpf_program__autoload(x->progs.nacct_xdp) ? x->progs.nacct_xdp :
+							   x->progs.nacct_xdp_compat;
+}
+
+static struct bpf_program *tc_prog(const struct nacct_tc *t, int ingress)
+{
+	if (bpf_program__autoload(t->progs.nacct_tc_egress))
+		return ingress ? t->progs.nacct_tc_ingress : t->progs.nacct_tc_egress;
+	return ingress ? t->progs.nacct_tc_ingress_compat : t->progs.nacct_tc_egress_compat;
 }
 
 static int fill_subnets(int fd, const struct nacct_cidr *c, size_t n)
@@ -385,7 +423,7 @@ static int want_frags(const struct attach_ctx *a, const struct nacct_attach_req 
 static int attach_xdp(struct attach_ctx *a, const struct nacct_attach_req *cfg,
 		      struct nacct_meta *meta)
 {
-	int prog_fd = bpf_program__fd(a->xdp->progs.nacct_xdp);
+	int prog_fd = bpf_program__fd(xdp_prog(a->xdp));
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	char native_err[64] = "", feat[96] = "";
 	int fd;
@@ -496,6 +534,32 @@ static int pin_prog(struct bpf_program *p, const char *dir, const char *name)
 	return bpf_program__pin(p, path);
 }
 
+int nacct_kernel_limits(const char **lines, int max)
+{
+	int n = 0;
+
+#define LIMIT(cond, text)            \
+	do {                         \
+		if ((cond) && n < max) \
+			lines[n++] = text; \
+	} while (0)
+	LIMIT(!nacct_kernel_has_atomic_or(),
+	      "no BPF atomic OR nor pointer arguments of global functions (< 5.12): the compat "
+	      "programs, flow table per-CPU");
+	LIMIT(!nacct_kernel_has_coarse_clock(),
+	      "no bpf_ktime_get_coarse_ns (< 5.11): last_seen by bpf_ktime_get_ns, once a jiffy");
+	LIMIT(!nacct_kernel_has_xdp_load_bytes(),
+	      "no multi-buffer XDP nor bpf_xdp_load_bytes (< 5.18): jumbo frames only in generic "
+	      "mode, samples copied by bpf_probe_read_kernel");
+	LIMIT(!nacct_kernel_has_drop_reasons(),
+	      "skb:kfree_skb without a reason (< 5.17): drops have reason none");
+	LIMIT(!nacct_kernel_has_perf_links(),
+	      "no BPF perf-event links (< 5.15): kprobes and syscall tracepoints cannot be "
+	      "pinned: accept events at the handshake, --probes kprobe refused");
+#undef LIMIT
+	return n;
+}
+
 int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *info)
 {
 	struct attach_ctx a = { .link_fd = -1 };
@@ -513,6 +577,24 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 
 	memset(info, 0, sizeof(*info));
 	info->what = "";
+	{
+		const char *lim[8];
+		int n = nacct_kernel_limits(lim, 8);
+
+		for (i = 0; i < n; i++)
+			pr_debug("kernel: %s\n", lim[i]);
+	}
+	/* before 5.12: the compat twins, whose flow table is per-CPU (maps/account.bpf.h) */
+	if (!nacct_kernel_has_atomic_or()) {
+		if (cfg->flow_layout == NACCT_L_SHARED) {
+			info->what = "load the shared flow layout";
+			snprintf(info->detail, sizeof(info->detail),
+				 "--flow-layout shared: the kernel has no BPF atomic OR (< 5.12), "
+				 "which the shared layout's flag update needs; per-CPU works");
+			return -EOPNOTSUPP;
+		}
+		layout = NACCT_FLOW_PERCPU;
+	}
 	/* --mode offload: refuse early, naming what the driver lacks */
 	if (cfg->mode == NACCT_M_OFFLOAD) {
 		info->what = "check for hardware offload";
@@ -586,13 +668,11 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		pr_info("%s: %s\n", a.ifname, a.single_why);
 	info->what = "open BPF objects";
 	a.xdp = xdp_open(&oopts, cfg, layout, a.frags);
-	a.tc = nacct_tc__open_opts(&oopts);
+	a.tc = tc_open(&oopts, cfg, layout);
 	if (!a.xdp || !a.tc) {
 		err = -errno;
 		goto fail;
 	}
-	NACCT_DATAPATH_SETUP(a.tc, cfg->max_flows, cfg->subnets.n, layout);
-	NACCT_TUNNEL_SETUP(a.tc, cfg->decap, &cfg->tun_ports);
 	info->what = "load the XDP program";
 	err = nacct_xdp__load(a.xdp);
 	if (err && a.frags && cfg->multi_buffer == NACCT_MB_AUTO) {
@@ -649,7 +729,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 
 	/* egress first: a failure there leaves nothing to undo on ingress */
 	info->what = "attach the TC egress filter";
-	err = tc_attach(a.ifindex, BPF_TC_EGRESS, bpf_program__fd(a.tc->progs.nacct_tc_egress),
+	err = tc_attach(a.ifindex, BPF_TC_EGRESS, bpf_program__fd(tc_prog(a.tc, 0)),
 			&a.tc_prio, &a.qdisc_created);
 	if (err)
 		goto fail;
@@ -662,7 +742,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	} else {
 		info->what = "attach the TC ingress filter";
 		err = tc_attach(a.ifindex, BPF_TC_INGRESS,
-				bpf_program__fd(a.tc->progs.nacct_tc_ingress), &a.tc_prio,
+				bpf_program__fd(tc_prog(a.tc, 1)), &a.tc_prio,
 				&a.qdisc_created);
 		if (err)
 			goto fail;
@@ -684,15 +764,15 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	info->what = "pin programs and link";
 	err = bpf_map_update_elem(bpf_map__fd(a.xdp->maps.nacct_meta), &zero, &meta, BPF_ANY);
 	if (!err)
-		err = pin_prog(a.tc->progs.nacct_tc_egress, a.tmpdir, NACCT_PIN_PROG_TC_EGRESS);
+		err = pin_prog(tc_prog(a.tc, 0), a.tmpdir, NACCT_PIN_PROG_TC_EGRESS);
 	if (!err && a.ingress_on)
-		err = pin_prog(a.tc->progs.nacct_tc_ingress, a.tmpdir, NACCT_PIN_PROG_TC_INGRESS);
+		err = pin_prog(tc_prog(a.tc, 1), a.tmpdir, NACCT_PIN_PROG_TC_INGRESS);
 	if (!err && a.link_fd >= 0) {
 		char path[512];
 
 		/* offload: lib/offload.c pinned the device's program already */
 		if (meta.xdp_mode != NACCT_MODE_OFFLOAD)
-			err = pin_prog(a.xdp->progs.nacct_xdp, a.tmpdir, NACCT_PIN_PROG_XDP);
+			err = pin_prog(xdp_prog(a.xdp), a.tmpdir, NACCT_PIN_PROG_XDP);
 		snprintf(path, sizeof(path), "%s/" NACCT_PIN_LINK_XDP, a.tmpdir);
 		if (!err && bpf_obj_pin(a.link_fd, path))
 			err = -errno;

@@ -8,8 +8,10 @@
 #define NACCT_ATTACH_H
 
 #include <stddef.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/types.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "../maps/nacct.h"
 #include "../maps/maps.h"
@@ -95,6 +97,13 @@ struct nacct_attach_info {
  * else the kernel's -errno at step info->what.
  */
 int nacct_attach(const struct nacct_attach_req *req, struct nacct_attach_info *info);
+/*
+ * What the running kernel lacks that nacct would use, each with what
+ * nacct does instead (the README's "Older kernels"): up to @max lines into
+ * @lines (static strings); returns how many.  attach says them at -v,
+ * status on every attachment.
+ */
+int nacct_kernel_limits(const char **lines, int max);
 
 /* remove an attachment given its pin directory (programs, filters, pins) */
 int nacct_detach_dir(const char *ifname, const char *dir);
@@ -112,6 +121,68 @@ int nacct_detach(const char *ifname, char *left, size_t len);
 int nacct_half_attached(const char *ifname, char *buf, size_t len);
 
 /*
+ * What the data path would use that a kernel may lack, asked once per
+ * process of the running kernel (every loader: attach, the unit tests,
+ * the benchmarks; status and attach -v state what is missing through
+ * nacct_kernel_limits()).
+ *
+ * bpf_ktime_get_coarse_ns(): 5.11 (without it the flows' last_seen comes
+ * from bpf_ktime_get_ns(), once a jiffy as before: maps/account.bpf.h).
+ */
+static inline int nacct_kernel_has_coarse_clock(void)
+{
+	static int have = -1;
+
+	if (have < 0)
+		have = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_ktime_get_coarse_ns,
+					       NULL) == 1;
+	return have;
+}
+
+/* bpf_xdp_load_bytes(): 5.18 (without it ctx_load_bytes() of maps/ctx_xdp.h) */
+static inline int nacct_kernel_has_xdp_load_bytes(void)
+{
+	static int have = -1;
+
+	if (have < 0)
+		have = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes, NULL) ==
+		       1;
+	return have;
+}
+
+/*
+ * BPF atomic OR: 5.12 (BPF_ATOMIC; before it only BPF_XADD, an atomic
+ * add).  The kernel's loader refuses the instruction anywhere in a
+ * program, so the shared flow layout's flag update cannot even sit on a
+ * pruned branch: without it the loader takes the programs' per-CPU twins
+ * (maps/account.bpf.h).  Probed by loading `lock *(u64 *)(r10 - 8) |= r1`.
+ */
+static inline int nacct_kernel_has_atomic_or(void)
+{
+	static int have = -1;
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 0 },
+		{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_1,
+		  .off = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_1,
+		  .off = -8, .imm = BPF_OR },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd;
+
+	if (have < 0) {
+		fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns,
+				   sizeof(insns) / sizeof(insns[0]), NULL);
+		have = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	return have;
+}
+
+/*
  * How every loader sets up an opened data-path object (attach, the unit
  * tests, the benchmarks), so that a load-time switch cannot be set in one
  * and forgotten in another: the maps' sizes (@max_flows 0 keeps the
@@ -121,9 +192,10 @@ int nacct_half_attached(const char *ifname, char *buf, size_t len);
  */
 static inline void nacct_datapath_setup(struct bpf_map *flows, struct bpf_map *subnets,
 					struct bpf_map *subnet_stats, __u32 *subnet_lookup,
-					__u32 *flow_layout, __u32 max_flows, __u32 n_subnets,
-					__u32 layout)
+					__u32 *flow_layout, __u32 *coarse_clock, __u32 max_flows,
+					__u32 n_subnets, __u32 layout)
 {
+	*coarse_clock = nacct_kernel_has_coarse_clock();
 	if (max_flows)
 		bpf_map__set_max_entries(flows, max_flows);
 	bpf_map__set_max_entries(subnets, n_subnets ? n_subnets : 1);
@@ -137,7 +209,8 @@ static inline void nacct_datapath_setup(struct bpf_map *flows, struct bpf_map *s
 #define NACCT_DATAPATH_SETUP(skel, max_flows, n_subnets, layout)                              \
 	nacct_datapath_setup((skel)->maps.nacct_flows, (skel)->maps.nacct_subnets,             \
 			     (skel)->maps.nacct_subnet_stats, &(skel)->rodata->nacct_subnet_lookup, \
-			     &(skel)->rodata->nacct_flow_layout, max_flows, n_subnets, layout)
+			     &(skel)->rodata->nacct_flow_layout, &(skel)->rodata->nacct_coarse_clock, \
+			     max_flows, n_subnets, layout)
 
 /*
  * The tunnel switches of maps/decap.h, for every loader like the above:
@@ -165,14 +238,20 @@ static inline void nacct_tunnel_setup(volatile __u32 *decap_on, volatile __u16 *
 			   (volatile __u16 *)(skel)->rodata->nacct_vxlan_ports,               \
 			   (volatile __u16 *)(skel)->rodata->nacct_geneve_ports, decap, ports)
 
-/* the XDP program as its multi-buffer variant ("xdp.frags", maps/ctx_xdp.h) */
-static inline void nacct_xdp_frags_setup(struct bpf_program *prog, __u32 *frags_switch)
+/*
+ * the XDP program as its multi-buffer variant ("xdp.frags", maps/ctx_xdp.h);
+ * the flag on both twins, whichever loads
+ */
+static inline void nacct_xdp_frags_setup(struct bpf_program *prog, struct bpf_program *twin,
+					 __u32 *frags_switch)
 {
 	*frags_switch = 1;
 	bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_HAS_FRAGS);
+	bpf_program__set_flags(twin, bpf_program__flags(twin) | BPF_F_XDP_HAS_FRAGS);
 }
 
-#define NACCT_XDP_FRAGS_SETUP(skel) \
-	nacct_xdp_frags_setup((skel)->progs.nacct_xdp, &(skel)->rodata->nacct_xdp_frags)
+#define NACCT_XDP_FRAGS_SETUP(skel)                                                   \
+	nacct_xdp_frags_setup((skel)->progs.nacct_xdp, (skel)->progs.nacct_xdp_compat, \
+			      &(skel)->rodata->nacct_xdp_frags)
 
 #endif /* NACCT_ATTACH_H */

@@ -198,8 +198,25 @@ num:
 	return buf;
 }
 
+int nacct_kernel_has_drop_reasons(void)
+{
+	static int have = -1;
+	struct btf *btf;
+
+	if (have < 0) {
+		btf = nacct_vmlinux_btf();
+		have = btf && btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) > 0;
+	}
+	return have;
+}
+
 const char *nacct_drop_reason_name(__u32 reason, char *buf, size_t len)
 {
+	/* before 5.17 skb:kfree_skb has no reason: the side program's 0 */
+	if (!nacct_kernel_has_drop_reasons()) {
+		snprintf(buf, len, "none");
+		return buf;
+	}
 	return btf_enum_name("skb_drop_reason", "SKB_DROP_REASON_", reason, buf, len);
 }
 

@@ -17,6 +17,9 @@ const char *nacct_tcp_flags_str(__u8 flags, char *buf, size_t len);
 /* ESTABLISHED, SYN_SENT, ... ("" for 0) */
 const char *nacct_tcp_state_name(int state);
 /* names from the running kernel's BTF ("NO_SOCKET"); the number when unknown */
+/* 1: skb:kfree_skb carries a reason (5.17+: enum skb_drop_reason in the kernel BTF) */
+int nacct_kernel_has_drop_reasons(void);
+/* a drop reason's name ("none" on a kernel without reasons) */
 const char *nacct_drop_reason_name(__u32 reason, char *buf, size_t len);
 const char *nacct_rst_reason_name(__u32 reason, char *buf, size_t len);
 /* "arp", "lldp", ... or 0xNNNN */

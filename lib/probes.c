@@ -75,6 +75,35 @@ static int have_kprobes(void)
 	return access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
 }
 
+/*
+ * Can a perf-event attachment (a kprobe, a classic tracepoint) be pinned?
+ * Only as a BPF link of type BPF_LINK_TYPE_PERF_EVENT (5.15+).  Before it
+ * libbpf attaches them with a perf ioctl, and the "link" it returns is the
+ * perf event's fd, which the kernel refuses to pin (EINVAL): the side
+ * programs live on pinned links, so there they can only be tp_btf ones.
+ */
+int nacct_kernel_has_perf_links(void)
+{
+	static int have = -1;
+	struct btf *btf = nacct_vmlinux_btf();
+	const struct btf_enum *e;
+	const struct btf_type *t;
+	int id, i;
+
+	if (have >= 0)
+		return have;
+	have = 0;
+	id = btf ? btf__find_by_name_kind(btf, "bpf_link_type", BTF_KIND_ENUM) : -1;
+	if (id <= 0)
+		return have;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (i = 0; i < btf_vlen(t); i++, e++)
+		if (!strcmp(btf__name_by_offset(btf, e->name_off), "BPF_LINK_TYPE_PERF_EVENT"))
+			have = 1;
+	return have;
+}
+
 const char *const nacct_probes_mode_names[] = { "auto", "tracepoint", "kprobe", NULL };
 const char *const nacct_probe_kind_names[] = { "off", "tracepoint", "kprobe", "handshake", NULL };
 
@@ -134,11 +163,17 @@ static void choose_accept(struct nacct_probes *skel, int mode, struct nacct_prob
 {
 	static const char *const ev = "sys_exit_accept[4]";
 	int tp = have_syscall_tp("sys_exit_accept4") && have_syscall_tp("sys_exit_accept");
-	int kp = have_kprobes();
+	int kp = have_kprobes(), pl = nacct_kernel_has_perf_links();
 
 	if (mode == NACCT_PROBES_TRACEPOINT && !tp)
 		append(missing, mlen, "syscalls:sys_exit_accept4/sys_exit_accept (CONFIG_FTRACE_SYSCALLS, "
 				      "tracefs mounted?)");
+	else if (mode == NACCT_PROBES_TRACEPOINT && !pl)
+		append(missing, mlen, "syscalls:sys_exit_accept4/sys_exit_accept whose link can be "
+				      "pinned (BPF perf-event links, 5.15)");
+	/* both kinds are perf-event attachments: unpinnable before 5.15 */
+	tp = tp && pl;
+	kp = kp && pl;
 	if (tp && mode != NACCT_PROBES_KPROBE) {
 		/* the kretprobe ("?kretprobe/") is not loaded by default */
 		choice_add(c, ev, "tracepoint/syscalls/sys_exit_accept[4]", NACCT_PK_TRACEPOINT, 1,
@@ -156,8 +191,9 @@ static void choose_accept(struct nacct_probes *skel, int mode, struct nacct_prob
 	}
 	skel->rodata->accept_at_handshake = 1;
 	choice_add(c, ev, "", NACCT_PK_HANDSHAKE, 1,
-		   "no syscall tracepoints (tracefs mounted?) and no kprobes: accept events come "
-		   "at the handshake, without the accepting process");
+		   !pl ? "no pinnable perf-event links (< 5.15): at handshake, no pid"
+		       : "no syscall tracepoints (tracefs mounted?) and no kprobes: accept events "
+			 "come at the handshake, without the accepting process");
 }
 
 /* the programs: tracepoint first, kprobe twin where the tracepoint is missing */
@@ -438,6 +474,13 @@ int nacct_probes_ensure(int mode, char *why, size_t len)
 			 "here); --probes auto and tracepoint use its tracepoints");
 		return -EOPNOTSUPP;
 	}
+	if (mode == NACCT_PROBES_KPROBE && !nacct_kernel_has_perf_links()) {
+		snprintf(why, len,
+			 "--probes kprobe: this kernel cannot pin kprobe links (BPF perf-event "
+			 "links arrived in 5.15) and the side programs live on pinned links; "
+			 "--probes auto uses its tracepoints");
+		return -EOPNOTSUPP;
+	}
 	lk = nacct_hostset_lock();
 	if (lk < 0)
 		return lk;
@@ -513,18 +556,27 @@ int nacct_probes_ensure(int mode, char *why, size_t len)
 	 */
 	for (i = 0; i < 6; i++) {
 		int tp = have_tracepoint(pc[i].tp), twin = pc[i].kp_prog != NULL;
+		int kp_ok = nacct_kernel_has_perf_links(); /* a kprobe link can be pinned */
 
 		if (mode == NACCT_PROBES_TRACEPOINT && !tp)
 			append(missing, sizeof(missing), pc[i].tp);
 		if (tp && !(mode == NACCT_PROBES_KPROBE && twin)) {
-			choice_add(&choice, pc[i].tp, sec_of(pc[i].tp_prog), NACCT_PK_TRACEPOINT, twin,
-				   mode == NACCT_PROBES_TRACEPOINT ? "--probes tracepoint"
-				   : mode == NACCT_PROBES_KPROBE   ? "--probes kprobe: no kprobe twin"
-								   : "tracepoint");
+			const char *w = mode == NACCT_PROBES_TRACEPOINT ? "--probes tracepoint"
+					: mode == NACCT_PROBES_KPROBE	? "--probes kprobe: no kprobe twin"
+									: "tracepoint";
+			char wb[sizeof(choice.p[0].why)];
+
+			/* the one event whose arguments grew: say what is missing */
+			if (pc[i].tp_prog == skel->progs.nacct_drop && !nacct_kernel_has_drop_reasons()) {
+				snprintf(wb, sizeof(wb), "%s, no reasons (< 5.17)",
+					 w);
+				w = wb;
+			}
+			choice_add(&choice, pc[i].tp, sec_of(pc[i].tp_prog), NACCT_PK_TRACEPOINT, twin, w);
 			continue;
 		}
 		bpf_program__set_autoload(pc[i].tp_prog, false);
-		if (twin && mode != NACCT_PROBES_TRACEPOINT) {
+		if (twin && kp_ok && mode != NACCT_PROBES_TRACEPOINT) {
 			int state = pc[i].kp_prog == skel->progs.nacct_state_kp;
 
 			bpf_program__set_autoload(pc[i].kp_prog, true);
@@ -543,7 +595,9 @@ int nacct_probes_ensure(int mode, char *why, size_t len)
 					   : "no tracepoint in this kernel");
 		} else {
 			choice_add(&choice, pc[i].tp, "", NACCT_PK_OFF, twin,
-				   "no tracepoint in this kernel and no kprobe twin: event off");
+				   twin ? "no tracepoint, and no pinnable kprobe link (< 5.15): "
+					  "event off"
+					: "no tracepoint in this kernel and no kprobe twin: event off");
 		}
 	}
 	choose_accept(skel, mode, &choice, missing, sizeof(missing));

@@ -27,6 +27,8 @@ extern const char *const nacct_probe_kind_names[];
  * attached by a refusal.  With NACCT_PROBES_AUTO any loaded set is reused.
  */
 int nacct_probes_ensure(int mode, char *why, size_t len);
+/* 1: kprobe and classic tracepoint links can be pinned (BPF perf-event links, 5.15+) */
+int nacct_kernel_has_perf_links(void);
 /* remove them when no interface (in any netns) is attached and no
  * `nacct events` reads them: 1 removed, 0 kept, -errno */
 int nacct_probes_release_if_unused(void);

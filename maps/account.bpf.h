@@ -44,6 +44,28 @@
  */
 const volatile __u32 nacct_flow_layout = NACCT_FLOW_PERCPU;
 const volatile __u32 nacct_subnet_lookup = 1;
+/*
+ * nacct_coarse_clock: 0 where the kernel has no bpf_ktime_get_coarse_ns()
+ *   (before 5.11): nacct_now_coarse() asks bpf_ktime_get_ns() instead, as
+ *   rarely (once a jiffy).  The verifier never sees the call it prunes.
+ */
+const volatile __u32 nacct_coarse_clock = 1;
+
+/*
+ * @compat, a constant in each data-path program: 0 in the programs, 1 in
+ * their compat twins (nacct_xdp_compat, nacct_tc_*_compat) for kernels
+ * before 5.12, whose loader refuses two things the programs have:
+ *  - BPF atomic OR (5.12 has every atomic; before it only add), refused
+ *    anywhere in a program, on a pruned branch too ("BPF_STX uses reserved
+ *    fields"): the twins have no shared flow layout, and the loader takes
+ *    the per-CPU one with them;
+ *  - pointer arguments of global functions ("Arg#3 type PTR ... is not
+ *    supported yet"): the twins call the tunnel stage as a static function
+ *    and have no multi-buffer copy (that needs 5.18 anyway).
+ * The loader picks the twins where the atomic OR probe fails (lib/attach.h).
+ */
+#define NACCT_CURRENT 0
+#define NACCT_COMPAT 1
 
 /* subnet id of an address, 0 when no configured prefix covers it */
 static __noinline __u32 nacct_subnet_of(const __u8 *addr, __u8 family)
@@ -119,7 +141,7 @@ static __always_inline __u64 nacct_now_coarse(void)
 		asm volatile("" ::: "memory");
 		return nacct_clock.ns;
 	}
-	ns = bpf_ktime_get_coarse_ns();
+	ns = nacct_coarse_clock ? bpf_ktime_get_coarse_ns() : bpf_ktime_get_ns();
 	if (ns != nacct_clock.ns) {
 		/* the clock before its jiffy: a reader that sees the jiffy sees it */
 		nacct_clock.ns = ns;
@@ -248,9 +270,9 @@ _Static_assert(__builtin_offsetof(struct nacct_flow_val, tcp_flags) % 8 == 0 &&
  */
 static __always_inline void nacct_flow_add(struct nacct_flow_val *v, const struct nacct_pkt *pkt,
 					   __u32 dir, __u8 edir, __u64 pkts, __u64 bytes,
-					   __u64 now)
+					   __u64 now, const int compat)
 {
-	if (nacct_flow_layout == NACCT_FLOW_SHARED) {
+	if (!compat && nacct_flow_layout == NACCT_FLOW_SHARED) {
 		__u64 bits = NACCT_WORD_BYTE(dir, pkt->tcp_flags) | NACCT_WORD_BYTE(3, 1 << edir);
 
 		__sync_fetch_and_add(&v->packets[dir], pkts);
@@ -313,7 +335,7 @@ static __always_inline void nacct_overflow_add(struct nacct_stats *st, __u32 dir
  * nacct_stats value at all: the rarer branches look it up.
  */
 static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u32 dir,
-					     __u32 queue, __u64 pkts, __u64 bytes)
+					     __u32 queue, __u64 pkts, __u64 bytes, const int compat)
 {
 	struct nacct_flow_val *v, nv;
 	struct nacct_stats *st = NULL;
@@ -440,7 +462,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 			return 0;
 		}
 	}
-	nacct_flow_add(v, pkt, dir, edir, pkts, bytes, now);
+	nacct_flow_add(v, pkt, dir, edir, pkts, bytes, now, compat);
 	sub_id = (edir ^ dir) ? v->subnet_hi : v->subnet_lo;
 	nacct_subnet_add(sub_id, dir, pkts, bytes);
 	return 0;

@@ -72,8 +72,18 @@ static __always_inline __u32 ctx_full_len(const struct xdp_md *ctx)
 	return ctx_data_end(ctx) - ctx_data(ctx);
 }
 
+/*
+ * Load-time switch: 0 where the kernel has no bpf_xdp_load_bytes() (before
+ * 5.18, which has no multi-buffer frames either): the bytes are read from
+ * the one buffer with bpf_probe_read_kernel(); the callers keep @off + @len
+ * within the frame's length, which is the buffer's there.
+ */
+const volatile __u32 nacct_xdp_load_bytes = 1;
+
 static __always_inline long ctx_load_bytes(struct xdp_md *ctx, __u32 off, void *to, __u32 len)
 {
+	if (!nacct_xdp_load_bytes)
+		return bpf_probe_read_kernel(to, len, ctx_data(ctx) + off);
 	return bpf_xdp_load_bytes(ctx, off, to, len);
 }
 

@@ -440,8 +440,10 @@ static __always_inline void count_drop(const struct sk_buff *skb, __u64 location
 	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
 		return;
-	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) &&
-	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) &&
+	/* before 5.17 no free has a reason: each is what NOT_SPECIFIED is now */
+	if ((!bpf_core_type_exists(enum skb_drop_reason) ||
+	     (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) &&
+	      reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED))) &&
 	    consumed_site(location)) {
 		if (st)
 			st->frees_consumed++;
@@ -516,10 +518,21 @@ static __always_inline void count_drop(const struct sk_buff *skb, __u64 location
 	ev_send(e, readers);
 }
 
+/*
+ * The reason argument exists since 5.17 (with enum skb_drop_reason): read
+ * only where the type exists, so that the verifier of an older kernel,
+ * whose tracepoint has two arguments, never sees the access (the branch
+ * is dead there).  Without it every drop has reason 0, which user space
+ * names "none" (lib/names.c).
+ */
 SEC("tp_btf/kfree_skb")
-int BPF_PROG(nacct_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+int BPF_PROG(nacct_drop, struct sk_buff *skb, void *location)
 {
-	count_drop(skb, (__u64)(unsigned long)location, (__u32)reason);
+	__u32 reason = 0;
+
+	if (bpf_core_type_exists(enum skb_drop_reason))
+		reason = (__u32)ctx[2];
+	count_drop(skb, (__u64)(unsigned long)location, reason);
 	return 0;
 }
 

@@ -44,7 +44,8 @@ static __always_inline void nacct_tc_pull(struct __sk_buff *skb)
  * its million-instruction limit), and the accounting after it once more
  * for an unknown result.
  */
-__noinline int nacct_tc_tunnel(struct __sk_buff *skb, __u32 len, int res, struct nacct_pkt *pkt)
+static __always_inline int nacct_tc_tunnel_stage(struct __sk_buff *skb, __u32 len, int res,
+						 struct nacct_pkt *pkt)
 {
 	if (!pkt)
 		return NACCT_P_MALFORMED;
@@ -55,13 +56,25 @@ __noinline int nacct_tc_tunnel(struct __sk_buff *skb, __u32 len, int res, struct
 	return res;
 }
 
+__noinline int nacct_tc_tunnel(struct __sk_buff *skb, __u32 len, int res, struct nacct_pkt *pkt)
+{
+	return nacct_tc_tunnel_stage(skb, len, res, pkt);
+}
+
+/* the compat twins' (maps/account.bpf.h): no pointer arguments before 5.12 */
+static __noinline int nacct_tc_tunnel_compat(struct __sk_buff *skb, __u32 len, int res,
+					     struct nacct_pkt *pkt)
+{
+	return nacct_tc_tunnel_stage(skb, len, res, pkt);
+}
+
 /*
  * One parsed skb into the counters: a GSO skb counts as the wire packets
  * it stands for (every segment repeats the headers), a VLAN tag in
  * metadata its 4 wire bytes.
  */
 static __always_inline int nacct_tc_account(struct __sk_buff *skb, __u32 len, int res,
-					    __u32 dir, struct nacct_pkt *pkt)
+					    __u32 dir, struct nacct_pkt *pkt, const int compat)
 {
 	__u64 pkts = 1, bytes = len;
 	__u32 segs = skb->gso_segs, qm;
@@ -76,11 +89,11 @@ static __always_inline int nacct_tc_account(struct __sk_buff *skb, __u32 len, in
 	/* RX queue: the driver's record (queue + 1; 0: none); TX rows come
 	 * from tc/nacct_txq.bpf.c, as the queue is picked after this hook */
 	qm = dir == NACCT_DIR_RX ? skb->queue_mapping : 0;
-	nacct_account_dir(pkt, res, dir, qm ? qm - 1 : NACCT_QUEUE_OTHER, pkts, bytes);
+	nacct_account_dir(pkt, res, dir, qm ? qm - 1 : NACCT_QUEUE_OTHER, pkts, bytes, compat);
 	return 0;
 }
 
-static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
+static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir, const int compat)
 {
 	struct nacct_pkt pkt;
 	void *data, *data_end;
@@ -97,19 +110,33 @@ static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir)
 	nacct_pkt_init(&pkt);
 	res = nacct_parse(data, data_end, len, hw_vlan, 1, &pkt);
 	if (nacct_tun_candidate(&pkt))
-		res = nacct_tc_tunnel(skb, len, res, &pkt);
-	nacct_tc_account(skb, len, res, dir, &pkt);
+		res = compat ? nacct_tc_tunnel_compat(skb, len, res, &pkt) :
+			       nacct_tc_tunnel(skb, len, res, &pkt);
+	nacct_tc_account(skb, len, res, dir, &pkt, compat);
 	return nacct_sample_verdict(skb, len, dir);
 }
 
 SEC("tc")
 int nacct_tc_egress(struct __sk_buff *skb)
 {
-	return nacct_tc(skb, NACCT_DIR_TX);
+	return nacct_tc(skb, NACCT_DIR_TX, NACCT_CURRENT);
 }
 
 SEC("tc")
 int nacct_tc_ingress(struct __sk_buff *skb)
 {
-	return nacct_tc(skb, NACCT_DIR_RX);
+	return nacct_tc(skb, NACCT_DIR_RX, NACCT_CURRENT);
+}
+
+/* the twins for kernels before 5.12 (maps/account.bpf.h) */
+SEC("?tc")
+int nacct_tc_egress_compat(struct __sk_buff *skb)
+{
+	return nacct_tc(skb, NACCT_DIR_TX, NACCT_COMPAT);
+}
+
+SEC("?tc")
+int nacct_tc_ingress_compat(struct __sk_buff *skb)
+{
+	return nacct_tc(skb, NACCT_DIR_RX, NACCT_COMPAT);
 }

@@ -23,6 +23,9 @@ _T_CLEANUP=()
 t_ok() { echo "ok $*"; }
 t_fail() { echo "not ok $1"; shift; for l in "$@"; do echo "# $l"; done; T_FAILED=1; }
 t_skip() { echo "skip $*"; }
+# the name nacct gives drop reason $1: "none" where skb:kfree_skb has no
+# reason (kernels < 5.17: no enum skb_drop_reason in the kernel's BTF)
+t_reason() { if grep -qa skb_drop_reason /sys/kernel/btf/vmlinux 2>/dev/null; then echo "$1"; else echo none; fi; }
 t_log() { echo "# $*"; }
 
 # t_check NAME EXPECTED ACTUAL

@@ -83,7 +83,8 @@ __noinline int nacct_xdp_parse_copy(struct xdp_md *ctx, __u32 len, struct nacct_
  * outer flow, inner_type 0xffff; the stage again in the copy's flavour
  * would take the verifier past its limit.)
  */
-__noinline int nacct_xdp_tunnel(struct xdp_md *ctx, __u32 len, int res, struct nacct_pkt *pkt)
+static __always_inline int nacct_xdp_tunnel_stage(struct xdp_md *ctx, __u32 len, int res,
+						  struct nacct_pkt *pkt, const int compat)
 {
 	if (!pkt)
 		return NACCT_P_MALFORMED;
@@ -92,7 +93,7 @@ __noinline int nacct_xdp_tunnel(struct xdp_md *ctx, __u32 len, int res, struct n
 	if (res == NACCT_P_INNER)
 		res = nacct_decap_inner(NACCT_DECAP_MEM(0), ctx_data(ctx), ctx_data_end(ctx), pkt);
 	/* multi-buffer: cut short by the first buffer, not by the frame? */
-	if (nacct_xdp_frags && res == NACCT_P_MALFORMED &&
+	if (!compat && nacct_xdp_frags && res == NACCT_P_MALFORMED &&
 	    len > (__u32)(ctx->data_end - ctx->data)) {
 		/* (marks the outer flow inner_type 0xffff) */
 		res = nacct_xdp_parse_copy(ctx, len, pkt);
@@ -100,8 +101,19 @@ __noinline int nacct_xdp_tunnel(struct xdp_md *ctx, __u32 len, int res, struct n
 	return res;
 }
 
-SEC("xdp")
-int nacct_xdp(struct xdp_md *ctx)
+__noinline int nacct_xdp_tunnel(struct xdp_md *ctx, __u32 len, int res, struct nacct_pkt *pkt)
+{
+	return nacct_xdp_tunnel_stage(ctx, len, res, pkt, NACCT_CURRENT);
+}
+
+/* the compat twin's (maps/account.bpf.h): no pointer arguments before 5.12 */
+static __noinline int nacct_xdp_tunnel_compat(struct xdp_md *ctx, __u32 len, int res,
+					      struct nacct_pkt *pkt)
+{
+	return nacct_xdp_tunnel_stage(ctx, len, res, pkt, NACCT_COMPAT);
+}
+
+static __always_inline int nacct_xdp_main(struct xdp_md *ctx, const int compat)
 {
 	void *data = ctx_data(ctx);
 	void *data_end = ctx_data_end(ctx);
@@ -114,13 +126,27 @@ int nacct_xdp(struct xdp_md *ctx)
 	res = nacct_parse(data, data_end, len, -1, 0, &pkt);
 	/* tunnels: the second stage */
 	if (nacct_tun_candidate(&pkt))
-		res = nacct_xdp_tunnel(ctx, len, res, &pkt);
+		res = compat ? nacct_xdp_tunnel_compat(ctx, len, res, &pkt) :
+			       nacct_xdp_tunnel(ctx, len, res, &pkt);
 	/* (multi-buffer only) a header past the first buffer, or truly bad;
 	 * the callee compares with the first buffer's length, so that no
 	 * packet pointer stays live past the parser (the verifier would keep
 	 * every way the parser ends apart: 4.5 times the work) */
-	if (nacct_xdp_frags && res == NACCT_P_MALFORMED)
+	if (!compat && nacct_xdp_frags && res == NACCT_P_MALFORMED)
 		res = nacct_xdp_parse_copy(ctx, len, &pkt);
-	nacct_account_dir(&pkt, res, NACCT_DIR_RX, ctx->rx_queue_index, 1, len);
+	nacct_account_dir(&pkt, res, NACCT_DIR_RX, ctx->rx_queue_index, 1, len, compat);
 	return nacct_sample_verdict(ctx, len, NACCT_DIR_RX);
+}
+
+SEC("xdp")
+int nacct_xdp(struct xdp_md *ctx)
+{
+	return nacct_xdp_main(ctx, NACCT_CURRENT);
+}
+
+/* the twin for kernels before 5.12 (maps/account.bpf.h) */
+SEC("?xdp")
+int nacct_xdp_compat(struct xdp_md *ctx)
+{
+	return nacct_xdp_main(ctx, NACCT_COMPAT);
 }

@@ -123,7 +123,7 @@ t_check "flow at A: client connect latency known" "true $CLI tcpxfer" \
 	"$(jq -r '"\(.connect_latency_us > 0 and .srtt_us > 0) \(.pid) \(.comm)"' <<<"$fa")"
 
 # the closed port: one drop with reason NO_SOCKET, on the flow and as an event
-fc=$(nacct_b flows "$IF_B" --json | jq -r "select(.dport==$CLOSED) | \"\(.drops) \(.drop_reasons.NO_SOCKET)\"")
+fc=$(nacct_b flows "$IF_B" --json | jq -r --arg r "$(t_reason NO_SOCKET)" "select(.dport==$CLOSED) | \"\(.drops) \(.drop_reasons[\$r])\"")
 t_check "closed-port flow: drops by reason" "1 1" "$fc"
 t_log "events stderr: $(cat "$T_TMP/ev.err")"
 

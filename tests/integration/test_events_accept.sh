@@ -43,12 +43,21 @@ serve() {
 	# open connections: only accept() can have named the owner so far
 	fl=$(nacct_b flows "$IF_B" --json |
 		jq -r "select(.proto==\"tcp\" and (.sport==$port or .dport==$port)) | \"\(.pid) \(.comm) \(.state)\"")
-	t_check "$call: open flows' owner (pid comm state)" \
-		"$(for _ in $(seq "$N"); do echo "${SPID[$call]} ${COMM[$call]} ESTABLISHED"; done | paste -sd,)" \
-		"$(paste -sd, <<<"$fl")"
+	if [ -n "$AT_HANDSHAKE" ]; then
+		t_skip "$call: open flows' owner (pid comm state)" "$AT_HANDSHAKE"
+	else
+		t_check "$call: open flows' owner (pid comm state)" \
+			"$(for _ in $(seq "$N"); do echo "${SPID[$call]} ${COMM[$call]} ESTABLISHED"; done | paste -sd,)" \
+			"$(paste -sd, <<<"$fl")"
+	fi
 	touch "$go"
 	wait "$cp" "$sp"
 }
+# where the kernel cannot pin a syscall tracepoint or kprobe link (< 5.15)
+# accept events come at the handshake, without the accepting process:
+# status says so, and the pid/comm checks skip with its words
+AT_HANDSHAKE=$(nacct_b status "$IF_B" --json | jq -r '.side_programs.programs[]? |
+	select(.kind == "handshake") | "accept events at the handshake: \(.why)"' | head -n1)
 serve accept4 "$PORT" 7
 # a backlog above somaxconn: __sys_listen() caps it
 serve accept $((PORT + 1)) $((SOMAXCONN + 1000))
@@ -69,7 +78,13 @@ check() {
 	want=$(awk -v p="${SPID[$call]}" -v c="${COMM[$call]}" '$1 == "accepted" {print p, c, $2}' \
 		"$T_TMP/srv.$call" | sort | paste -sd,)
 	got=$(ev ".event==\"accept\" and .sport==$port" | jq -r '"\(.pid) \(.comm) \(.dport)"' | sort | paste -sd,)
-	t_check "$call: accept lines (pid comm peer port)" "$want" "$got"
+	if [ -n "$AT_HANDSHAKE" ]; then
+		t_skip "$call: accept lines (pid comm peer port)" "$AT_HANDSHAKE"
+		t_check "$call: accept lines (peer port)" "$(cut -d' ' -f3 <<<"${want//,/$'\n'}" | paste -sd,)" \
+			"$(cut -d' ' -f3 <<<"${got//,/$'\n'}" | paste -sd,)"
+	else
+		t_check "$call: accept lines (pid comm peer port)" "$want" "$got"
+	fi
 	got=$(ev ".event==\"accept\" and .sport==$port and .latency_us > 0" | wc -l)
 	t_check "$call: accept lines with a handshake latency" "$N" "$got"
 	if [ "$have_strace" = 1 ]; then

@@ -131,10 +131,11 @@ t_log "tcp flow: $(jq -c '{packets, retransmits, drops, drop_reasons}' <<<"$fl")
 t_check "flow retransmits at B = TcpRetransSegs of B" "$((b1 - b0))" "$(jq -r .retransmits <<<"$fl")"
 fla=$(nacct_a flows "$IF_A" --json | jq -c "select(.proto==\"tcp\" and (.sport==$PORT or .dport==$PORT))")
 t_check "flow retransmits at A = TcpRetransSegs of A" "$((a1 - a0))" "$(jq -r .retransmits <<<"$fla")"
-t_check "flow NETFILTER_DROP = nft counter (tcp)" "$nft_tcp" "$(jq -r '.drop_reasons.NETFILTER_DROP' <<<"$fl")"
+NFD=$(t_reason NETFILTER_DROP)
+t_check "flow NETFILTER_DROP = nft counter (tcp)" "$nft_tcp" "$(jq -r --arg r "$NFD" '.drop_reasons[$r]' <<<"$fl")"
 uf=$(nacct_b flows "$IF_B" --json | jq -c "select(.proto==\"udp\" and .dport==$UPORT)")
 t_check "udp flow NETFILTER_DROP = nft counter = sent" "$UCOUNT $UCOUNT" \
-	"$nft_udp $(jq -r '.drop_reasons.NETFILTER_DROP' <<<"$uf")"
+	"$nft_udp $(jq -r --arg r "$NFD" '.drop_reasons[$r]' <<<"$uf")"
 
 # the streams
 for r in ref ifdrops; do t_log "$r: $(cat "$T_TMP/$r.err")"; done
@@ -144,13 +145,13 @@ t_check "--retrans segments = TcpRetransSegs" "$kernel_rt" \
 	"$(jq -s 'map(.segs) | add // 0' <<<"$rt_lines")"
 t_log "--retrans: $(grep -c . <<<"$rt_lines") lines"
 t_check "IFACE --drops: NETFILTER_DROP lines (tcp) = nft counter" "$nft_tcp" \
-	"$(jq -c "select(.reason==\"NETFILTER_DROP\" and .proto==\"tcp\" and .dport==$PORT)" "$T_TMP/ifdrops" | grep -c .)"
+	"$(jq -c "select(.reason==\"$NFD\" and .proto==\"tcp\" and .dport==$PORT)" "$T_TMP/ifdrops" | grep -c .)"
 t_check "IFACE --drops: NETFILTER_DROP lines (udp) = nft counter" "$nft_udp" \
-	"$(jq -c "select(.reason==\"NETFILTER_DROP\" and .proto==\"udp\" and .dport==$UPORT)" "$T_TMP/ifdrops" | grep -c .)"
+	"$(jq -c "select(.reason==\"$NFD\" and .proto==\"udp\" and .dport==$UPORT)" "$T_TMP/ifdrops" | grep -c .)"
 t_check "IFACE --drops: only drops of $IF_B" "0" \
 	"$(jq -c "select(.event!=\"drop\" or .ifname!=\"$IF_B\")" "$T_TMP/ifdrops" | grep -c .)"
 # the call site: a kernel symbol name (which one depends on inlining), never an address
-site=$(jq -r "select(.reason==\"NETFILTER_DROP\" and .dport==$PORT) | .location" "$T_TMP/ifdrops" | sort -u | paste -sd,)
+site=$(jq -r "select(.reason==\"$NFD\" and .dport==$PORT) | .location" "$T_TMP/ifdrops" | sort -u | paste -sd,)
 if [[ "$site" =~ ^(nf_hook_slow|nft_do_chain)$ ]]; then
 	t_ok "IFACE --drops: the call site is named ($site)"
 else

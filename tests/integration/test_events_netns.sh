@@ -50,7 +50,7 @@ t_check "kernel UdpNoPorts (B D) = sent" "$N_AB $((N_CD + N_PRE + N_POST))" "$((
 flow() { # flow NS IFACE SPORT: "rx_packets drops NO_SOCKET" of the UDP flow to UPORT
 	nsenter --net=/run/netns/"$1" "$NACCT" flows "$2" --json |
 		jq -r "select(.proto==\"udp\" and .sport==$3 and .dport==$UPORT) |
-			\"\(.rx_packets) \(.drops // 0) \(.drop_reasons.NO_SOCKET // 0)\""
+			\"\(.rx_packets) \(.drops // 0) \(.drop_reasons[\"$(t_reason NO_SOCKET)\"] // 0)\""
 }
 fb=$(flow "$NS_B" "$IF_B" "$SPORT")
 fd=$(flow "$NS_D" "$IF_D" "$SPORT")

@@ -65,8 +65,15 @@ if [ -e "$PROBES" ]; then
 	t_skip "--probes tracepoint" "side programs already loaded by $others other attachment(s) on this host"
 	exit $T_FAILED
 fi
-out=$(in_b "$NACCT" -v attach --probes tracepoint "$IF_B" 2>&1) ||
-	{ t_fail "attach --probes tracepoint" "$out"; exit 1; }
+out=$(in_b "$NACCT" -v attach --probes tracepoint "$IF_B" 2>&1)
+rc=$?
+# a kernel without BPF perf-event links (< 5.15) cannot pin the accept
+# syscall tracepoints' links: nacct refuses tracepoint mode, saying so
+if [ $rc = 2 ] && grep -q "BPF perf-event links" <<<"$out"; then
+	t_skip "--probes tracepoint" "$(grep -- "--probes tracepoint:" <<<"$out" | head -n1)"
+	exit $T_FAILED
+fi
+[ $rc = 0 ] || { t_fail "attach --probes tracepoint" "$out"; exit 1; }
 sleep 0.3
 sj=$(in_b "$NACCT" status "$IF_B" --json)
 t_check "status --json: mode tracepoint, every event on its tracepoint" \
@@ -98,7 +105,7 @@ b0=$(noports)
 in_a "$UDPSEND" 198.18.0.2 "$UPORT" "$N" 64 >/dev/null
 sleep 0.3
 b1=$(noports)
-got=$(nacct_b flows "$IF_B" --json | jq -r "select(.proto==\"udp\" and .dport==$UPORT) | \"\(.rx_packets) \(.drop_reasons.NO_SOCKET // 0)\"")
+got=$(nacct_b flows "$IF_B" --json | jq -r --arg r "$(t_reason NO_SOCKET)" "select(.proto==\"udp\" and .dport==$UPORT) | \"\(.rx_packets) \(.drop_reasons[\$r] // 0)\"")
 t_check "tracepoint mode: flow rx and NO_SOCKET drops = UdpNoPorts = sent" "$N $N $N $N" "$((b1 - b0)) $N $got"
 
 # a forced mode the loaded set does not meet: refused, by name (where

@@ -19,6 +19,7 @@
 # Debian does not build netdevsim (CONFIG_NETDEVSIM off): it is built out
 # of tree from the linux-source package with the matching headers/kbuild,
 # once per kernel, and installed under the cached module tree's extra/.
+# Where that fails the guest finds why in /run/vm/netdevsim.err.
 #
 # Guest: two virtio-net NICs (eth0, eth1, MACs 52:54:00:00:00:1{0,1}) on a
 # qemu-internal hub; no host networking at all.  Plus, where the host
@@ -31,6 +32,8 @@
 #      NACCT_VM_CPUS (2)  NACCT_VM_TIMEOUT (1500 s)  NACCT_VM_ACCEL (tcg|kvm)
 #      NACCT_VM_MODULES (modules to load before the script)  NACCT_VM_KEEP=1
 #      NACCT_VM_MQ (4: queue pairs of the multi-queue NICs; 0: none)
+#      NACCT_VM_NIC_OPTS (more virtio-net-pci properties of eth0/eth1, e.g.
+#      iommu_platform=on: the DMA API, which AF_XDP zero-copy needs)
 set -euo pipefail
 
 die() { echo "run-in-vm: $*" >&2; exit 125; }
@@ -57,15 +60,33 @@ ROOT=$CACHE/root
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock 9
+# trixie's packages install to /usr/lib/modules (merged /usr): moved to
+# ROOT/lib/modules, where depmod, the guest's 9p share and the rest look
+unpack() {
+	dpkg-deb -x "$1" "$ROOT"
+	if [ -d "$ROOT/usr/lib/modules" ]; then
+		mkdir -p "$ROOT/lib/modules"
+		cp -a "$ROOT/usr/lib/modules/." "$ROOT/lib/modules/"
+		rm -rf "$ROOT/usr/lib/modules"
+	fi
+}
 if [ ! -e "$CACHE/.extracted" ]; then
 	log "unpacking $(basename "$IMG")"
 	rm -rf "$ROOT"; mkdir -p "$ROOT"
-	dpkg-deb -x "$IMG" "$ROOT"
+	unpack "$IMG"
+	# from 7.x the image is a shell: the kernel, modules and System.map
+	# are in its linux-binary/-modules/-base parts of the same ABI
+	abi=$(basename "$IMG"); abi=${abi#linux-image-}; abi=${abi%%_*}
+	for d in "$DEBDIR"/linux-binary-"$abi"_*.deb "$DEBDIR"/linux-modules-"$abi"_*.deb \
+		"$DEBDIR"/linux-base-"$abi"_*.deb; do
+		[ -f "$d" ] && unpack "$d"
+	done
 	touch "$CACHE/.extracted"
 fi
 KVER=$(ls "$ROOT/lib/modules" | head -n1)
-VMLINUZ=$ROOT/boot/vmlinuz-$KVER
 MODDIR=$ROOT/lib/modules/$KVER
+VMLINUZ=$ROOT/boot/vmlinuz-$KVER
+[ -f "$VMLINUZ" ] || VMLINUZ=$MODDIR/vmlinuz # 7.x (linux-binary-ABI)
 [ -f "$VMLINUZ" ] || die "no $VMLINUZ"
 
 # the ELF inside the bzImage: find the compressed payload by its magic
@@ -95,10 +116,11 @@ HDR=$ROOT/usr/src/linux-headers-$KVER
 if [ ! -e "$CACHE/.headers" ] && ls "$DEBDIR"/linux-headers-*.deb "$DEBDIR"/linux-kbuild-*.deb >/dev/null 2>&1; then
 	log "unpacking the headers of $KVER"
 	for d in "$DEBDIR"/linux-headers-*.deb "$DEBDIR"/linux-kbuild-*.deb; do
-		dpkg-deb -x "$d" "$ROOT"
+		unpack "$d"
 	done
 	[ -f "$HDR/Makefile" ] || die "headers for $KVER not in $DEBDIR"
-	sed -i "s|^include /usr/src/|include $ROOT/usr/src/|" "$HDR/Makefile"
+	# (7.x's also names its own directory in KBUILD_OUTPUT)
+	sed -i -E "s#^(include |KBUILD_OUTPUT=)/usr/src/#\1$ROOT/usr/src/#" "$HDR/Makefile"
 	for l in build source; do
 		t=$(readlink "$MODDIR/$l" 2>/dev/null) || continue
 		case $t in /usr/src/*) ln -sfn "$ROOT$t" "$MODDIR/$l" ;; esac
@@ -115,12 +137,25 @@ if ! find "$MODDIR" -name 'netdevsim.ko*' | grep -q .; then
 		rm -rf "$B"; mkdir -p "$B"
 		dpkg-deb --fsys-tarfile "$SRCDEB" | tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
 			tar -xJ -C "$B" --wildcards --strip-components=4 '*/drivers/net/netdevsim/*'
-		make -C "$HDR" M="$B" CONFIG_NETDEVSIM=m CONFIG_DEBUG_INFO_BTF_MODULES= \
-			-j"$(nproc)" modules > "$CACHE/netdevsim-build.log" 2>&1 ||
-			{ tail -n 30 "$CACHE/netdevsim-build.log" >&2; die "netdevsim build failed"; }
-		mkdir -p "$MODDIR/extra"
-		cp "$B/netdevsim.ko" "$MODDIR/extra/"
-		rm -f "$CACHE/.depmod"
+		# CC=gcc: the headers name the compiler the kernel was built with
+		# (gcc-10 for 5.10, gcc-14 for 7.x); the host's gcc builds a module
+		# the kernel loads (modules do not check the compiler's version);
+		# gcc 12 has no -fmin-function-alignment (gcc 14): -falign-functions
+		make -C "$HDR" M="$B" CC=gcc CONFIG_NETDEVSIM=m CONFIG_DEBUG_INFO_BTF_MODULES= \
+			CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT= \
+			-j"$(nproc)" modules > "$CACHE/netdevsim-build.log" 2>&1 || true
+		if [ -f "$B/netdevsim.ko" ]; then
+			mkdir -p "$MODDIR/extra"
+			cp "$B/netdevsim.ko" "$MODDIR/extra/"
+			rm -f "$CACHE/.depmod" "$CACHE/netdevsim.err"
+		else
+			# not fatal: the guest's rows that need it skip with this
+			# (7.x: the kbuild tools Debian ships, modpost and objtool,
+			# are linked against trixie's glibc 2.38; the host has 2.36)
+			{ grep -m1 -iE 'error|not found' "$CACHE/netdevsim-build.log" || tail -n1 "$CACHE/netdevsim-build.log"; } |
+				head -c 300 > "$CACHE/netdevsim.err"
+			log "netdevsim build failed: $(cat "$CACHE/netdevsim.err")"
+		fi
 	else
 		log "no netdevsim.ko and no linux-source/headers/kbuild debs to build it"
 	fi
@@ -183,6 +218,8 @@ flock -u 9
 RUN=$(mktemp -d /tmp/nacct-vm-run.XXXXXX)
 cleanup() { [ "${NACCT_VM_KEEP:-0}" = 1 ] && log "run dir kept: $RUN" || rm -rf "$RUN"; }
 trap cleanup EXIT
+# why this kernel has no netdevsim.ko, for the guest (/run/vm/netdevsim.err)
+[ ! -s "$CACHE/netdevsim.err" ] || cp "$CACHE/netdevsim.err" "$RUN/"
 # every NACCT_VM_* variable reaches the guest's script
 for v in $(compgen -v | grep '^NACCT_VM_' || true); do printf '%s=%q\n' "$v" "${!v}"; done > "$RUN/env"
 {
@@ -210,7 +247,8 @@ STAGE2
 if [ "${NACCT_VM_ACCEL:-tcg}" = kvm ]; then ACC=(-accel kvm -cpu host); else ACC=(-accel tcg,thread=multi -cpu max); fi
 NET=()
 for i in 0 1; do
-	NET+=(-netdev "hubport,id=n$i,hubid=0" -device "virtio-net-pci,netdev=n$i,mac=52:54:00:00:00:1$i")
+	NET+=(-netdev "hubport,id=n$i,hubid=0"
+		-device "virtio-net-pci,netdev=n$i,mac=52:54:00:00:00:1$i${NACCT_VM_NIC_OPTS:+,$NACCT_VM_NIC_OPTS}")
 done
 
 # ---- the multi-queue pair: two mq=on NICs on multi-queue taps --------------------
