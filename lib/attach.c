@@ -536,13 +536,20 @@ static int pin_prog(struct bpf_program *p, const char *dir, const char *name)
 
 int nacct_kernel_limits(const char **lines, int max)
 {
-	int n = 0;
+	/*
+	 * bpf_xdp_load_bytes() came last (5.18): a kernel that has it has all
+	 * the others (5.11-5.17), and the checks that read the kernel's BTF
+	 * (tens of ms: status runs this every time) are not needed
+	 */
+	int n = 0, recent = nacct_kernel_has_xdp_load_bytes();
 
 #define LIMIT(cond, text)            \
 	do {                         \
 		if ((cond) && n < max) \
 			lines[n++] = text; \
 	} while (0)
+	if (recent)
+		return 0;
 	LIMIT(!nacct_kernel_has_atomic_or(),
 	      "no BPF atomic OR nor pointer arguments of global functions (< 5.12): the compat "
 	      "programs, flow table per-CPU");
