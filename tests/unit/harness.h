@@ -40,6 +40,7 @@ struct ut {
 	struct nacct_tc *tc;
 	int prog_xdp, prog_egress, prog_ingress;
 	int flows, stats, subnets, subnet_stats, ethertypes, frags, cfg, samples, tunnels, queues;
+	int tun_cache[2]; /* each object's per-CPU last-tunnel cache (XDP, TC): not pinned */
 	__u32 n_subnet_ids;
 	int ncpu;
 	__u32 flow_layout; /* enum nacct_flow_layout */

@@ -9,6 +9,7 @@
  * switches (--decap off, --tunnel-ports).
  */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -273,6 +274,42 @@ static void t_tun_two_vnis(struct ut *u)
 }
 
 /*
+ * A reset between tests empties the tunnel table: the CPU that cached the
+ * tunnel must not hand its old handle out again without an entry.  Pinned
+ * to one CPU, so that the second packet meets the first one's cache.
+ */
+static void t_tun_reset_cache(struct ut *u)
+{
+	const struct tun_case *c = &tun_cases[0];
+	cpu_set_t old, one;
+	struct pkt_spec s;
+	struct pkt_tun t;
+	struct pkt_layout il;
+	struct pkt_tun_layout tl;
+	size_t n;
+	int i, n_tun = -1;
+
+	if (sched_getaffinity(0, sizeof(old), &old))
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return;
+	inner_spec(c, &s);
+	outer_spec(c, &t);
+	for (i = 0; i < 2; i++) {
+		ut_reset(u);
+		n = tun_frame(&t, &s, &il, &tl);
+		if (ut_send(u, UT_XDP, frame, n, "tun_reset_cache"))
+			break;
+		n_tun = ut_tunnel_count(u);
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+	ut_check(n_tun == 1, "tun_reset_cache",
+		 "after a reset, the same tunnel on the same CPU: %d tunnel entries", n_tun);
+}
+
+/*
  * Every cut of the tunnel header and the inner headers, the outer
  * lengths made to match (a datagram that ends there): malformed, as
  * tunnel_header while the tunnel header is cut, as inner_header after.
@@ -432,6 +469,7 @@ void tun_suite(struct ut *u)
 	for (i = 0; i < sizeof(tun_cases) / sizeof(tun_cases[0]); i++)
 		t_tun_case(u, &tun_cases[i]);
 	t_tun_two_vnis(u);
+	t_tun_reset_cache(u);
 	for (i = 0; i < sizeof(tun_cases) / sizeof(tun_cases[0]); i++) {
 		t_tun_cuts(u, &tun_cases[i], UT_XDP);
 		if (i % 4 == 0)
