@@ -57,7 +57,9 @@ struct nacct_exporter {
 	const __u8 (*local)[16];
 	size_t n_local;
 	const struct nacct_probe_view *pv; /* the side programs' records (NULL: none) */
-	struct nacct_side side;            /* scratch: one record's join */
+	struct nacct_side side;            /* the join of side_key's flow */
+	struct nacct_flow_key side_key;
+	int side_ok;                       /* side is side_key's (both directions, every lane) */
 	/* the totals last sent */
 	struct nacct_stats last_st;
 	int have_last_st, fill_warned;
@@ -374,12 +376,25 @@ static void delta_rec(struct nacct_exporter *x, const struct lane *l,
 	r->seq = l->j->seq;
 	r->final = final;
 	if (x->pv) {
-		nacct_probe_view_side(x->pv, &f->key, &x->side);
+		/* a flow's records (its directions, each lane's) come one after the other */
+		if (!x->side_ok || !key_eq(&x->side_key, &f->key)) {
+			nacct_probe_view_side(x->pv, &f->key, &x->side);
+			x->side_key = f->key;
+			x->side_ok = 1;
+		}
 		r->side = &x->side;
 	}
 }
 
 /* ---- one message: seal, journal, send, commit ----------------------------- */
+
+/* the message in flight did not go out (or is not trusted): forget it */
+static void journal_forget(struct nacct_xjournal *j)
+{
+	j->n_items = 0;
+	j->n_records = 0;
+	PUBLISH(j->state, NACCT_XJ_IDLE);
+}
 
 /* the message in flight went out: make its records "exported" */
 static void commit(struct nacct_exporter *x, struct lane *l)
@@ -445,9 +460,7 @@ static int flush(struct nacct_exporter *x, struct lane *l)
 drop:
 	/* nothing went out: forget the staged records, the deltas stay in the
 	 * flow map and are computed again */
-	j->n_items = 0;
-	j->n_records = 0;
-	PUBLISH(j->state, NACCT_XJ_IDLE);
+	journal_forget(j);
 	l->down = 1;
 	return err ? err : -EIO;
 }
@@ -600,6 +613,20 @@ static int export_slots(struct nacct_exporter *x, __u64 now)
 
 /* ---- finalizing expired flows: the counter -------------------------------- */
 
+/* every lane's exported state of a finalized incarnation (a new one keeps its own) */
+static void drop_entries(struct nacct_exporter *x, const struct nacct_flow_key *k,
+			 __u64 first_seen)
+{
+	int l;
+
+	for (l = 0; l < x->n_lanes; l++) {
+		long ei = ent_find(&x->lanes[l], k);
+
+		if (ei >= 0 && x->lanes[l].ent[ei].first_seen == first_seen)
+			ent_del(&x->lanes[l], ei);
+	}
+}
+
 /*
  * Expired flows whose final deltas are committed leave the slots and go
  * into the expired counter, with one flip (lib/exporter.h).
@@ -658,14 +685,7 @@ static void finalize(struct nacct_exporter *x)
 	for (k = 0; k < nb; k++) {
 		struct nacct_xslot *s = slot_at(&x->mem, batch[k]);
 
-		for (l = 0; l < x->n_lanes; l++) {
-			struct lane *ln = &x->lanes[l];
-			long ei = ent_find(ln, &s->key);
-
-			/* only this incarnation's entry: a new one keeps its own */
-			if (ei >= 0 && ln->ent[ei].first_seen == first[k])
-				ent_del(ln, ei);
-		}
+		drop_entries(x, &s->key, first[k]);
 		slot_free(s, x->mem.slot_size);
 		CRASH(x, NACCT_XC_FIN_FREED);
 	}
@@ -948,9 +968,7 @@ static int resolve(struct nacct_exporter *x, struct lane *l)
 		return 0;
 	}
 	/* not there: the deltas stay in the flow map and are computed again */
-	j->n_items = 0;
-	j->n_records = 0;
-	PUBLISH(j->state, NACCT_XJ_IDLE);
+	journal_forget(j);
 	return 0;
 }
 
@@ -1025,12 +1043,8 @@ static void recover_journal(struct nacct_exporter *x, struct lane *l, struct nac
 		PUBLISH(j->magic, NACCT_XJ_MAGIC);
 		*fresh = 1;
 	}
-	if (j->state == NACCT_XJ_INTENT && j->n_items > l->j_cap) {
-		/* not a journal this memory can hold: nothing of it is trusted */
-		j->n_items = 0;
-		j->n_records = 0;
-		PUBLISH(j->state, NACCT_XJ_IDLE);
-	}
+	if (j->state == NACCT_XJ_INTENT && j->n_items > l->j_cap)
+		journal_forget(j); /* not a journal this memory can hold: nothing of it is trusted */
 	if (j->state == NACCT_XJ_INTENT) {
 		r->intent = 1;
 		r->message = j->messages;
@@ -1045,9 +1059,7 @@ static void recover_journal(struct nacct_exporter *x, struct lane *l, struct nac
 			l->unresolved = 1;
 			r->unresolved = 1;
 		} else {
-			j->n_items = 0;
-			j->n_records = 0;
-			PUBLISH(j->state, NACCT_XJ_IDLE);
+			journal_forget(j);
 		}
 	} else {
 		j->n_items = 0;
@@ -1090,13 +1102,7 @@ static void recover(struct nacct_exporter *x, struct nacct_xrecovery *rec)
 			/* finalized before the kill: the counter has it */
 			const struct nacct_flow *f = slot_flow(x, s);
 
-			for (k = 0; k < x->n_lanes; k++) {
-				struct lane *l = &x->lanes[k];
-				long ei = ent_find(l, &f->key);
-
-				if (ei >= 0 && l->ent[ei].first_seen == f->val.first_seen)
-					ent_del(l, ei);
-			}
+			drop_entries(x, &f->key, f->val.first_seen);
 			slot_free(s, x->mem.slot_size);
 			rec->covered++;
 		} else {
@@ -1160,6 +1166,7 @@ void nacct_exporter_set_local(struct nacct_exporter *x, const __u8 (*addrs)[16],
 void nacct_exporter_set_side(struct nacct_exporter *x, const struct nacct_probe_view *pv)
 {
 	x->pv = pv;
+	x->side_ok = 0;
 }
 
 void nacct_exporter_figures(const struct nacct_exporter *x, struct nacct_xfigures *f)
