@@ -240,6 +240,32 @@ static int pin_path(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* the pin of a blob, and where a new one is pinned aside before it replaces it */
+static void blob_paths(const char *dir, const char *name, char *path, char *aside, size_t len)
+{
+	char n[128];
+
+	snprintf(n, sizeof(n), "%s:new", name);
+	pin_path(path, len, dir, name);
+	pin_path(aside, len, dir, n);
+}
+
+/* publish fd as name: pinned aside, then one rename over what is there */
+static int publish_blob(const char *dir, const char *name, int fd)
+{
+	char path[512], aside[512];
+	int err;
+
+	blob_paths(dir, name, path, aside, sizeof(path));
+	unlink(aside);
+	if (bpf_obj_pin(fd, aside) || rename(aside, path)) {
+		err = -errno;
+		unlink(aside);
+		return err;
+	}
+	return 0;
+}
+
 static int map_info(int fd, struct bpf_map_info *info)
 {
 	__u32 ilen = sizeof(*info);
@@ -284,13 +310,23 @@ static int own_array(const char *dir, const char *name, __u32 vs, __u32 max,
 	return fd;
 }
 
+/* the journal's capacity of a blob header (0: not a journal of ours) */
+static __u32 blob_cap(const struct blob_hdr *h)
+{
+	size_t hs = sizeof(struct nacct_xjournal), is = sizeof(struct nacct_xitem);
+
+	if (h->j_size < hs + is || (h->j_size - hs) % is || (h->j_size - hs) / is > NACCT_XJ_ITEMS_MAX)
+		return 0;
+	return (h->j_size - hs) / is;
+}
+
 static void blob_layout(struct nacct_xpins *p, int k, __u8 *blob)
 {
 	struct nacct_xlane *L = &p->mem.lane[k];
 	const struct blob_hdr *h = (const void *)blob;
 
 	L->j = (struct nacct_xjournal *)(blob + h->j_off);
-	L->j_cap = (h->j_size - sizeof(struct nacct_xjournal)) / sizeof(struct nacct_xitem);
+	L->j_cap = blob_cap(h);
 	L->ent = (struct nacct_xentry *)(blob + h->ent_off);
 	L->n_ent = h->n_ent;
 }
@@ -326,16 +362,6 @@ static int blob_create(const char *name, __u32 n_ent, __u32 cap, int *fdp, __u8 
 	*fdp = fd;
 	*blobp = blob;
 	return 0;
-}
-
-/* the journal's capacity of a blob header (0: not a journal of ours) */
-static __u32 blob_cap(const struct blob_hdr *h)
-{
-	size_t hs = sizeof(struct nacct_xjournal), is = sizeof(struct nacct_xitem);
-
-	if (h->j_size < hs + is || (h->j_size - hs) % is || (h->j_size - hs) / is > NACCT_XJ_ITEMS_MAX)
-		return 0;
-	return (h->j_size - hs) / is;
 }
 
 static int blob_check(int fd, __u32 n_ent, __u8 **blobp, size_t *lenp)
@@ -376,7 +402,7 @@ static int migrate(const char *dir, int old_fd, __u32 n_ent, __u32 cap, struct n
 {
 	struct nacct_xlane *L = &p->mem.lane[0];
 	struct nacct_xpins_blob *B = &p->b[0];
-	char path[512], tmp[512], jpath[512];
+	char jpath[512];
 	struct nacct_flow_key key, next, *prev = NULL;
 	struct nacct_xjournal *j;
 	struct v1_state st;
@@ -434,14 +460,9 @@ static int migrate(const char *dir, int old_fd, __u32 n_ent, __u32 cap, struct n
 		close(jfd);
 	}
 	/* publish: pinned aside, then one rename over the old state */
-	pin_path(path, sizeof(path), dir, NACCT_MAP_EXPORT);
-	pin_path(tmp, sizeof(tmp), dir, NACCT_MAP_EXPORT ":new");
-	unlink(tmp);
-	if (bpf_obj_pin(fd, tmp) || rename(tmp, path)) {
-		err = -errno;
-		unlink(tmp);
+	err = publish_blob(dir, NACCT_MAP_EXPORT, fd);
+	if (err)
 		goto fail;
-	}
 	unlink(jpath);
 	p->migrated = 1;
 	p->migrated_entries = n;
@@ -468,8 +489,6 @@ static int grow_blob(const char *dir, const char *name, __u32 n_ent, __u32 cap,
 {
 	struct nacct_xlane *L = &p->mem.lane[k];
 	struct nacct_xpins_blob *B = &p->b[k];
-	char tname[128];
-	char path[512], tmp[512];
 	struct nacct_xjournal *oj = L->j;
 	struct nacct_xentry *oent = L->ent;
 	__u8 *blob = NULL;
@@ -482,13 +501,8 @@ static int grow_blob(const char *dir, const char *name, __u32 n_ent, __u32 cap,
 	memcpy(L->ent, oent, (size_t)n_ent * sizeof(*oent));
 	memcpy(L->j, oj, sizeof(*oj)); /* the header: IDLE, seq, messages */
 	L->j->n_items = 0;
-	snprintf(tname, sizeof(tname), "%s:new", name);
-	pin_path(path, sizeof(path), dir, name);
-	pin_path(tmp, sizeof(tmp), dir, tname);
-	unlink(tmp);
-	if (bpf_obj_pin(fd, tmp) || rename(tmp, path)) {
-		err = -errno;
-		unlink(tmp);
+	err = publish_blob(dir, name, fd);
+	if (err) {
 		munmap(blob, page_round(blob_size(n_ent, cap)));
 		close(fd);
 		blob_layout(p, k, B->p); /* the old one stays */
@@ -507,16 +521,14 @@ static int open_blob(const char *dir, const char *name, __u32 n_ent, __u32 cap,
 {
 	struct nacct_xlane *L = &p->mem.lane[k];
 	struct nacct_xpins_blob *B = &p->b[k];
-	char path[512], tmp[512], tname[128];
+	char path[512], tmp[512];
 	struct bpf_map_info info;
 	__u8 *blob = NULL;
 	size_t len = 0;
 	int fd, err;
 
-	snprintf(tname, sizeof(tname), "%s:new", name);
-	pin_path(path, sizeof(path), dir, name);
-	pin_path(tmp, sizeof(tmp), dir, tname);
-	unlink(tmp); /* a conversion killed before its rename */
+	blob_paths(dir, name, path, tmp, sizeof(path));
+	unlink(tmp); /* a conversion or growth killed before its rename */
 	fd = bpf_obj_get(path);
 	if (fd < 0 && errno != ENOENT)
 		return -errno;
@@ -536,8 +548,10 @@ static int open_blob(const char *dir, const char *name, __u32 n_ent, __u32 cap,
 			return err;
 		}
 		/* a conversion killed after its rename: the old journal is stale */
-		pin_path(tmp, sizeof(tmp), dir, NACCT_MAP_EXPORT_JRNL);
-		unlink(tmp);
+		if (!strcmp(name, NACCT_MAP_EXPORT)) {
+			pin_path(tmp, sizeof(tmp), dir, NACCT_MAP_EXPORT_JRNL);
+			unlink(tmp);
+		}
 	} else {
 		len = blob_size(n_ent, cap);
 		err = blob_create(name, n_ent, cap, &fd, &blob);
