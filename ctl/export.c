@@ -160,6 +160,7 @@ struct export_sinks {
 	struct nacct_sink *s[NACCT_X_LANES];
 	int kind[NACCT_X_LANES];
 	const char *dest[NACCT_X_LANES];
+	struct nacct_xpins_lane lane[NACCT_X_LANES]; /* each one's pinned state */
 	int n;
 };
 
@@ -292,30 +293,44 @@ static int run_loop(struct export_run *r)
 	return err;
 }
 
+/*
+ * One more sink, with where its state (journal + exported state) is
+ * pinned, named by its kind: IPFIX's is nacct_export (as before several
+ * sinks), and so is JSON's when it runs alone; beside IPFIX it has
+ * nacct_export_json; ClickHouse's is nacct_export_ch.
+ */
+static void add_sink(struct export_sinks *sk, struct nacct_sink *s, int kind, const char *dest,
+		     const char *pin, __u32 j_cap)
+{
+	sk->s[sk->n] = s;
+	sk->kind[sk->n] = kind;
+	sk->dest[sk->n] = dest;
+	sk->lane[sk->n++] = (struct nacct_xpins_lane){ pin, j_cap };
+}
+
 /* the sinks of the options, in lane order: IPFIX, JSON lines on stdout, ClickHouse */
 static int open_sinks(struct export_run *r, const struct sockaddr_storage *peer,
 		      socklen_t peer_len)
 {
 	const struct export_opts *cfg = r->cfg;
-	struct export_sinks *sk = &r->sk;
+	struct nacct_sink *s;
 	int err;
 
 	if (cfg->ipfix) {
-		err = nacct_sink_ipfix_new(&sk->s[sk->n], cfg->ipfix, peer, peer_len,
-					   cfg->transport == 1, (__u32)cfg->obs_domain);
+		err = nacct_sink_ipfix_new(&s, cfg->ipfix, peer, peer_len, cfg->transport == 1,
+					   (__u32)cfg->obs_domain);
 		if (err) {
 			pr_warn("export: cannot set up IPFIX: %s\n", strerror(-err));
 			return err;
 		}
-		sk->kind[sk->n] = SINK_IPFIX;
-		sk->dest[sk->n++] = cfg->ipfix;
+		add_sink(&r->sk, s, SINK_IPFIX, cfg->ipfix, NACCT_MAP_EXPORT, NACCT_XJ_ITEMS);
 	}
 	if (cfg->json) {
-		err = nacct_sink_json_new(&sk->s[sk->n], STDOUT_FILENO);
+		err = nacct_sink_json_new(&s, STDOUT_FILENO);
 		if (err)
 			return err;
-		sk->kind[sk->n] = SINK_JSON;
-		sk->dest[sk->n++] = "stdout";
+		add_sink(&r->sk, s, SINK_JSON, "stdout",
+			 cfg->ipfix ? NACCT_MAP_EXPORT_JSON : NACCT_MAP_EXPORT, NACCT_XJ_ITEMS);
 	}
 	if (cfg->clickhouse) {
 		struct nacct_ch_opts o = {
@@ -327,35 +342,15 @@ static int open_sinks(struct export_run *r, const struct sockaddr_storage *peer,
 			.batch = (unsigned int)cfg->ch_batch, .ttl_days = (unsigned int)cfg->ch_ttl_days,
 		};
 
-		err = nacct_sink_clickhouse_new(&sk->s[sk->n], &o);
+		err = nacct_sink_clickhouse_new(&s, &o);
 		if (err) {
 			pr_warn("export: cannot set up ClickHouse: %s\n", strerror(-err));
 			return err;
 		}
-		sk->kind[sk->n] = SINK_CH;
-		sk->dest[sk->n++] = cfg->clickhouse;
+		add_sink(&r->sk, s, SINK_CH, cfg->clickhouse, NACCT_MAP_EXPORT_CH,
+			 (__u32)cfg->ch_batch);
 	}
 	return 0;
-}
-
-/*
- * Each sink's state (journal + exported state) in its own pin, named by
- * its kind: IPFIX's is nacct_export (as before several sinks), and so is
- * JSON's when it runs alone; beside IPFIX it has nacct_export_json;
- * ClickHouse's is nacct_export_ch.
- */
-static void sink_lanes(const struct export_run *r, struct nacct_xpins_lane *l, int *n)
-{
-	const struct export_opts *cfg = r->cfg;
-
-	*n = 0;
-	if (cfg->ipfix)
-		l[(*n)++] = (struct nacct_xpins_lane){ NACCT_MAP_EXPORT, NACCT_XJ_ITEMS };
-	if (cfg->json)
-		l[(*n)++] = (struct nacct_xpins_lane){ cfg->ipfix ? NACCT_MAP_EXPORT_JSON
-								  : NACCT_MAP_EXPORT, NACCT_XJ_ITEMS };
-	if (cfg->clickhouse)
-		l[(*n)++] = (struct nacct_xpins_lane){ NACCT_MAP_EXPORT_CH, (__u32)cfg->ch_batch };
 }
 
 /* --clickhouse and its options: checked before anything is opened */
@@ -457,8 +452,7 @@ int cmd_export(struct export_opts *cfg)
 	struct sockaddr_storage peer;
 	socklen_t peer_len = 0;
 	struct sigaction sa;
-	struct nacct_xpins_lane lanes[NACCT_X_LANES];
-	int err, k, n_lanes, ret = NACCT_EXIT_FAIL, tcp = cfg->transport == 1;
+	int err, k, ret = NACCT_EXIT_FAIL, tcp = cfg->transport == 1;
 
 	nacct_community_id_seed = (__u16)cfg->cid_seed;
 
@@ -491,9 +485,12 @@ int cmd_export(struct export_opts *cfg)
 	if (ret)
 		goto out;
 	ret = NACCT_EXIT_FAIL;
-	sink_lanes(&r, lanes, &n_lanes);
+	/* the sinks first (nothing connects yet): they name their pinned state */
+	err = open_sinks(&r, &peer, peer_len);
+	if (err)
+		goto out;
 	err = nacct_xpins_open(r.m.dir, r.m.meta_val.max_flows, nacct_flow_copies(&r.m.meta_val),
-			       lanes, n_lanes, &r.pins);
+			       r.sk.lane, r.sk.n, &r.pins);
 	if (err == -EPROTO)
 		pr_warn("%s/%s was made by an incompatible nacct build\n", r.m.dir,
 			r.pins.bad ? r.pins.bad : NACCT_MAP_EXPORT);
@@ -507,9 +504,6 @@ int cmd_export(struct export_opts *cfg)
 	if (err)
 		goto out;
 	r.have_store = 1;
-	err = open_sinks(&r, &peer, peer_len);
-	if (err)
-		goto out;
 	xc = (struct nacct_xcfg){
 		.ifname = r.ifname,
 		.ifindex = r.m.meta_val.ifindex,
