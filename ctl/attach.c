@@ -13,6 +13,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <signal.h>
 #include <poll.h>
@@ -74,14 +75,13 @@ static int glob_any(const char *globs, const char *name)
 	return 0;
 }
 
+/* its pin directory is there (what detach looks for): no need to open its maps */
 static int is_attached(const char *ifname)
 {
-	struct nacct_iface_maps m = { .flows = -1 };
-	int err = nacct_iface_open(ifname, &m);
+	char dir[256];
+	struct stat st;
 
-	if (!err)
-		nacct_iface_close(&m);
-	return err != -ENOENT;
+	return !nacct_pin_dir(ifname, dir, sizeof(dir)) && !stat(dir, &st);
 }
 
 static int wanted(const struct attach_opts *o, const char *name)

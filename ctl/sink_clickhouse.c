@@ -218,26 +218,39 @@ static void table_name(struct nacct_obuf *o, const struct ch_sink *s)
 	nacct_obuf_printf(o, "%s.%s", s->o.database, s->o.table);
 }
 
-static int create_table(struct ch_sink *s)
+/* (the columns, in the rows' order): the sink's own, then the record's; types: with their types */
+static void ch_columns(struct nacct_obuf *q, int types)
 {
-	struct nacct_obuf q = { 0 };
 	size_t i;
-	int err;
 
-	nacct_obuf_str(&q, "CREATE TABLE IF NOT EXISTS ");
-	table_name(&q, s);
-	nacct_obuf_str(&q, " (");
+	nacct_obuf_chr(q, '(');
 	for (i = 0; i < sizeof(ch_own) / sizeof(ch_own[0]); i++)
-		nacct_obuf_printf(&q, "%s%s %s", i ? ", " : "", ch_own[i].name, ch_own[i].type);
+		nacct_obuf_printf(q, "%s%s%s%s", i ? ", " : "", ch_own[i].name, types ? " " : "",
+				  types ? ch_own[i].type : "");
 	for (i = 0; i < nacct_flow_nfields; i++) {
 		const struct nacct_field *f = &nacct_flow_fields[i];
 
 		if (!nacct_fmt_has(&ch_fmt, f))
 			continue;
-		nacct_obuf_printf(&q, ", %s ", f->name);
-		ch_type(&q, f);
+		nacct_obuf_printf(q, ", %s", f->name);
+		if (types) {
+			nacct_obuf_chr(q, ' ');
+			ch_type(q, f);
+		}
 	}
-	nacct_obuf_str(&q, ") ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMMDD(exported) "
+	nacct_obuf_chr(q, ')');
+}
+
+static int create_table(struct ch_sink *s)
+{
+	struct nacct_obuf q = { 0 };
+	int err;
+
+	nacct_obuf_str(&q, "CREATE TABLE IF NOT EXISTS ");
+	table_name(&q, s);
+	nacct_obuf_chr(&q, ' ');
+	ch_columns(&q, 1);
+	nacct_obuf_str(&q, " ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMMDD(exported) "
 			   "ORDER BY (" CH_ORDER ")");
 	if (s->o.ttl_days && !s->own_ttl)
 		nacct_obuf_printf(&q, " TTL exported + INTERVAL %u DAY", s->o.ttl_days);
@@ -522,7 +535,6 @@ int nacct_sink_clickhouse_new(struct nacct_sink **out, const struct nacct_ch_opt
 {
 	struct ch_sink *s;
 	struct nacct_obuf q = { 0 };
-	size_t i;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return -ENOMEM;
@@ -539,13 +551,9 @@ int nacct_sink_clickhouse_new(struct nacct_sink **out, const struct nacct_ch_opt
 	/* the INSERT and its column list, once */
 	nacct_obuf_str(&q, "INSERT INTO ");
 	table_name(&q, s);
-	nacct_obuf_str(&q, " (");
-	for (i = 0; i < sizeof(ch_own) / sizeof(ch_own[0]); i++)
-		nacct_obuf_printf(&q, "%s%s", i ? ", " : "", ch_own[i].name);
-	for (i = 0; i < nacct_flow_nfields; i++)
-		if (nacct_fmt_has(&ch_fmt, &nacct_flow_fields[i]))
-			nacct_obuf_printf(&q, ", %s", nacct_flow_fields[i].name);
-	nacct_obuf_str(&q, ") FORMAT TabSeparated");
+	nacct_obuf_chr(&q, ' ');
+	ch_columns(&q, 0);
+	nacct_obuf_str(&q, " FORMAT TabSeparated");
 	nacct_obuf_chr(&q, '\0');
 	if (!s->h || q.err) {
 		nacct_obuf_free(&q);
