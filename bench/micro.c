@@ -942,7 +942,7 @@ static void vstat_print(const struct vstat *v)
 }
 
 /* one load of both objects with flow table @layout and @subnets switch */
-static int verifier_load(__u32 layout, __u32 subnets)
+static int verifier_load(__u32 layout, __u32 subnets, __u32 decap)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct nacct_xdp *x = NULL;
@@ -962,8 +962,11 @@ static int verifier_load(__u32 layout, __u32 subnets)
 	/* as attach sets them up; @subnets on: one prefix */
 	NACCT_DATAPATH_SETUP(x, 0, subnets ? 1 : 0, layout);
 	NACCT_DATAPATH_SETUP(t, 0, subnets ? 1 : 0, layout);
-	printf("flow layout %s, subnet lookup %s:\n", layout == NACCT_FLOW_SHARED ? "shared" : "percpu",
-	       subnets ? "on" : "off");
+	x->rodata->nacct_decap_on = decap;
+	t->rodata->nacct_decap_on = decap;
+	printf("flow layout %s, subnet lookup %s, decap %s:\n",
+	       layout == NACCT_FLOW_SHARED ? "shared" : "percpu", subnets ? "on" : "off",
+	       decap ? "on" : "off");
 	v[0] = (struct vstat){ "nacct_xdp", x->progs.nacct_xdp, NULL };
 	v[1] = (struct vstat){ "nacct_tc_egress", t->progs.nacct_tc_egress, NULL };
 	v[2] = (struct vstat){ "nacct_tc_ingress", t->progs.nacct_tc_ingress, NULL };
@@ -998,7 +1001,9 @@ static int verifier_stats(void)
 
 	for (l = 0; l < 2; l++)
 		for (sn = 1; sn >= 0; sn--)
-			err |= verifier_load(l ? NACCT_FLOW_SHARED : NACCT_FLOW_PERCPU, sn);
+			err |= verifier_load(l ? NACCT_FLOW_SHARED : NACCT_FLOW_PERCPU, sn, 1);
+	/* what tunnel decapsulation costs the verifier (--decap off) */
+	err |= verifier_load(NACCT_FLOW_PERCPU, 0, 0);
 	return err;
 }
 

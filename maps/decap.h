@@ -2,9 +2,10 @@
 /*
  * Tunnels: the data path's second parsing stage (README "Tunnels").
  *
- * The parser (maps/parse.h) reads a frame's outer headers and marks a
- * tunnel candidate (pkt->tun_cand) — a UDP port of VXLAN or Geneve, GRE,
- * IPv4 or IPv6 inside IP, an MPLS label stack.  This stage walks the outer
+ * The parser (maps/parse.h) reads a frame's outer headers; what it found
+ * makes a tunnel candidate (nacct_tun_candidate(), pkt->tun_cand) — a UDP
+ * port of VXLAN or Geneve, GRE, IPv4 or IPv6 inside IP, an MPLS label
+ * stack.  This stage walks the outer
  * lengths again to find the tunnel header, reads it, notes the
  * tunnel (type, network id, outer endpoints) in pkt->tun and parses the
  * inner packet with the very same L3/L4 code into the flow key: the inner
@@ -27,7 +28,7 @@
  *                      frame stays non-IP 0x8847, as without the stage)
  *
  * The load-time switches (nacct_decap_on, the UDP ports) are in
- * maps/parse.h, where the parser marks the candidates.
+ * maps/parse.h, beside the parser.
  */
 #ifndef NACCT_DECAP_H
 #define NACCT_DECAP_H
@@ -55,14 +56,30 @@ static __always_inline __u32 nacct_decap_bound(__u32 off)
 }
 
 /*
- * Does the tunnel stage open this packet?  The parser marked it
- * (NACCT_MEM_TUN): a UDP port of VXLAN or Geneve, GRE, IPv4 or IPv6 in
- * IP, MPLS; not a fragment; nacct_decap_on.  One byte to test: all a
- * packet that is no tunnel pays after the parser.
+ * Does the tunnel stage open this packet?  A UDP port of VXLAN or Geneve,
+ * GRE, IPv4 or IPv6 in IP, MPLS; nacct_decap_on.  Asked once the parser
+ * is done, of what it wrote (a fragment is left to its outer flow by the
+ * stage, nacct_decap_parse).  Marks the packet (pkt->tun_cand) for the
+ * accounting.
  */
-static __always_inline int nacct_tun_candidate(const struct nacct_pkt *pkt)
+static __always_inline int nacct_tun_candidate(struct nacct_pkt *pkt, int res)
 {
-	return pkt->tun_cand;
+	if (!nacct_decap_on)
+		return 0;
+	if (res == NACCT_P_NONIP) {
+		if (pkt->ethertype != NACCT_ETH_P_MPLS)
+			return 0;
+	} else if (res != NACCT_P_IP) {
+		return 0;
+	} else if (pkt->proto == NACCT_IPPROTO_UDP) {
+		if (!nacct_tun_udp(pkt->dport))
+			return 0;
+	} else if (pkt->proto != NACCT_IPPROTO_GRE && pkt->proto != NACCT_IPPROTO_IPIP &&
+		   pkt->proto != NACCT_IPPROTO_IPV6) {
+		return 0;
+	}
+	pkt->tun_cand = 1;
+	return 1;
 }
 
 /* the outer endpoints into the tunnel key, canonical; 1: the source is hi */
@@ -199,6 +216,10 @@ static __always_inline int nacct_decap_parse(const int mem, void *data, void *da
 	void *pos;
 	int i;
 
+	/* a fragment: no tunnel, its outer flow (tested here, not with the
+	 * candidate after the parser, where the verifier's work doubled) */
+	if (pkt->is_frag)
+		return res;
 	i = nacct_decap_locate(mem, data, data_end, frame_len, res, pkt);
 	if (i) {
 		/* past the bound (1), or (-1, cannot happen after the parser's

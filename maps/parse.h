@@ -44,20 +44,17 @@ enum nacct_mem {
 	/* a flag beside either: also sum the header bytes into pkt->hdr_len
 	 * (TC: a GSO skb's wire bytes); nobody else reads them */
 	NACCT_MEM_HDR_LEN = 2,
-	/* a flag: the data path's parse marks tunnel candidates (tun_cand)
-	 * for the tunnel stage, maps/decap.h */
-	NACCT_MEM_TUN = 4,
 };
 
 /*
  * Tunnels (maps/decap.h, README "Tunnels"): load-time switches in
  * .rodata, set by lib/attach.c: nacct_decap_on (0: no candidate is
  * marked, outer headers only) and the UDP ports of VXLAN and Geneve in
- * network byte order (--tunnel-ports; 0: a free slot).  Here, where the
- * parser marks a candidate the moment it reads the header that makes one:
- * a mark is one byte stored on the candidate's own path, where a test
- * after the parser would split every way the parser ends (the verifier's
- * work three times over).
+ * network byte order (--tunnel-ports; 0: a free slot).  Here, beside the
+ * parser; the data path asks nacct_tun_candidate() once the parser is
+ * done.  (Marks stored by the parser on each candidate's own path, as
+ * before, kept the candidate paths apart in the verifier to the end of
+ * the program: 2.2-3 times its work, over 7.3's million-instruction limit.)
  */
 const volatile __u32 nacct_decap_on = 1;
 const volatile __be16 nacct_vxlan_ports[NACCT_TUN_PORTS] = { 0xb512 /* 4789 */,
@@ -125,7 +122,7 @@ struct nacct_pkt {
 	__u8 frag_more;    /* first fragment with more to come */
 	__u8 tun_type;     /* decapsulated (maps/decap.h): tun holds the tunnel */
 	__u8 outer_side;   /* ... and the outer source is its outer_lo (0) or outer_hi (1) */
-	__u8 tun_cand;     /* NACCT_MEM_TUN: a tunnel for the tunnel stage (not a fragment) */
+	__u8 tun_cand;     /* nacct_tun_candidate(): a packet for the tunnel stage */
 	__be32 frag_id;
 	/*
 	 * The tunnel stage's (maps/decap.h; the parser does not fill them):
@@ -282,10 +279,6 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 			goto bad;
 		nacct_ports_put(pkt, uh);
 		nacct_hdr_add(mem, pkt, sizeof(*uh));
-		/* the port first: most datagrams leave at its compares */
-		if ((mem & NACCT_MEM_TUN) && nacct_decap_on && nacct_tun_udp(uh->dest) &&
-		    pkt->proto == NACCT_IPPROTO_UDP && !pkt->is_frag)
-			pkt->tun_cand = 1;
 		return 0;
 	}
 	case NACCT_IPPROTO_SCTP: {
@@ -324,9 +317,7 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 	case NACCT_IPPROTO_GRE:
 	case NACCT_IPPROTO_IPIP:
 	case NACCT_IPPROTO_IPV6:
-		/* addresses and protocol, and (data path) a tunnel candidate */
-		if ((mem & NACCT_MEM_TUN) && nacct_decap_on && !pkt->is_frag)
-			pkt->tun_cand = 1;
+		/* addresses and protocol (the data path: a tunnel candidate) */
 		return 0;
 	default:
 		/* other protocols: addresses and protocol only */
@@ -575,8 +566,6 @@ static __always_inline int nacct_parse_eth(const int mem, void *data, void *data
 	/* non-IP before the length arithmetic: the short way out for them */
 	if (proto != NACCT_ETH_P_IP && proto != NACCT_ETH_P_IPV6) {
 		pkt->ethertype = proto;
-		if ((mem & NACCT_MEM_TUN) && nacct_decap_on && proto == NACCT_ETH_P_MPLS)
-			pkt->tun_cand = 1;
 		return NACCT_P_NONIP;
 	}
 	l3_avail = frame_len > l3_off ? frame_len - l3_off : 0;
@@ -594,7 +583,7 @@ static __always_inline int nacct_parse_eth(const int mem, void *data, void *data
 static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_len,
 				       int hw_vlan, const int hdr_len, struct nacct_pkt *pkt)
 {
-	return nacct_parse_eth(NACCT_MEM_PKT | NACCT_MEM_TUN | (hdr_len ? NACCT_MEM_HDR_LEN : 0),
+	return nacct_parse_eth(NACCT_MEM_PKT | (hdr_len ? NACCT_MEM_HDR_LEN : 0),
 			       data, data_end, frame_len, hw_vlan, pkt);
 }
 

@@ -109,7 +109,7 @@ static __always_inline int nacct_tc(struct __sk_buff *skb, __u32 dir, const int 
 
 	nacct_pkt_init(&pkt);
 	res = nacct_parse(data, data_end, len, hw_vlan, 1, &pkt);
-	if (nacct_tun_candidate(&pkt))
+	if (nacct_tun_candidate(&pkt, res))
 		res = compat ? nacct_tc_tunnel_compat(skb, len, res, &pkt) :
 			       nacct_tc_tunnel(skb, len, res, &pkt);
 	nacct_tc_account(skb, len, res, dir, &pkt, compat);

@@ -65,10 +65,10 @@ __noinline int nacct_xdp_parse_copy(struct xdp_md *ctx, __u32 len, struct nacct_
 	if (bpf_probe_read_kernel(&base, sizeof(base), &data))
 		return NACCT_P_MALFORMED;
 	nacct_pkt_init(pkt);
-	res = nacct_parse_eth(NACCT_MEM_KERN | NACCT_MEM_TUN, (void *)base, (void *)(base + n1 + 1),
+	res = nacct_parse_eth(NACCT_MEM_KERN, (void *)base, (void *)(base + n1 + 1),
 			      len, -1, pkt);
 	/* a tunnel here: its outer flow (see nacct_xdp_tunnel) */
-	if (nacct_tun_candidate(pkt) && res == NACCT_P_IP)
+	if (res == NACCT_P_IP && !pkt->is_frag && nacct_tun_candidate(pkt, res))
 		pkt->inner_type = NACCT_INNER_UNREACHED;
 	return res;
 }
@@ -125,7 +125,7 @@ static __always_inline int nacct_xdp_main(struct xdp_md *ctx, const int compat)
 	len = ctx_full_len(ctx);
 	res = nacct_parse(data, data_end, len, -1, 0, &pkt);
 	/* tunnels: the second stage */
-	if (nacct_tun_candidate(&pkt))
+	if (nacct_tun_candidate(&pkt, res))
 		res = compat ? nacct_xdp_tunnel_compat(ctx, len, res, &pkt) :
 			       nacct_xdp_tunnel(ctx, len, res, &pkt);
 	/* (multi-buffer only) a header past the first buffer, or truly bad;

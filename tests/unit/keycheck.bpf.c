@@ -94,9 +94,8 @@ int keycheck(struct xdp_md *ctx)
 	__builtin_memset(&kc_out.side_mh, 0, sizeof(kc_out.side_mh));
 
 	__builtin_memset(&pkt, 0, sizeof(pkt));
-	/* the data path's parse without its tunnel marks (NACCT_MEM_TUN: no
-	 * key changes by them, and copied out whole they would split the
-	 * verifier's paths past its limit) */
+	/* the data path's parse (its tunnel candidates are asked after it,
+	 * maps/decap.h: no key changes by them) */
 	kc_out.dp.res = nacct_parse_eth(NACCT_MEM_PKT, data, data_end, len, -1, &pkt);
 	kc_out.dp.malformed = pkt.malformed;
 	if (kc_out.dp.res == NACCT_P_IP)
