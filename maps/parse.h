@@ -392,12 +392,34 @@ static __always_inline int nacct_ipv6_is_ext(__u8 nh)
 	}
 }
 
+/*
+ * After each IPv6 extension header: the walk's position again as @base
+ * (the first header after the fixed one) plus an offset, and @rem, both
+ * masked to bounds they cannot pass (8 headers of at most 2048 bytes;
+ * a datagram, BIG TCP's too, under 1 MiB), so the values do not change
+ * but the verifier sees every way through the walk so far (hop-by-hop,
+ * routing, AH, fragment ... in any order) as one range, and prunes: on
+ * 7.3's verifier the walk's states grew past the million-instruction
+ * limit.
+ */
+static __always_inline void *nacct_ext_norm(void *base, void *pos, __u32 *rem)
+{
+	__u64 off = pos - base;
+	__u32 r = *rem;
+
+	asm volatile("%0 &= 0x7fff" : "+r"(off));
+	asm volatile("%0 &= 0xfffff" : "+r"(r));
+	*rem = r;
+	return base + off;
+}
+
 static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end, __u32 l3_avail,
 					    struct nacct_pkt *pkt)
 {
 	union nacct_hdr_buf b;
 	struct nacct_ipv6hdr *ip6;
 	__u32 plen, rem;
+	void *base;
 	__u8 nh;
 	int i;
 
@@ -420,6 +442,7 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 	nacct_hdr_add(mem, pkt, sizeof(*ip6));
 	nh = ip6->nexthdr;
 	pos += sizeof(*ip6);
+	base = pos;
 
 	/*
 	 * Bounded walk (the verifier needs a constant trip count): up to
@@ -431,6 +454,11 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 		struct nacct_ipv6_opthdr *oh;
 		__u32 len;
 
+		/* (the upper layer too starts from here; not on plain numbers,
+		 * NACCT_MEM_KERN: the stack of the multi-buffer copy's chain
+		 * of calls has no room for @base) */
+		if (!(mem & NACCT_MEM_KERN))
+			pos = nacct_ext_norm(base, pos, &rem);
 		if (!nacct_ipv6_is_ext(nh))
 			break;
 		/* chain longer than we walk: not a packet we can trust */
