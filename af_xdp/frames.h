@@ -85,10 +85,11 @@ int nacct_rx_queues(const char *ifname);
  * One AF_XDP socket per RX queue of @ifname, each with its own UMEM of
  * @frames frames and an RX ring of @ring descriptors (powers of two),
  * inserted into the XSKMAP @xsks_fd at its queue id.  Zero-copy is tried
- * first on every queue.  Returns 0 or a negative errno.
+ * first on every queue (@copy_only: not at all).  Returns 0 or a negative
+ * errno.
  */
 int nacct_tap_open(struct nacct_tap *t, const char *ifname, int xsks_fd, __u32 frames,
-		   __u32 ring, nacct_frame_fn fn, void *ctx);
+		   __u32 ring, int copy_only, nacct_frame_fn fn, void *ctx);
 int nacct_tap_fd(const struct nacct_tap *t, unsigned int qi);
 /* deliver what queue @qi holds; frames delivered, or < 0 when fn stopped */
 int nacct_tap_rx(struct nacct_tap *t, unsigned int qi);

@@ -193,7 +193,8 @@ static int queue_bind(struct nacct_xsk_queue *q, const char *ifname, __u32 frame
 	return err;
 }
 
-static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frames, __u32 ring)
+static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frames, __u32 ring,
+		      int copy_only)
 {
 	struct nacct_xsk_rings *r;
 	__u32 idx, i;
@@ -239,6 +240,10 @@ static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frame
 		int sg_err = 0;
 
 		for (i = 0; i < 4; i++) {
+			if (copy_only && (tries[i] & XDP_ZEROCOPY)) {
+				snprintf(q->why, sizeof(q->why), "copy mode requested (--copy)");
+				continue;
+			}
 			err = queue_bind(q, ifname, frames, ring, tries[i]);
 			if (!err)
 				break;
@@ -280,7 +285,7 @@ static int queue_open(struct nacct_xsk_queue *q, const char *ifname, __u32 frame
 }
 
 int nacct_tap_open(struct nacct_tap *t, const char *ifname, int xsks_fd, __u32 frames,
-		   __u32 ring, nacct_frame_fn fn, void *ctx)
+		   __u32 ring, int copy_only, nacct_frame_fn fn, void *ctx)
 {
 	struct bpf_map_info info;
 	__u32 ilen = sizeof(info);
@@ -309,7 +314,7 @@ int nacct_tap_open(struct nacct_tap *t, const char *ifname, int xsks_fd, __u32 f
 		struct nacct_xsk_queue *q = &t->q[i];
 
 		q->queue_id = i;
-		err = queue_open(q, ifname, frames, ring);
+		err = queue_open(q, ifname, frames, ring, copy_only);
 		if (err) {
 			pr_warn("%s: cannot open an AF_XDP socket on queue %u: %s\n", ifname, i,
 				strerror(-err));

@@ -310,9 +310,9 @@ int cmd_capture(struct capture_opts *cfg)
 	if (cfg->xsk_ring && !is_pow2(cfg->xsk_ring))
 		return nacct_usage_error("capture: --ring %llu: must be a power of two",
 					 (unsigned long long)cfg->xsk_ring);
-	if (!cfg->tap && (cfg->xsk_frames || cfg->xsk_ring))
-		return nacct_usage_error("capture: --frames and --ring size the AF_XDP sockets "
-					 "of --tap mode");
+	if (!cfg->tap && (cfg->xsk_frames || cfg->xsk_ring || cfg->xsk_copy))
+		return nacct_usage_error("capture: --frames, --ring and --copy are about the AF_XDP "
+					 "sockets of --tap mode");
 	if (!cfg->xsk_frames)
 		cfg->xsk_frames = NACCT_XSK_FRAMES_DEFAULT;
 	if (!cfg->xsk_ring)
@@ -404,7 +404,7 @@ int cmd_capture(struct capture_opts *cfg)
 			goto out;
 		}
 		err = nacct_tap_open(&c.tap, c.ifname, c.xsks_fd, cfg->xsk_frames, cfg->xsk_ring,
-				     on_frame, &c);
+				     cfg->xsk_copy, on_frame, &c);
 		if (err)
 			goto out;
 		c.tap_open = 1;

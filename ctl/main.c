@@ -160,6 +160,8 @@ static const struct nacct_opt opts_capture[] = {
 	{ "ring", 0, OPT_U64, OFF(capture_opts, xsk_ring), "N",
 	  "--tap: AF_XDP RX ring size per queue, power of two (default 4096)", NULL, 64,
 	  1U << 18 },
+	{ "copy", 0, OPT_FLAG, OFF(capture_opts, xsk_copy), NULL,
+	  "--tap: bind the AF_XDP sockets in copy mode even where the driver offers zero-copy" },
 	{ 0 },
 };
 

@@ -85,6 +85,7 @@ struct capture_opts {
 	int tap;           /* --tap: AF_XDP tap mode */
 	__u64 xsk_frames;  /* --frames N: UMEM frames per queue */
 	__u64 xsk_ring;    /* --ring N: RX ring descriptors per queue */
+	int xsk_copy;      /* --copy: AF_XDP copy mode even where zero-copy binds */
 };
 
 struct events_opts {

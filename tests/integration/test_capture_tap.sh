@@ -89,6 +89,23 @@ t_check "tap sampling: generator sent" $N "$sent"
 t_check "tap sampling: rx packets = kernel rx_packets" $((k1 - k0)) "$(d rx_packets)"
 t_check "tap sampling: the flows count every packet" $N "$(flow_pkts 31000)"
 t_check "tap sampling: file = data-path samples" "$(d samples)" "$(count_pkts "$T_TMP/tapsample.pcap")"
+
+# ---- 2b. --tap --copy: copy mode asked for, and said so ---------------------
+cap_start tapcopy "$IF_B" -w "$T_TMP/tapcopy.pcap" --tap --copy || exit 1
+t_check "--copy: every queue in copy mode, the reason given" "$QUEUES" \
+	"$(grep -c 'tap queue [0-9]*: AF_XDP copy mode (copy mode requested (--copy))' "$CAP_ERR")"
+t_log "$(grep 'tap queue' "$CAP_ERR" | head -1)"
+s0=$(t_status_json b "$IF_B")
+sent=$(in_a "$UDPSEND" 198.18.0.2 9 300 64 32000 16)
+sleep 0.3
+s1=$(t_status_json b "$IF_B")
+cap_stop
+t_check "--copy: generator sent" 300 "$sent"
+t_check "--copy: tcpdump -r: UDP packets" 300 "$(count_pkts "$T_TMP/tapcopy.pcap" udp dst port 9)"
+t_check "--copy: file = data-path samples" "$(d samples)" "$(count_pkts "$T_TMP/tapcopy.pcap")"
+nacct_b capture "$IF_B" -w "$T_TMP/x.pcap" --copy >/dev/null 2>"$T_TMP/copy.err"
+t_check "--copy without --tap: exit 2" 2 $?
+t_check "--copy without --tap: the message" 1 "$(grep -c -- '--copy are about the AF_XDP sockets of --tap' "$T_TMP/copy.err")"
 nacct_b detach "$IF_B" >/dev/null
 
 # ---- 3. not attached: --tap attaches for the capture, detaches after --------
