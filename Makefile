@@ -291,7 +291,8 @@ MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/nacct
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
-UNITS := nacct@.service nacct-export@.service
+UNITS := nacct@.service nacct-export@.service nacct-all.service
+EXAMPLES := nacct-export.default nacct-all.default
 install: nacct doc/nacct.8
 	install -D -m 0755 nacct $(DESTDIR)$(SBINDIR)/nacct
 	install -D -m 0644 doc/nacct.8 $(DESTDIR)$(MANDIR)/man8/nacct.8
@@ -301,11 +302,12 @@ install: nacct doc/nacct.8
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/$$u.in \
 			> $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; \
 	done
-	install -D -m 0644 systemd/nacct-export.default $(DESTDIR)$(DOCDIR)/examples/nacct-export.default
+	for e in $(EXAMPLES); do install -D -m 0644 systemd/$$e $(DESTDIR)$(DOCDIR)/examples/$$e; done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/nacct $(DESTDIR)$(MANDIR)/man8/nacct.8 \
-		$(DESTDIR)$(BASHCOMPDIR)/nacct $(DESTDIR)$(DOCDIR)/examples/nacct-export.default
+		$(DESTDIR)$(BASHCOMPDIR)/nacct
+	for e in $(EXAMPLES); do rm -f $(DESTDIR)$(DOCDIR)/examples/$$e; done
 	for u in $(UNITS); do rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; done
 	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 

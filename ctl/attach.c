@@ -84,10 +84,16 @@ static int is_attached(const char *ifname)
 	return !nacct_pin_dir(ifname, dir, sizeof(dir)) && !stat(dir, &st);
 }
 
+/* --all's choice of interfaces: not lo; --match and --exclude (either NULL) */
+static int wanted_by(const char *match, const char *exclude, const char *name)
+{
+	return strcmp(name, "lo") && (!match || glob_any(match, name)) &&
+	       (!exclude || !glob_any(exclude, name));
+}
+
 static int wanted(const struct attach_opts *o, const char *name)
 {
-	return strcmp(name, "lo") && (!o->match || glob_any(o->match, name)) &&
-	       (!o->exclude || !glob_any(o->exclude, name));
+	return wanted_by(o->match, o->exclude, name);
 }
 
 /* --all: the namespace's interfaces (but lo and those attached) that pass the globs */
@@ -141,6 +147,60 @@ static int attach_one(struct attach_opts *o, const char *ifname)
 	return 0;
 }
 
+/* the interfaces this command attached, for --detach-on-exit */
+struct owned {
+	char **v;
+	size_t n, cap;
+};
+
+static void owned_add(struct owned *w, const char *name)
+{
+	char **v;
+
+	if (w->n == w->cap) {
+		v = realloc(w->v, (w->cap ? 2 * w->cap : 16) * sizeof(*v));
+		if (!v)
+			return;
+		w->v = v;
+		w->cap = w->cap ? 2 * w->cap : 16;
+	}
+	if ((w->v[w->n] = strdup(name)))
+		w->n++;
+}
+
+static void owned_drop(struct owned *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (!strcmp(w->v[i], name)) {
+			free(w->v[i]);
+			w->v[i] = w->v[--w->n];
+			return;
+		}
+}
+
+/* @detach: detach what this command attached (and is still attached); frees the list */
+static int owned_end(struct owned *w, int detach)
+{
+	char left[128];
+	int failed = 0;
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		if (detach && is_attached(w->v[i])) {
+			if (nacct_detach(w->v[i], left, sizeof(left)) < 0)
+				failed++;
+			else
+				printf("%s: detached (--detach-on-exit)\n", w->v[i]);
+		}
+		free(w->v[i]);
+	}
+	free(w->v);
+	memset(w, 0, sizeof(*w));
+	return failed;
+}
+
 static volatile sig_atomic_t g_stop;
 
 static void on_stop(int sig)
@@ -153,7 +213,7 @@ static void on_stop(int sig)
  * interface that matches is attached, one that goes is detached (its
  * pins; the kernel removed its programs with it).  Until SIGTERM/SIGINT.
  */
-static int follow(struct attach_opts *o)
+static int follow(struct attach_opts *o, struct owned *own)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
 	struct sigaction act = { .sa_handler = on_stop };
@@ -187,7 +247,10 @@ static int follow(struct attach_opts *o)
 			pr_warn("attach --follow: link events lost; looking at every interface\n");
 			if (all_ifaces(o, &v, &nv, 0) == 0) {
 				for (k = 0; k < nv; k++) {
-					failed += attach_one(o, v[k]) != 0;
+					if (attach_one(o, v[k]))
+						failed++;
+					else
+						owned_add(own, v[k]);
 					free(v[k]);
 				}
 				free(v);
@@ -212,8 +275,12 @@ static int follow(struct attach_opts *o)
 			if (h->nlmsg_type == RTM_DELLINK) {
 				if (nacct_detach(name, left, sizeof(left)) >= 0)
 					printf("%s: gone: detached\n", name);
+				owned_drop(own, name);
 			} else if (!is_attached(name) && if_nametoindex(name)) {
-				failed += attach_one(o, name) != 0;
+				if (attach_one(o, name))
+					failed++;
+				else
+					owned_add(own, name);
 			}
 			fflush(stdout);
 		}
@@ -233,6 +300,7 @@ int cmd_attach(struct attach_opts *o)
 	char **names = o->a.argv, left[128];
 	size_t n = o->a.argc, i, done = 0;
 	int err, ret = 0, failed = 0;
+	struct owned own = { 0 };
 
 	if (o->req.side_programs == NACCT_SIDE_OFF && o->req.probes != NACCT_PROBES_AUTO)
 		return nacct_usage_error("--probes %s: the side programs are off (--side-programs off)",
@@ -243,6 +311,8 @@ int cmd_attach(struct attach_opts *o)
 		return nacct_usage_error("attach: expected IFACE... or --all");
 	if (!o->all && (o->match || o->exclude || o->follow))
 		return nacct_usage_error("attach: --match, --exclude and --follow go with --all");
+	if (o->detach_on_exit && !o->follow)
+		return nacct_usage_error("attach: --detach-on-exit goes with --all --follow");
 	for (i = 0; i < n; i++)
 		if (!nacct_ifindex(names[i]))
 			return NACCT_EXIT_USAGE;
@@ -262,6 +332,8 @@ int cmd_attach(struct attach_opts *o)
 		ret = attach_one(o, names[i]);
 		if (!ret) {
 			done++;
+			if (o->follow)
+				owned_add(&own, names[i]);
 			continue;
 		}
 		failed++;
@@ -282,8 +354,9 @@ int cmd_attach(struct attach_opts *o)
 		free(names);
 		if (o->follow) {
 			fflush(stdout);
-			failed += follow(o) != 0;
+			failed += follow(o, &own) != 0;
 		}
+		failed += owned_end(&own, o->detach_on_exit);
 		return failed ? NACCT_EXIT_FAIL : 0;
 	}
 	return ret;
@@ -322,6 +395,8 @@ int cmd_detach(struct detach_opts *o)
 		return nacct_usage_error("detach: give interfaces or --all, not both");
 	if (!o->all && !n)
 		return nacct_usage_error("detach: expected IFACE... or --all");
+	if (!o->all && (o->match || o->exclude))
+		return nacct_usage_error("detach: --match and --exclude go with --all");
 	err = nacct_need_bpf();
 	if (err)
 		return err;
@@ -335,6 +410,8 @@ int cmd_detach(struct detach_opts *o)
 			printf("detach --all: nothing attached\n");
 	}
 	for (i = 0; i < n; i++) {
+		if (o->all && !wanted_by(o->match, o->exclude, names[i]))
+			continue;
 		r = detach_one(names[i]);
 		if (r && !ret)
 			ret = r;

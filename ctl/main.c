@@ -44,6 +44,10 @@ const char *const nacct_sort_names[] = { "bytes", "packets", "first", "last", NU
 static const struct nacct_opt opts_detach[] = {
 	{ "all", 0, OPT_FLAG, OFF(detach_opts, all), NULL,
 	  "every attachment of this network namespace" },
+	{ "match", 0, OPT_STR, OFF(detach_opts, match), "GLOB[,GLOB]",
+	  "with --all: only interfaces whose name matches" },
+	{ "exclude", 0, OPT_STR, OFF(detach_opts, exclude), "GLOB[,GLOB]",
+	  "with --all: not interfaces whose name matches" },
 	{ 0 },
 };
 
@@ -58,6 +62,9 @@ static const struct nacct_opt opts_attach[] = {
 	{ "follow", 0, OPT_FLAG, OFF(attach_opts, follow), NULL,
 	  "with --all: keep running, attach interfaces that appear (rtnetlink) and remove what "
 	  "those that go leave behind, until SIGTERM/SIGINT" },
+	{ "detach-on-exit", 0, OPT_FLAG, OFF(attach_opts, detach_on_exit), NULL,
+	  "with --follow: at SIGTERM/SIGINT detach the interfaces this command attached (what "
+	  "nacct-all.service does)" },
 	{ "mode", 0, OPT_ENUM, OFF(attach_opts, req.mode), "MODE",
 	  "XDP mode: auto (native if the driver has it, else generic; says why), native, "
 	  "generic, offload (runs on the NIC: device totals only; see nacct caps)", nacct_mode_names },
@@ -352,7 +359,8 @@ const struct nacct_cmd nacct_commands[] = {
 	  CMD(export, export_opts) },
 	{ "check-config", opts_none, NULL, "FILE...", 1, 4096,
 	  "check the files the systemd units read (/etc/default/nacct-IFACE: "
-	  "NACCT_ATTACH_ARGS, /etc/default/nacct-export-IFACE: NACCT_EXPORT_ARGS) with the "
+	  "NACCT_ATTACH_ARGS, /etc/default/nacct-export-IFACE: NACCT_EXPORT_ARGS, "
+	  "/etc/default/nacct-all: NACCT_ALL_ARGS) with the "
 	  "commands' own option checks; exit 2 on the first bad line",
 	  "nacct check-config /etc/default/nacct-*",
 	  .fn = run_check_config, .opts_size = sizeof(struct check_config_opts) },
@@ -617,7 +625,14 @@ static char *env_value(char *v)
 	return v;
 }
 
-/* the command a unit runs with VALUE's words (split at blanks, as $VAR is) and IFACE */
+/* nacct-all.service's fixed words before $NACCT_ALL_ARGS */
+static char *const all_unit_words[] = { "--all", "--follow", "--detach-on-exit" };
+#define ALL_UNIT_WORDS (sizeof(all_unit_words) / sizeof(all_unit_words[0]))
+
+/*
+ * The command a unit runs with VALUE's words (split at blanks, as $VAR is)
+ * and IFACE; IFACE NULL: nacct-all.service's, after its fixed words.
+ */
 static int check_args(const char *where, const struct nacct_cmd *cmd, char *value,
 		      const char *iface)
 {
@@ -625,6 +640,9 @@ static int check_args(const char *where, const struct nacct_cmd *cmd, char *valu
 	int n = 0, ret;
 	void *opts;
 
+	if (!iface)
+		for (; n < (int)ALL_UNIT_WORDS; n++)
+			words[n] = all_unit_words[n];
 	for (w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		if (n == (int)(sizeof(words) / sizeof(words[0])) - 1) {
 			free(words_text);
@@ -632,7 +650,8 @@ static int check_args(const char *where, const struct nacct_cmd *cmd, char *valu
 		}
 		words[n++] = w;
 	}
-	words[n++] = (char *)iface;
+	if (iface)
+		words[n++] = (char *)iface;
 	opts = calloc(1, cmd->opts_size);
 	if (!opts || !words_text) {
 		free(opts);
@@ -643,14 +662,20 @@ static int check_args(const char *where, const struct nacct_cmd *cmd, char *valu
 		memcpy(opts, cmd->defaults, cmd->opts_size);
 	nacct_err_where = where;
 	ret = parse_args(opts, cmd, n, words);
-	if (!ret && ((struct nacct_args *)opts)->argc != 1)
+	if (!ret && iface && ((struct nacct_args *)opts)->argc != 1)
 		ret = nacct_usage_error("%s takes the interface from the file name, not from %s",
 					cmd->name, ((struct nacct_args *)opts)->argv[0]);
+	if (!ret && !iface && ((struct nacct_args *)opts)->argc)
+		ret = nacct_usage_error("nacct-all.service attaches every interface (--match and "
+					"--exclude choose), not %s", ((struct nacct_args *)opts)->argv[0]);
 	if (!ret && !strcmp(cmd->name, "export"))
 		ret = nacct_export_check(opts);
 	nacct_err_where = NULL;
-	if (!ret)
+	if (!ret && iface)
 		printf("%s: ok: nacct %s %s %s\n", where, cmd->name, iface, words_text);
+	else if (!ret)
+		printf("%s: ok: nacct %s --all --follow --detach-on-exit %s\n", where, cmd->name,
+		       words_text);
 	free(words_text);
 	free_opts(cmd, opts);
 	return ret;
@@ -678,6 +703,11 @@ static int check_config_file(const char *path)
 		cmd = cmd_named("export");
 		iface = base + 13;
 		var = "NACCT_EXPORT_ARGS";
+	} else if (!strcmp(base, "nacct-all")) {
+		/* nacct-all.service's (so no nacct@all: "all" is that unit's) */
+		cmd = cmd_named("attach");
+		iface = NULL;
+		var = "NACCT_ALL_ARGS";
 	} else if (!strncmp(base, "nacct-", 6)) {
 		cmd = cmd_named("attach");
 		iface = base + 6;
@@ -685,9 +715,10 @@ static int check_config_file(const char *path)
 	} else {
 		return nacct_usage_error("%s: not a file the units read: nacct@IFACE reads "
 					 "/etc/default/nacct-IFACE, nacct-export@IFACE "
-					 "/etc/default/nacct-export-IFACE", path);
+					 "/etc/default/nacct-export-IFACE, nacct-all "
+					 "/etc/default/nacct-all", path);
 	}
-	if (!*iface || strlen(iface) >= 16 || strpbrk(iface, "/: \t"))
+	if (iface && (!*iface || strlen(iface) >= 16 || strpbrk(iface, "/: \t")))
 		return nacct_usage_error("%s: '%s' is not an interface name", path, iface);
 	f = fopen(path, "r");
 	if (!f)
@@ -725,7 +756,8 @@ static int check_config_file(const char *path)
 	if (!ret && !seen && cmd == cmd_named("export"))
 		ret = nacct_usage_error("%s: no %s: the exporter needs a destination", path, var);
 	if (!ret && !seen)
-		printf("%s: ok: nacct attach %s (no options)\n", path, iface);
+		printf("%s: ok: nacct attach %s (no options)\n", path,
+		       iface ? iface : "--all --follow --detach-on-exit");
 	return ret;
 }
 

@@ -39,11 +39,13 @@ struct attach_opts {
 	int all;                     /* --all: every interface of the namespace but lo */
 	const char *match, *exclude; /* --match/--exclude GLOB[,GLOB...] (with --all) */
 	int follow;                  /* --follow (with --all): new ones too, until stopped */
+	int detach_on_exit;          /* --detach-on-exit (with --follow) */
 };
 
 struct detach_opts {
 	struct nacct_args a;
-	int all; /* --all: every attachment of the namespace */
+	int all;                     /* --all: every attachment of the namespace */
+	const char *match, *exclude; /* --match/--exclude GLOB[,GLOB...] (with --all) */
 };
 
 /* nacct check-config FILE... */

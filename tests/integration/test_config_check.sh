@@ -1,7 +1,8 @@
 #!/bin/bash
 # nacct check-config: the per-interface files the systemd units read
 # (nacct@IFACE: /etc/default/nacct-IFACE, NACCT_ATTACH_ARGS; nacct-export@IFACE:
-# /etc/default/nacct-export-IFACE, NACCT_EXPORT_ARGS), checked with the
+# /etc/default/nacct-export-IFACE, NACCT_EXPORT_ARGS; nacct-all:
+# /etc/default/nacct-all, NACCT_ALL_ARGS), checked with the
 # commands' own option parser and export's own checks.  Good files: exit 0
 # and one "ok" line each; every kind of bad line: exit 2 and FILE:LINE in
 # the message.  The units and the shipped example name what it checks.
@@ -36,6 +37,11 @@ good "IPFIX and ClickHouse (single quotes)" "$D/nacct-export-eth1"
 good "an empty attach file (no options)" "$D/nacct-eth1"
 cp "$ROOT/systemd/nacct-export.default" "$D/nacct-export-eth9"
 good "the shipped example" "$D/nacct-export-eth9"
+cp "$ROOT/systemd/nacct-all.default" "$D/nacct-all"
+good "nacct-all.service's file: the shipped example" "$D/nacct-all"
+out=$("$NACCT" check-config "$D/nacct-all" 2>&1)
+t_check "nacct-all: checked as the unit runs it" 1 \
+	"$(grep -c 'ok: nacct attach --all --follow --detach-on-exit --match' <<<"$out")"
 
 printf 'NACCT_ATTACH_ARGS="--subnets 10.0.0.0/33"\n' >"$D/nacct-eth2"
 bad "a bad CIDR" "$D/nacct-eth2" "nacct-eth2:1: --subnets: invalid CIDR"
@@ -56,13 +62,21 @@ bad "an unterminated quote" "$D/nacct-eth5" "nacct-eth5:1: unterminated quote"
 printf 'NACCT_ATTACH_ARGS="eth7"\n' >"$D/nacct-eth6"
 bad "an interface in the options" "$D/nacct-eth6" "takes the interface from the file name"
 bad "a file the units do not read" /etc/hostname "not a file the units read"
+mkdir -p "$D/all"
+printf 'NACCT_ALL_ARGS="--match veth* eth0"\n' >"$D/all/nacct-all"
+bad "nacct-all: an interface in the options" "$D/all/nacct-all" "attaches every interface"
+printf 'NACCT_ATTACH_ARGS="--mode generic"\n' >"$D/all/nacct-all"
+bad "nacct-all: another unit's variable" "$D/all/nacct-all" "this file's unit reads NACCT_ALL_ARGS"
+printf 'NACCT_ALL_ARGS="--max-flows 3"\n' >"$D/all/nacct-all"
+bad "nacct-all: a bad value" "$D/all/nacct-all" "nacct-all:1:"
 bad "a missing file" "$D/nacct-eth8" "No such file or directory"
 # the first bad file stops the check, with its status
 out=$("$NACCT" check-config "$D/nacct-eth0" "$D/nacct-eth2" "$D/nacct-export-eth0" 2>&1)
 t_check "several files: the exit status of the first bad one" 2 "$?"
 
 # the units read exactly these files and variables
-for u in nacct@.service.in:nacct-%i:NACCT_ATTACH_ARGS nacct-export@.service.in:nacct-export-%i:NACCT_EXPORT_ARGS; do
+for u in nacct@.service.in:nacct-%i:NACCT_ATTACH_ARGS nacct-export@.service.in:nacct-export-%i:NACCT_EXPORT_ARGS \
+	nacct-all.service.in:nacct-all:NACCT_ALL_ARGS; do
 	IFS=: read -r unit file var <<<"$u"
 	grep -q "EnvironmentFile=-\?/etc/default/$file\$" "$ROOT/systemd/$unit" && grep -q "\$$var" "$ROOT/systemd/$unit" &&
 		t_ok "$unit reads /etc/default/$file and \$$var" ||

@@ -98,6 +98,35 @@ kill -TERM "$FOL"
 wait "$FOL"
 t_check "--follow: SIGTERM ends it, exit 0" 0 "$?"
 
+# --detach-on-exit (nacct-all.service): at SIGTERM the follower detaches
+# what it attached (one found at start, one that appeared), not one that
+# was attached before it; then detach --all --match takes that one alone
+t_add_link "$NS_A" "${T_ID}h0" 198.18.32.1 "$NS_B" "${T_ID}e0" 198.18.32.2 || t_fail "link e0"
+t_add_link "$NS_A" "${T_ID}h1" 198.18.33.1 "$NS_B" "${T_ID}e1" 198.18.33.2 || t_fail "link e1"
+in_b "$NACCT" attach "${T_ID}e0" --mode generic >/dev/null || t_fail "attach e0"
+nsenter --net=/run/netns/"$NS_B" "$NACCT" attach --all --match "${T_ID}e*" --follow --detach-on-exit \
+	--mode generic >"$T_TMP/own.out" 2>&1 &
+FOL=$!
+t_cleanup_add "kill $FOL"
+for _ in $(seq 50); do grep -q watching "$T_TMP/own.out" && break; sleep 0.1; done
+t_add_link "$NS_A" "${T_ID}h2" 198.18.34.1 "$NS_B" "${T_ID}e2" 198.18.34.2 || t_fail "link e2"
+for _ in $(seq 100); do attached | grep -q "${T_ID}e2" && break; sleep 0.05; done
+t_check "--detach-on-exit: e0 (before), e1 (found), e2 (appeared) attached" \
+	"${T_ID}e0 ${T_ID}e1 ${T_ID}e2" "$(attached | tr ' ' '\n' | grep "${T_ID}e" | paste -sd' ')"
+kill -TERM "$FOL"
+wait "$FOL"
+t_check "--detach-on-exit: SIGTERM ends it, exit 0" 0 "$?"
+t_check "--detach-on-exit: it detached its own two, said so" 2 "$(grep -c 'detached (--detach-on-exit)' "$T_TMP/own.out")"
+t_check "--detach-on-exit: the one attached before it stays" "${T_ID}e0" \
+	"$(attached | tr ' ' '\n' | grep "${T_ID}e" | paste -sd' ')"
+out=$(in_b "$NACCT" detach --all --match "${T_ID}e*" 2>&1)
+t_check "detach --all --match: exit 0, that one only" "0 1" "$? $(grep -c ': detached$' <<<"$out")"
+t_check "detach --all --match: no e* left" "" "$(attached | tr ' ' '\n' | grep "${T_ID}e")"
+out=$(in_b "$NACCT" detach --match "${T_ID}e*" "${T_ID}m1" 2>&1)
+t_check "detach --match without --all: exit 2" 2 "$?"
+out=$(in_b "$NACCT" attach --all --detach-on-exit 2>&1)
+t_check "attach --detach-on-exit without --follow: exit 2" 2 "$?"
+
 # detach --all: nothing of them left
 out=$(in_b "$NACCT" detach --all 2>&1)
 t_check "detach --all: exit 0" 0 "$?"

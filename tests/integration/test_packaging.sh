@@ -65,10 +65,12 @@ t_check "completion: every command of the table" "" "$bad"
 # ---- make install / uninstall with PREFIX and DESTDIR -----------------------
 D="$T_TMP/dest"
 if flock /tmp/nacct-build.lock make -s install DESTDIR="$D" PREFIX=/opt/nx >"$T_TMP/inst.log" 2>&1; then
-	want="/opt/nx/lib/systemd/system/nacct-export@.service
+	want="/opt/nx/lib/systemd/system/nacct-all.service
+/opt/nx/lib/systemd/system/nacct-export@.service
 /opt/nx/lib/systemd/system/nacct@.service
 /opt/nx/sbin/nacct
 /opt/nx/share/bash-completion/completions/nacct
+/opt/nx/share/doc/nacct/examples/nacct-all.default
 /opt/nx/share/doc/nacct/examples/nacct-export.default
 /opt/nx/share/man/man8/nacct.8"
 	t_check "make install DESTDIR PREFIX: files" "$want" "$(cd "$D" && find . -type f | sed 's/^\.//' | sort)"
@@ -115,7 +117,8 @@ ver=$(dpkg-deb -f "$deb" Version)
 t_check "package version = nacct --version" "nacct ${ver%%-*}" "$("$NACCT" --version)"
 contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
 for f in ./usr/sbin/nacct ./usr/share/man/man8/nacct.8.gz ./usr/share/bash-completion/completions/nacct \
-	./lib/systemd/system/nacct@.service ./lib/systemd/system/nacct-export@.service; do
+	./lib/systemd/system/nacct@.service ./lib/systemd/system/nacct-export@.service \
+	./lib/systemd/system/nacct-all.service; do
 	grep -qx -- "$f" <<<"$contents" || t_fail "package contains $f" "absent"
 done
 t_ok "package holds binary, man page, completion, units ($(grep -c '[^/]$' <<<"$contents") files)"
@@ -141,8 +144,10 @@ if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$B/units"
 	cp /lib/systemd/system/nacct@.service "$B/units/nacct@lo.service"
 	cp /lib/systemd/system/nacct-export@.service "$B/units/nacct-export@lo.service"
-	out=$(systemd-analyze verify --man=no "$B/units/nacct@lo.service" "$B/units/nacct-export@lo.service" 2>&1)
-	if [ -z "$out" ]; then t_ok "systemd-analyze verify: both units"; else t_fail "systemd-analyze verify" "$out"; fi
+	cp /lib/systemd/system/nacct-all.service "$B/units/nacct-all.service"
+	out=$(systemd-analyze verify --man=no "$B/units/nacct@lo.service" "$B/units/nacct-export@lo.service" \
+		"$B/units/nacct-all.service" 2>&1)
+	if [ -z "$out" ]; then t_ok "systemd-analyze verify: the three units"; else t_fail "systemd-analyze verify" "$out"; fi
 fi
 dpkg -L nacct >"$B/list"
 if dpkg_retry dpkg -P nacct; then t_ok "dpkg -P"; else t_fail "dpkg -P" "$(tail -5 "$B/dpkg.log")"; fi
