@@ -8,8 +8,8 @@
 #                    together (bpftool), after the N-th attach
 #   per_iface_bytes  pinned_bytes / N
 # and the same after the side programs (shared by every attachment) are
-# left out.  Usage: bench/ifaces.sh [--quick] [--out FILE.tsv]; N = 10 and
-# 50 (--quick: 10).  TSV: what n iface value unit
+# left out.  Usage: bench/ifaces.sh [--quick] [--out FILE.tsv]; N = 10, 50
+# and 200 (--quick: 10).  TSV: what n iface value unit
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -31,7 +31,7 @@ pinned() {
 	echo "$sum"
 }
 
-SIZES="10 50"
+SIZES="10 50 200"
 [ "$QUICK" = 1 ] && SIZES=10
 for n in $SIZES; do
 	for i in $(seq 1 "$n"); do
