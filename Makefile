@@ -224,7 +224,7 @@ test-integration: all $(TEST_TOOLS) $(OUTPUT)/nacct_expired
 # /var/tmp/nacct-vm.  Not part of `test`:
 # ~10 min with the core tests in each guest (see tests/vm/README)
 .PHONY: test-kernels
-test-kernels: all $(TEST_TOOLS)
+test-kernels: all $(TEST_TOOLS) $(OUTPUT)/bench_micro
 	$(Q)scripts/deps.sh vm
 	$(Q)tests/vm/matrix.sh $(KERNELS)
 

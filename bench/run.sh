@@ -40,6 +40,9 @@ echo "bench: run $STAMP, load average at the start: $LOAD_START" >&2
 part "micro (BPF_PROG_TEST_RUN)"
 .output/bench_micro $QUICK --tsv "$DIR/micro.tsv" --stages "$DIR/stages.tsv"
 done_part micro $?
+part "verifier"
+.output/bench_micro --verifier >"$DIR/verifier.txt"
+done_part verifier $?
 part "line rate"
 bench/linerate.sh $QUICK --out "$DIR/linerate.tsv"
 done_part linerate $?

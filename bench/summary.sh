@@ -266,6 +266,22 @@ if_targets() {
 		"${v:--}" "${v:--}" "${v:--}" "$([ -n "$v" ] && echo 1 || echo 0)" - - - - - - - - value
 }
 
+# ---- the verifier's work (bench_micro --verifier) ----------------------------
+# the most processed instructions over the flow table layouts and subnet
+# switches, decapsulation on (the default); the kernel's limit is 1M
+ver_targets() {
+	local F=$D/verifier.txt p v
+	[ -s "$F" ] || return 0
+	for p in xdp tc; do
+		v=$(awk -v p="$p" '/^flow layout/ { on = /decap on/ }
+			on && (p == "xdp" ? $1 == "nacct_xdp" : $1 ~ /^nacct_tc_/) && $3 + 0 > m { m = $3 + 0 }
+			END { if (m) print m }' "$F")
+		row "verifier_insns_$p" "verifier_insns_$p" - \
+			"instructions the verifier processes for the $p program(s), the most over the layouts (decap on; the limit is 1,000,000)" \
+			insns "${v:--}" "${v:--}" "${v:--}" "$([ -n "$v" ] && echo 1 || echo 0)" - - - - - - 200000 "<=" value
+	done
+}
+
 # TSV target rows on stdin -> JSON array
 rows_json() {
 	jq -R -s '
@@ -314,7 +330,7 @@ cmd_write() {
 	possible=$(awk -F- '{print $NF + 1}' /sys/devices/system/cpu/possible)
 	model=$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')
 	kernel=$(uname -r)
-	{ micro_targets; lr_targets; ctl_targets; if_targets; } | rows_json >"$D/.targets.json"
+	{ micro_targets; ver_targets; lr_targets; ctl_targets; if_targets; } | rows_json >"$D/.targets.json"
 	stages_json >"$D/.stages.json"
 	jq -n --arg run "$(basename "$D")" --argjson quick "$([ "$QUICK" = 1 ] && echo true || echo false)" \
 		--arg date "$date" --argjson cpus "$cpus" --argjson possible "$possible" \

@@ -88,6 +88,25 @@ else
 	nok caps "expected: driver $want_drv, source/basic $want" "actual: driver $drv, $src $basic"
 fi
 
+# ---- the verifier's work: processed instructions of the data path's programs ------
+# (bench_micro --verifier: every flow table layout and subnet switch; the
+# most with decapsulation on, the default; the kernel's limit is 1M)
+if [ ! -x "$ROOT/.output/bench_micro" ]; then
+	skip verifier "bench_micro not built (make .output/bench_micro)"
+elif ! kver_ge 5 12; then
+	skip verifier "bench_micro loads the programs; before 5.12 attach loads their compat twins (atomic OR, pointer arguments of global functions)"
+else
+	vout=$("$ROOT/.output/bench_micro" --verifier 2>&1)
+	vrc=$?
+	vx=$(awk '/^flow layout/ { on = /decap on/ } on && $1 == "nacct_xdp" && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' <<<"$vout")
+	vt=$(awk '/^flow layout/ { on = /decap on/ } on && $1 ~ /^nacct_tc_/ && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' <<<"$vout")
+	if [ $vrc = 0 ] && [ "$vx" -gt 0 ] && [ "$vt" -gt 0 ]; then
+		ok verifier "nacct_xdp $vx, nacct_tc_* $vt processed insns (the most over the layouts, decap on; limit 1000000)"
+	else
+		nok verifier "bench_micro --verifier: exit $vrc" "$(grep -E 'processed|load|rror' <<<"$vout" | tail -n 4)"
+	fi
+fi
+
 # ---- native XDP with exact counts -------------------------------------------------
 out=$(ina "$NACCT" attach "$IFA" 2>&1)
 rc=$?
