@@ -121,12 +121,19 @@ if [ ! -e "$CACHE/.headers" ] && ls "$DEBDIR"/linux-headers-*.deb "$DEBDIR"/linu
 	[ -f "$HDR/Makefile" ] || die "headers for $KVER not in $DEBDIR"
 	# (7.x's also names its own directory in KBUILD_OUTPUT)
 	sed -i -E "s#^(include |KBUILD_OUTPUT=)/usr/src/#\1$ROOT/usr/src/#" "$HDR/Makefile"
-	for l in build source; do
-		t=$(readlink "$MODDIR/$l" 2>/dev/null) || continue
-		case $t in /usr/src/*) ln -sfn "$ROOT$t" "$MODDIR/$l" ;; esac
-	done
 	touch "$CACHE/.headers"
 fi
+# the build/source links: absolute (/usr/src/...) up to 6.x, relative
+# (../../../src/...) in 7.x's packages; either way the guest would look in
+# its own /usr/src, the host's (every time: kernels unpacked before this
+# handled the relative ones keep their marker)
+for l in build source; do
+	t=$(readlink "$MODDIR/$l" 2>/dev/null) || continue
+	case $t in
+	/usr/src/*) ln -sfn "$ROOT$t" "$MODDIR/$l" ;;
+	../../../src/*) ln -sfn "$ROOT/usr/src/${t#../../../src/}" "$MODDIR/$l" ;;
+	esac
+done
 
 # ---- netdevsim.ko, out of tree ---------------------------------------------------
 if ! find "$MODDIR" -name 'netdevsim.ko*' | grep -q .; then
