@@ -138,8 +138,9 @@ static int attach_one(struct attach_opts *o, const char *ifname)
 	if (err)
 		return nacct_attach_error(ifname, err, &info);
 	if (info.meta.hook == NACCT_HOOK_XDP)
-		printf("%s: attached: XDP ingress (%s mode) + TC egress\n  mode: %s\n", ifname,
-		       nacct_mode_str(info.meta.xdp_mode), info.meta.reason);
+		printf("%s: attached: XDP ingress (%s mode%s) + TC egress\n  mode: %s\n", ifname,
+		       nacct_mode_str(info.meta.xdp_mode),
+		       info.multi ? ", in libxdp's dispatcher" : "", info.meta.reason);
 	else
 		printf("%s: attached: TC ingress + TC egress\n", ifname);
 	printf("  flows: up to %u, subnets: %zu, pins: %s\n", info.meta.max_flows,

@@ -77,6 +77,11 @@ static const struct nacct_opt opts_attach[] = {
 	  NULL, 16, 1ULL << 26 },
 	{ "force", 0, OPT_FLAG, OFF(attach_opts, req.force), NULL,
 	  "replace an XDP program that is not nacct's" },
+	{ "multi", 0, OPT_FLAG, OFF(attach_opts, req.multi), NULL,
+	  "run beside other XDP programs: through libxdp's multi-program dispatcher (a new one, "
+	  "or the one on the interface; nacct runs first). Without it nacct joins a dispatcher "
+	  "it finds; another program loaded without one is refused. Needs freplace (exit 2 "
+	  "where the kernel refuses it)" },
 	{ "sample", 0, OPT_RATIO, OFF(attach_opts, req.sample_n), "1/N",
 	  "mirror 1 in N packets to the sample ring buffer from the start (for nacct capture)",
 	  NULL, 1, UINT32_MAX },

@@ -12,6 +12,7 @@
 #include "nacct.h"
 #include "../lib/log.h"
 #include "../lib/probes.h"
+#include "../lib/dispatcher.h"
 #include "../maps/maps.h"
 #include "../lib/obuf.h"
 #include "../lib/snapshot.h"
@@ -206,12 +207,28 @@ static void side_read(struct side_state *ss)
 		nacct_probes_close(&m);
 }
 
+/*
+ * An XDP attachment without a link of its own is in libxdp's dispatcher
+ * (lib/attach.h enum nacct_multi): what is in it now, beside nacct.  0: not
+ * in a dispatcher (or the interface is gone); 1 with @d filled.
+ */
+static int status_dispatcher(const struct nacct_snapshot *s, struct nacct_dispatcher *d)
+{
+	__u32 self = s->progs[NACCT_PROG_XDP].id;
+
+	if (s->meta.hook != NACCT_HOOK_XDP || s->link_id || s->offload || !self || !s->present)
+		return 0;
+	return !nacct_dispatcher_query(s->meta.ifindex, self, d) && d->id;
+}
+
 /* one attachment's status, from its snapshot: the text or JSON form */
 void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct nacct_snapshot *s,
 			 const struct nacct_probe_choice *side, int side_loaded, int json)
 {
 	const struct nacct_meta *mv = &s->meta;
 	const struct nacct_stats *st = &s->t.st;
+	struct nacct_dispatcher d;
+	int in_disp = status_dispatcher(s, &d);
 	char buf[96], tbuf[40];
 	size_t i;
 	int n;
@@ -232,6 +249,12 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 				  s->progs[NACCT_PROG_XDP].id, s->link_id,
 				  s->progs[NACCT_PROG_TC_EGRESS].id, s->progs[NACCT_PROG_TC_INGRESS].id,
 				  mv->tc_prio);
+		if (in_disp) {
+			nacct_obuf_printf(o, ",\"dispatcher\":{\"id\":%u,\"programs\":%d,"
+					     "\"others\":", d.id, d.n_progs);
+			nacct_obuf_json_str(o, d.others);
+			nacct_obuf_chr(o, '}');
+		}
 		nacct_obuf_printf(o, ",\"maps\":{\"flows\":%llu,\"max_flows\":%u,\"flows_fill\":%.6f,"
 				     "\"subnets\":%zu,\"flow_layout\":\"%s\"}",
 				  (unsigned long long)s->t.flows, mv->max_flows,
@@ -261,7 +284,15 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 	} else {
 		nacct_obuf_printf(o, "%s%s (ifindex %u)\n", ifname, s->present ? "" : " [interface gone]",
 				  mv->ifindex);
-		if (mv->hook == NACCT_HOOK_XDP)
+		if (in_disp)
+			nacct_obuf_printf(o, "  hooks:     XDP ingress, %s mode in libxdp's dispatcher "
+					     "(dispatcher id %u, prog %u); TC egress (prog %u, prio %u)\n"
+					     "  beside:    %s (%d programs in the dispatcher, nacct "
+					     "first)\n",
+					  nacct_mode_str(d.mode), d.id, s->progs[NACCT_PROG_XDP].id,
+					  s->progs[NACCT_PROG_TC_EGRESS].id, mv->tc_prio, d.others,
+					  d.n_progs);
+		else if (mv->hook == NACCT_HOOK_XDP)
 			nacct_obuf_printf(o, "  hooks:     XDP ingress, %s mode (prog %u, link %u); TC "
 					     "egress (prog %u, prio %u)\n",
 					  nacct_mode_str(mv->xdp_mode), s->progs[NACCT_PROG_XDP].id,

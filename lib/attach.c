@@ -30,6 +30,7 @@
 #include "names.h"
 #include "attach.h"
 #include "caps.h"
+#include "dispatcher.h"
 #include "offload.h"
 #include "probes.h"
 #include "txq.h"
@@ -363,6 +364,9 @@ struct attach_ctx {
 	int egress_on, ingress_on, qdisc_created;
 	int frags; /* the XDP program is the multi-buffer variant */
 	char single_why[96]; /* why not, when the kernel or driver said */
+	int multi;           /* enum nacct_multi: in libxdp's dispatcher */
+	__u32 multi_id;      /* our program, once it is in the dispatcher */
+	struct nacct_dispatcher disp; /* what was on the hook before */
 };
 
 static void undo(struct attach_ctx *a)
@@ -378,6 +382,8 @@ static void undo(struct attach_ctx *a)
 		close(a->link_fd);
 		a->link_fd = -1;
 	}
+	if (a->multi_id)
+		nacct_dispatcher_leave(a->ifindex, a->multi_id);
 	if (a->tmpdir[0])
 		nacct_rm_pin_dir(a->tmpdir);
 }
@@ -419,6 +425,35 @@ static int want_frags(const struct attach_ctx *a, const struct nacct_attach_req 
 	return 0;
 }
 
+/*
+ * Into libxdp's dispatcher: the one on the hook, in its mode, or a new one
+ * (auto: in the mode the kernel takes a program without flags, native
+ * where the driver has it).  Loads the XDP object (as an freplace
+ * program) and says in the reason which way it came there.
+ */
+static int join_dispatcher(struct attach_ctx *a, const struct nacct_attach_req *cfg,
+			   struct nacct_meta *meta)
+{
+	int mode = a->disp.id ? a->disp.mode :
+		   cfg->mode == NACCT_M_NATIVE ? NACCT_MODE_NATIVE :
+		   cfg->mode == NACCT_M_GENERIC ? NACCT_MODE_GENERIC : NACCT_MODE_NONE;
+	struct nacct_dispatcher d;
+	int err;
+
+	err = nacct_dispatcher_join(a->xdp->obj, xdp_prog(a->xdp), a->ifindex, mode, &a->multi_id);
+	if (err)
+		return err;
+	err = nacct_dispatcher_query(a->ifindex, a->multi_id, &d);
+	if (err)
+		return err;
+	meta->xdp_mode = d.mode;
+	snprintf(meta->reason, sizeof(meta->reason),
+		 "%s libxdp dispatcher (other programs: %.38s): %s%s",
+		 a->multi == NACCT_MULTI_AUTO ? "auto: joined" : "--multi requested:",
+		 d.others, nacct_mode_str(d.mode), d.frags ? " (multi-buffer)" : "");
+	return 0;
+}
+
 /* native, then (auto) generic: says which mode it got and why */
 static int attach_xdp(struct attach_ctx *a, const struct nacct_attach_req *cfg,
 		      struct nacct_meta *meta)
@@ -430,6 +465,8 @@ static int attach_xdp(struct attach_ctx *a, const struct nacct_attach_req *cfg,
 
 	if (cfg->mode == NACCT_M_OFFLOAD)
 		return nacct_offload_attach(a->ifindex, a->tmpdir, meta, &a->link_fd);
+	if (a->multi)
+		return join_dispatcher(a, cfg, meta);
 	if (cfg->mode == NACCT_M_AUTO) {
 		struct nacct_caps caps;
 
@@ -489,27 +526,23 @@ generic:
 	return 0;
 }
 
-/* another XDP program on the interface: refuse, or with --force remove it */
-static int check_existing_xdp(struct attach_ctx *a, const struct nacct_attach_req *cfg,
-			      struct nacct_attach_info *info)
+/* the XDP program id on the hook (first of the four slots that has one), 0: none */
+static __u32 xdp_prog_on(int ifindex)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char name[BPF_OBJ_NAME_LEN];
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
+	       q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+}
+
+/* remove the XDP program on the hook: netlink-attached or link-owned */
+static void remove_xdp(struct attach_ctx *a, __u32 id, const char *name, const char *whose)
+{
 	__u32 link_id;
 
-	if (bpf_xdp_query(a->ifindex, 0, &q))
-		return 0;
-	if (!q.prog_id && !q.drv_prog_id && !q.skb_prog_id && !q.hw_prog_id)
-		return 0;
-	__u32 id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
-		   q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
-	prog_name_by_id(id, name, sizeof(name));
-	if (!cfg->force && strcmp(name, "nacct_xdp")) {
-		snprintf(info->detail, sizeof(info->detail), "XDP program id %u, name '%s'", id, name);
-		return -EBUSY;
-	}
-	pr_info("%s: removing %s XDP program id %u ('%s')\n", a->ifname,
-		cfg->force ? "the existing" : "a stale nacct", id, name);
+	pr_info("%s: removing %s XDP program id %u ('%s')\n", a->ifname, whose, id, name);
 	/* a netlink-attached program goes with a netlink detach; a link-owned
 	 * one refuses that (EBUSY) and is detached through its link */
 	bpf_xdp_detach(a->ifindex, XDP_FLAGS_SKB_MODE, NULL);
@@ -523,6 +556,109 @@ static int check_existing_xdp(struct attach_ctx *a, const struct nacct_attach_re
 			close(fd);
 		}
 	}
+}
+
+/* nacct programs a killed attach left in the dispatcher (not attached: none is ours) */
+static int leave_stale(int ifindex, const struct nacct_dispatcher *d, const char *ifname,
+		       int remove)
+{
+	int i;
+
+	for (i = 0; remove && i < d->n_stale; i++) {
+		pr_info("%s: removing a stale nacct program id %u from libxdp's dispatcher\n",
+			ifname, d->stale[i]);
+		nacct_dispatcher_leave(ifindex, d->stale[i]);
+	}
+	return d->n_stale;
+}
+
+/*
+ * Through libxdp's dispatcher (--multi, or a dispatcher found on the
+ * hook): the kernel must take freplace programs, the dispatcher's mode
+ * must be the one asked for, and a program loaded without a dispatcher
+ * cannot be joined (only replaced, with --force).
+ */
+static int check_dispatcher(struct attach_ctx *a, const struct nacct_attach_req *cfg,
+			    struct nacct_attach_info *info, __u32 id, const char *name)
+{
+	const struct nacct_dispatcher *d = &a->disp;
+	char why[96];
+	int err;
+
+	a->multi = cfg->multi ? NACCT_MULTI_REQUESTED : NACCT_MULTI_AUTO;
+	if (cfg->hook != NACCT_H_XDP || cfg->mode == NACCT_M_OFFLOAD) {
+		snprintf(info->detail, sizeof(info->detail),
+			 "--multi: libxdp's dispatcher runs in the XDP driver or generic hook, not "
+			 "with --%s", cfg->hook != NACCT_H_XDP ? "hook tc" : "mode offload");
+		return -EINVAL;
+	}
+	err = nacct_freplace_probe(why, sizeof(why));
+	if (err) {
+		if (id)
+			snprintf(info->detail, sizeof(info->detail),
+				 "%s XDP program id %u ('%s') holds the hook and the kernel refuses "
+				 "freplace programs (%s: %s), which libxdp's dispatcher needs: nacct "
+				 "cannot run beside it here",
+				 d->id ? "libxdp's dispatcher" : "the", id, name, why, strerror(-err));
+		else
+			snprintf(info->detail, sizeof(info->detail),
+				 "--multi: the kernel refuses freplace programs (%s: %s), which "
+				 "libxdp's dispatcher needs", why, strerror(-err));
+		return -EOPNOTSUPP;
+	}
+	if (d->legacy_id) {
+		if (!strncmp(name, "nacct_xdp", 9) || cfg->force) {
+			remove_xdp(a, id, name, cfg->force ? "the existing" : "a stale nacct");
+			memset(&a->disp, 0, sizeof(a->disp));
+			return 0;
+		}
+		snprintf(info->detail, sizeof(info->detail),
+			 "XDP program id %u, name '%s', loaded without libxdp's dispatcher (--multi "
+			 "joins a dispatcher only: load the other program with xdp-loader)", id, name);
+		return -EBUSY;
+	}
+	if (d->id && ((cfg->mode == NACCT_M_NATIVE && d->mode != NACCT_MODE_NATIVE) ||
+		      (cfg->mode == NACCT_M_GENERIC && d->mode != NACCT_MODE_GENERIC))) {
+		snprintf(info->detail, sizeof(info->detail),
+			 "libxdp's dispatcher (id %u, with %s) runs in %s mode: --mode %s cannot "
+			 "join it", d->id, d->others, nacct_mode_str(d->mode),
+			 cfg->mode == NACCT_M_NATIVE ? "native" : "generic");
+		return -EINVAL;
+	}
+	leave_stale(a->ifindex, d, a->ifname, 1);
+	return 0;
+}
+
+/*
+ * Another XDP program on the interface: a libxdp dispatcher is joined
+ * (check_dispatcher), any other is refused, or with --force removed.
+ */
+static int check_existing_xdp(struct attach_ctx *a, const struct nacct_attach_req *cfg,
+			      struct nacct_attach_info *info)
+{
+	char name[BPF_OBJ_NAME_LEN] = "";
+	__u32 id = xdp_prog_on(a->ifindex);
+	int err;
+
+	if (id)
+		prog_name_by_id(id, name, sizeof(name));
+	if (cfg->multi || (id && cfg->mode != NACCT_M_OFFLOAD)) {
+		err = nacct_dispatcher_query(a->ifindex, 0, &a->disp);
+		if (err && cfg->multi) {
+			snprintf(info->detail, sizeof(info->detail),
+				 "--multi: libxdp cannot read the XDP hook (%s)", strerror(-err));
+			return err;
+		}
+		if (!err && (cfg->multi || a->disp.id))
+			return check_dispatcher(a, cfg, info, id, name);
+	}
+	if (!id)
+		return 0;
+	if (!cfg->force && strcmp(name, "nacct_xdp")) {
+		snprintf(info->detail, sizeof(info->detail), "XDP program id %u, name '%s'", id, name);
+		return -EBUSY;
+	}
+	remove_xdp(a, id, name, cfg->force ? "the existing" : "a stale nacct");
 	return 0;
 }
 
@@ -680,8 +816,11 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		err = -errno;
 		goto fail;
 	}
+	/* in libxdp's dispatcher the XDP program is loaded as it joins
+	 * (join_dispatcher): it reuses the maps the TC object pinned and this
+	 * filled, so it counts from its first packet as the link-owned one does */
 	info->what = "load the XDP program";
-	err = nacct_xdp__load(a.xdp);
+	err = a.multi ? 0 : nacct_xdp__load(a.xdp);
 	if (err && a.frags && cfg->multi_buffer == NACCT_MB_AUTO) {
 		/* a kernel that has the helper and still refuses the variant
 		 * (e.g. bpf_probe_read_kernel under lockdown=confidentiality):
@@ -704,7 +843,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		goto fail;
 
 	info->what = "fill the subnet table";
-	err = fill_subnets(bpf_map__fd(a.xdp->maps.nacct_subnets), cfg->subnets.v, cfg->subnets.n);
+	err = fill_subnets(bpf_map__fd(a.tc->maps.nacct_subnets), cfg->subnets.v, cfg->subnets.n);
 	if (err)
 		goto fail;
 	/* per-CPU map: user space writes one value per possible CPU */
@@ -713,12 +852,12 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = bpf_map_update_elem(bpf_map__fd(a.xdp->maps.nacct_ethertypes), &et_other, et0,
+	err = bpf_map_update_elem(bpf_map__fd(a.tc->maps.nacct_ethertypes), &et_other, et0,
 				  BPF_ANY);
 	free(et0);
 	if (err)
 		goto fail;
-	bpf_map_update_elem(bpf_map__fd(a.xdp->maps.nacct_cfg), &zero, &ncfg, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(a.tc->maps.nacct_cfg), &zero, &ncfg, BPF_ANY);
 
 	memset(&meta, 0, sizeof(meta));
 	meta.version = NACCT_META_VERSION;
@@ -742,7 +881,8 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		goto fail;
 	a.egress_on = 1;
 	if (cfg->hook == NACCT_H_XDP) {
-		info->what = "attach the XDP program";
+		info->what = a.multi ? "load the XDP program into libxdp's dispatcher" :
+				       "attach the XDP program";
 		err = attach_xdp(&a, cfg, &meta);
 		if (err)
 			goto fail;
@@ -774,14 +914,15 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		err = pin_prog(tc_prog(a.tc, 0), a.tmpdir, NACCT_PIN_PROG_TC_EGRESS);
 	if (!err && a.ingress_on)
 		err = pin_prog(tc_prog(a.tc, 1), a.tmpdir, NACCT_PIN_PROG_TC_INGRESS);
+	/* offload: lib/offload.c pinned the device's program already */
+	if (!err && meta.hook == NACCT_HOOK_XDP && meta.xdp_mode != NACCT_MODE_OFFLOAD)
+		err = pin_prog(xdp_prog(a.xdp), a.tmpdir, NACCT_PIN_PROG_XDP);
+	/* in libxdp's dispatcher libxdp pins the link (lib/dispatcher.c) */
 	if (!err && a.link_fd >= 0) {
 		char path[512];
 
-		/* offload: lib/offload.c pinned the device's program already */
-		if (meta.xdp_mode != NACCT_MODE_OFFLOAD)
-			err = pin_prog(xdp_prog(a.xdp), a.tmpdir, NACCT_PIN_PROG_XDP);
 		snprintf(path, sizeof(path), "%s/" NACCT_PIN_LINK_XDP, a.tmpdir);
-		if (!err && bpf_obj_pin(a.link_fd, path))
+		if (bpf_obj_pin(a.link_fd, path))
 			err = -errno;
 	}
 	if (err)
@@ -799,6 +940,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	if (cfg->side_programs != NACCT_SIDE_OFF && cfg->probes == NACCT_PROBES_AUTO)
 		info->probes = nacct_probes_ensure(NACCT_PROBES_AUTO, NULL, 0);
 	info->meta = meta;
+	info->multi = a.multi;
 	snprintf(info->dir, sizeof(info->dir), "%s", a.dir);
 	info->what = NULL;
 	nacct_xdp__destroy(a.xdp);
@@ -816,11 +958,37 @@ fail:
 	return err < 0 ? err : -EIO;
 }
 
+int nacct_dispatcher_member(const char *dir, __u32 *prog_id)
+{
+	struct bpf_prog_info info;
+	__u32 ilen = sizeof(info);
+	char path[512];
+	struct stat st;
+	int fd, err = 0;
+
+	*prog_id = 0;
+	snprintf(path, sizeof(path), "%s/" NACCT_PIN_LINK_XDP, dir);
+	if (!stat(path, &st))
+		return 0;
+	snprintf(path, sizeof(path), "%s/" NACCT_PIN_PROG_XDP, dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		err = -errno;
+	else
+		*prog_id = info.id;
+	close(fd);
+	return err;
+}
+
 int nacct_detach_dir(const char *ifname, const char *dir)
 {
 	struct nacct_meta meta;
 	char path[512], tmp[256], name[64];
 	int fd, err = 0, ifindex;
+	__u32 prog_id;
 
 	/* the commit point of a detach: once the directory has left its name,
 	 * the interface is not attached; a detach killed after this leaves a
@@ -851,6 +1019,14 @@ int nacct_detach_dir(const char *ifname, const char *dir)
 			err = -errno;
 		close(fd);
 	}
+	/* in libxdp's dispatcher: out of it, the other programs stay (gone
+	 * already, with the dispatcher or the interface: nothing to do) */
+	if (ifindex && !nacct_dispatcher_member(dir, &prog_id) && prog_id) {
+		int e = nacct_dispatcher_leave(ifindex, prog_id);
+
+		if (e && e != -ENOENT)
+			err = e;
+	}
 	if (ifindex && meta.tc_prio) {
 		tc_detach_one(ifindex, BPF_TC_EGRESS, meta.tc_prio);
 		if (meta.hook == NACCT_HOOK_TC)
@@ -880,18 +1056,23 @@ int nacct_detach_dir(const char *ifname, const char *dir)
  */
 static int half_state(const char *ifname, int remove, char *buf, size_t len)
 {
+	struct nacct_dispatcher d = { 0 };
 	char name[64];
-	int ndirs, nfilt = 0, ifindex = if_nametoindex(ifname);
+	int ndirs, nfilt = 0, ndisp = 0, ifindex = if_nametoindex(ifname);
 
 	if (nacct_pin_name(ifname, name, sizeof(name)))
 		return 0;
 	ndirs = stale_tmp(name, remove);
-	if (ifindex)
+	if (ifindex) {
 		nfilt = stale_tc(ifindex, ifname, remove);
+		if (!nacct_dispatcher_query(ifindex, 0, &d))
+			ndisp = leave_stale(ifindex, &d, ifname, remove);
+	}
 	if (buf && len)
-		snprintf(buf, len, "%d unpublished pin director%s, %d nacct TC filter%s", ndirs,
-			 ndirs == 1 ? "y" : "ies", nfilt, nfilt == 1 ? "" : "s");
-	return ndirs + nfilt;
+		snprintf(buf, len, "%d unpublished pin director%s, %d nacct TC filter%s%s", ndirs,
+			 ndirs == 1 ? "y" : "ies", nfilt, nfilt == 1 ? "" : "s",
+			 ndisp ? ", nacct programs in libxdp's dispatcher" : "");
+	return ndirs + nfilt + ndisp;
 }
 
 int nacct_half_attached(const char *ifname, char *buf, size_t len)

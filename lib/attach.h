@@ -28,6 +28,15 @@ enum nacct_mb_req { NACCT_MB_AUTO = 0, NACCT_MB_ON, NACCT_MB_OFF };
 /* --side-programs: whether this attach loads the side programs (on: 0, the default) */
 enum nacct_side_req { NACCT_SIDE_ON = 0, NACCT_SIDE_OFF };
 
+/*
+ * --multi: nacct's XDP program in libxdp's multi-program dispatcher
+ * (lib/dispatcher.h) instead of a link of its own: what an attachment got
+ * (nacct_attach_info.multi).  Without --multi nacct joins a dispatcher it
+ * finds on the interface (auto).  An attachment in a dispatcher pins its
+ * program but no XDP link of its own (libxdp holds the link).
+ */
+enum nacct_multi { NACCT_MULTI_NONE = 0, NACCT_MULTI_REQUESTED, NACCT_MULTI_AUTO };
+
 /* --decap: open tunnels (maps/decap.h; on: 0, the default) or count outer headers only */
 enum nacct_decap_req { NACCT_DECAP_ON = 0, NACCT_DECAP_OFF };
 
@@ -66,6 +75,7 @@ struct nacct_attach_req {
 	struct nacct_cidrs subnets;
 	__u64 max_flows;      /* flow table capacity */
 	int force;            /* replace an XDP program that is not nacct's */
+	int multi;            /* --multi: through libxdp's dispatcher */
 	__u64 sample_n;       /* 1 in N packets to the sample ring from the start (0: off) */
 	int flow_layout;      /* enum nacct_layout_req */
 	int multi_buffer;     /* enum nacct_mb_req */
@@ -80,6 +90,7 @@ struct nacct_attach_info {
 	char dir[256];          /* the published pin directory */
 	const char *what;       /* on failure: the step that failed */
 	char detail[320];       /* on failure: what stood in the way, when known */
+	int multi;              /* enum nacct_multi */
 	int probes;             /* the side programs: 1 attached now, 0 already there or
 				 * --side-programs off, < 0 failed (--probes auto only:
 				 * a forced mode's failure fails the attach) */
@@ -90,8 +101,9 @@ struct nacct_attach_info {
  * failure nothing is left behind.  Errors: -ENODEV no such interface,
  * -EALREADY already attached, -EPROTO pins of an incompatible build in the
  * way (detail: the directory), -EBUSY an XDP program that is not nacct's
- * and no force (detail names it), -EOPNOTSUPP no hardware offload
- * (detail: why), -EINVAL a request that cannot be met (detail: why;
+ * and no force (detail names it; with --multi: one loaded without libxdp's
+ * dispatcher), -EOPNOTSUPP no hardware offload, or a dispatcher to share
+ * and a kernel that refuses freplace (detail: why), -EINVAL a request that cannot be met (detail: why;
  * also a forced --probes mode the kernel or the loaded side programs
  * cannot meet, what "load the side programs");
  * else the kernel's -errno at step info->what.
@@ -104,6 +116,12 @@ int nacct_attach(const struct nacct_attach_req *req, struct nacct_attach_info *i
  * status on every attachment.
  */
 int nacct_kernel_limits(const char **lines, int max);
+
+/*
+ * An attachment in libxdp's dispatcher (it pins its XDP program, no link):
+ * its program's id in *prog_id, 0 when it is not in a dispatcher.
+ */
+int nacct_dispatcher_member(const char *dir, __u32 *prog_id);
 
 /* remove an attachment given its pin directory (programs, filters, pins) */
 int nacct_detach_dir(const char *ifname, const char *dir);
