@@ -213,15 +213,24 @@ out:
 
 int nacct_dispatcher_leave(int ifindex, __u32 prog_id)
 {
+	struct nacct_dispatcher d;
 	struct xdp_program *xp;
 	long err;
 
-	libxdp_quiet();
+	/* the dispatcher's own mode: without one the kernel would take the
+	 * replacement as native where the driver has it, and refuse it
+	 * beside a generic one */
+	err = nacct_dispatcher_query(ifindex, 0, &d);
+	if (err)
+		return (int)err;
+	if (!d.id)
+		return -ENOENT;
 	xp = xdp_program__from_id(prog_id);
 	err = libxdp_get_error(xp);
 	if (err)
 		return (int)err;
-	err = xdp_program__detach(xp, ifindex, XDP_MODE_UNSPEC, 0);
+	err = xdp_program__detach(xp, ifindex,
+				  d.mode == NACCT_MODE_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
 	xdp_program__close(xp);
 	return (int)err;
 }
