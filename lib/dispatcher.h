@@ -16,9 +16,10 @@
 
 /*
  * nacct's place in the dispatcher's run order (libxdp: lower runs first;
- * xdp-tools' programs use 10..50): first, so that it counts every packet
- * before another program may drop or redirect it.  Its XDP_PASS goes on to
- * the next program (libxdp's default chain-call action).
+ * xdp-filter's is 10, libxdp's default 50): first, so that it counts
+ * every packet before another program may drop or redirect it.  Its
+ * XDP_PASS goes on to the next program (libxdp's default chain-call
+ * action).
  */
 #define NACCT_DISPATCHER_RUN_PRIO 1
 

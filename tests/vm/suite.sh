@@ -41,6 +41,7 @@ kver_ge() { # major minor
 
 cleanup() {
 	ina "$NACCT" detach "$IFA" >/dev/null 2>&1
+	[ -n "${DISP_FILTER:-}" ] && ina xdp-filter unload "$IFA" >/dev/null 2>&1
 	[ -n "${NSIM:-}" ] && "$NACCT" detach "$NSIM" >/dev/null 2>&1
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
@@ -177,6 +178,96 @@ if ip -n "$NSA" link set "$IFA" mtu 9000 2>"$TMP/mtu.err" &&
 	ip -n "$NSB" link set "$IFB" mtu 1500
 else
 	skip jumbo-native "the NICs refuse MTU 9000: $(head -c 200 "$TMP/mtu.err")"
+fi
+
+# ---- beside another XDP program: libxdp's dispatcher (issue 16) --------------------
+# xdp-filter (xdp-tools, allow mode: every packet XDP_PASS) loaded first in
+# native mode through libxdp's dispatcher; nacct joins it (auto), then
+# with --multi.  Witnesses: the sender's count, xdp-filter's own per-action
+# counter (its stats map, `xdp-filter status`), the kernel's rx_packets,
+# xdp-loader's view of the dispatcher's programs.  Skipped with the reason
+# where libxdp cannot make a dispatcher (freplace refused: the host).
+filter_pass() { ina xdp-filter status 2>/dev/null | awk '$1 == "XDP_PASS" { print $2 }'; }
+disp_progs() { ina xdp-loader status "$IFA" 2>/dev/null | awk '$2 ~ /^[0-9]+$/ && $3 ~ /_/ { print $3 }' | sort | paste -sd' '; }
+if ! command -v xdp-filter >/dev/null || ! command -v xdp-loader >/dev/null; then
+	for r in join exact detach multi; do skip xdp-dispatcher-$r "xdp-tools (xdp-filter, xdp-loader) not installed"; done
+elif ! out=$(ina xdp-filter load -v -m native "$IFA" 2>&1); then
+	for r in join exact detach multi; do skip xdp-dispatcher-$r "xdp-filter load -m native $IFA failed: $(tail -n 1 <<<"$out")"; done
+elif ! ina xdp-loader status "$IFA" | grep -q xdp_dispatcher; then
+	why=$(grep -io 'compatibility check[^.]*\|falling back[^.]*' <<<"$out" | head -n1)
+	err=$(ina "$NACCT" attach "$IFA" --multi 2>&1 >/dev/null)
+	rc=$?
+	ina xdp-filter unload "$IFA" >/dev/null 2>&1
+	if [ $rc = 2 ] && [[ "$err" == *freplace* ]]; then
+		for r in join exact detach; do skip xdp-dispatcher-$r "libxdp loaded xdp-filter without a dispatcher (${why:-no dispatcher}); nacct --multi: exit 2: ${err#nacct: }"; done
+		ok xdp-dispatcher-multi "refused, exit 2: ${err#nacct: }"
+	else
+		for r in join exact detach; do skip xdp-dispatcher-$r "libxdp loaded xdp-filter without a dispatcher (${why:-no dispatcher})"; done
+		nok xdp-dispatcher-multi "--multi beside a lone program: rc $rc (want 2 and freplace named)" "$err"
+	fi
+else
+	DISP_FILTER=1
+	fid=$(disp_progs)
+	out=$(ina "$NACCT" attach "$IFA" 2>&1)
+	rc=$?
+	reason=$(ina "$NACCT" status "$IFA" --json 2>/dev/null | jq -r .reason)
+	st=$(ina "$NACCT" status "$IFA" 2>/dev/null | grep -E 'hooks:|beside:' | tr -s ' ' | paste -sd' ')
+	mode=$(ip -n "$NSA" -d -j link show "$IFA" | jq -r '.[0].xdp.mode // 0')
+	progs=$(disp_progs)
+	if [ $rc = 0 ] && [ "$mode" = 1 ] && [[ "$reason" == "auto: joined libxdp dispatcher (other programs: xdpfilt_"*"): native"* ]] &&
+		[[ " $progs " == *" nacct_xdp"* ]] && [[ "$progs" == *xdpfilt_* ]] && [[ "$st" == *dispatcher*xdpfilt_* ]]; then
+		ok xdp-dispatcher-join "beside $fid: $reason; xdp-loader: $progs; kernel attach_mode $mode; status: $st"
+	else
+		nok xdp-dispatcher-join "attach rc $rc, attach_mode $mode, programs: $progs" "reason: $reason" "status: $st" "$out"
+	fi
+	N=1000
+	f0=$(filter_pass)
+	udp_window 11 $N 64 40002
+	f1=$(filter_pass)
+	df=$((f1 - f0))
+	if [ "$sent" = $N ] && [ $dn = $N ] && [ $dk = $N ] && [ $df = $N ] && [ "${fl% *}" = $N ]; then
+		ok xdp-dispatcher-exact "sender $sent = nacct rx $dn = xdp-filter XDP_PASS $df = kernel rx_packets $dk = udp flow rx ${fl% *}"
+	else
+		nok xdp-dispatcher-exact "sender $sent, nacct rx $dn, xdp-filter XDP_PASS $df, kernel rx_packets $dk, flow rx ${fl% *}"
+	fi
+	out=$(ina "$NACCT" detach "$IFA" 2>&1)
+	rc=$?
+	progs=$(disp_progs)
+	pins=$(ls /sys/fs/bpf/nacct 2>/dev/null | grep -cF "$IFA")
+	k0=$(rx_packets "$NSA" "$IFA"); f0=$(filter_pass)
+	sent=$(inb "$UDPSEND" 198.18.1.1 11 100 64 40003)
+	sleep 1
+	k1=$(rx_packets "$NSA" "$IFA"); f1=$(filter_pass)
+	if [ $rc = 0 ] && [[ "$progs" == xdpfilt_* ]] && [[ "$progs" != *nacct* ]] && [ "$pins" = 0 ] &&
+		[ $((f1 - f0)) = 100 ] && [ $((k1 - k0)) = 100 ]; then
+		ok xdp-dispatcher-detach "xdp-loader after detach: $progs; nacct pins gone; xdp-filter still counts: sender $sent = XDP_PASS $((f1 - f0)) = kernel $((k1 - k0))"
+	else
+		nok xdp-dispatcher-detach "detach rc $rc, programs left: $progs, nacct pins $pins" \
+			"after: sender $sent, XDP_PASS $((f1 - f0)), kernel $((k1 - k0))" "$out"
+	fi
+	# --multi asked: beside xdp-filter again, then alone (a new dispatcher)
+	out=$(ina "$NACCT" attach "$IFA" --multi 2>&1)
+	rc=$?
+	r1=$(ina "$NACCT" status "$IFA" --json 2>/dev/null | jq -r .reason)
+	p1=$(disp_progs)
+	ina "$NACCT" detach "$IFA" >/dev/null 2>&1
+	ina xdp-filter unload "$IFA" >/dev/null 2>&1 && DISP_FILTER=
+	out2=$(ina "$NACCT" attach "$IFA" --multi 2>&1)
+	rc2=$?
+	r2=$(ina "$NACCT" status "$IFA" --json 2>/dev/null | jq -r .reason)
+	p2=$(disp_progs)
+	N=200
+	udp_window 12 $N 64 40004
+	ina "$NACCT" detach "$IFA" >/dev/null 2>&1
+	left=$(ip -n "$NSA" -d -j link show "$IFA" | jq -c '.[0].xdp // {}')
+	if [ $rc = 0 ] && [[ "$r1" == "--multi requested: libxdp dispatcher (other programs: xdpfilt_"* ]] &&
+		[ $rc2 = 0 ] && [[ "$r2" == "--multi requested: libxdp dispatcher (other programs: none): native"* ]] &&
+		[[ "$p2" == nacct_xdp* ]] && [[ "$p2" != *" "* ]] && [ "$sent" = $N ] && [ $dn = $N ] && [ $dk = $N ] && [ "$left" = "{}" ]; then
+		ok xdp-dispatcher-multi "beside xdp-filter: $r1 ($p1); alone: $r2 ($p2): sender $sent = nacct rx $dn = kernel $dk; after detach no XDP program"
+	else
+		nok xdp-dispatcher-multi "beside: rc $rc, $r1 ($p1)" "alone: rc $rc2, $r2 ($p2), sender $sent, nacct $dn, kernel $dk" \
+			"after detach: $left" "$out" "$out2"
+	fi
 fi
 
 # ---- offload refused where the driver has none -------------------------------------
