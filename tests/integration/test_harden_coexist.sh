@@ -4,7 +4,8 @@
 # - a program loaded by xdp-loader (libxdp; its multi-program dispatcher
 #   needs freplace, which this kernel may refuse, and then libxdp attaches
 #   the program alone) is never replaced without --force; nacct says whose
-#   it is; --hook tc then counts beside it, exactly, and leaves it alone
+#   it is (in a dispatcher, where freplace works, nacct joins it and leaves
+#   it running); --hook tc then counts beside it, exactly, and leaves it alone
 # - two interfaces attached at once are independent: traffic on one and
 #   the detach of one do not touch the other's counts or pins
 . "$(dirname "$0")/../lib.sh"
@@ -15,6 +16,8 @@ XPASS=$ROOT/.output/tests/xdp_pass.bpf.o
 UDPSEND=$ROOT/.output/udpsend
 
 # ---- xdp-loader ---------------------------------------------------------
+# the component programs of the dispatcher on IF_B, as xdp-loader lists them
+components() { in_b xdp-loader status "$IF_B" 2>/dev/null | awk '$1 == "=>" { print $3 }' | paste -sd' '; }
 if command -v xdp-loader >/dev/null && [ -e "$XPASS" ]; then
 	out=$(in_b xdp-loader load "$IF_B" "$XPASS" 2>&1)
 	rc=$?
@@ -24,16 +27,36 @@ if command -v xdp-loader >/dev/null && [ -e "$XPASS" ]; then
 	if [ -n "$other" ]; then
 		t_log "xdp-loader: $(tr '\n' ' ' <<<"$st0")"
 		case $st0 in *xdp_dispatcher*) t_log "libxdp dispatcher loaded" ;; *) t_log "libxdp fell back to a single program (no dispatcher here)" ;; esac
-		err=$(nacct_b attach "$IF_B" 2>&1 >/dev/null)
-		rc=$?
-		name=$(awk '{print $NF}' <<<"$other")
-		if [ "$rc" = 2 ] && [[ "$err" == *"'$name'"* ]] && [[ "$err" == *--force* ]]; then
-			t_ok "xdp-loader's program not replaced: $err"
-		else
-			t_fail "xdp-loader's program not replaced" "rc=$rc" "$err"
-		fi
-		t_check "xdp-loader's program still attached" "$other" "$(ip -n "$NS_B" link show "$IF_B" | grep -o 'prog/xdp id [0-9]* name [a-z_]*')"
-		t_check "nothing of nacct left by the refused attach" "$H_NONE" "$(h_state)"
+		case $st0 in
+		*xdp_dispatcher*)
+			# freplace works here: nacct joins the dispatcher beside the
+			# program (test_core_attach_dispatcher), it replaces nothing
+			comp0=$(components)
+			out=$(nacct_b attach "$IF_B" 2>&1)
+			rc=$?
+			if [ "$rc" = 0 ] && [[ "$out" == *"auto: joined libxdp dispatcher (other programs: $comp0 id "* ]]; then
+				t_ok "xdp-loader's dispatcher joined, not replaced: $(grep mode: <<<"$out")"
+			else
+				t_fail "xdp-loader's dispatcher joined" "rc=$rc" "$out"
+			fi
+			nacct_b detach "$IF_B" >/dev/null
+			t_check "xdp-loader's program still in its dispatcher" "$comp0" "$(components)"
+			# detach re-made the dispatcher without nacct: a new program id
+			other=$(ip -n "$NS_B" link show "$IF_B" | grep -o 'prog/xdp id [0-9]* name [a-z_]*')
+			;;
+		*)
+			err=$(nacct_b attach "$IF_B" 2>&1 >/dev/null)
+			rc=$?
+			name=$(awk '{print $NF}' <<<"$other")
+			if [ "$rc" = 2 ] && [[ "$err" == *"'$name'"* ]] && [[ "$err" == *--force* ]]; then
+				t_ok "xdp-loader's program not replaced: $err"
+			else
+				t_fail "xdp-loader's program not replaced" "rc=$rc" "$err"
+			fi
+			t_check "xdp-loader's program still attached" "$other" "$(ip -n "$NS_B" link show "$IF_B" | grep -o 'prog/xdp id [0-9]* name [a-z_]*')"
+			;;
+		esac
+		t_check "nothing of nacct left by the refused (or detached) attach" "$H_NONE" "$(h_state)"
 		# beside it: TC ingress
 		out=$(nacct_b attach "$IF_B" --hook tc 2>&1)
 		t_check "--hook tc attaches beside xdp-loader's program" 0 "$?"
