@@ -376,8 +376,8 @@ static void t_tun_not_opened(struct ut *u)
 	struct pkt_tun t;
 	struct pkt_layout il;
 	struct pkt_tun_layout tl;
-	struct nacct_flow_key k;
-	struct nacct_flow_val v;
+	struct nacct_flow_key k = { 0 };
+	struct nacct_flow_val v = { 0 };
 	struct nacct_stats st;
 	struct nacct_ethertype_val ev;
 	size_t n;
@@ -488,8 +488,8 @@ void tun_switches(void)
 	struct pkt_tun t;
 	struct pkt_layout il;
 	struct pkt_tun_layout tl;
-	struct nacct_flow_key k;
-	struct nacct_flow_val v;
+	struct nacct_flow_key k = { 0 };
+	struct nacct_flow_val v = { 0 };
 	struct ut u;
 	size_t n;
 
