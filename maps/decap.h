@@ -447,6 +447,7 @@ bad:
  * parser ended: over the million-instruction limit).  A tunnel packet
  * pays the call; the others one byte test.
  */
-#define NACCT_DECAP_MEM(hdr_len) (NACCT_MEM_PKT | ((hdr_len) ? NACCT_MEM_HDR_LEN : 0))
+#define NACCT_DECAP_MEM(hdr_len) \
+	(NACCT_MEM_PKT | NACCT_MEM_WALK_NORM | ((hdr_len) ? NACCT_MEM_HDR_LEN : 0))
 
 #endif /* NACCT_DECAP_H */

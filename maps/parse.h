@@ -44,6 +44,12 @@ enum nacct_mem {
 	/* a flag beside either: also sum the header bytes into pkt->hdr_len
 	 * (TC: a GSO skb's wire bytes); nobody else reads them */
 	NACCT_MEM_HDR_LEN = 2,
+	/* a flag beside NACCT_MEM_PKT: nacct_ext_norm() in the IPv6
+	 * extension-header walk (the data path's parse and its tunnel stage;
+	 * not the multi-buffer copy's, on plain numbers, whose frame has no
+	 * room for the walk's base: 6.1's verifier counts each frame of a
+	 * chain of calls in 32-byte steps, up to 512 bytes) */
+	NACCT_MEM_WALK_NORM = 4,
 };
 
 /*
@@ -454,10 +460,8 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 		struct nacct_ipv6_opthdr *oh;
 		__u32 len;
 
-		/* (the upper layer too starts from here; not on plain numbers,
-		 * NACCT_MEM_KERN: the stack of the multi-buffer copy's chain
-		 * of calls has no room for @base) */
-		if (!(mem & NACCT_MEM_KERN))
+		/* (the upper layer too starts from here) */
+		if (mem & NACCT_MEM_WALK_NORM)
 			pos = nacct_ext_norm(base, pos, &rem);
 		if (!nacct_ipv6_is_ext(nh))
 			break;
@@ -611,8 +615,9 @@ static __always_inline int nacct_parse_eth(const int mem, void *data, void *data
 static __always_inline int nacct_parse(void *data, void *data_end, __u32 frame_len,
 				       int hw_vlan, const int hdr_len, struct nacct_pkt *pkt)
 {
-	return nacct_parse_eth(NACCT_MEM_PKT | (hdr_len ? NACCT_MEM_HDR_LEN : 0),
-			       data, data_end, frame_len, hw_vlan, pkt);
+	const int mem = NACCT_MEM_PKT | NACCT_MEM_WALK_NORM | (hdr_len ? NACCT_MEM_HDR_LEN : 0);
+
+	return nacct_parse_eth(mem, data, data_end, frame_len, hw_vlan, pkt);
 }
 
 #endif /* NACCT_PARSE_H */

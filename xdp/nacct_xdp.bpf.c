@@ -78,13 +78,16 @@ __noinline int nacct_xdp_parse_copy(struct xdp_md *ctx, __u32 len, struct nacct_
  * the inner packet; the result goes to the one accounting.  A global
  * function: the verifier checks the stage once, on its own, not once for
  * every way the outer parse ended (inlined, the program passes its
- * million-instruction limit).  (Not on the multi-buffer copy: a tunnel
- * whose inner headers lie past a frame's first buffer is counted on its
- * outer flow, inner_type 0xffff; the stage again in the copy's flavour
- * would take the verifier past its limit.)
+ * million-instruction limit).  A multi-buffer frame whose inner headers
+ * lie past its first buffer comes back malformed, and the caller parses
+ * the copy as for any packet (nacct_xdp_parse_copy: the outer flow,
+ * inner_type 0xffff; the stage again in the copy's flavour would take the
+ * verifier past its limit).  Not called from here: the chain of calls
+ * would be three frames deep, over the 512 bytes of stack 6.1's verifier
+ * counts for it.
  */
 static __always_inline int nacct_xdp_tunnel_stage(struct xdp_md *ctx, __u32 len, int res,
-						  struct nacct_pkt *pkt, const int compat)
+						  struct nacct_pkt *pkt)
 {
 	if (!pkt)
 		return NACCT_P_MALFORMED;
@@ -92,25 +95,19 @@ static __always_inline int nacct_xdp_tunnel_stage(struct xdp_md *ctx, __u32 len,
 				pkt);
 	if (res == NACCT_P_INNER)
 		res = nacct_decap_inner(NACCT_DECAP_MEM(0), ctx_data(ctx), ctx_data_end(ctx), pkt);
-	/* multi-buffer: cut short by the first buffer, not by the frame? */
-	if (!compat && nacct_xdp_frags && res == NACCT_P_MALFORMED &&
-	    len > (__u32)(ctx->data_end - ctx->data)) {
-		/* (marks the outer flow inner_type 0xffff) */
-		res = nacct_xdp_parse_copy(ctx, len, pkt);
-	}
 	return res;
 }
 
 __noinline int nacct_xdp_tunnel(struct xdp_md *ctx, __u32 len, int res, struct nacct_pkt *pkt)
 {
-	return nacct_xdp_tunnel_stage(ctx, len, res, pkt, NACCT_CURRENT);
+	return nacct_xdp_tunnel_stage(ctx, len, res, pkt);
 }
 
 /* the compat twin's (maps/account.bpf.h): no pointer arguments before 5.12 */
 static __noinline int nacct_xdp_tunnel_compat(struct xdp_md *ctx, __u32 len, int res,
 					      struct nacct_pkt *pkt)
 {
-	return nacct_xdp_tunnel_stage(ctx, len, res, pkt, NACCT_COMPAT);
+	return nacct_xdp_tunnel_stage(ctx, len, res, pkt);
 }
 
 static __always_inline int nacct_xdp_main(struct xdp_md *ctx, const int compat)
@@ -128,10 +125,11 @@ static __always_inline int nacct_xdp_main(struct xdp_md *ctx, const int compat)
 	if (nacct_tun_candidate(&pkt, res))
 		res = compat ? nacct_xdp_tunnel_compat(ctx, len, res, &pkt) :
 			       nacct_xdp_tunnel(ctx, len, res, &pkt);
-	/* (multi-buffer only) a header past the first buffer, or truly bad;
-	 * the callee compares with the first buffer's length, so that no
-	 * packet pointer stays live past the parser (the verifier would keep
-	 * every way the parser ends apart: 4.5 times the work) */
+	/* (multi-buffer only) a header past the first buffer (the outer
+	 * ones, or a tunnel's inner ones), or truly bad; the callee compares
+	 * with the first buffer's length, so that no packet pointer stays live
+	 * past the parser (the verifier would keep every way the parser ends
+	 * apart: 4.5 times the work) */
 	if (!compat && nacct_xdp_frags && res == NACCT_P_MALFORMED)
 		res = nacct_xdp_parse_copy(ctx, len, &pkt);
 	nacct_account_dir(&pkt, res, NACCT_DIR_RX, ctx->rx_queue_index, 1, len, compat);
