@@ -77,15 +77,27 @@ queues_virtio() {
 		n=$((n + rc + i))
 	done
 	# virtio_net counts a TX packet when its buffer comes back from the
-	# device (the TX interrupt or the next xmit): wait until the kernel's
-	# counters hold still for a second
+	# device (the TX interrupt or the next xmit), and a TX queue whose ring
+	# is full stops: its packets wait in the qdisc (counted by TC egress,
+	# not yet by the queue; under TCG with other guests busy, 18 of 960 in
+	# one run).  Wait until both ends' qdiscs hold nothing and the
+	# kernel's counters hold still for a second (at most 30 s)
+	drained() {
+		local ns
+		for ns in "$QA:$QIA" "$QB:$QIB"; do
+			tc -n "${ns%%:*}" -s qdisc show dev "${ns#*:}" | grep -o 'backlog [0-9]*b [0-9]*p' |
+				grep -qv 'backlog 0b 0p' && return 1
+		done
+		return 0
+	}
 	kp=
-	for i in $(seq 20); do
+	for i in $(seq 30); do
 		sleep 1
 		k1=$(kq)
-		[ "$k1" = "$kp" ] && break
+		[ "$k1" = "$kp" ] && drained && break
 		kp=$k1
 	done
+	drained || { nok queues-virtio "the qdiscs still hold packets after 30 s: $(tc -n "$QA" -s qdisc show dev "$QIA" | grep backlog | sort | uniq -c | tr '\n' ';')"; return; }
 	s1=$(tot); q1=$(qn)
 	# per queue: "d q packets bytes" deltas
 	dl() { join -j1 <(awk '{ print $1 "/" $2, $3, $4 }' <<<"$1" | sort) <(awk '{ print $1 "/" $2, $3, $4 }' <<<"$2" | sort) |
