@@ -28,13 +28,19 @@ in_a ping -q -c 3 -i 0.05 fd00:18::2 >/dev/null
 t_settle 0.5
 t_tcpdump_stop
 
-# every distinct ID tshark gives the packets, with the seed
+# every distinct ID tshark gives the packets, with the seed; both sides
+# without the links' own IPv6 chatter (link-local / multicast: MLD reports
+# and DAD come when they come, and nacct counts from before tcpdump starts
+# until after it stops)
+NOISE_Y='ipv6.addr == fe80::/10 or ipv6.addr == ff00::/8'
 tshark_ids() { # SEED
 	tshark -r "$T_TMP/b.pcap" -o "communityid.seed:$1" --enable-protocol communityid \
-		-T fields -e communityid 2>/dev/null | grep . | sort -u
+		-Y "not ($NOISE_Y)" -T fields -e communityid 2>/dev/null | grep . | sort -u
 }
 nacct_ids() { # SEED
-	in_b "$NACCT" flows "$IF_B" --json --community-id-seed "$1" | jq -r '.community_id // empty' | sort -u
+	in_b "$NACCT" flows "$IF_B" --json --community-id-seed "$1" |
+		jq -r 'select(((.src + " " + .dst) | test("(^| )(fe[89ab]|ff)[0-9a-f]*:")) | not) | .community_id // empty' |
+		sort -u
 }
 for seed in 0 1; do
 	t=$(tshark_ids $seed)
