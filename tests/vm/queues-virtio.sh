@@ -117,7 +117,11 @@ queues_virtio() {
 			"tx $(awk '{ print $3 "/" $4 }' <<<"$sd"); queues used RX $used_rx TX $used_tx of $nq"
 	else
 		nok queues-virtio "nacct queues: $(fmt "$nr")" "kernel ($wit): $(fmt "$kr")" \
-			"rows' sums (rx p/b tx p/b) $sums, status totals $sd; queues used RX $used_rx TX $used_tx; sent $n"
+			"rows' sums (rx p/b tx p/b) $sums, status totals $sd; queues used RX $used_rx TX $used_tx; sent $n" \
+			"tx_queues_counted: $(nsenter --net=/run/netns/"$QA" "$NACCT" status "$QIA" --json | jq -c .tx_queues_counted)" \
+			"attach said: $(tr '\n' ' ' <"$TMP/qa.out" | cut -c1-400)" \
+			"the TX queue program: $(ls /sys/fs/bpf/nacct/:txq 2>&1 | tr '\n' ' '); links: $(bpftool -j link 2>/dev/null | jq -c '[.[] | select(.prog_id) | {id, type, prog_id}] | length')" \
+			"devices registered: $(bpftool map dump pinned /sys/fs/bpf/nacct/:txq/nacct_txq_ifs 2>&1 | grep -c key)"
 	fi
 	nsenter --net=/run/netns/"$QA" "$NACCT" detach "$QIA" >/dev/null 2>&1
 	ip netns del "$QA"; ip netns del "$QB"
