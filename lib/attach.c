@@ -558,6 +558,24 @@ static void remove_xdp(struct attach_ctx *a, __u32 id, const char *name, const c
 	}
 }
 
+/*
+ * An XDP program loaded without a dispatcher holds the hook: a stale one of
+ * nacct's, or any with --force, is removed; another is refused, named in
+ * info->detail (with @hint after it).
+ */
+static int take_lone_xdp(struct attach_ctx *a, const struct nacct_attach_req *cfg,
+			 struct nacct_attach_info *info, __u32 id, const char *name,
+			 const char *hint)
+{
+	if (!cfg->force && !nacct_xdp_prog_ours(name)) {
+		snprintf(info->detail, sizeof(info->detail), "XDP program id %u, name '%s'%s", id,
+			 name, hint);
+		return -EBUSY;
+	}
+	remove_xdp(a, id, name, cfg->force ? "the existing" : "a stale nacct");
+	return 0;
+}
+
 /* nacct programs a killed attach left in the dispatcher (not attached: none is ours) */
 static int leave_stale(int ifindex, const struct nacct_dispatcher *d, const char *ifname,
 		       int remove)
@@ -607,15 +625,12 @@ static int check_dispatcher(struct attach_ctx *a, const struct nacct_attach_req 
 		return -EOPNOTSUPP;
 	}
 	if (d->legacy_id) {
-		if (!strncmp(name, "nacct_xdp", 9) || cfg->force) {
-			remove_xdp(a, id, name, cfg->force ? "the existing" : "a stale nacct");
+		err = take_lone_xdp(a, cfg, info, id, name,
+				    ", loaded without libxdp's dispatcher (--multi joins a dispatcher "
+				    "only: load the other program with xdp-loader)");
+		if (!err)
 			memset(&a->disp, 0, sizeof(a->disp));
-			return 0;
-		}
-		snprintf(info->detail, sizeof(info->detail),
-			 "XDP program id %u, name '%s', loaded without libxdp's dispatcher (--multi "
-			 "joins a dispatcher only: load the other program with xdp-loader)", id, name);
-		return -EBUSY;
+		return err;
 	}
 	if (d->id && ((cfg->mode == NACCT_M_NATIVE && d->mode != NACCT_MODE_NATIVE) ||
 		      (cfg->mode == NACCT_M_GENERIC && d->mode != NACCT_MODE_GENERIC))) {
@@ -652,14 +667,7 @@ static int check_existing_xdp(struct attach_ctx *a, const struct nacct_attach_re
 		if (!err && (cfg->multi || a->disp.id))
 			return check_dispatcher(a, cfg, info, id, name);
 	}
-	if (!id)
-		return 0;
-	if (!cfg->force && strcmp(name, "nacct_xdp")) {
-		snprintf(info->detail, sizeof(info->detail), "XDP program id %u, name '%s'", id, name);
-		return -EBUSY;
-	}
-	remove_xdp(a, id, name, cfg->force ? "the existing" : "a stale nacct");
-	return 0;
+	return id ? take_lone_xdp(a, cfg, info, id, name, "") : 0;
 }
 
 static int pin_prog(struct bpf_program *p, const char *dir, const char *name)

@@ -75,7 +75,7 @@ int nacct_dispatcher_query(int ifindex, __u32 self, struct nacct_dispatcher *d)
 		d->n_progs++;
 		if (xdp_program__id(p) == self)
 			continue;
-		if (!strncmp(xdp_program__name(p) ? xdp_program__name(p) : "", "nacct_xdp", 9)) {
+		if (nacct_xdp_prog_ours(xdp_program__name(p))) {
 			if (d->n_stale < (int)(sizeof(d->stale) / sizeof(d->stale[0])))
 				d->stale[d->n_stale++] = xdp_program__id(p);
 			continue;

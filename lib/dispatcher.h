@@ -11,6 +11,7 @@
 #define NACCT_DISPATCHER_H
 
 #include <stddef.h>
+#include <string.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 
@@ -22,6 +23,17 @@
  * action).
  */
 #define NACCT_DISPATCHER_RUN_PRIO 1
+
+/*
+ * Is an XDP program of this name nacct's?  nacct_xdp, or its compat twin
+ * nacct_xdp_compat (kernels before 5.12), which the kernel names by its
+ * first 15 characters; libxdp may give the whole name (from the BTF).
+ */
+static inline int nacct_xdp_prog_ours(const char *name)
+{
+	return name && (!strcmp(name, "nacct_xdp") || !strcmp(name, "nacct_xdp_compat") ||
+			!strcmp(name, "nacct_xdp_compa"));
+}
 
 /* what is on an interface's XDP hook, as libxdp sees it */
 struct nacct_dispatcher {
