@@ -99,9 +99,9 @@ elif ! kver_ge 5 12; then
 else
 	vout=$("$ROOT/.output/bench_micro" --verifier 2>&1)
 	vrc=$?
-	vx=$(awk '/^flow layout/ { on = /decap on/ } on && $1 == "nacct_xdp" && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' <<<"$vout")
-	vt=$(awk '/^flow layout/ { on = /decap on/ } on && $1 ~ /^nacct_tc_/ && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' <<<"$vout")
-	if [ $vrc = 0 ] && [ "$vx" -gt 0 ] && [ "$vt" -gt 0 ]; then
+	# its "most with decap on: nacct_xdp N nacct_tc N" line
+	read -r vx vt < <(awk '/^most with decap on:/ { print $6 + 0, $8 + 0 }' <<<"$vout")
+	if [ $vrc = 0 ] && [ "${vx:-0}" -gt 0 ] && [ "${vt:-0}" -gt 0 ]; then
 		ok verifier "nacct_xdp $vx, nacct_tc_* $vt processed insns (the most over the layouts, decap on; limit 1000000)"
 	else
 		nok verifier "bench_micro --verifier: exit $vrc" "$(grep -E 'processed|load|rror' <<<"$vout" | tail -n 4)"
