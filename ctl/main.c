@@ -630,9 +630,9 @@ static char *env_value(char *v)
 	return v;
 }
 
-/* nacct-all.service's fixed words before $NACCT_ALL_ARGS */
-static char *const all_unit_words[] = { "--all", "--follow", "--detach-on-exit" };
-#define ALL_UNIT_WORDS (sizeof(all_unit_words) / sizeof(all_unit_words[0]))
+/* nacct-all.service's attach options before $NACCT_ALL_ARGS
+ * (systemd/nacct-all.service.in; test_config_check compares the two) */
+#define ALL_UNIT_ARGS "--all --follow --detach-on-exit"
 
 /*
  * The command a unit runs with VALUE's words (split at blanks, as $VAR is)
@@ -642,12 +642,14 @@ static int check_args(const char *where, const struct nacct_cmd *cmd, char *valu
 		      const char *iface)
 {
 	char *words[256], *w, *save = NULL, *words_text = strdup(value);
+	char fixed[] = ALL_UNIT_ARGS;
 	int n = 0, ret;
 	void *opts;
 
 	if (!iface)
-		for (; n < (int)ALL_UNIT_WORDS; n++)
-			words[n] = all_unit_words[n];
+		for (w = strtok_r(fixed, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			words[n++] = w;
+	save = NULL;
 	for (w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		if (n == (int)(sizeof(words) / sizeof(words[0])) - 1) {
 			free(words_text);
@@ -679,8 +681,7 @@ static int check_args(const char *where, const struct nacct_cmd *cmd, char *valu
 	if (!ret && iface)
 		printf("%s: ok: nacct %s %s %s\n", where, cmd->name, iface, words_text);
 	else if (!ret)
-		printf("%s: ok: nacct %s --all --follow --detach-on-exit %s\n", where, cmd->name,
-		       words_text);
+		printf("%s: ok: nacct %s " ALL_UNIT_ARGS " %s\n", where, cmd->name, words_text);
 	free(words_text);
 	free_opts(cmd, opts);
 	return ret;
@@ -762,7 +763,7 @@ static int check_config_file(const char *path)
 		ret = nacct_usage_error("%s: no %s: the exporter needs a destination", path, var);
 	if (!ret && !seen)
 		printf("%s: ok: nacct attach %s (no options)\n", path,
-		       iface ? iface : "--all --follow --detach-on-exit");
+		       iface ? iface : ALL_UNIT_ARGS);
 	return ret;
 }
 

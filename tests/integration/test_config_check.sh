@@ -42,6 +42,11 @@ good "nacct-all.service's file: the shipped example" "$D/nacct-all"
 out=$("$NACCT" check-config "$D/nacct-all" 2>&1)
 t_check "nacct-all: checked as the unit runs it" 1 \
 	"$(grep -c 'ok: nacct attach --all --follow --detach-on-exit --match' <<<"$out")"
+# the unit's own options before $NACCT_ALL_ARGS are the ones check-config puts there
+mkdir -p "$D/e" && : >"$D/e/nacct-all"
+t_check "nacct-all: the unit's options = check-config's" \
+	"$(sed -n 's|^ExecStart=@SBINDIR@/nacct attach \(.*\) \$NACCT_ALL_ARGS$|\1|p' "$ROOT/systemd/nacct-all.service.in")" \
+	"$("$NACCT" check-config "$D/e/nacct-all" | sed -n 's|.*ok: nacct attach \(.*\) (no options)$|\1|p')"
 
 printf 'NACCT_ATTACH_ARGS="--subnets 10.0.0.0/33"\n' >"$D/nacct-eth2"
 bad "a bad CIDR" "$D/nacct-eth2" "nacct-eth2:1: --subnets: invalid CIDR"
