@@ -69,7 +69,7 @@ static __always_inline __u64 bv_now(void)
 
 static __always_inline int bv_account(struct nacct_pkt *pkt, int res, __u32 queue, __u32 len)
 {
-	return nacct_account_dir(pkt, res, NACCT_DIR_RX, queue, 1, len, NACCT_CURRENT);
+	return nacct_account_dir(pkt, res, NACCT_DIR_RX, queue, 1, len, 0, NACCT_CURRENT);
 }
 /* ===== end of the block to adapt ========================================= */
 

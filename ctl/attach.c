@@ -40,6 +40,7 @@ int nacct_attach_error(const char *ifname, int err, const struct nacct_attach_in
 					 "'nacct detach %s' removes them", ifname, info->detail, ifname);
 	case -EOPNOTSUPP:
 	case -EINVAL:
+	case -ENOSPC: /* a shared domain that is full */
 		if (info->detail[0])
 			return nacct_usage_error("%s: %s", ifname, info->detail);
 		break;
@@ -314,6 +315,16 @@ int cmd_attach(struct attach_opts *o)
 		return nacct_usage_error("attach: --match, --exclude and --follow go with --all");
 	if (o->detach_on_exit && !o->follow)
 		return nacct_usage_error("attach: --detach-on-exit goes with --all --follow");
+	/* --all shares one domain per namespace unless told otherwise */
+	if (o->all && !o->req.domain)
+		o->req.domain = NACCT_DOMAIN_DEFAULT;
+	if (o->req.domain && !strcmp(o->req.domain, "none"))
+		o->req.domain = NULL;
+	if (o->req.domain && !nacct_domain_name_ok(o->req.domain))
+		return nacct_usage_error("--domain %s: a name of 1 to %d letters, digits, '_' or '-' "
+					 "(or none)", o->req.domain, NACCT_DOMAIN_NAME_LEN - 9);
+	if (o->req.max_ifaces && !o->req.domain)
+		return nacct_usage_error("attach: --max-ifaces goes with --domain or --all");
 	for (i = 0; i < n; i++)
 		if (!nacct_ifindex(names[i]))
 			return NACCT_EXIT_USAGE;

@@ -159,7 +159,7 @@ static void progress(const struct capture *c, int final)
 	struct nacct_stats st;
 	__u64 drops;
 
-	if (nacct_read_totals(c->m.stats, c->m.queues, &st))
+	if (nacct_read_totals(c->m.stats, c->m.queues, c->m.slot, &st))
 		return;
 	drops = st.sample_drops - c->st0.sample_drops;
 	if (c->tap_open)
@@ -176,7 +176,7 @@ static void summary(const struct capture *c, const char *filter)
 	__u64 drops = 0, sampled = 0, seen = 0;
 	unsigned int i;
 
-	if (!nacct_read_totals(c->m.stats, c->m.queues, &st)) {
+	if (!nacct_read_totals(c->m.stats, c->m.queues, c->m.slot, &st)) {
 		drops = st.sample_drops - c->st0.sample_drops;
 		sampled = st.samples - c->st0.samples;
 		seen = st.packets[0] + st.packets[1] - c->st0.packets[0] - c->st0.packets[1];
@@ -373,6 +373,15 @@ int cmd_capture(struct capture_opts *cfg)
 		goto out;
 	}
 	c.maps_open = 1;
+	if (c.m.slot) {
+		/* the sample switch and ring are the whole domain's */
+		pr_warn("%s: capture: the interface is a member of shared domain %s, whose "
+			"sampling is one switch for all its interfaces; capture needs an "
+			"attachment of its own (nacct detach %s; nacct attach %s)\n",
+			c.ifname, c.m.meta_val.domain, c.ifname, c.ifname);
+		ret = NACCT_EXIT_USAGE;
+		goto out;
+	}
 	if (bpf_map_lookup_elem(c.m.cfg, &zero, &c.old_cfg)) {
 		pr_warn("%s: cannot read nacct_cfg: %s\n", c.ifname, strerror(errno));
 		goto out;
@@ -427,7 +436,7 @@ int cmd_capture(struct capture_opts *cfg)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a reader of -w - that goes away: EPIPE */
 
-	nacct_read_totals(c.m.stats, c.m.queues, &c.st0);
+	nacct_read_totals(c.m.stats, c.m.queues, c.m.slot, &c.st0);
 	nacct_samples_skip_older(&c.rd);
 	c.new_cfg.sample_n = sample_n_of(cfg);
 	c.new_cfg.snaplen = snaplen < NACCT_SNAPLEN_MAX ? snaplen : NACCT_SNAPLEN_MAX;

@@ -500,6 +500,8 @@ int cmd_export(struct export_opts *cfg)
 	}
 	err = nacct_bpf_store_init(&r.store, r.m.flows, r.m.stats, r.m.queues);
 	if (!err)
+		nacct_bpf_store_member(&r.store, r.m.slot, r.m.if_filter);
+	if (!err)
 		nacct_bpf_store_tunnels(&r.store, r.m.tunnels);
 	if (err)
 		goto out;

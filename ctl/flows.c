@@ -281,7 +281,7 @@ static int flows_one(const char *ifname, const struct flows_opts *cfg, struct na
 	/* side records from before this attachment are not its flows' */
 	if (g_have_pv)
 		nacct_probe_view_since(&g_pv, m.meta_val.attached_at);
-	err = nacct_dump_flows(m.flows, &fl, &n);
+	err = nacct_dump_flows(m.flows, m.if_filter, &fl, &n);
 	if (!err)
 		err = nacct_tuns_read(m.tunnels, &g_tuns);
 	nacct_iface_close(&m);
@@ -570,7 +570,7 @@ static int tunnels_one(const char *ifname, int json, struct nacct_obuf *o, int *
 	err = nacct_open_attached(ifname, &m);
 	if (err)
 		return err;
-	err = nacct_dump_flows(m.flows, &fl, &n);
+	err = nacct_dump_flows(m.flows, m.if_filter, &fl, &n);
 	if (!err)
 		err = nacct_tuns_read(m.tunnels, &tuns);
 	nacct_iface_close(&m);

@@ -108,6 +108,14 @@ static const struct nacct_opt opts_attach[] = {
 	  "tunnels (VXLAN, Geneve, GRE, GRETAP, IPIP, SIT, IPv6-in-IPv6, 4in6, MPLS): on "
 	  "(default): the inner flow, with the tunnel in its key; off: the outer headers only",
 	  nacct_decap_names },
+	{ "domain", 0, OPT_STR, OFF(attach_opts, req.domain), "NAME|none",
+	  "share one set of programs and tables with the other interfaces of this network "
+	  "namespace's domain NAME (loaded by its first member; each more interface is a link: "
+	  "ms, no memory of its own); flows carry their interface. Default: none, but "
+	  "\"" NACCT_DOMAIN_DEFAULT "\" with --all" },
+	{ "max-ifaces", 0, OPT_U64, OFF(attach_opts, req.max_ifaces), "N",
+	  "a new domain's capacity in interfaces (default 512): its per-interface rows are "
+	  "allocated when it is loaded", NULL, 1, 65535 },
 	{ "tunnel-ports", 0, OPT_TUNPORTS, OFF(attach_opts, req.tun_ports),
 	  "vxlan=P[,P..],geneve=P[,P..]",
 	  "UDP ports of the UDP tunnels (up to 4 each; default vxlan=4789,8472,geneve=6081; a "

@@ -171,6 +171,7 @@ struct queues_run {
 	const struct json_opts *o;
 	const char *ifname;
 	int fd, txq_on;
+	__u32 slot; /* a shared domain's member's rows */
 	struct nacct_queue_val *cur, *prev;
 };
 
@@ -178,7 +179,7 @@ static int queues_interval(void *ctx, double secs, __u64 seq)
 {
 	struct queues_run *r = ctx;
 	struct nacct_queue_val *tmp;
-	int err = nacct_read_queues(r->fd, 0, NACCT_QUEUE_KEYS, r->cur);
+	int err = nacct_read_queue_rows(r->fd, r->slot, r->cur);
 
 	if (err) {
 		pr_warn("%s: cannot read the queue counters (detached?): %s\n", r->ifname,
@@ -214,12 +215,13 @@ int cmd_queues(struct json_opts *o)
 		return err;
 	r.txq_on = m.meta_val.txq_on;
 	r.fd = m.queues;
+	r.slot = m.slot;
 	r.cur = calloc(NACCT_QUEUE_KEYS, sizeof(*r.cur));
 	r.prev = calloc(NACCT_QUEUE_KEYS, sizeof(*r.prev));
 	if (!r.cur || !r.prev)
 		goto out;
 	/* since the attach: once; else the first interval's base */
-	err = nacct_read_queues(r.fd, 0, NACCT_QUEUE_KEYS, r.prev);
+	err = nacct_read_queue_rows(r.fd, r.slot, r.prev);
 	if (err) {
 		pr_warn("%s: cannot read the queue counters: %s\n", r.ifname, strerror(-err));
 		goto out;

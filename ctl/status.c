@@ -262,6 +262,15 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 				  mv->flow_layout == NACCT_FLOW_SHARED ? "shared" : "per-cpu");
 		kernel_limits(o, 1);
 		tunnel_ports(o, mv, 1);
+		/* a shared domain's member: the domain, its slot (null: own maps) */
+		if (mv->slot) {
+			nacct_obuf_str(o, ",\"domain\":{\"name\":");
+			nacct_obuf_json_str(o, mv->domain);
+			nacct_obuf_printf(o, ",\"slot\":%u,\"max_ifaces\":%u}", mv->slot,
+					  mv->max_ifaces - 1);
+		} else {
+			nacct_obuf_str(o, ",\"domain\":null");
+		}
 		nacct_obuf_printf(o, ",\"tx_queues_counted\":%s", mv->txq_on ? "true" : "false");
 		side_programs(o, side, side_loaded, 1);
 		json_totals(o, &s->t);
@@ -311,8 +320,15 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 				  mv->max_flows ? 100.0 * s->t.flows / mv->max_flows : 0.0,
 				  mv->flow_layout == NACCT_FLOW_SHARED ? "shared" : "per-CPU", s->n_subs);
 		tunnel_ports(o, mv, 0);
+		if (mv->slot)
+			nacct_obuf_printf(o, "  domain:    %s, slot %u of %u: programs and tables shared "
+					     "(flows, subnets, ethertypes: the domain's; totals, "
+					     "queues: this interface's)\n",
+					  mv->domain, mv->slot, mv->max_ifaces - 1);
 		nacct_obuf_printf(o, "  queues:    RX by the data path; TX %s (nacct queues)\n",
-				  mv->txq_on ? "by tp_btf net:net_dev_start_xmit" : "not counted");
+				  mv->txq_on ? "by tp_btf net:net_dev_start_xmit" :
+				  mv->slot   ? "not counted (a shared domain's member)" :
+					       "not counted");
 		text_totals(o, &s->t);
 		if (s->offload)
 			offload_line(o, s, 0);

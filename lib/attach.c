@@ -12,6 +12,7 @@
  * stale one left by a killed attach is recognised by its program name and
  * removed by the next attach.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
@@ -31,6 +32,7 @@
 #include "attach.h"
 #include "caps.h"
 #include "dispatcher.h"
+#include "hostset.h"
 #include "offload.h"
 #include "probes.h"
 #include "txq.h"
@@ -367,7 +369,19 @@ struct attach_ctx {
 	int multi;           /* enum nacct_multi: in libxdp's dispatcher */
 	__u32 multi_id;      /* our program, once it is in the dispatcher */
 	struct nacct_dispatcher disp; /* what was on the hook before */
+	/* a shared domain's member (no objects: the domain's programs) */
+	int xdp_fd, egress_fd, ingress_fd, meta_fd; /* owned */
+	char ddir[256];
+	int lock;      /* the host-set lock, held from join to publish */
+	int slots_fd;  /* the domain's nacct_if_slots */
+	__u32 slot;
+	int slot_set;  /* this interface's entry is in nacct_if_slots */
+	int dom_created; /* this attach loaded the domain */
 };
+
+/* the programs to attach: the objects' or, in a domain, its pinned ones */
+static int prog_fd_xdp(const struct attach_ctx *a);
+static int prog_fd_tc(const struct attach_ctx *a, int ingress);
 
 static void undo(struct attach_ctx *a)
 {
@@ -386,6 +400,10 @@ static void undo(struct attach_ctx *a)
 		nacct_dispatcher_leave(a->ifindex, a->multi_id);
 	if (a->tmpdir[0])
 		nacct_rm_pin_dir(a->tmpdir);
+	if (a->slot_set)
+		bpf_map_delete_elem(a->slots_fd, &a->ifindex);
+	if (a->dom_created)
+		nacct_rm_pin_dir(a->ddir); /* no member ever joined it */
 }
 
 /*
@@ -458,7 +476,7 @@ static int join_dispatcher(struct attach_ctx *a, const struct nacct_attach_req *
 static int attach_xdp(struct attach_ctx *a, const struct nacct_attach_req *cfg,
 		      struct nacct_meta *meta)
 {
-	int prog_fd = bpf_program__fd(xdp_prog(a->xdp));
+	int prog_fd = prog_fd_xdp(a);
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	char native_err[64] = "", feat[96] = "";
 	int fd;
@@ -670,12 +688,410 @@ static int check_existing_xdp(struct attach_ctx *a, const struct nacct_attach_re
 	return id ? take_lone_xdp(a, cfg, info, id, name, "") : 0;
 }
 
-static int pin_prog(struct bpf_program *p, const char *dir, const char *name)
+static int pin_fd(int fd, const char *dir, const char *name)
 {
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return bpf_program__pin(p, path);
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+static int prog_fd_xdp(const struct attach_ctx *a)
+{
+	return a->xdp ? bpf_program__fd(xdp_prog(a->xdp)) : a->xdp_fd;
+}
+
+static int prog_fd_tc(const struct attach_ctx *a, int ingress)
+{
+	if (a->tc)
+		return bpf_program__fd(tc_prog(a->tc, ingress));
+	return ingress ? a->ingress_fd : a->egress_fd;
+}
+
+/* ---- shared domains (maps/nacct.h "A shared domain") -------------------------- */
+
+int nacct_domain_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (!n || n > NACCT_DOMAIN_NAME_LEN - 9)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-')
+			return 0;
+	return 1;
+}
+
+int nacct_domain_dir(const char *name, char *buf, size_t len)
+{
+	char n[64];
+
+	snprintf(n, sizeof(n), NACCT_DOMAIN_PIN "%s", name);
+	return nacct_pin_dir(n, buf, len);
+}
+
+/*
+ * A new domain (lock held): both objects loaded once with the domain's
+ * switches and pinned with their programs in the domain's directory,
+ * published by a rename like an attachment.  Its nacct_meta holds what
+ * it was loaded with (the members' meta starts from it).
+ */
+static int domain_load(const struct nacct_attach_req *cfg, const char *ddir, __u32 layout,
+		       struct nacct_attach_info *info)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	struct nacct_cfg ncfg = { .snaplen = 128, .sample_n = (__u32)cfg->sample_n };
+	__u32 zero = 0, et_other = 0xffff;
+	__u32 slots = (__u32)(cfg->max_ifaces ? cfg->max_ifaces : NACCT_DOMAIN_MAX_IFACES_DEFAULT) + 1;
+	struct nacct_ethertype_val *et0;
+	struct nacct_xdp *x = NULL;
+	struct nacct_tc *t = NULL;
+	struct nacct_meta meta;
+	struct timespec now;
+	char tmp[256], name[64];
+	int err, i, frags;
+
+	snprintf(name, sizeof(name), NACCT_DOMAIN_PIN "%s", cfg->domain);
+	if (nacct_pin_tmp_dir(name, tmp, sizeof(tmp)))
+		return -ENAMETOOLONG;
+	nacct_rm_pin_dir(tmp);
+	if (mkdir(tmp, 0700))
+		return -errno;
+	oopts.pin_root_path = tmp;
+	/* the multi-buffer program where the kernel has it: it runs on any
+	 * driver, so every member can take jumbo frames */
+	frags = cfg->multi_buffer != NACCT_MB_OFF &&
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL) == 1;
+	if (cfg->multi_buffer == NACCT_MB_ON && !frags) {
+		snprintf(info->detail, sizeof(info->detail),
+			 "--multi-buffer on: the kernel has no multi-buffer XDP (5.18+)");
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	info->what = "load the shared domain's programs";
+	for (;;) {
+		x = xdp_open(&oopts, cfg, layout, frags);
+		t = tc_open(&oopts, cfg, layout);
+		if (!x || !t) {
+			err = -errno;
+			goto out;
+		}
+		NACCT_DOMAIN_SETUP(x, slots);
+		NACCT_DOMAIN_SETUP(t, slots);
+		err = nacct_xdp__load(x);
+		if (!err || !frags || cfg->multi_buffer != NACCT_MB_AUTO)
+			break;
+		/* as nacct_attach(): a kernel that refuses the variant */
+		nacct_xdp__destroy(x);
+		nacct_tc__destroy(t);
+		x = NULL;
+		t = NULL;
+		frags = 0;
+	}
+	if (!err)
+		err = nacct_tc__load(t);
+	if (!err)
+		err = fill_subnets(bpf_map__fd(t->maps.nacct_subnets), cfg->subnets.v,
+				   cfg->subnets.n);
+	if (err)
+		goto out;
+	et0 = calloc(nacct_ncpus(), sizeof(*et0));
+	if (!et0) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = bpf_map_update_elem(bpf_map__fd(t->maps.nacct_ethertypes), &et_other, et0, BPF_ANY)
+		      ? -errno : 0;
+	free(et0);
+	if (!err)
+		err = bpf_map_update_elem(bpf_map__fd(t->maps.nacct_cfg), &zero, &ncfg, BPF_ANY)
+			      ? -errno : 0;
+	if (err)
+		goto out;
+	memset(&meta, 0, sizeof(meta));
+	meta.version = NACCT_META_VERSION;
+	meta.max_flows = cfg->max_flows;
+	meta.flow_layout = layout;
+	meta.max_ifaces = slots;
+	snprintf(meta.domain, sizeof(meta.domain), "%s", cfg->domain);
+	meta.decap = x->rodata->nacct_decap_on;
+	for (i = 0; i < NACCT_TUN_PORTS; i++) {
+		meta.vxlan_ports[i] = ntohs(x->rodata->nacct_vxlan_ports[i]);
+		meta.geneve_ports[i] = ntohs(x->rodata->nacct_geneve_ports[i]);
+	}
+	snprintf(meta.reason, sizeof(meta.reason), "%s", frags ? "multi-buffer" : "single-buffer");
+	clock_gettime(CLOCK_REALTIME, &now);
+	meta.attached_at = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	info->what = "pin the shared domain's programs";
+	err = bpf_map_update_elem(bpf_map__fd(x->maps.nacct_meta), &zero, &meta, BPF_ANY) ? -errno
+											: 0;
+	if (!err)
+		err = pin_fd(bpf_program__fd(xdp_prog(x)), tmp, NACCT_PIN_PROG_XDP);
+	if (!err)
+		err = pin_fd(bpf_program__fd(tc_prog(t, 0)), tmp, NACCT_PIN_PROG_TC_EGRESS);
+	if (!err)
+		err = pin_fd(bpf_program__fd(tc_prog(t, 1)), tmp, NACCT_PIN_PROG_TC_INGRESS);
+	if (!err && rename(tmp, ddir))
+		err = -errno;
+	if (!err)
+		pr_debug("domain %s: loaded (%u interfaces at most, %s)\n", cfg->domain, slots - 1,
+			 meta.reason);
+out:
+	nacct_xdp__destroy(x);
+	nacct_tc__destroy(t);
+	if (err)
+		nacct_rm_pin_dir(tmp);
+	return err;
+}
+
+/* the request against what the domain was loaded with: 0, or -EINVAL saying which */
+static int domain_compat(const struct nacct_attach_req *cfg, const struct nacct_meta *d,
+			 __u32 layout, const char *ddir, char *detail, size_t len)
+{
+	struct bpf_map_info mi;
+	__u32 ml = sizeof(mi);
+	char what[64] = "";
+	int fd;
+
+	memset(&mi, 0, sizeof(mi));
+	fd = nacct_map_open(ddir, NACCT_MAP_SUBNET_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			    sizeof(struct nacct_subnet_stats));
+	if (fd >= 0) {
+		bpf_obj_get_info_by_fd(fd, &mi, &ml);
+		close(fd);
+	}
+	if (cfg->max_flows != d->max_flows)
+		snprintf(what, sizeof(what), "--max-flows %u", d->max_flows);
+	else if (layout != d->flow_layout)
+		snprintf(what, sizeof(what), "--flow-layout %s",
+			 d->flow_layout == NACCT_FLOW_SHARED ? "shared" : "percpu");
+	else if ((cfg->decap == NACCT_DECAP_ON) != !!d->decap)
+		snprintf(what, sizeof(what), "--decap %s", d->decap ? "on" : "off");
+	else if (mi.max_entries && mi.max_entries != cfg->subnets.n + 1)
+		snprintf(what, sizeof(what), "%u --subnets", mi.max_entries - 1);
+	else if (cfg->mode == NACCT_M_OFFLOAD || cfg->multi)
+		snprintf(what, sizeof(what), "no %s",
+			 cfg->multi ? "--multi (libxdp's dispatcher)" : "--mode offload");
+	if (!what[0])
+		return 0;
+	snprintf(detail, len,
+		 "shared domain %s was loaded with %s; its members share its tables and programs: "
+		 "the same options, or --domain another (or none)",
+		 d->domain, what);
+	return -EINVAL;
+}
+
+/* a free slot of the domain: 1 .. slots - 1 */
+static int domain_slot(int slots_fd, __u32 slots, __u32 *slot)
+{
+	__u32 k, nk, v, i, *pk = NULL;
+	__u8 *used = calloc(slots, 1);
+
+	if (!used)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(slots_fd, pk, &nk)) {
+		if (!bpf_map_lookup_elem(slots_fd, &nk, &v) && v < slots)
+			used[v] = 1;
+		k = nk;
+		pk = &k;
+	}
+	for (i = 1; i < slots && used[i]; i++)
+		;
+	free(used);
+	if (i >= slots)
+		return -ENOSPC;
+	*slot = i;
+	return 0;
+}
+
+/* zero the per-interface rows of @slot (a member that left may have used it) */
+static int domain_zero_rows(const char *ddir, __u32 slot)
+{
+	int ncpu = nacct_ncpus(), fd, err = 0;
+	size_t sz = sizeof(struct nacct_stats) > sizeof(struct nacct_queue_val) ?
+			    sizeof(struct nacct_stats) : sizeof(struct nacct_queue_val);
+	void *z = calloc(ncpu, sz);
+	__u32 k;
+
+	if (!z)
+		return -ENOMEM;
+	fd = nacct_map_open(ddir, NACCT_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			    sizeof(struct nacct_stats));
+	if (fd < 0 || bpf_map_update_elem(fd, &slot, z, BPF_ANY))
+		err = fd < 0 ? fd : -errno;
+	if (fd >= 0)
+		close(fd);
+	fd = err ? -1 : nacct_map_open(ddir, NACCT_MAP_QUEUES, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+				       sizeof(struct nacct_queue_val));
+	if (!err && fd < 0)
+		err = fd;
+	for (k = slot * NACCT_DOMAIN_QKEYS; !err && k < (slot + 1) * NACCT_DOMAIN_QKEYS; k++)
+		if (bpf_map_update_elem(fd, &k, z, BPF_ANY))
+			err = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(z);
+	return err;
+}
+
+/*
+ * Join (creating it on first use) the domain of the request: its programs
+ * become the ones to attach, its maps are pinned again in the member's
+ * directory beside a nacct_meta of the member's own, and the member gets
+ * a slot.  Takes the host-set lock (released at publish or failure).
+ */
+static int domain_join(struct attach_ctx *a, const struct nacct_attach_req *cfg, __u32 layout,
+		       struct nacct_meta *meta, struct nacct_attach_info *info)
+{
+	struct nacct_meta d;
+	char path[512];
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd, err;
+
+	info->what = "join the shared domain";
+	if (nacct_domain_dir(cfg->domain, a->ddir, sizeof(a->ddir)))
+		return -ENAMETOOLONG;
+	a->lock = nacct_hostset_lock();
+	if (a->lock < 0)
+		return a->lock;
+	if (stat(a->ddir, &st)) {
+		err = domain_load(cfg, a->ddir, layout, info);
+		if (err)
+			return err;
+		a->dom_created = 1;
+	}
+	fd = nacct_map_open(a->ddir, NACCT_MAP_META, BPF_MAP_TYPE_ARRAY, 4, sizeof(d));
+	if (fd < 0)
+		return fd;
+	err = nacct_read_meta(fd, &d);
+	close(fd);
+	if (err)
+		return err;
+	if (d.version != NACCT_META_VERSION || d.max_ifaces < 2) {
+		snprintf(info->detail, sizeof(info->detail), "%s", a->ddir);
+		return -EPROTO;
+	}
+	err = domain_compat(cfg, &d, layout, a->ddir, info->detail, sizeof(info->detail));
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/" NACCT_PIN_PROG_XDP, a->ddir);
+	a->xdp_fd = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/" NACCT_PIN_PROG_TC_EGRESS, a->ddir);
+	a->egress_fd = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/" NACCT_PIN_PROG_TC_INGRESS, a->ddir);
+	a->ingress_fd = bpf_obj_get(path);
+	if (a->xdp_fd < 0 || a->egress_fd < 0 || a->ingress_fd < 0)
+		return -ENOENT;
+	a->slots_fd = nacct_map_open(a->ddir, NACCT_MAP_IF_SLOTS, BPF_MAP_TYPE_HASH, 4, 4);
+	if (a->slots_fd < 0)
+		return a->slots_fd;
+	err = domain_slot(a->slots_fd, d.max_ifaces, &a->slot);
+	if (err == -ENOSPC)
+		snprintf(info->detail, sizeof(info->detail),
+			 "shared domain %s is full: %u interfaces (--max-ifaces when it is loaded)",
+			 d.domain, d.max_ifaces - 1);
+	if (!err)
+		err = domain_zero_rows(a->ddir, a->slot);
+	if (err)
+		return err;
+	/* the domain's maps again in the member's directory, but its meta */
+	dir = opendir(a->ddir);
+	if (!dir)
+		return -errno;
+	while (!err && (de = readdir(dir))) {
+		if (strncmp(de->d_name, "nacct_", 6) || !strcmp(de->d_name, NACCT_MAP_META))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", a->ddir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			break;
+		}
+		err = pin_fd(fd, a->tmpdir, de->d_name);
+		close(fd);
+	}
+	closedir(dir);
+	if (err)
+		return err;
+	a->meta_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NACCT_MAP_META, 4, sizeof(*meta), 1, NULL);
+	if (a->meta_fd < 0)
+		return -errno;
+	err = pin_fd(a->meta_fd, a->tmpdir, NACCT_MAP_META);
+	if (err)
+		return err;
+	*meta = d;
+	meta->slot = a->slot;
+	meta->reason[0] = '\0';
+	a->frags = !strcmp(d.reason, "multi-buffer");
+	return 0;
+}
+
+/* a member's last step: its entry in the domain's members, so that its
+ * packets count in its slot from the first one its hooks see */
+static int domain_enter(struct attach_ctx *a)
+{
+	if (bpf_map_update_elem(a->slots_fd, &a->ifindex, &a->slot, BPF_NOEXIST))
+		return -errno;
+	a->slot_set = 1;
+	return 0;
+}
+
+/* the flows of @ifindex out of a domain's shared table (a member leaves) */
+static void domain_drop_flows(const char *dir, __u32 ifindex)
+{
+	struct nacct_flow_key k, nk, *pk = NULL;
+	struct nacct_flow_key *del = NULL, *tmp;
+	size_t n = 0, cap = 0, i;
+	int fd = bpf_obj_get(dir);
+
+	if (fd < 0)
+		return;
+	while (!bpf_map_get_next_key(fd, pk, &nk)) {
+		if (nk.ifindex == ifindex) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				tmp = realloc(del, cap * sizeof(*del));
+				if (!tmp)
+					break;
+				del = tmp;
+			}
+			del[n++] = nk;
+		}
+		k = nk;
+		pk = &k;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &del[i]);
+	free(del);
+	close(fd);
+}
+
+/*
+ * A member leaves its domain (detach, @dir: its pin directory): out of the
+ * members, its flows out of the shared table; the last one takes the
+ * domain's directory (its maps and programs go with their last pin).
+ */
+static void domain_leave(const char *dir, const struct nacct_meta *meta)
+{
+	char path[512], ddir[256];
+	__u32 k;
+	int fd, lk = nacct_hostset_lock();
+
+	snprintf(path, sizeof(path), "%s/" NACCT_MAP_IF_SLOTS, dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_map_delete_elem(fd, &meta->ifindex);
+		snprintf(path, sizeof(path), "%s/" NACCT_MAP_FLOWS, dir);
+		domain_drop_flows(path, meta->ifindex);
+		if (bpf_map_get_next_key(fd, NULL, &k) && errno == ENOENT &&
+		    !nacct_domain_dir(meta->domain, ddir, sizeof(ddir)) &&
+		    !nacct_rm_pin_dir(ddir))
+			pr_debug("domain %s: its last member left, removed\n", meta->domain);
+		close(fd);
+	}
+	nacct_hostset_unlock(lk);
 }
 
 int nacct_kernel_limits(const char **lines, int max)
@@ -711,9 +1127,25 @@ int nacct_kernel_limits(const char **lines, int max)
 	return n;
 }
 
+/* the fds a context owns, and the lock */
+static void ctx_close(struct attach_ctx *a)
+{
+	int *fds[] = { &a->xdp_fd, &a->egress_fd, &a->ingress_fd, &a->meta_fd, &a->slots_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+	nacct_hostset_unlock(a->lock);
+	a->lock = -1;
+}
+
 int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *info)
 {
-	struct attach_ctx a = { .link_fd = -1 };
+	struct attach_ctx a = { .link_fd = -1, .xdp_fd = -1, .egress_fd = -1, .ingress_fd = -1,
+				.meta_fd = -1, .lock = -1, .slots_fd = -1 };
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct nacct_meta meta;
 	struct nacct_cfg ncfg = { .snaplen = 128, .sample_n = (__u32)cfg->sample_n };
@@ -801,11 +1233,30 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	if (cfg->hook == NACCT_H_XDP) {
 		info->what = "check for another XDP program";
 		err = check_existing_xdp(&a, cfg, info);
+		if (!err && a.multi && cfg->domain) {
+			snprintf(info->detail, sizeof(info->detail),
+				 "%s runs libxdp's dispatcher; a shared domain's program cannot join "
+				 "one: attach it with maps of its own (--domain none)", a.ifname);
+			err = -EINVAL;
+		}
 		if (err)
 			goto fail;
 	}
 	clean_stale_tc(a.ifindex, a.ifname);
 
+	if (cfg->domain) {
+		err = domain_join(&a, cfg, layout, &meta, info);
+		if (err)
+			goto fail;
+		meta.ifindex = a.ifindex;
+		meta.hook = cfg->hook == NACCT_H_XDP ? NACCT_HOOK_XDP : NACCT_HOOK_TC;
+		snprintf(meta.ifname, sizeof(meta.ifname), "%s", a.ifname);
+		info->what = "enter the shared domain";
+		err = domain_enter(&a);
+		if (err)
+			goto fail;
+		goto hooks;
+	}
 	oopts.pin_root_path = a.tmpdir;
 	a.frags = want_frags(&a, cfg, a.single_why, sizeof(a.single_why));
 	if (a.frags < 0) {
@@ -880,11 +1331,12 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		meta.vxlan_ports[i] = ntohs(a.xdp->rodata->nacct_vxlan_ports[i]);
 		meta.geneve_ports[i] = ntohs(a.xdp->rodata->nacct_geneve_ports[i]);
 	}
+	a.meta_fd = dup(bpf_map__fd(a.xdp->maps.nacct_meta));
 
+hooks:
 	/* egress first: a failure there leaves nothing to undo on ingress */
 	info->what = "attach the TC egress filter";
-	err = tc_attach(a.ifindex, BPF_TC_EGRESS, bpf_program__fd(tc_prog(a.tc, 0)),
-			&a.tc_prio, &a.qdisc_created);
+	err = tc_attach(a.ifindex, BPF_TC_EGRESS, prog_fd_tc(&a, 0), &a.tc_prio, &a.qdisc_created);
 	if (err)
 		goto fail;
 	a.egress_on = 1;
@@ -896,8 +1348,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 			goto fail;
 	} else {
 		info->what = "attach the TC ingress filter";
-		err = tc_attach(a.ifindex, BPF_TC_INGRESS,
-				bpf_program__fd(tc_prog(a.tc, 1)), &a.tc_prio,
+		err = tc_attach(a.ifindex, BPF_TC_INGRESS, prog_fd_tc(&a, 1), &a.tc_prio,
 				&a.qdisc_created);
 		if (err)
 			goto fail;
@@ -910,21 +1361,35 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	meta.attached_at = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
 
 	/* the TX queue rows: a kernel that refuses them leaves the
-	 * attachment without them, said here and by `nacct queues` */
-	err = nacct_txq_register(a.ifindex, bpf_map__fd(a.xdp->maps.nacct_queues));
-	if (err)
-		pr_info("%s: no TX queue counters: %s\n", a.ifname, strerror(-err));
+	 * attachment without them, said here and by `nacct queues`; a
+	 * domain's member has none (the host's TX queue program adds to an
+	 * attachment's whole map) */
+	if (cfg->domain) {
+		err = -EOPNOTSUPP;
+		/* the reason says which domain */
+		{
+			char r[NACCT_META_REASON_LEN];
+
+			snprintf(r, sizeof(r), "shared domain %s, slot %u: %s", meta.domain,
+				 meta.slot, meta.reason);
+			snprintf(meta.reason, sizeof(meta.reason), "%s", r);
+		}
+	} else {
+		err = nacct_txq_register(a.ifindex, bpf_map__fd(a.xdp->maps.nacct_queues));
+		if (err)
+			pr_info("%s: no TX queue counters: %s\n", a.ifname, strerror(-err));
+	}
 	meta.txq_on = a.txq_on = !err;
 
 	info->what = "pin programs and link";
-	err = bpf_map_update_elem(bpf_map__fd(a.xdp->maps.nacct_meta), &zero, &meta, BPF_ANY);
+	err = bpf_map_update_elem(a.meta_fd, &zero, &meta, BPF_ANY) ? -errno : 0;
 	if (!err)
-		err = pin_prog(tc_prog(a.tc, 0), a.tmpdir, NACCT_PIN_PROG_TC_EGRESS);
+		err = pin_fd(prog_fd_tc(&a, 0), a.tmpdir, NACCT_PIN_PROG_TC_EGRESS);
 	if (!err && a.ingress_on)
-		err = pin_prog(tc_prog(a.tc, 1), a.tmpdir, NACCT_PIN_PROG_TC_INGRESS);
+		err = pin_fd(prog_fd_tc(&a, 1), a.tmpdir, NACCT_PIN_PROG_TC_INGRESS);
 	/* offload: lib/offload.c pinned the device's program already */
 	if (!err && meta.hook == NACCT_HOOK_XDP && meta.xdp_mode != NACCT_MODE_OFFLOAD)
-		err = pin_prog(xdp_prog(a.xdp), a.tmpdir, NACCT_PIN_PROG_XDP);
+		err = pin_fd(prog_fd_xdp(&a), a.tmpdir, NACCT_PIN_PROG_XDP);
 	/* in libxdp's dispatcher libxdp pins the link (lib/dispatcher.c) */
 	if (!err && a.link_fd >= 0) {
 		char path[512];
@@ -942,8 +1407,11 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		goto fail;
 	}
 	a.tmpdir[0] = '\0';
+	a.slot_set = 0;
+	a.dom_created = 0;
 	close(a.link_fd);
 	a.link_fd = -1;
+	ctx_close(&a);
 	/* the side programs (auto); a failure is reported, the attachment stands */
 	if (cfg->side_programs != NACCT_SIDE_OFF && cfg->probes == NACCT_PROBES_AUTO)
 		info->probes = nacct_probes_ensure(NACCT_PROBES_AUTO, NULL, 0);
@@ -957,6 +1425,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 
 fail:
 	undo(&a);
+	ctx_close(&a);
 	if (a.txq_on)
 		nacct_txq_unregister(a.ifindex);
 	nacct_xdp__destroy(a.xdp);
@@ -1046,6 +1515,9 @@ int nacct_detach_dir(const char *ifname, const char *dir)
 	 * are known by their programs' names */
 	if (ifindex && (!meta.tc_prio || meta.ifindex != (__u32)ifindex))
 		clean_stale_tc(ifindex, ifname);
+	/* a shared domain's member: out of the domain (the last one takes it) */
+	if (!err && meta.slot)
+		domain_leave(dir, &meta);
 	if (!err)
 		err = nacct_rm_pin_dir(dir);
 	/* (whatever meta says: the host's last detach takes the program) */

@@ -83,7 +83,18 @@ struct nacct_attach_req {
 	int probes;           /* --probes: enum nacct_probes_mode (lib/probes.h) */
 	int decap;            /* enum nacct_decap_req */
 	struct nacct_tun_ports tun_ports;
+	/* --domain: the shared domain to join (created on first use), NULL:
+	 * maps of its own; --max-ifaces: a new domain's slots (0: default) */
+	const char *domain;
+	__u64 max_ifaces;
 };
+
+/* the domain of attach --all without --domain (one per network namespace) */
+#define NACCT_DOMAIN_DEFAULT "default"
+/* a domain name nacct takes: 1 .. NACCT_DOMAIN_NAME_LEN - 9 of [A-Za-z0-9_-] */
+int nacct_domain_name_ok(const char *name);
+/* the directory of this network namespace's domain @name */
+int nacct_domain_dir(const char *name, char *buf, size_t len);
 
 struct nacct_attach_info {
 	struct nacct_meta meta; /* hook, mode and why, max_flows, ... */
@@ -210,10 +221,11 @@ static inline int nacct_kernel_has_atomic_or(void)
  */
 static inline void nacct_datapath_setup(struct bpf_map *flows, struct bpf_map *subnets,
 					struct bpf_map *subnet_stats, __u32 *subnet_lookup,
-					__u32 *flow_layout, __u32 *coarse_clock, __u32 max_flows,
-					__u32 n_subnets, __u32 layout)
+					__u32 *flow_layout, __u32 *coarse_clock, __u32 *nr_cpus,
+					__u32 max_flows, __u32 n_subnets, __u32 layout)
 {
 	*coarse_clock = nacct_kernel_has_coarse_clock();
+	*nr_cpus = nacct_ncpus();
 	if (max_flows)
 		bpf_map__set_max_entries(flows, max_flows);
 	bpf_map__set_max_entries(subnets, n_subnets ? n_subnets : 1);
@@ -228,7 +240,21 @@ static inline void nacct_datapath_setup(struct bpf_map *flows, struct bpf_map *s
 	nacct_datapath_setup((skel)->maps.nacct_flows, (skel)->maps.nacct_subnets,             \
 			     (skel)->maps.nacct_subnet_stats, &(skel)->rodata->nacct_subnet_lookup, \
 			     &(skel)->rodata->nacct_flow_layout, &(skel)->rodata->nacct_coarse_clock, \
-			     max_flows, n_subnets, layout)
+			     &(skel)->rodata->nacct_nr_cpus, max_flows, n_subnets, layout)
+
+/*
+ * A shared domain's objects (maps/nacct.h "A shared domain"): the
+ * per-interface rows for @slots interfaces (slot 0 the strays'), the
+ * member table, the switch.  After NACCT_DATAPATH_SETUP.
+ */
+#define NACCT_DOMAIN_SETUP(skel, slots)                                                       \
+	do {                                                                                   \
+		(skel)->rodata->nacct_domain = 1;                                              \
+		bpf_map__set_max_entries((skel)->maps.nacct_stats, (slots));                   \
+		bpf_map__set_max_entries((skel)->maps.nacct_queues,                            \
+					 (slots) * NACCT_DOMAIN_QKEYS);                        \
+		bpf_map__set_max_entries((skel)->maps.nacct_if_slots, (slots));                \
+	} while (0)
 
 /*
  * The tunnel switches of maps/decap.h, for every loader like the above:

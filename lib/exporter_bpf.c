@@ -69,7 +69,7 @@ static int bpf_scan(struct nacct_xstore *xs, int restart, const struct nacct_flo
 {
 	struct nacct_bpf_store *s = bpf_store(xs);
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 count, i;
+	__u32 count, i, k;
 	int err;
 
 	if (restart || s->at_end) {
@@ -93,13 +93,17 @@ static int bpf_scan(struct nacct_xstore *xs, int restart, const struct nacct_flo
 		break;
 	}
 	s->first = 0;
-	for (i = 0; i < count; i++) {
-		s->out[i].key = s->keys[i];
-		nacct_flow_merge(&s->out[i].val, &s->vals[(size_t)i * s->base.ncpu],
+	for (i = 0, k = 0; i < count; i++) {
+		/* a domain member's: its own flows only */
+		if (s->if_filter && s->keys[i].ifindex != s->if_filter)
+			continue;
+		s->out[k].key = s->keys[i];
+		nacct_flow_merge(&s->out[k].val, &s->vals[(size_t)i * s->base.ncpu],
 				 s->base.ncpu);
+		k++;
 	}
 	*out = s->out;
-	*n = count;
+	*n = k;
 	if (err == -ENOENT) {
 		s->at_end = 1;
 		return 1;
@@ -115,7 +119,8 @@ static int bpf_take(struct nacct_xstore *xs, const struct nacct_flow_key *k,
 
 static int bpf_totals(struct nacct_xstore *xs, struct nacct_stats *st)
 {
-	return nacct_read_totals(bpf_store(xs)->stats_fd, bpf_store(xs)->queues_fd, st);
+	return nacct_read_totals(bpf_store(xs)->stats_fd, bpf_store(xs)->queues_fd,
+				 bpf_store(xs)->slot, st);
 }
 
 /* a new tunnel since the last read: read the (small) table again */
@@ -138,6 +143,12 @@ static const struct nacct_xstore_ops bpf_store_ops = {
 	.totals = bpf_totals,
 	.tunnel = bpf_tunnel,
 };
+
+void nacct_bpf_store_member(struct nacct_bpf_store *s, __u32 slot, __u32 if_filter)
+{
+	s->slot = slot;
+	s->if_filter = if_filter;
+}
 
 void nacct_bpf_store_tunnels(struct nacct_bpf_store *s, int tunnels_fd)
 {

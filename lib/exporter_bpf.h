@@ -13,6 +13,7 @@
 struct nacct_bpf_store {
 	struct nacct_xstore base; /* first: the core's handle */
 	int flows_fd, stats_fd, queues_fd; /* queues: the RX totals (nacct_read_totals) */
+	__u32 slot, if_filter;    /* a shared domain's member (struct nacct_iface_maps) */
 	__u32 chunk;              /* flows per batch read */
 	struct nacct_flow_key *keys;
 	struct nacct_flow_val *vals;
@@ -24,6 +25,8 @@ struct nacct_bpf_store {
 };
 
 int nacct_bpf_store_init(struct nacct_bpf_store *s, int flows_fd, int stats_fd, int queues_fd);
+/* a shared domain's member: its rows' slot and its flows' ifindex */
+void nacct_bpf_store_member(struct nacct_bpf_store *s, __u32 slot, __u32 if_filter);
 /* the tunnel map, for the records' tunnel fields (optional) */
 void nacct_bpf_store_tunnels(struct nacct_bpf_store *s, int tunnels_fd);
 void nacct_bpf_store_free(struct nacct_bpf_store *s);

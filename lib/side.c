@@ -212,12 +212,13 @@ void nacct_probe_view_since(struct nacct_probe_view *pv, __u64 attached_at)
  * neither the VLAN nor the tunnel a packet came through (where the kernel
  * decapsulates, they see the inner packet), so a flow joins its side
  * records by its 5-tuple (and the reader's netns): the inner 5-tuple of
- * a tunnelled flow, with VLAN and tunnel set aside.
+ * a tunnelled flow, with VLAN, tunnel and interface set aside.
  */
 static void side_join_key(struct nacct_flow_key *k)
 {
 	k->vlan = 0;
 	k->tunnel = 0;
+	k->ifindex = 0; /* a shared domain's interface: nor that */
 }
 
 const struct nacct_tcp_val *nacct_probe_view_find(const struct nacct_probe_view *pv,

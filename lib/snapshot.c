@@ -22,7 +22,7 @@ const char *const nacct_prog_names[NACCT_PROG_MAX] = {
 	[NACCT_PROG_TC_EGRESS] = "tc_egress",
 };
 
-int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n)
+int nacct_dump_flows(int fd, __u32 ifindex, struct nacct_flow **out, size_t *n)
 {
 	/* values per key: one per CPU, or one (the shared layout) */
 	int ncpu = nacct_flow_copies_fd(fd), err = 0;
@@ -80,6 +80,8 @@ int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n)
 			cap = ncap;
 		}
 		for (i = 0; i < count; i++) {
+			if (ifindex && keys[i].ifindex != ifindex)
+				continue;
 			res[have].key = keys[i];
 			nacct_flow_merge(&res[have].val, &vals[(size_t)i * ncpu], ncpu);
 			have++;
@@ -168,7 +170,7 @@ static int snapshot_once(const struct nacct_iface_maps *m, unsigned int what,
 	memset(s, 0, sizeof(*s));
 	s->meta = m->meta_val;
 	s->present = if_nametoindex(m->ifname) == m->meta_val.ifindex;
-	err = nacct_read_totals(m->stats, m->queues, &s->t.st);
+	err = nacct_read_totals(m->stats, m->queues, m->slot, &s->t.st);
 	if (err)
 		return err;
 	if (m->meta_val.xdp_mode == NACCT_MODE_OFFLOAD) {
@@ -183,7 +185,7 @@ static int snapshot_once(const struct nacct_iface_maps *m, unsigned int what,
 		s->t.st.bytes[NACCT_DIR_RX] += s->hw[NACCT_HW_ALL].bytes;
 	}
 	if (what & NACCT_SNAP_FLOWS) {
-		err = nacct_dump_flows(m->flows, &s->fl, &s->n_fl);
+		err = nacct_dump_flows(m->flows, m->if_filter, &s->fl, &s->n_fl);
 		/* after the flows: every handle they carry is in the table */
 		if (!err)
 			err = nacct_tuns_read(m->tunnels, &s->tuns);

@@ -14,8 +14,10 @@
 #include "fields.h"
 #include "../maps/maps.h"
 
-/* every flow of the map (batched), merged per CPU; caller frees *out */
-int nacct_dump_flows(int fd, struct nacct_flow **out, size_t *n);
+/* every flow of the map (batched), merged per CPU; @ifindex not 0: only
+ * the flows of that interface (a shared domain's member, whose flows
+ * carry it in their key: nacct_iface_maps.if_filter); caller frees *out */
+int nacct_dump_flows(int fd, __u32 ifindex, struct nacct_flow **out, size_t *n);
 
 /* an attachment's programs and link, by their pins */
 enum nacct_prog_idx {

@@ -50,6 +50,12 @@ const volatile __u32 nacct_subnet_lookup = 1;
  *   rarely (once a jiffy).  The verifier never sees the call it prunes.
  */
 const volatile __u32 nacct_coarse_clock = 1;
+/*
+ * nacct_nr_cpus: the possible CPUs (libbpf_num_possible_cpus()), set by
+ *   the loader: a new tunnel's handle is its CPU's next sequence number
+ *   times this, plus the CPU (unique, 32 bits: maps/nacct.h).
+ */
+const volatile __u32 nacct_nr_cpus = 1;
 
 /*
  * @compat, a constant in each data-path program: 0 in the programs, 1 in
@@ -189,10 +195,10 @@ static __noinline void nacct_frag_ports(struct nacct_pkt *pkt, struct nacct_stat
 }
 
 /* the handle from the tunnel table, or a new entry's */
-static __always_inline __u64 nacct_tun_handle_slow(struct nacct_pkt *pkt, struct nacct_stats *st)
+static __always_inline __u32 nacct_tun_handle_slow(struct nacct_pkt *pkt, struct nacct_stats *st)
 {
 	struct nacct_tun_val *tv, nv;
-	__u32 zero = 0;
+	__u32 zero = 0, ncpu = nacct_nr_cpus ? nacct_nr_cpus : 1;
 	__u64 *seq;
 
 	tv = bpf_map_lookup_elem(&nacct_tunnels, &pkt->tun);
@@ -201,8 +207,11 @@ static __always_inline __u64 nacct_tun_handle_slow(struct nacct_pkt *pkt, struct
 	seq = bpf_map_lookup_elem(&nacct_tun_seq, &zero);
 	if (!seq)
 		return 0;
+	/* handles past 32 bits: none (the overflow bucket) */
+	if (*seq + 1 > 0xffffffffULL / ncpu - 1)
+		return 0;
 	*seq += 1;
-	nv.handle = *seq << 16 | (bpf_get_smp_processor_id() & 0xffff);
+	nv.handle = *seq * ncpu + bpf_get_smp_processor_id() % ncpu;
 	nv.first_seen = bpf_ktime_get_ns();
 	if (!bpf_map_update_elem(&nacct_tunnels, &pkt->tun, &nv, BPF_NOEXIST)) {
 		st->tunnels_created++;
@@ -219,11 +228,11 @@ static __always_inline __u64 nacct_tun_handle_slow(struct nacct_pkt *pkt, struct
  * one new tunnel at once both try to insert, and the loser takes the
  * winner's handle.  0: the table is full.
  */
-static __noinline __u64 nacct_tun_handle(struct nacct_pkt *pkt, struct nacct_stats *st)
+static __noinline __u32 nacct_tun_handle(struct nacct_pkt *pkt, struct nacct_stats *st)
 {
 	struct nacct_tun_cache *c;
 	__u32 zero = 0;
-	__u64 h;
+	__u32 h;
 
 	/* this CPU's last tunnel (see nacct_tun_cache) */
 	c = bpf_map_lookup_elem(&nacct_tun_cache, &zero);
@@ -335,20 +344,23 @@ static __always_inline void nacct_overflow_add(struct nacct_stats *st, __u32 dir
  * nacct_stats value at all: the rarer branches look it up.
  */
 static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u32 dir,
-					     __u32 queue, __u64 pkts, __u64 bytes, const int compat)
+					     __u32 queue, __u64 pkts, __u64 bytes, __u32 ifindex,
+					     const int compat)
 {
 	struct nacct_flow_val *v, nv;
 	struct nacct_stats *st = NULL;
-	__u32 sub_id;
+	__u32 sub_id, slot = nacct_slot_of(ifindex);
 	__u8 edir;
 	__u64 now;
 	int err;
 
 	dir &= 1;
+	if (nacct_domain)
+		pkt->ifindex = ifindex;
 	if (dir == NACCT_DIR_RX) {
-		nacct_queue_add(NACCT_DIR_RX, queue, pkts, bytes);
+		nacct_queue_add(NACCT_DIR_RX, queue, pkts, bytes, slot);
 	} else {
-		st = nacct_stats_get();
+		st = nacct_stats_get(slot);
 		if (!st)
 			return 0;
 		st->packets[dir] += pkts;
@@ -356,7 +368,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 	}
 
 	if (!st && (res != NACCT_P_IP || pkt->tun_cand || pkt->is_frag)) {
-		st = nacct_stats_get();
+		st = nacct_stats_get(slot);
 		if (!st)
 			return 0;
 	}
@@ -441,7 +453,7 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 		nacct_subnets_fill(&nv, &pkt->key);
 		err = bpf_map_update_elem(&nacct_flows, &pkt->key, &nv, BPF_NOEXIST);
 		if (!st)
-			st = nacct_stats_get();
+			st = nacct_stats_get(slot);
 		if (!st)
 			return 0;
 		if (!err) {
@@ -468,9 +480,9 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 	return 0;
 }
 
-static __always_inline void nacct_stats_gso(__u32 dir)
+static __always_inline void nacct_stats_gso(__u32 dir, __u32 ifindex)
 {
-	struct nacct_stats *st = nacct_stats_get();
+	struct nacct_stats *st = nacct_stats_get(nacct_slot_of(ifindex));
 
 	if (st)
 		st->gso_skbs[dir & 1]++;

@@ -114,7 +114,8 @@ static __always_inline int nacct_key_make(struct nacct_flow_key *k, const __u8 *
 	kw.k.proto = proto;
 	kw.k.family = family;
 	kw.k.vlan = vlan;
-	kw.k.tunnel = 0; /* sockets and dropped skbs: the inner 5-tuple, no tunnel */
+	kw.k.tunnel = 0; /* sockets and dropped skbs: the inner 5-tuple, no tunnel, */
+	kw.k.ifindex = 0; /* no interface */
 	side = nacct_key_canon(&kw.k);
 	__builtin_memcpy(k, &kw.k, sizeof(*k));
 	return side;

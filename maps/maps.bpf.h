@@ -12,6 +12,14 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "nacct.h"
+/*
+ * nacct_domain: 1 in a shared domain's programs (attach --domain / --all;
+ *   maps/nacct.h "A shared domain"): the flow key carries the ifindex and
+ *   the per-interface rows are the interface's slot's.  0 (an
+ *   attachment's own maps): slot 0 and ifindex 0, the lookup pruned.
+ */
+const volatile __u32 nacct_domain = 0;
+
 #include "queues.bpf.h" /* nacct_queues */
 
 /* flow records: canonical key -> per-CPU counters (size set at load) */
@@ -34,11 +42,31 @@ struct {
 } nacct_stats SEC(".maps");
 
 /* this CPU's nacct_stats */
-static __always_inline struct nacct_stats *nacct_stats_get(void)
-{
-	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&nacct_stats, &zero);
+/* a domain's members: ifindex -> slot (max_entries: the domain's slots) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_if_slots SEC(".maps");
+
+/* the per-interface rows' slot of @ifindex (0 outside a domain) */
+static __always_inline __u32 nacct_slot_of(__u32 ifindex)
+{
+	__u32 *s;
+
+	if (!nacct_domain)
+		return 0;
+	s = bpf_map_lookup_elem(&nacct_if_slots, &ifindex);
+	return s ? *s : 0;
+}
+
+/* this CPU's nacct_stats of slot @slot */
+static __always_inline struct nacct_stats *nacct_stats_get(__u32 slot)
+{
+	return bpf_map_lookup_elem(&nacct_stats, &slot);
 }
 
 /* subnet prefixes (v4 and v6 in one trie) -> subnet id (size set at load) */

@@ -177,16 +177,37 @@ int nacct_read_queues(int fd, __u32 first, __u32 n, struct nacct_queue_val *out)
 	return 0;
 }
 
-int nacct_read_totals(int stats_fd, int queues_fd, struct nacct_stats *out)
+int nacct_read_queue_rows(int fd, __u32 slot, struct nacct_queue_val out[NACCT_QUEUE_KEYS])
 {
-	struct nacct_queue_val rx[NACCT_QUEUE_ROWS];
+	struct nacct_queue_val d[NACCT_DOMAIN_QKEYS];
+	__u32 dir, q;
+	int err;
+
+	if (!slot)
+		return nacct_read_queues(fd, 0, NACCT_QUEUE_KEYS, out);
+	err = nacct_read_queues(fd, slot * NACCT_DOMAIN_QKEYS, NACCT_DOMAIN_QKEYS, d);
+	if (err)
+		return err;
+	memset(out, 0, sizeof(*out) * NACCT_QUEUE_KEYS);
+	for (dir = 0; dir < NACCT_DIR_MAX; dir++)
+		for (q = 0; q < NACCT_DOMAIN_QROWS; q++)
+			out[dir * NACCT_QUEUE_ROWS +
+			    (q < NACCT_DOMAIN_QUEUES ? q : NACCT_QUEUE_OTHER)] =
+				d[dir * NACCT_DOMAIN_QROWS + q];
+	return 0;
+}
+
+int nacct_read_totals(int stats_fd, int queues_fd, __u32 slot, struct nacct_stats *out)
+{
+	struct nacct_queue_val rows[NACCT_QUEUE_KEYS];
+	const struct nacct_queue_val *rx = &rows[NACCT_DIR_RX * NACCT_QUEUE_ROWS];
 	__u32 r;
 	int err;
 
-	err = nacct_read_percpu_u64(stats_fd, 0, out, sizeof(*out));
+	err = nacct_read_percpu_u64(stats_fd, slot, out, sizeof(*out));
 	if (err)
 		return err;
-	err = nacct_read_queues(queues_fd, NACCT_DIR_RX * NACCT_QUEUE_ROWS, NACCT_QUEUE_ROWS, rx);
+	err = nacct_read_queue_rows(queues_fd, slot, rows);
 	if (err)
 		return err;
 	for (r = 0; r < NACCT_QUEUE_ROWS; r++) {
@@ -363,10 +384,14 @@ int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m)
 	if (err)
 		goto fail;
 	if (m->meta_val.version != NACCT_META_VERSION ||
-	    m->meta_val.flow_layout > NACCT_FLOW_SHARED) {
+	    m->meta_val.flow_layout > NACCT_FLOW_SHARED ||
+	    (m->meta_val.slot && m->meta_val.slot >= m->meta_val.max_ifaces)) {
 		err = -EPROTO;
 		goto fail;
 	}
+	/* a shared domain's member: its rows, its flows (maps/nacct.h) */
+	m->slot = m->meta_val.slot;
+	m->if_filter = m->slot ? m->meta_val.ifindex : 0;
 	/* the type the attachment's layout gave the flow table */
 	OPEN(flows, NACCT_MAP_FLOWS, nacct_flow_map_type(m->meta_val.flow_layout),
 	     sizeof(struct nacct_flow_key), sizeof(struct nacct_flow_val));

@@ -64,12 +64,20 @@ int nacct_read_percpu_u64(int fd, __u32 key, void *out, size_t size);
  * over the CPUs into @out[0 .. @n - 1] */
 int nacct_read_queues(int fd, __u32 first, __u32 n, struct nacct_queue_val *out);
 /*
- * The interface totals: the stats element summed over the CPUs, with
+ * The interface totals: the stats element (@slot: 0, or a domain
+ * member's) summed over the CPUs, with
  * packets[RX] and bytes[RX] the sum of the RX queue rows in @queues_fd
  * (the data path counts a received packet in its queue's row only; see
  * nacct_account_dir in maps/account.bpf.h).
  */
-int nacct_read_totals(int stats_fd, int queues_fd, struct nacct_stats *out);
+int nacct_read_totals(int stats_fd, int queues_fd, __u32 slot, struct nacct_stats *out);
+/*
+ * The queue rows of an attachment as `nacct queues` shows them
+ * (NACCT_QUEUE_KEYS, key dir * NACCT_QUEUE_ROWS + queue), summed over the
+ * CPUs: @slot 0 the map's own, else a domain member's slot's, whose
+ * queues from NACCT_DOMAIN_QUEUES on are in the NACCT_QUEUE_OTHER row.
+ */
+int nacct_read_queue_rows(int fd, __u32 slot, struct nacct_queue_val out[NACCT_QUEUE_KEYS]);
 int nacct_read_meta(int fd, struct nacct_meta *out);
 
 /* per-subnet counters, index = subnet id; caller frees */
@@ -98,6 +106,9 @@ struct nacct_iface_maps {
 	char dir[256];
 	int flows, stats, subnets, subnet_stats, ethertypes, cfg, meta, tunnels, queues;
 	struct nacct_meta meta_val;
+	/* a shared domain's member (meta slot != 0): its rows' slot, and the
+	 * ifindex its flows have in the shared table; 0, 0: maps of its own */
+	__u32 slot, if_filter;
 };
 int nacct_iface_open(const char *ifname, struct nacct_iface_maps *m);
 void nacct_iface_close(struct nacct_iface_maps *m);

@@ -92,7 +92,15 @@ enum nacct_key_flags {
  * (the data path gives each new tunnel the next handle of its CPU:
  * never reused, never shared).  8 bytes of key instead of the tunnel's
  * 40 keep the hash and compare of every packet, tunnelled or not, in one
- * more word.  0: not tunnelled.
+ * more word.  0: not tunnelled.  Handles are 32-bit (a CPU's sequence
+ * number times the possible CPUs plus the CPU; past 2^32 a new tunnel
+ * goes to the overflow bucket, counted as tunnel_overflow).
+ *
+ * ifindex: the interface the packet was counted on, in a shared domain's
+ * flow table only (attach --domain / --all: one set of maps for many
+ * interfaces, README "Many interfaces"); 0 in an attachment's own table,
+ * whose interface is its meta's.  The side programs' keys have 0: readers
+ * clear it (and vlan, tunnel) before they join (lib/side.c).
  */
 struct nacct_flow_key {
 	__u8 lo_addr[16];
@@ -102,8 +110,9 @@ struct nacct_flow_key {
 	__u8 proto;  /* IPPROTO_* (L4 protocol after the extension headers) */
 	__u8 family; /* NACCT_AF_INET / NACCT_AF_INET6 */
 	__u16 vlan;  /* outermost VLAN id (0: untagged); host byte order */
-	__u64 tunnel; /* handle of the tunnel in nacct_tunnels; 0: none */
-};
+	__u32 tunnel;  /* handle of the tunnel in nacct_tunnels; 0: none */
+	__u32 ifindex; /* shared domain: the interface; else 0 */
+} __attribute__((aligned(8)));
 
 /* tunnel types (struct nacct_tun_key.type; README "Tunnels") */
 enum nacct_tun_type {
@@ -341,6 +350,21 @@ enum nacct_flow_layout {
 };
 
 #define NACCT_META_REASON_LEN 120
+#define NACCT_DOMAIN_NAME_LEN 32
+
+/*
+ * A shared domain (README "Many interfaces"): one set of programs and
+ * maps for many interfaces of one network namespace.  The per-interface
+ * rows live in the shared maps, a slot each: nacct_stats element SLOT,
+ * nacct_queues rows SLOT * NACCT_DOMAIN_QKEYS + dir * NACCT_DOMAIN_QROWS
+ * + queue (queues below NACCT_DOMAIN_QUEUES; the last row every higher
+ * one).  nacct_if_slots maps an ifindex to its slot; slot 0 takes what
+ * arrives on an interface that is not (or no longer) a member.
+ */
+#define NACCT_DOMAIN_QUEUES 8
+#define NACCT_DOMAIN_QROWS (NACCT_DOMAIN_QUEUES + 1)
+#define NACCT_DOMAIN_QKEYS (NACCT_DIR_MAX * NACCT_DOMAIN_QROWS)
+#define NACCT_DOMAIN_MAX_IFACES_DEFAULT 512
 
 struct nacct_meta {
 	__u32 version;     /* NACCT_META_VERSION */
@@ -359,12 +383,18 @@ struct nacct_meta {
 	__u16 vxlan_ports[NACCT_TUN_PORTS];     /* host order; 0: unused */
 	__u16 geneve_ports[NACCT_TUN_PORTS];
 	__u32 txq_on; /* the TX queue counter is attached (was padding: 0, none) */
+	/* a shared domain's member (attach --domain / --all): its slot in
+	 * the domain's per-interface rows (nacct_stats, nacct_queues), 1 ..
+	 * max_ifaces - 1; 0: the attachment has maps of its own */
+	__u32 slot;
+	__u32 max_ifaces; /* the domain's slots (member or not: 0 when own maps) */
+	char domain[NACCT_DOMAIN_NAME_LEN]; /* the domain's name ("" own maps) */
 };
 
 /* 2: 48-byte flow keys (tunnel handle), tunnels, decap settings
  * 3: the RX totals are the RX rows of nacct_queues (nacct_stats' RX
  *    packets and bytes stay 0 in the map) */
-#define NACCT_META_VERSION 3
+#define NACCT_META_VERSION 4 /* 4: 32-bit tunnel handle + ifindex in the key; domains */
 
 /* ==== hardware offload (xdp/nacct_offload.bpf.c, ctl/offload.c) ==========
  *

@@ -116,7 +116,8 @@ struct nacct_pkt {
 			__u8 proto;
 			__u8 family;
 			__u16 vlan; /* outermost VLAN id */
-			__u64 tunnel; /* the tunnel's handle (accounting fills it) */
+			__u32 tunnel; /* the tunnel's handle (accounting fills it) */
+			__u32 ifindex; /* shared domain: the interface (accounting) */
 		};
 	};
 	__u8 tcp_flags;

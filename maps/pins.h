@@ -9,6 +9,10 @@
  *   NACCT_PIN_ROOT/:tmp:NAME-PID/     an attachment or set being built
  *   NACCT_PIN_ROOT/:probes/           the side programs, one set per host
  *   NACCT_PIN_ROOT/:txq/              the TX queue program, one per host
+ *   NACCT_PIN_ROOT/:domain:NAME[:nsINODE]/  a shared domain's maps and
+ *                                     programs (lib/attach.c); each member's
+ *                                     IFACE/ pins the same maps again, with
+ *                                     a nacct_meta of its own
  */
 #ifndef NACCT_PINS_H
 #define NACCT_PINS_H
@@ -17,6 +21,7 @@
 #define NACCT_PIN_TMP ":tmp:"        /* prefix of a directory being built */
 #define NACCT_PROBES_PIN ":probes"   /* the side programs' directory */
 #define NACCT_TXQ_PIN ":txq"         /* the TX queue program's directory (lib/txq.c) */
+#define NACCT_DOMAIN_PIN ":domain:"  /* prefix of a shared domain's directory */
 #define NACCT_TXQ_LINK "link_nacct_txq"
 #define NACCT_MAP_TXQ_IFS "nacct_txq_ifs"
 
@@ -29,6 +34,7 @@
 #define NACCT_MAP_FRAGS "nacct_frags"
 #define NACCT_MAP_TUNNELS "nacct_tunnels"
 #define NACCT_MAP_TUN_SEQ "nacct_tun_seq"
+#define NACCT_MAP_IF_SLOTS "nacct_if_slots"  /* a shared domain's members */
 #define NACCT_MAP_QUEUES "nacct_queues"      /* maps/queues.bpf.h */
 #define NACCT_MAP_CFG "nacct_cfg"
 #define NACCT_MAP_META "nacct_meta"

@@ -28,16 +28,13 @@
  * of the queue map @map.  The size bucket is each packet's (a GSO skb's
  * average): netqtop's buckets, without a branch.
  */
-static __always_inline void nacct_queue_add_to(void *map, __u32 dir, __u32 queue, __u64 pkts,
-					       __u64 bytes)
+/* add to row @key of the queue map @map */
+static __always_inline void nacct_queue_row_add(void *map, __u32 key, __u64 pkts, __u64 bytes)
 {
 	struct nacct_queue_val *q;
 	__u64 size = bytes;
-	__u32 key, b;
+	__u32 b;
 
-	if (queue > NACCT_QUEUE_OTHER)
-		queue = NACCT_QUEUE_OTHER;
-	key = dir * NACCT_QUEUE_ROWS + queue;
 	q = bpf_map_lookup_elem(map, &key);
 	if (!q)
 		return;
@@ -49,6 +46,14 @@ static __always_inline void nacct_queue_add_to(void *map, __u32 dir, __u32 queue
 	q->sizes[b] += pkts;
 }
 
+static __always_inline void nacct_queue_add_to(void *map, __u32 dir, __u32 queue, __u64 pkts,
+					       __u64 bytes)
+{
+	if (queue > NACCT_QUEUE_OTHER)
+		queue = NACCT_QUEUE_OTHER;
+	nacct_queue_row_add(map, dir * NACCT_QUEUE_ROWS + queue, pkts, bytes);
+}
+
 #ifndef NACCT_QUEUES_NO_MAP
 struct {
 	NACCT_QUEUES_MAP_SHAPE;
@@ -57,8 +62,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_queues SEC(".maps");
 
-static __always_inline void nacct_queue_add(__u32 dir, __u32 queue, __u64 pkts, __u64 bytes)
+/* @slot: a shared domain's member (maps/nacct.h), its rows; 0 otherwise */
+static __always_inline void nacct_queue_add(__u32 dir, __u32 queue, __u64 pkts, __u64 bytes,
+					    __u32 slot)
 {
+	if (nacct_domain) {
+		if (queue > NACCT_DOMAIN_QUEUES)
+			queue = NACCT_DOMAIN_QUEUES;
+		nacct_queue_row_add(&nacct_queues,
+				    slot * NACCT_DOMAIN_QKEYS + dir * NACCT_DOMAIN_QROWS + queue,
+				    pkts, bytes);
+		return;
+	}
 	nacct_queue_add_to(&nacct_queues, dir, queue, pkts, bytes);
 }
 #endif

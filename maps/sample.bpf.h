@@ -31,9 +31,9 @@ static __always_inline int nacct_sample_pick(const struct nacct_cfg *cfg)
 }
 
 /* count one sample handed to user space (@ok) or lost on the way */
-static __always_inline void nacct_sample_count(int ok)
+static __always_inline void nacct_sample_count(int ok, __u32 ifindex)
 {
-	struct nacct_stats *st = nacct_stats_get();
+	struct nacct_stats *st = nacct_stats_get(nacct_slot_of(ifindex));
 
 	if (!st)
 		return;
@@ -79,9 +79,9 @@ nacct_sample_begin(struct nacct_cfg *cfg, __u32 len, __u32 dir, __u32 ifindex, _
  * The copy into the scratch buffer failed (the load_bytes helper refused):
  * the packet was picked but never reached user space.
  */
-static __always_inline void nacct_sample_fail(void)
+static __always_inline void nacct_sample_fail(__u32 ifindex)
 {
-	nacct_sample_count(0);
+	nacct_sample_count(0, ifindex);
 }
 
 static __always_inline void nacct_sample_emit(struct nacct_sample_buf *buf, __u32 caplen)
@@ -89,11 +89,11 @@ static __always_inline void nacct_sample_emit(struct nacct_sample_buf *buf, __u3
 	long err;
 
 	if (caplen > NACCT_SNAPLEN_MAX) {
-		nacct_sample_count(0);
+		nacct_sample_count(0, buf->hdr.ifindex);
 		return;
 	}
 	err = bpf_ringbuf_output(&nacct_samples, buf, sizeof(buf->hdr) + caplen, 0);
-	nacct_sample_count(!err);
+	nacct_sample_count(!err, buf->hdr.ifindex);
 }
 
 /* copy the first caplen bytes of a sampled frame to the ring buffer */
@@ -120,9 +120,9 @@ static __always_inline void nacct_sample_copy(struct __ctx_buff *ctx, struct nac
 		if (!ctx_load_bytes(ctx, 0, buf->data, cl))
 			nacct_sample_emit(buf, cl);
 		else
-			nacct_sample_fail();
+			nacct_sample_fail(ctx_ifindex(ctx));
 	} else {
-		nacct_sample_fail();
+		nacct_sample_fail(ctx_ifindex(ctx));
 	}
 }
 
@@ -162,7 +162,7 @@ static __always_inline int nacct_sample_verdict(struct __ctx_buff *ctx, __u32 le
 		if (!nacct_sample_pick(cfg))
 			return CTX_ACT_DROP;
 		act = ctx_tap_redirect(ctx);
-		nacct_sample_count(act == CTX_ACT_REDIRECT);
+		nacct_sample_count(act == CTX_ACT_REDIRECT, ctx_ifindex(ctx));
 		return act;
 	}
 	nacct_sample_copy(ctx, cfg, len, dir);

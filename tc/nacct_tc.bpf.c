@@ -82,14 +82,15 @@ static __always_inline int nacct_tc_account(struct __sk_buff *skb, __u32 len, in
 	if (segs > 1 && res == NACCT_P_IP) {
 		pkts = segs;
 		bytes = len + (__u64)(segs - 1) * pkt->hdr_len;
-		nacct_stats_gso(dir);
+		nacct_stats_gso(dir, skb->ifindex);
 	}
 	if (skb->vlan_present)
 		bytes += 4 * pkts;
 	/* RX queue: the driver's record (queue + 1; 0: none); TX rows come
 	 * from tc/nacct_txq.bpf.c, as the queue is picked after this hook */
 	qm = dir == NACCT_DIR_RX ? skb->queue_mapping : 0;
-	nacct_account_dir(pkt, res, dir, qm ? qm - 1 : NACCT_QUEUE_OTHER, pkts, bytes, compat);
+	nacct_account_dir(pkt, res, dir, qm ? qm - 1 : NACCT_QUEUE_OTHER, pkts, bytes,
+			  nacct_domain ? skb->ifindex : 0, compat);
 	return 0;
 }
 

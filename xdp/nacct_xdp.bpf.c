@@ -132,7 +132,8 @@ static __always_inline int nacct_xdp_main(struct xdp_md *ctx, const int compat)
 	 * apart: 4.5 times the work) */
 	if (!compat && nacct_xdp_frags && res == NACCT_P_MALFORMED)
 		res = nacct_xdp_parse_copy(ctx, len, &pkt);
-	nacct_account_dir(&pkt, res, NACCT_DIR_RX, ctx->rx_queue_index, 1, len, compat);
+	nacct_account_dir(&pkt, res, NACCT_DIR_RX, ctx->rx_queue_index, 1, len,
+			  nacct_domain ? ctx->ingress_ifindex : 0, compat);
 	return nacct_sample_verdict(ctx, len, NACCT_DIR_RX);
 }
 

@@ -1,12 +1,18 @@
 #!/bin/bash
 # nacct attach IFACE... / --all [--match] [--exclude], detach IFACE... /
-# --all, on 8 more veth pairs between the test's namespaces (each
-# interface its own attachment today: issue 19's shared tables are not
-# there yet).  Checks: the globs pick exactly the interfaces they name;
-# each interface's nacct totals equal its kernel counters under traffic on
-# all of them; --all leaves attached ones as they are; a named list is
-# attached all or none (a bad name: exit 2, nothing attached); detach --all
-# leaves no pin, program or filter behind.
+# --all, on 8 more veth pairs between the test's namespaces.  --all puts
+# the interfaces in the namespace's shared domain "default" (one set of
+# programs and tables, loaded by the first; README "Many interfaces").
+# Checks: the globs pick exactly the interfaces they name; one domain,
+# a slot each, the programs loaded once (the same program ids on every
+# interface); each interface's nacct totals equal its kernel counters
+# under traffic on all of them, and its flows (filtered from the shared
+# table by ifindex) the generator's; the shared table holds exactly the
+# members' flows (conservation); --all leaves attached ones as they are; a
+# named list is attached all or none (a bad name: exit 2, nothing
+# attached); a member that leaves takes its flows with it; options that
+# differ from the domain's, and capture on a member: exit 2; detach --all
+# leaves no pin, program or filter behind, the domain with the last.
 source "$(dirname "$0")/../lib.sh"
 t_need_root
 UDPSEND=$ROOT/.output/udpsend
@@ -21,7 +27,9 @@ t_drop_udp b 9000 || { t_fail setup "nft"; exit 1; }
 t_cleanup_add "in_b $NACCT detach --all"
 INO=$(stat -L -c %i /run/netns/"$NS_B")
 # the interfaces attached in B: their pin directories
-attached() { ls /sys/fs/bpf/nacct/ | sed -n "s/:ns$INO\$//p" | sort | tr '\n' ' '; }
+# (':' starts what is not an attachment: the domain's own directory)
+attached() { ls /sys/fs/bpf/nacct/ | grep -v '^:' | sed -n "s/:ns$INO\$//p" | sort | tr '\n' ' '; }
+DDIR=/sys/fs/bpf/nacct/:domain:default:ns$INO
 
 # --all with globs: m1..m7 (m8 excluded, b0 and lo not matched)
 t0=$(date +%s%N)
@@ -31,7 +39,13 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 t_check "attach --all --match --exclude: exit 0" 0 "$rc"
 want=$(for i in $(seq 1 7); do printf '%s ' "${T_ID}m$i"; done)
 t_check "the globs picked m1..m7" "$want" "$(attached)"
-t_log "attach --all: 7 interfaces in $ms ms ($((ms / 7)) ms each: every interface loads its own programs and maps today)"
+t_log "attach --all: 7 interfaces in $ms ms (one load, then a link each)"
+t_check "one shared domain for them" 1 "$(ls -d "$DDIR" 2>/dev/null | wc -l)"
+t_check "... a slot each (1..7)" "1 2 3 4 5 6 7" \
+	"$(for i in $(seq 1 7); do t_status_json b "${T_ID}m$i" | jq -r '.reason' | sed -n 's/.*slot \([0-9]*\):.*/\1/p'; done | sort -n | paste -sd' ')"
+# the programs were loaded once: every member runs the same XDP program
+t_check "... the XDP program loaded once (one program id on the 7)" 1 \
+	"$(for i in $(seq 1 7); do ip -n "$NS_B" -j link show "${T_ID}m$i" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty'; done | sort -u | wc -l)"
 
 # traffic on every attached interface: nacct = the kernel's counters, each
 declare -A k0
@@ -49,6 +63,21 @@ for i in 1 4 7; do
 	t_check "m$i: nacct's UDP flows to 9000 = the generator's count" $((50 * i)) \
 		"$(in_b "$NACCT" flows "${T_ID}m$i" --json | jq -s 'map(select(.dport == 9000) | .packets) | add')"
 done
+# conservation: the shared table holds the members' flows, no more, no less
+# (bpftool's count of its keys = the sum of flows IFACE's rows), and the
+# flows to 9000 of all members = the generator's 50 + 100 + ... + 350
+nt=$(bpftool -j map dump pinned "$DDIR/nacct_flows" 2>/dev/null | jq length)
+nf=0
+for i in $(seq 1 7); do nf=$((nf + $(in_b "$NACCT" flows "${T_ID}m$i" --json | wc -l))); done
+t_check "the shared flow table's entries = the sum of the members' flows" "$nt" "$nf"
+t_check "flows (every member): the UDP flows to 9000 = the generator's 1400, each on its interface" \
+	"1400 7" "$(in_b "$NACCT" flows --json | jq -s 'map(select(.dport == 9000)) | "\(map(.packets) | add) \(map(.ifname) | unique | length)"' -r)"
+out=$(in_b "$NACCT" attach "$IF_B" --domain default --max-flows 4096 2>&1)
+t_check "attach --domain default with another --max-flows: exit 2" 2 "$?"
+grep -q "max-flows" <<<"$out" && t_ok "... saying which option ($out)" || t_fail "... saying which option" "$out"
+out=$(in_b timeout 5 "$NACCT" capture "${T_ID}m1" -c 1 -w "$T_TMP/x.pcap" 2>&1)
+t_check "capture on a domain member: exit 2" 2 "$?"
+grep -q "shared domain default" <<<"$out" && t_ok "... saying why ($out)" || t_fail "... saying why" "$out"
 
 # --all again: the attached ones are left as they are, the rest attached
 out=$(in_b "$NACCT" attach --all --mode generic 2>&1)
@@ -60,8 +89,12 @@ t_check "m3's counts survived the second --all" $((50 * 3)) \
 	"$(in_b "$NACCT" flows "${T_ID}m3" --json | jq -s 'map(select(.dport == 9000) | .packets) | add')"
 
 # a named list is all or none
+n8=$(bpftool -j map dump pinned "$DDIR/nacct_flows" 2>/dev/null | jq length)
+f8=$(( $(in_b "$NACCT" flows "${T_ID}m8" --json | wc -l) + $(in_b "$NACCT" flows "$IF_B" --json | wc -l) ))
 in_b "$NACCT" detach "${T_ID}m8" "$IF_B" >/dev/null
 t_check "detach IFACE IFACE: both gone" "$(for i in $(seq 1 7); do printf '%s ' "${T_ID}m$i"; done)" "$(attached)"
+n8b=$(bpftool -j map dump pinned "$DDIR/nacct_flows" 2>/dev/null | jq length)
+t_check "... their flows left the shared table with them ($f8 of $n8)" "$((n8 - f8))" "$n8b"
 out=$(in_b "$NACCT" attach "${T_ID}m8" nosuchif0 2>&1)
 t_check "attach m8 nosuchif0: exit 2" 2 "$?"
 grep -q "nosuchif0" <<<"$out" && t_ok "... naming the bad interface ($out)" || t_fail "... naming the bad interface" "$out"
@@ -149,7 +182,8 @@ out=$(in_b "$NACCT" detach --all 2>&1)
 t_check "detach --all: exit 0" 0 "$?"
 t_check "detach --all: 7 detached" 7 "$(grep -c ': detached$' <<<"$out")"
 t_check "no attachment left" "" "$(attached)"
-t_check "no pin directory of the namespace left" 0 "$(ls -d /sys/fs/bpf/nacct/*:ns"$INO" 2>/dev/null | wc -l)"
+t_check "no pin directory of the namespace left (the domain's with its last member)" 0 \
+	"$(ls -d /sys/fs/bpf/nacct/*:ns"$INO" 2>/dev/null | wc -l)"
 left=0
 for i in $(seq 1 $N); do
 	ip -n "$NS_B" link show "${T_ID}m$i" | grep -q xdp && left=$((left + 1))

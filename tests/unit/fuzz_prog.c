@@ -795,7 +795,7 @@ static int compare(struct ut *u, const struct expect *e, char *why, size_t wlen)
 	int d, r, bad = 0;
 
 	why[0] = '\0';
-	if (ut_stats(u, &st) || nacct_dump_flows(u->flows, &fl, &nf)) {
+	if (ut_stats(u, &st) || nacct_dump_flows(u->flows, 0, &fl, &nf)) {
 		snprintf(why, wlen, "cannot read the maps");
 		return -1;
 	}

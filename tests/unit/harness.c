@@ -351,7 +351,7 @@ int ut_send(struct ut *u, enum ut_hook h, const void *pkt, __u32 len, const char
 
 int ut_stats(struct ut *u, struct nacct_stats *st)
 {
-	return nacct_read_totals(u->stats, u->queues, st);
+	return nacct_read_totals(u->stats, u->queues, 0, st);
 }
 
 static void sum_flow(const struct nacct_flow_val *pc, int ncpu, struct nacct_flow_val *out)
