@@ -225,7 +225,7 @@ static inline void nacct_datapath_setup(struct bpf_map *flows, struct bpf_map *s
 					__u32 max_flows, __u32 n_subnets, __u32 layout)
 {
 	*coarse_clock = nacct_kernel_has_coarse_clock();
-	*nr_cpus = nacct_ncpus();
+	*nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	if (max_flows)
 		bpf_map__set_max_entries(flows, max_flows);
 	bpf_map__set_max_entries(subnets, n_subnets ? n_subnets : 1);
