@@ -323,8 +323,8 @@ int cmd_attach(struct attach_opts *o)
 	if (o->req.domain && !nacct_domain_name_ok(o->req.domain))
 		return nacct_usage_error("--domain %s: a name of 1 to %d letters, digits, '_' or '-' "
 					 "(or none)", o->req.domain, NACCT_DOMAIN_NAME_LEN - 9);
-	if (o->req.max_ifaces && !o->req.domain)
-		return nacct_usage_error("attach: --max-ifaces goes with --domain or --all");
+	if ((o->req.max_ifaces || o->req.dedup) && !o->req.domain)
+		return nacct_usage_error("attach: --max-ifaces and --dedup go with --domain or --all");
 	for (i = 0; i < n; i++)
 		if (!nacct_ifindex(names[i]))
 			return NACCT_EXIT_USAGE;

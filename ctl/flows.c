@@ -2,6 +2,7 @@
 /* nacct flows / nacct subnets: read the pinned maps and print them. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include "../lib/community_id.h"
 #include "nacct.h"
 #include "../lib/log.h"
@@ -173,6 +175,7 @@ static struct nacct_tuns g_tuns;
 /* one block of a listing, formatted by a worker into its own buffer */
 struct fmt_block {
 	const char *ifname;
+	const char *const *names, *const *ifaces; /* per flow (flows --host), or NULL */
 	const struct nacct_fmt *fm;
 	const struct nacct_flow *fl;
 	const struct order *ord;
@@ -195,7 +198,9 @@ static void *fmt_block(void *arg)
 		/* sorted order jumps around the dump: fetch a few records ahead */
 		if (i + 8 < b->to)
 			__builtin_prefetch(&b->fl[b->ord[i + 8].i]);
-		nacct_rec_flow(&r, b->ifname, &f->key, &f->val);
+		nacct_rec_flow(&r, b->names ? b->names[b->ord[i].i] : b->ifname, &f->key, &f->val);
+		if (b->ifaces)
+			r.ifaces = b->ifaces[b->ord[i].i];
 		r.tun = nacct_tuns_find(&g_tuns, f->key.tunnel);
 		if (g_have_pv) {
 			nacct_probe_view_side(&g_pv, &f->key, &side);
@@ -216,7 +221,8 @@ static void *fmt_block(void *arg)
  * take a fraction of the time one core would; small listings stay on
  * this thread.
  */
-static int fmt_records(struct nacct_obuf *o, const char *ifname, const struct nacct_fmt *fm,
+static int fmt_records(struct nacct_obuf *o, const char *ifname, const char *const *names,
+		       const char *const *ifaces, const struct nacct_fmt *fm,
 		       const struct nacct_flow *fl, const struct order *ord, size_t lim)
 {
 	struct fmt_block b[FMT_WORKERS + 1];
@@ -226,7 +232,7 @@ static int fmt_records(struct nacct_obuf *o, const char *ifname, const struct na
 	int err = 0;
 
 	if (nw == 1 || nb <= 1) {
-		struct fmt_block one = { ifname, fm, fl, ord, 0, lim, *o };
+		struct fmt_block one = { ifname, names, ifaces, fm, fl, ord, 0, lim, *o };
 
 		fmt_block(&one);
 		*o = one.o;
@@ -241,6 +247,7 @@ static int fmt_records(struct nacct_obuf *o, const char *ifname, const struct na
 			struct fmt_block *x = &b[started % (nw + 1)];
 
 			x->ifname = ifname, x->fm = fm, x->fl = fl, x->ord = ord;
+			x->names = names, x->ifaces = ifaces;
 			x->from = started * FMT_BLOCK;
 			x->to = x->from + FMT_BLOCK < lim ? x->from + FMT_BLOCK : lim;
 			x->o.len = 0;
@@ -300,11 +307,150 @@ static int flows_one(const char *ifname, const struct flows_opts *cfg, struct na
 		nacct_fmt_header(o, &fm);
 		*header_done = 1;
 	}
-	err = fmt_records(o, ifname, &fm, fl, ord, lim);
+	err = fmt_records(o, ifname, NULL, NULL, &fm, fl, ord, lim);
 	free(ord);
 	free(fl);
 	nacct_tuns_free(&g_tuns);
 	return err ? NACCT_EXIT_FAIL : 0;
+}
+
+/* ---- flows --host: a shared domain's host view (--dedup) ------------------------ */
+
+/* the members of a domain: slot -> name ("" unknown) */
+struct host_members {
+	char (*name)[IF_NAMESIZE];
+	__u32 n;
+};
+
+static int host_members_read(const char *dir, __u32 slots, struct host_members *hm)
+{
+	__u32 k, nk, *pk = NULL, slot;
+	int fd = nacct_map_open(dir, NACCT_MAP_IF_SLOTS, BPF_MAP_TYPE_HASH, 4, 4);
+
+	if (fd < 0)
+		return fd;
+	hm->n = slots;
+	hm->name = calloc(slots ? slots : 1, sizeof(*hm->name));
+	if (!hm->name) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (!bpf_map_get_next_key(fd, pk, &nk)) {
+		if (!bpf_map_lookup_elem(fd, &nk, &slot) && slot < slots &&
+		    !if_indextoname(nk, hm->name[slot]))
+			snprintf(hm->name[slot], IF_NAMESIZE, "if%u", nk);
+		k = nk;
+		pk = &k;
+	}
+	close(fd);
+	return 0;
+}
+
+/* the domains listed already by this flows --host (one view each) */
+static char g_host_done[64][NACCT_DOMAIN_NAME_LEN];
+static int g_host_ndone;
+
+static int flows_host_one(const char *ifname, const struct flows_opts *cfg, struct nacct_obuf *o,
+			  int *header_done)
+{
+	struct nacct_fmt fm = { .out = NACCT_OUT_FLOW | NACCT_OUT_HOST, .side = g_have_pv };
+	struct nacct_iface_maps m;
+	struct host_members hm = { 0 };
+	struct nacct_flow *fl = NULL;
+	struct order *ord = NULL;
+	const char **names = NULL, **ifaces = NULL;
+	char *ibuf = NULL;
+	size_t n = 0, lim, i;
+	int err, hfd = -1, ifd = -1, d;
+
+	fm.kind = cfg->json ? NACCT_FMT_JSON : cfg->csv ? NACCT_FMT_CSV : NACCT_FMT_TABLE;
+	err = nacct_open_attached(ifname, &m);
+	if (err)
+		return err;
+	if (!m.slot || !m.meta_val.dedup) {
+		nacct_iface_close(&m);
+		if (cfg->a.argc)
+			return nacct_usage_error("flows --host: %s is not in a shared domain with a "
+						 "host view (nacct attach --all --dedup)", ifname);
+		return 0; /* listing every attachment: not this one */
+	}
+	for (d = 0; d < g_host_ndone; d++)
+		if (!strcmp(g_host_done[d], m.meta_val.domain)) {
+			nacct_iface_close(&m);
+			return 0;
+		}
+	if (g_host_ndone < 64)
+		snprintf(g_host_done[g_host_ndone++], NACCT_DOMAIN_NAME_LEN, "%s", m.meta_val.domain);
+	hfd = nacct_map_open(m.dir, NACCT_MAP_HOST_FLOWS, nacct_flow_map_type(m.meta_val.flow_layout),
+			     sizeof(struct nacct_flow_key), sizeof(struct nacct_flow_val));
+	ifd = nacct_map_open(m.dir, NACCT_MAP_HOST_IFS, BPF_MAP_TYPE_HASH,
+			     sizeof(struct nacct_flow_key), sizeof(struct nacct_host_if_val));
+	err = hfd < 0 ? hfd : ifd < 0 ? ifd : 0;
+	if (!err)
+		err = host_members_read(m.dir, m.meta_val.max_ifaces, &hm);
+	if (!err)
+		err = nacct_dump_flows(hfd, 0, &fl, &n);
+	if (!err)
+		err = nacct_tuns_read(m.tunnels, &g_tuns);
+	nacct_iface_close(&m);
+	if (err) {
+		pr_warn("%s: cannot read the host view: %s\n", ifname, strerror(-err));
+		err = NACCT_EXIT_FAIL;
+		goto out;
+	}
+	/* each flow: where it was first seen, and the members that saw it */
+	names = calloc(n ? n : 1, sizeof(*names));
+	ifaces = calloc(n ? n : 1, sizeof(*ifaces));
+	ibuf = calloc(n ? n : 1, 256);
+	ord = calloc(n ? n : 1, sizeof(*ord));
+	if (!names || !ifaces || !ibuf || !ord) {
+		err = NACCT_EXIT_FAIL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct nacct_host_if_val hv = { 0 };
+		char *p = ibuf + i * 256, fname[IF_NAMESIZE] = "";
+		size_t len = 0;
+		__u32 s;
+
+		names[i] = "";
+		ifaces[i] = p;
+		if (bpf_map_lookup_elem(ifd, &fl[i].key, &hv))
+			continue;
+		for (s = 1; s < hm.n; s++) {
+			if (!(hv.seen & (1ULL << (s & 63))) || !hm.name[s][0])
+				continue;
+			len += snprintf(p + len, len < 256 ? 256 - len : 0, "%s%s", len ? "," : "",
+					hm.name[s]);
+			if (len >= 255)
+				break;
+		}
+		if (if_indextoname(hv.first_ifindex, fname))
+			for (s = 1; s < hm.n; s++)
+				if (!strcmp(hm.name[s], fname)) {
+					names[i] = hm.name[s];
+					break;
+				}
+	}
+	lim = flow_order(fl, n, cfg->sort, cfg->top ? cfg->top : n, ord);
+	if (!*header_done) {
+		nacct_fmt_header(o, &fm);
+		*header_done = 1;
+	}
+	err = fmt_records(o, ifname, names, ifaces, &fm, fl, ord, lim) ? NACCT_EXIT_FAIL : 0;
+out:
+	if (hfd >= 0)
+		close(hfd);
+	if (ifd >= 0)
+		close(ifd);
+	free(hm.name);
+	free(names);
+	free(ifaces);
+	free(ibuf);
+	free(ord);
+	free(fl);
+	nacct_tuns_free(&g_tuns);
+	return err;
 }
 
 /*
@@ -345,6 +491,8 @@ static int run_listing(const struct nacct_args *a, listing_fn one, const void *c
 static int flows_listing(const char *ifname, const void *cfg, struct nacct_obuf *o,
 			 int *header_done)
 {
+	if (((const struct flows_opts *)cfg)->host)
+		return flows_host_one(ifname, cfg, o, header_done);
 	return flows_one(ifname, cfg, o, header_done);
 }
 

@@ -113,6 +113,10 @@ static const struct nacct_opt opts_attach[] = {
 	  "namespace's domain NAME (loaded by its first member; each more interface is a link: "
 	  "ms, no memory of its own); flows carry their interface. Default: none, but "
 	  "\"" NACCT_DOMAIN_DEFAULT "\" with --all" },
+	{ "dedup", 0, OPT_FLAG, OFF(attach_opts, req.dedup), NULL,
+	  "with --domain/--all, when the domain is loaded: keep a host view too, every packet "
+	  "counted once however many members saw it (veth, bridge, NIC), with the interfaces it "
+	  "crossed (nacct flows --host); per-interface counts stay as they are. Kernel 5.12+" },
 	{ "max-ifaces", 0, OPT_U64, OFF(attach_opts, req.max_ifaces), "N",
 	  "a new domain's capacity in interfaces (default 512): its per-interface rows are "
 	  "allocated when it is loaded", NULL, 1, 65535 },
@@ -135,6 +139,9 @@ static const struct nacct_opt opts_flows[] = {
 	  nacct_sort_names },
 	{ "top", 'n', OPT_U64, OFF(flows_opts, top), "N", "show only the first N flows", NULL, 1,
 	  UINT32_MAX },
+	{ "host", 0, OPT_FLAG, OFF(flows_opts, host), NULL,
+	  "the host view of the interface's shared domain (attach --dedup): each packet once, "
+	  "IFACE where it was first seen, IFACES every member that saw it" },
 	{ "community-id-seed", 0, OPT_U64, OFF(flows_opts, cid_seed), "N",
 	  "seed of the records' community_id (Community ID v1; default 0, as Zeek and "
 	  "Suricata)", NULL, 0, 65535 },

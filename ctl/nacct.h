@@ -66,6 +66,7 @@ struct flows_opts {
 	int sort; /* enum nacct_sort_idx */
 	__u64 top;
 	__u64 cid_seed; /* --community-id-seed */
+	int host;       /* --host: the shared domain's host view (--dedup) */
 };
 
 struct top_opts {

@@ -266,8 +266,8 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 		if (mv->slot) {
 			nacct_obuf_str(o, ",\"domain\":{\"name\":");
 			nacct_obuf_json_str(o, mv->domain);
-			nacct_obuf_printf(o, ",\"slot\":%u,\"max_ifaces\":%u}", mv->slot,
-					  mv->max_ifaces - 1);
+			nacct_obuf_printf(o, ",\"slot\":%u,\"max_ifaces\":%u,\"dedup\":%s}",
+					  mv->slot, mv->max_ifaces - 1, mv->dedup ? "true" : "false");
 		} else {
 			nacct_obuf_str(o, ",\"domain\":null");
 		}
@@ -323,8 +323,9 @@ void nacct_status_format(struct nacct_obuf *o, const char *ifname, const struct 
 		if (mv->slot)
 			nacct_obuf_printf(o, "  domain:    %s, slot %u of %u: programs and tables shared "
 					     "(flows, subnets, ethertypes: the domain's; totals, "
-					     "queues: this interface's)\n",
-					  mv->domain, mv->slot, mv->max_ifaces - 1);
+					     "queues: this interface's)%s\n",
+					  mv->domain, mv->slot, mv->max_ifaces - 1,
+					  mv->dedup ? "; host view (flows --host)" : "");
 		nacct_obuf_printf(o, "  queues:    RX by the data path; TX %s (nacct queues)\n",
 				  mv->txq_on ? "by tp_btf net:net_dev_start_xmit" :
 				  mv->slot   ? "not counted (a shared domain's member)" :

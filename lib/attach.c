@@ -24,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -544,6 +547,37 @@ generic:
 	return 0;
 }
 
+/* the ifindex of @ifindex's master (bridge, bond, team...), 0: none (rtnetlink) */
+static int master_of(int ifindex)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = { .nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+			  .nlmsg_flags = NLM_F_REQUEST },
+		  .ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex } };
+	char buf[16384];
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	struct rtattr *rta;
+	int fd, len, rlen, master = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return 0;
+	if (send(fd, &req, sizeof(req), 0) < 0 || (len = recv(fd, buf, sizeof(buf), 0)) <= 0 ||
+	    !NLMSG_OK(nh, (unsigned int)len) || nh->nlmsg_type != RTM_NEWLINK) {
+		close(fd);
+		return 0;
+	}
+	rta = IFLA_RTA(NLMSG_DATA(nh));
+	rlen = IFLA_PAYLOAD(nh);
+	for (; RTA_OK(rta, rlen); rta = RTA_NEXT(rta, rlen))
+		if (rta->rta_type == IFLA_MASTER && RTA_PAYLOAD(rta) >= 4)
+			master = *(int *)RTA_DATA(rta);
+	close(fd);
+	return master;
+}
+
 /* the XDP program id on the hook (first of the four slots that has one), 0: none */
 static __u32 xdp_prog_on(int ifindex)
 {
@@ -768,6 +802,13 @@ static int domain_load(const struct nacct_attach_req *cfg, const char *ddir, __u
 		err = -EOPNOTSUPP;
 		goto out;
 	}
+	if (cfg->dedup && !nacct_kernel_has_atomic_or()) {
+		snprintf(info->detail, sizeof(info->detail),
+			 "--dedup: the kernel has no BPF atomic OR (< 5.12), which the host view's "
+			 "member bits need");
+		err = -EOPNOTSUPP;
+		goto out;
+	}
 	info->what = "load the shared domain's programs";
 	for (;;) {
 		x = xdp_open(&oopts, cfg, layout, frags);
@@ -778,6 +819,10 @@ static int domain_load(const struct nacct_attach_req *cfg, const char *ddir, __u
 		}
 		NACCT_DOMAIN_SETUP(x, slots);
 		NACCT_DOMAIN_SETUP(t, slots);
+		if (cfg->dedup) {
+			NACCT_DEDUP_SETUP(x, cfg->max_flows, layout);
+			NACCT_DEDUP_SETUP(t, cfg->max_flows, layout);
+		}
 		err = nacct_xdp__load(x);
 		if (!err || !frags || cfg->multi_buffer != NACCT_MB_AUTO)
 			break;
@@ -813,6 +858,7 @@ static int domain_load(const struct nacct_attach_req *cfg, const char *ddir, __u
 	meta.max_flows = cfg->max_flows;
 	meta.flow_layout = layout;
 	meta.max_ifaces = slots;
+	meta.dedup = !!cfg->dedup;
 	snprintf(meta.domain, sizeof(meta.domain), "%s", cfg->domain);
 	meta.decap = x->rodata->nacct_decap_on;
 	for (i = 0; i < NACCT_TUN_PORTS; i++) {
@@ -869,6 +915,8 @@ static int domain_compat(const struct nacct_attach_req *cfg, const struct nacct_
 		snprintf(what, sizeof(what), "--decap %s", d->decap ? "on" : "off");
 	else if (mi.max_entries && mi.max_entries != cfg->subnets.n + 1)
 		snprintf(what, sizeof(what), "%u --subnets", mi.max_entries - 1);
+	else if (!!cfg->dedup != !!d->dedup)
+		snprintf(what, sizeof(what), "%s", d->dedup ? "--dedup" : "no --dedup");
 	else if (cfg->mode == NACCT_M_OFFLOAD || cfg->multi)
 		snprintf(what, sizeof(what), "no %s",
 			 cfg->multi ? "--multi (libxdp's dispatcher)" : "--mode offload");
@@ -1344,6 +1392,28 @@ hooks:
 		info->what = a.multi ? "load the XDP program into libxdp's dispatcher" :
 				       "attach the XDP program";
 		err = attach_xdp(&a, cfg, &meta);
+		/* the kernel takes no XDP program below a device that has one
+		 * (a bridge's port, a bond's slave: "Cannot attach when an
+		 * upper device already has a program"): TC ingress there */
+		if (err == -EEXIST && !a.multi && cfg->mode != NACCT_M_OFFLOAD) {
+			int up = master_of(a.ifindex);
+			char upn[IF_NAMESIZE] = "";
+
+			if (up && xdp_prog_on(up) && if_indextoname(up, upn)) {
+				info->what = "attach the TC ingress filter";
+				err = tc_attach(a.ifindex, BPF_TC_INGRESS, prog_fd_tc(&a, 1),
+						&a.tc_prio, &a.qdisc_created);
+				if (err)
+					goto fail;
+				a.ingress_on = 1;
+				meta.hook = NACCT_HOOK_TC;
+				snprintf(meta.reason, sizeof(meta.reason),
+					 "TC ingress + TC egress: %s, its master, runs XDP and the "
+					 "kernel takes no XDP program below it",
+					 upn);
+				goto hooked;
+			}
+		}
 		if (err)
 			goto fail;
 	} else {
@@ -1355,6 +1425,7 @@ hooks:
 		a.ingress_on = 1;
 		snprintf(meta.reason, sizeof(meta.reason), "--hook tc: TC ingress + TC egress");
 	}
+hooked:
 	meta.tc_prio = a.tc_prio;
 	meta.tc_qdisc_created = a.qdisc_created;
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -87,6 +87,7 @@ struct nacct_attach_req {
 	 * maps of its own; --max-ifaces: a new domain's slots (0: default) */
 	const char *domain;
 	__u64 max_ifaces;
+	int dedup; /* --dedup: the new domain keeps a host view (each packet once) */
 };
 
 /* the domain of attach --all without --domain (one per network namespace) */
@@ -254,6 +255,16 @@ static inline void nacct_datapath_setup(struct bpf_map *flows, struct bpf_map *s
 		bpf_map__set_max_entries((skel)->maps.nacct_queues,                            \
 					 (slots) * NACCT_DOMAIN_QKEYS);                        \
 		bpf_map__set_max_entries((skel)->maps.nacct_if_slots, (slots));                \
+	} while (0)
+
+/* ... and its host view (--dedup; maps/nacct.h): after NACCT_DOMAIN_SETUP */
+#define NACCT_DEDUP_SETUP(skel, max_flows, layout)                                            \
+	do {                                                                                   \
+		(skel)->rodata->nacct_dedup = 1;                                               \
+		bpf_map__set_max_entries((skel)->maps.nacct_dedup_seen, NACCT_DEDUP_ENTRIES);  \
+		bpf_map__set_max_entries((skel)->maps.nacct_host_flows, (max_flows));          \
+		bpf_map__set_type((skel)->maps.nacct_host_flows, nacct_flow_map_type(layout)); \
+		bpf_map__set_max_entries((skel)->maps.nacct_host_ifs, (max_flows));            \
 	} while (0)
 
 /*

@@ -29,6 +29,11 @@ static void g_ifname(const struct nacct_rec *r, struct nacct_fval *v, char *b, s
 	v->s = r->ifname ? r->ifname : "";
 }
 
+static void g_ifaces(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
+{
+	v->s = r->ifaces ? r->ifaces : "";
+}
+
 static void g_family(const struct nacct_rec *r, struct nacct_fval *v, char *b, size_t n)
 {
 	v->u = r->key.family;
@@ -414,7 +419,9 @@ const struct nacct_field nacct_flow_fields[] = {
 	  .help = "rx (ingress hook) or tx (egress hook) packets of the flow" },
 	/* the flow: interface and key */
 	{ "ifname", NACCT_FK_STR, NACCT_FS_REC, FLOW, .dir = NODIR, COL("IFACE", -10),
-	  GET(g_ifname), .help = "interface" },
+	  GET(g_ifname), .help = "interface (flows --host: where the flow's first packet was seen)" },
+	{ "ifaces", NACCT_FK_STR, NACCT_FS_REC, NACCT_OUT_HOST, .dir = NODIR, COL("IFACES", -16),
+	  GET(g_ifaces), .help = "flows --host: the domain's interfaces that saw the flow's packets" },
 	{ "family", NACCT_FK_U64, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1,
 	  IE("ipVersion", 60, 1), GET(g_family), .help = "4 or 6" },
 	{ "proto", NACCT_FK_STR, NACCT_FS_KEY, FLOW, .dir = NODIR, .key = 1, COL("PROTO", -5),
@@ -801,6 +808,9 @@ const struct nacct_total_field nacct_total_fields[] = {
 	{ "tunnel_overflow", S | P, "nacct_tunnel_overflow_total",
 	  "Tunnel packets in the overflow bucket because the tunnel table was full.", "packets",
 	  ST(tunnel_overflow), 0, 0, NACCT_TROW_NONE },
+	{ "dedup_merged", S | P, "nacct_dedup_merged_total",
+	  "Packets a shared domain's host view (--dedup) had counted on another interface already.",
+	  "packets", ST(dedup_merged), 0, 0, NACCT_TROW_NONE },
 	{ "flows_expired", S | P, "nacct_flows_expired_total",
 	  "Flows the exporter removed from the flow map.", "flows", TT(expired_flows), 0, 0,
 	  NACCT_TROW_NONE },

@@ -63,6 +63,7 @@ enum {
 	NACCT_OUT_EXPORT = 1 << 1, /* export --json records only (message, span, direction) */
 	NACCT_OUT_IPFIX = 1 << 2,  /* IPFIX records only (interfaces, flowDirection) */
 	NACCT_OUT_TABLE = 1 << 3,  /* the flows table only (a compact column of other fields) */
+	NACCT_OUT_HOST = 1 << 4,   /* a domain's host view only (flows --host: the interfaces) */
 };
 
 /* IPFIX enterprise elements of nacct (README "IPFIX"): this Private
@@ -125,6 +126,7 @@ struct nacct_side;
 
 struct nacct_rec {
 	const char *ifname;
+	const char *ifaces;        /* flows --host: the members that saw the flow ("a,b") */
 	__u32 ifindex;
 	struct nacct_flow_key key;
 	struct nacct_flow_val val; /* merged (flows), or one record's delta (export) */

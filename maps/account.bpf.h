@@ -308,6 +308,108 @@ static __always_inline void nacct_flow_add(struct nacct_flow_val *v, const struc
 		v->inner_type = pkt->inner_type;
 }
 
+/* one more 64-bit word into a fingerprint hash */
+static __always_inline __u64 nacct_mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/*
+ * A shared domain's host view (--dedup; maps/nacct.h "The host view"):
+ * the packet, already counted on its interface, is counted once more in
+ * nacct_host_flows unless another member saw the same packet within the
+ * window.  @pkt's key is canonical, @edir the source's endpoint, @dir a
+ * constant.  In a frame of its own (nacct_host_add_rx/_tx: a key copy of
+ * 48 bytes), called only where the switch is on.
+ * Needs the atomic OR (5.12+: the loader refuses --dedup before).
+ */
+static __always_inline int nacct_host_add(struct nacct_pkt *pkt, const __u32 dir, __u32 edir,
+					   __u64 pkts, __u64 bytes)
+{
+	struct nacct_key_words hk;
+	struct nacct_dedup_val *dv, ndv;
+	struct nacct_host_if_val *hv, nhv;
+	struct nacct_flow_val *v, nv;
+	struct nacct_stats *st;
+	const __u64 *w;
+	__u64 h, now = bpf_ktime_get_ns(), bit;
+	__u32 slot;
+
+	if (!pkt)
+		return 0;
+	slot = nacct_slot_of(pkt->ifindex);
+	bit = 1ULL << (slot & 63);
+	__builtin_memcpy(&hk.k, &pkt->key, sizeof(hk.k));
+	hk.k.ifindex = 0;
+	w = (const __u64 *)&hk.k;
+	/* the key but the VLAN (a tag may be added or taken between two
+	 * members), its direction, the packet's own fields */
+	h = nacct_mix(nacct_mix(nacct_mix(nacct_mix(0, w[0]), w[1]), w[2]), w[3]);
+	h = nacct_mix(nacct_mix(h, w[4] & 0x0000ffffffffffffULL), w[5]);
+	h = nacct_mix(h, (__u64)pkt->fp << 1 | (edir & 1));
+	dv = bpf_map_lookup_elem(&nacct_dedup_seen, &h);
+	if (dv && now - dv->ts < NACCT_DEDUP_WINDOW_NS && !(dv->seen & bit)) {
+		/* seen on another member: this interface joins the flow's */
+		__sync_fetch_and_or(&dv->seen, bit);
+		hv = bpf_map_lookup_elem(&nacct_host_ifs, &hk.k);
+		if (hv && !(hv->seen & bit))
+			__sync_fetch_and_or(&hv->seen, bit);
+		st = nacct_stats_get(slot);
+		if (st)
+			st->dedup_merged += pkts;
+		return 0;
+	}
+	ndv.ts = now;
+	ndv.seen = bit;
+	bpf_map_update_elem(&nacct_dedup_seen, &h, &ndv, BPF_ANY);
+	v = bpf_map_lookup_elem(&nacct_host_flows, &hk.k);
+	if (!v) {
+		__builtin_memset(&nv, 0, sizeof(nv));
+		nv.packets[dir] = pkts;
+		nv.bytes[dir] = bytes;
+		nv.first_seen = now;
+		nv.last_seen = now;
+		nv.tcp_flags[dir] = pkt->tcp_flags;
+		nv.first_dir = edir & 1;
+		nv.syn_dir = nacct_syn_dir(pkt, edir & 1);
+		nv.seen_dirs = 1 << (edir & 1);
+		nv.outer_dir = pkt->tun_type ? 1 + (pkt->outer_side ^ (edir & 1)) : 0;
+		nv.inner_type = pkt->inner_type;
+		nacct_subnets_fill(&nv, &hk.k);
+		if (!bpf_map_update_elem(&nacct_host_flows, &hk.k, &nv, BPF_NOEXIST)) {
+			nhv.seen = bit;
+			nhv.first_ifindex = pkt->ifindex;
+			nhv.pad = 0;
+			bpf_map_update_elem(&nacct_host_ifs, &hk.k, &nhv, BPF_NOEXIST);
+			return 0;
+		}
+		v = bpf_map_lookup_elem(&nacct_host_flows, &hk.k);
+		if (!v)
+			return 0; /* the host view is full: its flows stop growing */
+	}
+	nacct_flow_add(v, pkt, dir, edir & 1, pkts, bytes, nacct_now_coarse(), 0);
+	hv = bpf_map_lookup_elem(&nacct_host_ifs, &hk.k);
+	if (hv && !(hv->seen & bit))
+		__sync_fetch_and_or(&hv->seen, bit);
+	return 0;
+}
+
+/* a frame of its own for each direction (the direction a constant in
+ * each, as the counters' offsets must be: maps/account.bpf.h) */
+static __noinline int nacct_host_add_rx(struct nacct_pkt *pkt, __u32 edir, __u64 pkts,
+					__u64 bytes)
+{
+	return nacct_host_add(pkt, NACCT_DIR_RX, edir, pkts, bytes);
+}
+
+static __noinline int nacct_host_add_tx(struct nacct_pkt *pkt, __u32 edir, __u64 pkts,
+					__u64 bytes)
+{
+	return nacct_host_add(pkt, NACCT_DIR_TX, edir, pkts, bytes);
+}
+
 /*
  * No room for the flow (flow table full) or for its tunnel (tunnel table
  * full): the overflow bucket, and the subnet counters as for any packet
@@ -432,6 +534,13 @@ static __always_inline int nacct_account_dir(struct nacct_pkt *pkt, int res, __u
 
 	/* canonical key, in place: lower endpoint first; edir 0: the source is lo */
 	edir = nacct_key_canon(&pkt->key);
+	/* a shared domain's host view (not in the compat twins: no atomic OR) */
+	if (!compat && nacct_dedup) {
+		if (dir == NACCT_DIR_RX)
+			nacct_host_add_rx(pkt, edir, pkts, bytes);
+		else
+			nacct_host_add_tx(pkt, edir, pkts, bytes);
+	}
 
 	now = nacct_now_coarse();
 	v = bpf_map_lookup_elem(&nacct_flows, &pkt->key);

@@ -52,6 +52,31 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_if_slots SEC(".maps");
 
+/* the host view of a domain with --dedup (maps/nacct.h): sized at load */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct nacct_dedup_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_dedup_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct nacct_flow_key);
+	__type(value, struct nacct_flow_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_host_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct nacct_flow_key);
+	__type(value, struct nacct_host_if_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nacct_host_ifs SEC(".maps");
+
 /* the per-interface rows' slot of @ifindex (0 outside a domain) */
 static __always_inline __u32 nacct_slot_of(__u32 ifindex)
 {

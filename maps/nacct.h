@@ -256,6 +256,10 @@ struct nacct_stats {
 	__u64 tunnel_undecoded[NACCT_DIR_MAX]; /* tunnel with a payload not decoded: outer flow */
 	__u64 tunnels_created;  /* new entries in nacct_tunnels */
 	__u64 tunnel_overflow;  /* tunnel table full: packets to the overflow bucket */
+	/* a shared domain's host view (--dedup): packets this interface saw
+	 * that another member had counted already (same fingerprint within
+	 * the window), so not counted again in the host view */
+	__u64 dedup_merged;
 };
 
 /*
@@ -366,6 +370,33 @@ enum nacct_flow_layout {
 #define NACCT_DOMAIN_QKEYS (NACCT_DIR_MAX * NACCT_DOMAIN_QROWS)
 #define NACCT_DOMAIN_MAX_IFACES_DEFAULT 512
 
+/*
+ * The host view of a domain with --dedup (maps/account.bpf.h
+ * nacct_host_add()): every packet once, whichever members saw it.
+ *   nacct_dedup_seen  LRU: fingerprint hash -> struct nacct_dedup_val, the
+ *                     packets of the last NACCT_DEDUP_WINDOW_NS
+ *   nacct_host_flows  flow key (ifindex 0) -> struct nacct_flow_val, the
+ *                     flow table's shape, counted at a packet's first
+ *                     sighting (its hook's direction: rx entered the host
+ *                     there, tx left from it)
+ *   nacct_host_ifs    flow key (ifindex 0) -> struct nacct_host_if_val
+ * A sighting is the same packet as one before when the fingerprint (the
+ * flow key but VLAN and interface, the packet's direction in it, pkt->fp)
+ * was seen less than the window ago on other members only.  Members are
+ * bits slot % 64.
+ */
+#define NACCT_DEDUP_WINDOW_NS 2000000ULL
+#define NACCT_DEDUP_ENTRIES 65536
+struct nacct_dedup_val {
+	__u64 ts;   /* the first sighting, bpf_ktime_get_ns() */
+	__u64 seen; /* bit slot % 64 of each member that saw it */
+};
+struct nacct_host_if_val {
+	__u64 seen;          /* members whose hooks saw the flow's packets */
+	__u32 first_ifindex; /* where its first packet was seen */
+	__u32 pad;
+};
+
 struct nacct_meta {
 	__u32 version;     /* NACCT_META_VERSION */
 	__u32 ifindex;
@@ -389,6 +420,8 @@ struct nacct_meta {
 	__u32 slot;
 	__u32 max_ifaces; /* the domain's slots (member or not: 0 when own maps) */
 	char domain[NACCT_DOMAIN_NAME_LEN]; /* the domain's name ("" own maps) */
+	__u32 dedup; /* the domain keeps a host view (--dedup) */
+	__u32 pad2;
 };
 
 /* 2: 48-byte flow keys (tunnel handle), tunnels, decap settings

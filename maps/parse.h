@@ -63,6 +63,16 @@ enum nacct_mem {
  * the program: 2.2-3 times its work, over 7.3's million-instruction limit.)
  */
 const volatile __u32 nacct_decap_on = 1;
+/*
+ * nacct_dedup: a shared domain's host view (attach --dedup, maps/account.bpf.h
+ * nacct_host_add()): the parser also takes the packet's fingerprint,
+ * pkt->fp, from fields that stay the same while a packet crosses the
+ * host's interfaces and differ from one packet to the next of a flow:
+ * IPv4 ID and total length, IPv6 payload length, TCP sequence and
+ * acknowledgement numbers and checksum, the UDP and ICMP checksums and
+ * lengths (ICMP: the echo sequence).  0: pruned.
+ */
+const volatile __u32 nacct_dedup = 0;
 const volatile __be16 nacct_vxlan_ports[NACCT_TUN_PORTS] = { 0xb512 /* 4789 */,
 							      0x1821 /* 8472 */ };
 const volatile __be16 nacct_geneve_ports[NACCT_TUN_PORTS] = { 0xc117 /* 6081 */ };
@@ -140,6 +150,8 @@ struct nacct_pkt {
 	__u16 l4_off;
 	__u16 l4_len;
 	__u16 inner_type;  /* a tunnel's undecoded payload: its ethertype */
+	__u32 fp;          /* nacct_dedup: the fingerprint (see there) */
+	__u32 fp_pad;      /* (tun stays 8-byte aligned: its words are compared) */
 	/* not zeroed by nacct_pkt_init(): written whole when tun_type is set */
 	struct nacct_tun_key tun;
 } __attribute__((aligned(8)));
@@ -147,6 +159,8 @@ struct nacct_pkt {
 _Static_assert(sizeof(struct nacct_flow_key) == 48 &&
 		       __builtin_offsetof(struct nacct_pkt, tcp_flags) == 48,
 	       "struct nacct_pkt starts with the flow key");
+_Static_assert(__builtin_offsetof(struct nacct_pkt, tun) % 8 == 0,
+	       "struct nacct_pkt's tun is read in 8-byte words");
 
 /* a packet's parse state before the parser runs: all but the tunnel key */
 static __always_inline void nacct_pkt_init(struct nacct_pkt *pkt)
@@ -275,6 +289,9 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 			goto bad;
 		nacct_ports_put(pkt, th);
 		pkt->tcp_flags = th->flags;
+		if (nacct_dedup)
+			pkt->fp ^= bpf_ntohl(th->seq) * 0x9e3779b1U ^ th->ack_seq ^
+				   (__u32)th->check << 16;
 		nacct_hdr_add(mem, pkt, doff);
 		return 0;
 	}
@@ -285,6 +302,8 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 		if (NACCT_PEEK(mem, uh, pos, end, &b) || l4_avail < sizeof(*uh))
 			goto bad;
 		nacct_ports_put(pkt, uh);
+		if (nacct_dedup)
+			pkt->fp ^= ((__u32)uh->check << 16 | uh->len) * 0x9e3779b1U;
 		nacct_hdr_add(mem, pkt, sizeof(*uh));
 		return 0;
 	}
@@ -307,6 +326,8 @@ static __always_inline int nacct_parse_l4(const int mem, void *pos, void *end, _
 			goto bad;
 		type = ic->type;
 		code = ic->code;
+		if (nacct_dedup)
+			pkt->fp ^= ((__u32)ic->check << 16 | ic->seq) * 0x9e3779b1U;
 		if ((pkt->proto == NACCT_IPPROTO_ICMP && (type == 8 || type == 0)) ||
 		    (pkt->proto == NACCT_IPPROTO_ICMPV6 && (type == 128 || type == 129))) {
 			/* echo request/reply: the identifier on both sides */
@@ -359,6 +380,8 @@ static __always_inline int nacct_parse_ipv4(const int mem, void *pos, void *end,
 		return -1;
 	}
 	dlen = tot ? tot : l3_avail;
+	if (nacct_dedup)
+		pkt->fp = (__u32)iph->id << 16 | tot;
 	pkt->family = NACCT_AF_INET;
 	pkt->proto = iph->protocol;
 	nacct_addr4_put(pkt->src, iph->saddr);
@@ -441,6 +464,8 @@ static __always_inline int nacct_parse_ipv6(const int mem, void *pos, void *end,
 		pkt->malformed = NACCT_MAL_IP6_HDR;
 		return -1;
 	}
+	if (nacct_dedup)
+		pkt->fp = plen;
 	/* bytes of the datagram after the fixed header */
 	rem = plen ? plen : l3_avail - sizeof(*ip6);
 	pkt->family = NACCT_AF_INET6;

@@ -35,6 +35,8 @@
 #define NACCT_MAP_TUNNELS "nacct_tunnels"
 #define NACCT_MAP_TUN_SEQ "nacct_tun_seq"
 #define NACCT_MAP_IF_SLOTS "nacct_if_slots"  /* a shared domain's members */
+#define NACCT_MAP_HOST_FLOWS "nacct_host_flows" /* its host view (--dedup) */
+#define NACCT_MAP_HOST_IFS "nacct_host_ifs"
 #define NACCT_MAP_QUEUES "nacct_queues"      /* maps/queues.bpf.h */
 #define NACCT_MAP_CFG "nacct_cfg"
 #define NACCT_MAP_META "nacct_meta"
