@@ -215,6 +215,22 @@ static void tc_qdisc_destroy(int ifindex)
  * created for them is removed too once no filter at all is left on it
  * (the killed run could not record that it created it).
  */
+/*
+ * A killed attach's private directories of one interface (@name: its pin
+ * name) and, with @remove, the clsact it may have created: a kill between
+ * the qdisc's creation and its first filter leaves one that no record
+ * names, so an empty clsact (no filter at all: nothing needs it) goes
+ * with the directories.  Returns how many directories there were.
+ */
+static int stale_iface(const char *name, int ifindex, const char *ifname, int remove)
+{
+	int n = stale_tmp(name, remove);
+
+	if (n && remove && ifindex && !clsact_has_filters(ifname))
+		tc_qdisc_destroy(ifindex);
+	return n;
+}
+
 static int stale_tc(int ifindex, const char *ifname, int remove)
 {
 	enum bpf_tc_attach_point where[] = { BPF_TC_EGRESS, BPF_TC_INGRESS };
@@ -354,6 +370,33 @@ static int fill_subnets(int fd, const struct nacct_cidr *c, size_t n)
 			return -errno;
 	}
 	return 0;
+}
+
+/*
+ * The tables a loaded data path starts with (through the TC object, whose
+ * maps the XDP one shares): the subnets, the ethertypes' "other" bucket
+ * (the data path counts there when that table is full), the run-time
+ * knobs (snaplen, --sample).
+ */
+static int fill_tables(struct nacct_tc *t, const struct nacct_attach_req *cfg)
+{
+	struct nacct_cfg ncfg = { .snaplen = 128, .sample_n = (__u32)cfg->sample_n };
+	struct nacct_ethertype_val *et0;
+	__u32 zero = 0, et_other = 0xffff;
+	int err;
+
+	err = fill_subnets(bpf_map__fd(t->maps.nacct_subnets), cfg->subnets.v, cfg->subnets.n);
+	if (err)
+		return err;
+	/* per-CPU map: user space writes one value per possible CPU */
+	et0 = calloc(nacct_ncpus(), sizeof(*et0));
+	if (!et0)
+		return -ENOMEM;
+	err = bpf_map_update_elem(bpf_map__fd(t->maps.nacct_ethertypes), &et_other, et0, BPF_ANY);
+	free(et0);
+	if (!err)
+		err = bpf_map_update_elem(bpf_map__fd(t->maps.nacct_cfg), &zero, &ncfg, BPF_ANY);
+	return err ? -errno : 0;
 }
 
 struct attach_ctx {
@@ -774,10 +817,8 @@ static int domain_load(const struct nacct_attach_req *cfg, const char *ddir, __u
 		       struct nacct_attach_info *info)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-	struct nacct_cfg ncfg = { .snaplen = 128, .sample_n = (__u32)cfg->sample_n };
-	__u32 zero = 0, et_other = 0xffff;
+	__u32 zero = 0;
 	__u32 slots = (__u32)(cfg->max_ifaces ? cfg->max_ifaces : NACCT_DOMAIN_MAX_IFACES_DEFAULT) + 1;
-	struct nacct_ethertype_val *et0;
 	struct nacct_xdp *x = NULL;
 	struct nacct_tc *t = NULL;
 	struct nacct_meta meta;
@@ -836,21 +877,7 @@ static int domain_load(const struct nacct_attach_req *cfg, const char *ddir, __u
 	if (!err)
 		err = nacct_tc__load(t);
 	if (!err)
-		err = fill_subnets(bpf_map__fd(t->maps.nacct_subnets), cfg->subnets.v,
-				   cfg->subnets.n);
-	if (err)
-		goto out;
-	et0 = calloc(nacct_ncpus(), sizeof(*et0));
-	if (!et0) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = bpf_map_update_elem(bpf_map__fd(t->maps.nacct_ethertypes), &et_other, et0, BPF_ANY)
-		      ? -errno : 0;
-	free(et0);
-	if (!err)
-		err = bpf_map_update_elem(bpf_map__fd(t->maps.nacct_cfg), &zero, &ncfg, BPF_ANY)
-			      ? -errno : 0;
+		err = fill_tables(t, cfg);
 	if (err)
 		goto out;
 	memset(&meta, 0, sizeof(meta));
@@ -1196,10 +1223,8 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 				.meta_fd = -1, .lock = -1, .slots_fd = -1 };
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct nacct_meta meta;
-	struct nacct_cfg ncfg = { .snaplen = 128, .sample_n = (__u32)cfg->sample_n };
 	struct timespec now;
-	__u32 zero = 0, et_other = 0xffff;
-	struct nacct_ethertype_val *et0;
+	__u32 zero = 0;
 	__u32 layout = cfg->flow_layout == NACCT_L_SHARED ? NACCT_FLOW_SHARED :
 		       cfg->flow_layout == NACCT_L_PERCPU ? NACCT_FLOW_PERCPU :
 							    NACCT_FLOW_LAYOUT_DEFAULT;
@@ -1238,6 +1263,12 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 	if (!a.ifindex)
 		return -ENODEV;
 	snprintf(a.ifname, sizeof(a.ifname), "%s", cfg->ifname);
+	{
+		char name[64];
+
+		if (!nacct_pin_name(a.ifname, name, sizeof(name)))
+			stale_iface(name, a.ifindex, a.ifname, 1);
+	}
 	clean_stale_tmp();
 	if (nacct_pin_dir(a.ifname, a.dir, sizeof(a.dir)))
 		return -ENAMETOOLONG;
@@ -1350,21 +1381,9 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		goto fail;
 
 	info->what = "fill the subnet table";
-	err = fill_subnets(bpf_map__fd(a.tc->maps.nacct_subnets), cfg->subnets.v, cfg->subnets.n);
+	err = fill_tables(a.tc, cfg);
 	if (err)
 		goto fail;
-	/* per-CPU map: user space writes one value per possible CPU */
-	et0 = calloc(nacct_ncpus(), sizeof(*et0));
-	if (!et0) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	err = bpf_map_update_elem(bpf_map__fd(a.tc->maps.nacct_ethertypes), &et_other, et0,
-				  BPF_ANY);
-	free(et0);
-	if (err)
-		goto fail;
-	bpf_map_update_elem(bpf_map__fd(a.tc->maps.nacct_cfg), &zero, &ncfg, BPF_ANY);
 
 	memset(&meta, 0, sizeof(meta));
 	meta.version = NACCT_META_VERSION;
@@ -1613,7 +1632,7 @@ static int half_state(const char *ifname, int remove, char *buf, size_t len)
 
 	if (nacct_pin_name(ifname, name, sizeof(name)))
 		return 0;
-	ndirs = stale_tmp(name, remove);
+	ndirs = stale_iface(name, ifindex, ifname, remove);
 	if (ifindex) {
 		nfilt = stale_tc(ifindex, ifname, remove);
 		if (!nacct_dispatcher_query(ifindex, 0, &d))

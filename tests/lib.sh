@@ -196,6 +196,31 @@ t_events_start() {
 }
 
 # interface counters from the kernel: t_ifstat NS IFACE rx_packets
+# t_add_pod PARENT BRIDGE POD VETH ADDR/PLEN: a "pod", namespace POD (IPv6
+# off) whose eth0 is the peer of VETH, a port of BRIDGE in namespace PARENT
+t_add_pod() {
+	local parent=$1 br=$2 pod=$3 v=$4 addr=$5
+	ip netns add "$pod" || return 1
+	nsenter --net=/run/netns/"$pod" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$parent" link add "$v" type veth peer name eth0 netns "$pod" || return 1
+	ip -n "$parent" link set "$v" master "$br" up || return 1
+	ip -n "$pod" addr add "$addr" dev eth0 && ip -n "$pod" link set eth0 up
+}
+
+# t_hooks_left NS IFACE...: how many XDP programs and BPF TC egress filters
+# are on them (after a detach: 0)
+t_hooks_left() {
+	local ns=$1 d left=0
+	shift
+	for d in "$@"; do
+		ip -n "$ns" link show "$d" | grep -q xdp && left=$((left + 1))
+		nsenter --net=/run/netns/"$ns" tc filter show dev "$d" egress 2>/dev/null |
+			grep -q bpf && left=$((left + 1))
+	done
+	echo "$left"
+}
+
 t_ifstat() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
 
 # JSON helpers

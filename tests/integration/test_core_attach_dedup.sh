@@ -23,14 +23,7 @@ ip -n "$NS_B" link add "$BR" type bridge || { t_fail setup "bridge"; exit 1; }
 ip -n "$NS_B" link set "$BR" up
 n=2
 for p in "$PA:$VA" "$PB:$VB"; do
-	ns=${p%%:*} v=${p#*:}
-	ip netns add "$ns" || { t_fail setup "netns $ns"; exit 1; }
-	nsenter --net=/run/netns/"$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$NS_B" link add "$v" type veth peer name eth0 netns "$ns" || { t_fail setup "veth $v"; exit 1; }
-	ip -n "$NS_B" link set "$v" master "$BR" up
-	ip -n "$ns" addr add "198.18.120.$n/24" dev eth0
-	ip -n "$ns" link set eth0 up
+	t_add_pod "$NS_B" "$BR" "${p%%:*}" "${p#*:}" "198.18.120.$n/24" || { t_fail setup "pod $p"; exit 1; }
 	n=$((n + 1))
 done
 MA=$(ip -n "$PA" -j link show eth0 | jq -r '.[0].address')

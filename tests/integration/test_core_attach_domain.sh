@@ -36,13 +36,7 @@ ip -n "$NS_B" addr add 198.18.100.1/24 dev "$BR"
 ip -n "$NS_B" link set "$BR" up
 for i in $(seq 1 $P); do
 	p=${T_ID}p$i
-	ip netns add "$p" || { t_fail setup "netns $p"; exit 1; }
-	nsenter --net=/run/netns/"$p" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$NS_B" link add "${T_ID}v$i" type veth peer name eth0 netns "$p" || { t_fail setup "veth $i"; exit 1; }
-	ip -n "$NS_B" link set "${T_ID}v$i" master "$BR" up
-	ip -n "$p" addr add "198.18.100.$((i + 1))/24" dev eth0
-	ip -n "$p" link set eth0 up
+	t_add_pod "$NS_B" "$BR" "$p" "${T_ID}v$i" "198.18.100.$((i + 1))/24" || { t_fail setup "pod $i"; exit 1; }
 	ip -n "$p" neigh replace 198.18.100.1 lladdr "$BRMAC" dev eth0 nud permanent
 done
 t_drop_udp b 9000 || { t_fail setup "nft"; exit 1; }
@@ -116,10 +110,6 @@ out=$(in_b "$NACCT" detach --all 2>&1)
 t_check "detach --all: $n detached" "$n" "$(grep -c ': detached$' <<<"$out")"
 t_check "no pin directory of the namespace left (the domain's with its last member)" 0 \
 	"$(ls -d /sys/fs/bpf/nacct/*:ns"$INO" 2>/dev/null | wc -l)"
-left=0
-for i in $(seq 1 $P); do
-	ip -n "$NS_B" link show "${T_ID}v$i" | grep -q xdp && left=$((left + 1))
-	in_b tc filter show dev "${T_ID}v$i" egress 2>/dev/null | grep -q bpf && left=$((left + 1))
-done
-t_check "no XDP program or TC filter left on the veths" 0 "$left"
+t_check "no XDP program or TC filter left on the interfaces" 0 \
+	"$(t_hooks_left "$NS_B" "$BR" $(for i in $(seq 1 $P); do echo "${T_ID}v$i"; done))"
 exit 0

@@ -184,10 +184,6 @@ t_check "detach --all: 7 detached" 7 "$(grep -c ': detached$' <<<"$out")"
 t_check "no attachment left" "" "$(attached)"
 t_check "no pin directory of the namespace left (the domain's with its last member)" 0 \
 	"$(ls -d /sys/fs/bpf/nacct/*:ns"$INO" 2>/dev/null | wc -l)"
-left=0
-for i in $(seq 1 $N); do
-	ip -n "$NS_B" link show "${T_ID}m$i" | grep -q xdp && left=$((left + 1))
-	in_b tc filter show dev "${T_ID}m$i" egress 2>/dev/null | grep -q bpf && left=$((left + 1))
-done
-t_check "no XDP program or TC filter left on the interfaces" 0 "$left"
+t_check "no XDP program or TC filter left on the interfaces" 0 \
+	"$(t_hooks_left "$NS_B" $(for i in $(seq 1 $N); do echo "${T_ID}m$i"; done))"
 exit 0
