@@ -76,6 +76,33 @@ static int glob_any(const char *globs, const char *name)
 	return 0;
 }
 
+/* does one of @name's alternative names (ip link property add dev NAME
+ * altname ALT; rtnetlink IFLA_PROP_LIST) match one of the globs */
+static int altname_any(const char *globs, const char *name)
+{
+	char buf[16384];
+	struct rtattr *rta, *alt;
+	int rlen, alen, hit = 0, ifindex = (int)if_nametoindex(name);
+
+	rta = ifindex ? nacct_link_attrs(ifindex, buf, sizeof(buf), &rlen) : NULL;
+	for (; rta && !hit && RTA_OK(rta, rlen); rta = RTA_NEXT(rta, rlen)) {
+		if ((rta->rta_type & ~NLA_F_NESTED) != IFLA_PROP_LIST)
+			continue;
+		alt = RTA_DATA(rta);
+		alen = RTA_PAYLOAD(rta);
+		for (; !hit && RTA_OK(alt, alen); alt = RTA_NEXT(alt, alen))
+			if (alt->rta_type == IFLA_ALT_IFNAME && RTA_PAYLOAD(alt) > 1)
+				hit = glob_any(globs, RTA_DATA(alt));
+	}
+	return hit;
+}
+
+/* a name or one of its altnames matches */
+static int names_match(const char *globs, const char *name)
+{
+	return glob_any(globs, name) || altname_any(globs, name);
+}
+
 /* its pin directory is there (what detach looks for): no need to open its maps */
 static int is_attached(const char *ifname)
 {
@@ -88,8 +115,8 @@ static int is_attached(const char *ifname)
 /* --all's choice of interfaces: not lo; --match and --exclude (either NULL) */
 static int wanted_by(const char *match, const char *exclude, const char *name)
 {
-	return strcmp(name, "lo") && (!match || glob_any(match, name)) &&
-	       (!exclude || !glob_any(exclude, name));
+	return strcmp(name, "lo") && (!match || names_match(match, name)) &&
+	       (!exclude || !names_match(exclude, name));
 }
 
 static int wanted(const struct attach_opts *o, const char *name)

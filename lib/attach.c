@@ -590,8 +590,7 @@ generic:
 	return 0;
 }
 
-/* the ifindex of @ifindex's master (bridge, bond, team...), 0: none (rtnetlink) */
-static int master_of(int ifindex)
+struct rtattr *nacct_link_attrs(int ifindex, void *buf, size_t size, int *len)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -599,25 +598,31 @@ static int master_of(int ifindex)
 	} req = { .nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
 			  .nlmsg_flags = NLM_F_REQUEST },
 		  .ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex } };
-	char buf[16384];
-	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-	struct rtattr *rta;
-	int fd, len, rlen, master = 0;
+	struct nlmsghdr *nh = buf;
+	int fd, n;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
-		return 0;
-	if (send(fd, &req, sizeof(req), 0) < 0 || (len = recv(fd, buf, sizeof(buf), 0)) <= 0 ||
-	    !NLMSG_OK(nh, (unsigned int)len) || nh->nlmsg_type != RTM_NEWLINK) {
-		close(fd);
-		return 0;
-	}
-	rta = IFLA_RTA(NLMSG_DATA(nh));
-	rlen = IFLA_PAYLOAD(nh);
-	for (; RTA_OK(rta, rlen); rta = RTA_NEXT(rta, rlen))
+		return NULL;
+	n = send(fd, &req, sizeof(req), 0) < 0 ? -1 : (int)recv(fd, buf, size, 0);
+	close(fd);
+	if (n <= 0 || !NLMSG_OK(nh, (unsigned int)n) || nh->nlmsg_type != RTM_NEWLINK)
+		return NULL;
+	*len = IFLA_PAYLOAD(nh);
+	return IFLA_RTA(NLMSG_DATA(nh));
+}
+
+/* the ifindex of @ifindex's master (bridge, bond, team...), 0: none */
+static int master_of(int ifindex)
+{
+	char buf[16384];
+	struct rtattr *rta;
+	int rlen, master = 0;
+
+	rta = nacct_link_attrs(ifindex, buf, sizeof(buf), &rlen);
+	for (; rta && RTA_OK(rta, rlen); rta = RTA_NEXT(rta, rlen))
 		if (rta->rta_type == IFLA_MASTER && RTA_PAYLOAD(rta) >= 4)
 			master = *(int *)RTA_DATA(rta);
-	close(fd);
 	return master;
 }
 

@@ -92,6 +92,11 @@ struct nacct_attach_req {
 
 /* the domain of attach --all without --domain (one per network namespace) */
 #define NACCT_DOMAIN_DEFAULT "default"
+/* @ifindex's link attributes (rtnetlink RTM_GETLINK) read into @buf: the
+ * first attribute, *len the bytes of them all; NULL: no such link */
+struct rtattr;
+struct rtattr *nacct_link_attrs(int ifindex, void *buf, size_t size, int *len);
+
 /* a domain name nacct takes: 1 .. NACCT_DOMAIN_NAME_LEN - 9 of [A-Za-z0-9_-] */
 int nacct_domain_name_ok(const char *name);
 /* the directory of this network namespace's domain @name */

@@ -177,6 +177,15 @@ t_check "detach --match without --all: exit 2" 2 "$?"
 out=$(in_b "$NACCT" attach --all --detach-on-exit 2>&1)
 t_check "attach --detach-on-exit without --follow: exit 2" 2 "$?"
 
+# --match and --exclude see altnames too (ip link property ... altname)
+t_add_link "$NS_A" "${T_ID}k1" 198.18.35.1 "$NS_B" "${T_ID}q1" 198.18.35.2 || t_fail "link q1"
+ip -n "$NS_B" link property add dev "${T_ID}q1" altname "${T_ID}alt1"
+out=$(in_b "$NACCT" attach --all --match "${T_ID}alt*" --mode generic 2>&1)
+t_check "attach --all --match ALTNAME-GLOB: that interface only" "${T_ID}q1" \
+	"$(grep ': attached' <<<"$out" | cut -d: -f1 | paste -sd' ')"
+out=$(in_b "$NACCT" detach --all --match "${T_ID}alt*" 2>&1)
+t_check "detach --all --match ALTNAME-GLOB: that one" "${T_ID}q1: detached" "$out"
+
 # detach --all: nothing of them left
 out=$(in_b "$NACCT" detach --all 2>&1)
 t_check "detach --all: exit 0" 0 "$?"
