@@ -1403,7 +1403,9 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		meta.vxlan_ports[i] = ntohs(a.xdp->rodata->nacct_vxlan_ports[i]);
 		meta.geneve_ports[i] = ntohs(a.xdp->rodata->nacct_geneve_ports[i]);
 	}
-	a.meta_fd = dup(bpf_map__fd(a.xdp->maps.nacct_meta));
+	/* the TC object's: loaded by now (in libxdp's dispatcher the XDP object
+	 * is loaded only as it joins); both share the pinned map */
+	a.meta_fd = dup(bpf_map__fd(a.tc->maps.nacct_meta));
 
 hooks:
 	/* egress first: a failure there leaves nothing to undo on ingress */
