@@ -55,10 +55,16 @@ static __always_inline void nacct_queue_add_to(void *map, __u32 dir, __u32 queue
 }
 
 #ifndef NACCT_QUEUES_NO_MAP
+/*
+ * Key and value by size here too, as in the TX queue program's template:
+ * a map created with a BTF value type is not the template's equal to 6.1
+ * (bpf_map_meta_equal() compares timer_off: -ENOENT with BTF, -EINVAL
+ * without), which then refuses it as an inner map (EINVAL: no TX rows).
+ */
 struct {
 	NACCT_QUEUES_MAP_SHAPE;
-	__type(key, __u32);
-	__type(value, struct nacct_queue_val);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct nacct_queue_val));
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nacct_queues SEC(".maps");
 
