@@ -38,6 +38,7 @@
 #include "hostset.h"
 #include "offload.h"
 #include "probes.h"
+#include "snapshot.h"
 #include "txq.h"
 #include "../maps/maps.h"
 #include "nacct_xdp.skel.h"
@@ -452,6 +453,14 @@ static void undo(struct attach_ctx *a)
 		nacct_rm_pin_dir(a->ddir); /* no member ever joined it */
 }
 
+/* multi-buffer XDP (5.18+: bpf_xdp_get_buff_len), and what --multi-buffer on
+ * gets where there is none */
+static int kernel_has_frags(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL) == 1;
+}
+#define MB_ON_REFUSED "--multi-buffer on: the kernel has no multi-buffer XDP (5.18+)"
+
 /*
  * The XDP program's variant, chosen before the load: multi-buffer
  * ("xdp.frags") where the kernel has it (5.18+: bpf_xdp_get_buff_len) and
@@ -475,7 +484,7 @@ static int want_frags(const struct attach_ctx *a, const struct nacct_attach_req 
 		snprintf(why, len, "single-buffer: --multi-buffer off");
 		return 0;
 	}
-	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL) != 1) {
+	if (!kernel_has_frags()) {
 		snprintf(why, len, "single-buffer: the kernel has no multi-buffer XDP (< 5.18)");
 		return cfg->multi_buffer == NACCT_MB_ON ? -EOPNOTSUPP : 0;
 	}
@@ -841,10 +850,10 @@ static int domain_load(const struct nacct_attach_req *cfg, const char *ddir, __u
 	/* the multi-buffer program where the kernel has it: it runs on any
 	 * driver, so every member can take jumbo frames */
 	frags = cfg->multi_buffer != NACCT_MB_OFF &&
-		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL) == 1;
+		kernel_has_frags();
 	if (cfg->multi_buffer == NACCT_MB_ON && !frags) {
 		snprintf(info->detail, sizeof(info->detail),
-			 "--multi-buffer on: the kernel has no multi-buffer XDP (5.18+)");
+			 MB_ON_REFUSED);
 		err = -EOPNOTSUPP;
 		goto out;
 	}
@@ -1118,33 +1127,20 @@ static int domain_enter(struct attach_ctx *a)
 	return 0;
 }
 
-/* the flows of @ifindex out of a domain's shared table (a member leaves) */
-static void domain_drop_flows(const char *dir, __u32 ifindex)
+/* the flows of @ifindex out of a domain's shared table (a member leaves):
+ * found by the readers' batched dump with its ifindex filter */
+static void domain_drop_flows(const char *path, __u32 ifindex)
 {
-	struct nacct_flow_key k, nk, *pk = NULL;
-	struct nacct_flow_key *del = NULL, *tmp;
-	size_t n = 0, cap = 0, i;
-	int fd = bpf_obj_get(dir);
+	struct nacct_flow *fl = NULL;
+	size_t n = 0, i;
+	int fd = bpf_obj_get(path);
 
 	if (fd < 0)
 		return;
-	while (!bpf_map_get_next_key(fd, pk, &nk)) {
-		if (nk.ifindex == ifindex) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 256;
-				tmp = realloc(del, cap * sizeof(*del));
-				if (!tmp)
-					break;
-				del = tmp;
-			}
-			del[n++] = nk;
-		}
-		k = nk;
-		pk = &k;
-	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &del[i]);
-	free(del);
+	if (!nacct_dump_flows(fd, ifindex, &fl, &n))
+		for (i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, &fl[i].key);
+	free(fl);
 	close(fd);
 }
 
@@ -1234,7 +1230,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		       cfg->flow_layout == NACCT_L_PERCPU ? NACCT_FLOW_PERCPU :
 							    NACCT_FLOW_LAYOUT_DEFAULT;
 	struct stat st;
-	int err, i;
+	int err, i, tc_in;
 
 	memset(info, 0, sizeof(*info));
 	info->what = "";
@@ -1347,7 +1343,7 @@ int nacct_attach(const struct nacct_attach_req *cfg, struct nacct_attach_info *i
 		err = a.frags;
 		info->what = "load the multi-buffer XDP program";
 		snprintf(info->detail, sizeof(info->detail),
-			 "--multi-buffer on: the kernel has no multi-buffer XDP (5.18+)");
+			 MB_ON_REFUSED);
 		goto fail;
 	}
 	if (!a.frags && a.single_why[0])
@@ -1414,7 +1410,10 @@ hooks:
 	if (err)
 		goto fail;
 	a.egress_on = 1;
-	if (cfg->hook == NACCT_H_XDP) {
+	tc_in = cfg->hook != NACCT_H_XDP;
+	if (tc_in) {
+		snprintf(meta.reason, sizeof(meta.reason), "--hook tc: TC ingress + TC egress");
+	} else {
 		info->what = a.multi ? "load the XDP program into libxdp's dispatcher" :
 				       "attach the XDP program";
 		err = attach_xdp(&a, cfg, &meta);
@@ -1426,32 +1425,26 @@ hooks:
 			char upn[IF_NAMESIZE] = "";
 
 			if (up && xdp_prog_on(up) && if_indextoname(up, upn)) {
-				info->what = "attach the TC ingress filter";
-				err = tc_attach(a.ifindex, BPF_TC_INGRESS, prog_fd_tc(&a, 1),
-						&a.tc_prio, &a.qdisc_created);
-				if (err)
-					goto fail;
-				a.ingress_on = 1;
-				meta.hook = NACCT_HOOK_TC;
+				tc_in = 1;
+				err = 0;
 				snprintf(meta.reason, sizeof(meta.reason),
 					 "TC ingress + TC egress: %s, its master, runs XDP and the "
 					 "kernel takes no XDP program below it",
 					 upn);
-				goto hooked;
 			}
 		}
 		if (err)
 			goto fail;
-	} else {
+	}
+	if (tc_in) {
 		info->what = "attach the TC ingress filter";
 		err = tc_attach(a.ifindex, BPF_TC_INGRESS, prog_fd_tc(&a, 1), &a.tc_prio,
 				&a.qdisc_created);
 		if (err)
 			goto fail;
 		a.ingress_on = 1;
-		snprintf(meta.reason, sizeof(meta.reason), "--hook tc: TC ingress + TC egress");
+		meta.hook = NACCT_HOOK_TC;
 	}
-hooked:
 	meta.tc_prio = a.tc_prio;
 	meta.tc_qdisc_created = a.qdisc_created;
 	clock_gettime(CLOCK_REALTIME, &now);
