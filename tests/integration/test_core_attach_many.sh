@@ -22,6 +22,11 @@ N=8
 for i in $(seq 1 $N); do
 	t_add_link "$NS_A" "${T_ID}n$i" "198.18.$((10 + i)).1" "$NS_B" "${T_ID}m$i" "198.18.$((10 + i)).2" ||
 		{ t_fail setup "link $i"; exit 1; }
+	# no IPv6 on them: a new link's DAD and MLD reports, sent when they
+	# are sent, would land between the reads of the exact check below
+	# (neighbours are permanent: no ARP either)
+	ip netns exec "$NS_A" sysctl -qw "net.ipv6.conf.${T_ID}n$i.disable_ipv6=1"
+	ip netns exec "$NS_B" sysctl -qw "net.ipv6.conf.${T_ID}m$i.disable_ipv6=1"
 done
 t_drop_udp b 9000 || { t_fail setup "nft"; exit 1; }
 t_cleanup_add "in_b $NACCT detach --all"
