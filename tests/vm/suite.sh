@@ -1048,10 +1048,15 @@ else
 		wn=$(wc -l <"$TMP/w.dr")
 		nreasons=$(ev_drops "$PX" | cut -d' ' -f3 | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')
 		wst=$(bpy_drops "$PX" | cut -d' ' -f4-5 | sort | uniq -c | awk '{ printf "%s%s %s x%s", s, $2, $3, $1; s = ", " }')
-		# bcc 0.26 takes the kprobe on tcp_drop() where it exists, else skb:kfree_skb
+		# bcc 0.26 takes the kprobe on tcp_drop() where it can (where
+		# the function exists, not inlined), else skb:kfree_skb, whose
+		# program it compiles in only where the tracepoint has its reason
+		# (5.17+): before, it warns and attaches nothing at all
 		how="kprobe tcp_drop"
-		grep -q '^WARNING: tcp_drop() kernel function not found' "$TMP/bpy.tcpdrop" &&
+		if grep -q '^WARNING: tcp_drop() kernel function not found' "$TMP/bpy.tcpdrop"; then
 			how="skb:kfree_skb (no tcp_drop() in $KREL)"
+			kver_ge 5 17 || how=nothing
+		fi
 		why="tcpdrop-bpfcc 0.26 prints no reason (it keeps reasons > NOT_SPECIFIED); its state/flags ($wst) and the pid of the interrupted task are not in nacct's drop events"
 		# tcpdrop reports only skbs that carry a socket (its BPF text:
 		# __trace_tcp_drop returns at once when sk == NULL); a received
@@ -1063,9 +1068,13 @@ else
 		nn=$(wc -l <"$TMP/n.dr")
 		only_w=$(comm -23 "$TMP/w.dr" "$TMP/n.dr" | wc -l)
 		if [ "$wn" = 0 ] && [ "$how" = "kprobe tcp_drop" ] && [ "$nn" = "${nftd:-x}" ]; then
-			# 5.10: tcp_drop() exists, and netfilter's drops never pass
-			# it (nf_hook_slow frees with kfree_skb): no witness here
+			# tcp_drop() exists, and netfilter's drops never pass it
+			# (nf_hook_slow frees with kfree_skb): no witness here
 			skip bcc-tcpdrop "kernel $KREL: tcpdrop-bpfcc takes the kprobe on tcp_drop(), which the nft drops never pass: it saw none; nacct $nn ($nreasons) = nft counter $nftd (drop-nft)"
+		elif [ "$wn" = 0 ] && [ "$how" = nothing ] && [ "$nn" = "${nftd:-x}" ]; then
+			# 5.10 (Debian): tcp_drop() is not kprobe-able, and the
+			# tracepoint has no reason: tcpdrop 0.26 traces nothing
+			skip bcc-tcpdrop "kernel $KREL: skb:kfree_skb has no drop reason before 5.17 and tcp_drop() is not traceable, so tcpdrop-bpfcc 0.26 attaches no program (its warning: $(grep -m1 '^WARNING' "$TMP/bpy.tcpdrop" | cut -c1-80)); nacct $nn ($nreasons) = nft counter $nftd (drop-nft)"
 		elif [ "$wn" -gt 0 ] && [ "$only_w" = 0 ] && [ "$nn" = "${nftd:-x}" ]; then
 			ok bcc-tcpdrop "$wn drops to :$PX (saddr:sport daddr:dport) seen by tcpdrop, each = a nacct drop event line by line; nacct $nn = nft counter $nftd ($nreasons), $((nn - wn)) of them on skbs without a socket, which tcpdrop skips (sk == NULL); per connection tcpdrop $(per_conn <"$TMP/w.dr"), nacct $(per_conn <"$TMP/n.dr"); tcpdrop on $how; $why"
 		else
