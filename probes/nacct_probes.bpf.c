@@ -929,16 +929,19 @@ int BPF_PROG(nacct_rst_tx, const struct sock *sk, const struct sk_buff *skb)
 
 /*
  * The retransmit twin counts what the tracepoint counts: a retransmit
- * that was sent, tcp_retransmit_skb() returning 0.  An attempt can fail
- * before anything is sent (-EBUSY: the original still in a host queue, as
- * under load; -ENOMEM, -EAGAIN), and TcpRetransSegs does not count those
- * either (6.1 guest: counting at entry gave 38 against its 36).  The entry
- * keeps (sk, skb) on the thread's stack of calls, the return takes them
- * back and counts on success, with the segments the skb has then (the
- * call may have split it).  A stack: a softirq on the way out of the
- * transmit can retransmit for another socket on the same thread.  The
- * thread: the interrupted one's id in a softirq; the idle threads, which
- * share id 0, are told apart by CPU (a softirq does not migrate).
+ * that was sent.  Its function is the tracepoint's, __tcp_retransmit_skb():
+ * tcp_retransmit_skb() calls it, and so does the tail loss probe
+ * (tcp_send_loss_probe()) directly; it returns 0 where the tracepoint
+ * fires.  An attempt can fail before anything is sent (-EBUSY: the
+ * original still in a host queue, as under load; -ENOMEM, -EAGAIN), and
+ * TcpRetransSegs counts none of those (6.1 guest: counting at entry gave
+ * 38 against its 36).  The entry keeps (sk, skb) on the thread's stack of
+ * calls, the return takes them back and counts on success, with the
+ * segments the skb has then (the call may have split it).  A stack: a
+ * softirq on the way out of the transmit can retransmit for another
+ * socket on the same thread.  The thread: the interrupted one's id in a
+ * softirq; the idle threads, which share id 0, are told apart by CPU (a
+ * softirq does not migrate).
  */
 #define NACCT_RTX_DEPTH 4
 struct nacct_rtx_calls {
@@ -954,6 +957,14 @@ struct {
 	__type(value, struct nacct_rtx_calls);
 } nacct_rtx_calls SEC(".maps");
 
+/* slot @d of the stack, bounded where the verifier sees it (the compiler
+ * drops a mask it can prove redundant) */
+static __always_inline __u32 rtx_slot(__u32 d)
+{
+	asm volatile("" : "+r"(d));
+	return d & (NACCT_RTX_DEPTH - 1);
+}
+
 static __always_inline __u64 rtx_thread(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -961,7 +972,7 @@ static __always_inline __u64 rtx_thread(void)
 	return id ? id : 0xffffffff00000000ULL | bpf_get_smp_processor_id();
 }
 
-SEC("?kprobe/tcp_retransmit_skb")
+SEC("?kprobe/__tcp_retransmit_skb")
 int BPF_KPROBE(nacct_retrans_kp, struct sock *sk, struct sk_buff *skb)
 {
 	__u64 id = rtx_thread();
@@ -979,13 +990,13 @@ int BPF_KPROBE(nacct_retrans_kp, struct sock *sk, struct sk_buff *skb)
 	/* full: calls whose return the kretprobe missed (its instances ran out) */
 	if (d >= NACCT_RTX_DEPTH)
 		d = 0;
-	c->sk[d & (NACCT_RTX_DEPTH - 1)] = (__u64)(unsigned long)sk;
-	c->skb[d & (NACCT_RTX_DEPTH - 1)] = (__u64)(unsigned long)skb;
+	c->sk[rtx_slot(d)] = (__u64)(unsigned long)sk;
+	c->skb[rtx_slot(d)] = (__u64)(unsigned long)skb;
 	c->depth = d + 1;
 	return 0;
 }
 
-SEC("?kretprobe/tcp_retransmit_skb")
+SEC("?kretprobe/__tcp_retransmit_skb")
 int BPF_KRETPROBE(nacct_retrans_ret_kp, int ret)
 {
 	__u64 id = rtx_thread();
@@ -996,9 +1007,10 @@ int BPF_KRETPROBE(nacct_retrans_ret_kp, int ret)
 		return 0;
 	d = c->depth - 1;
 	c->depth = d;
+	d = rtx_slot(d);
 	if (!ret)
-		count_retrans((const struct sock *)(unsigned long)c->sk[d & (NACCT_RTX_DEPTH - 1)],
-			      (const struct sk_buff *)(unsigned long)c->skb[d & (NACCT_RTX_DEPTH - 1)]);
+		count_retrans((const struct sock *)(unsigned long)c->sk[d],
+			      (const struct sk_buff *)(unsigned long)c->skb[d]);
 	return 0;
 }
 

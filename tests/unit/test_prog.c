@@ -20,6 +20,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include "nacct_probes.skel.h"
 #include "harness.h"
 #include "keys.h"
 #include "pkt.h"
@@ -1436,6 +1439,60 @@ static void run_suite(void)
 		t_multibuf(&mb_cases[i]);
 }
 
+/*
+ * Every side program passes this kernel's verifier, the kprobe twins
+ * too: the loader loads a twin only where its tracepoint is missing or
+ * with --probes kprobe, which hosts without kprobes (this one) refuse
+ * before loading, so no other test here loads them.  Loading needs no
+ * kprobe support; attaching them is the guests' job (tests/vm).
+ */
+static void probes_every_program_verifies(void)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	struct nacct_probes *skel;
+	struct bpf_program *prog;
+	char dir[64], path[64 + 256], names[512] = "";
+	struct dirent *de;
+	int err, n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/nacct-unit-twins-%d", getpid());
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		ut_check(0, "probes_every_program_verifies", "mkdir %s: %s", dir, strerror(errno));
+		return;
+	}
+	oopts.pin_root_path = dir;
+	skel = nacct_probes__open_opts(&oopts);
+	if (!ut_check(skel != NULL, "probes_open", "cannot open the side programs: %s",
+		      strerror(errno)))
+		goto out;
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		bpf_program__set_autoload(prog, true);
+		n++;
+		if (strstr(bpf_program__section_name(prog), "probe/"))
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), " %s",
+				 bpf_program__name(prog));
+	}
+	err = nacct_probes__load(skel);
+	ut_check(!err, "probes_every_program_verifies",
+		 "the side programs with every kprobe twin (%d programs; twins:%s): %s", n, names,
+		 strerror(-err));
+	nacct_probes__destroy(skel);
+out:
+	/* the maps the object pinned by name */
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "-v"))
@@ -1462,6 +1519,8 @@ int main(int argc, char **argv)
 	run_suite();
 	ut_default_frags = 0;
 	ut_prefix = "";
+
+	probes_every_program_verifies();
 
 	ut_frame_hook = NULL;
 	keys_cases();
