@@ -35,7 +35,7 @@ int nacct_probes_release_if_unused(void);
 /* the choice the pinned set was loaded with: 0, -ENOENT no set (or one of
  * a build that did not record it) */
 int nacct_probes_choice_read(struct nacct_probe_choice *c);
-/* one program's line: "tcp_retransmit_skb: kprobe/__tcp_retransmit_skb (--probes kprobe)" */
+/* one program's line: "tcp_retransmit_skb: kprobe/tcp_retransmit_skb (--probes kprobe)" */
 const char *nacct_probe_prog_str(const struct nacct_probe_prog *p, char *buf, size_t len);
 
 #include "side.h"

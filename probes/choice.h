@@ -33,7 +33,7 @@ enum nacct_probe_kind {
 #define NACCT_PROBE_PROGS 8
 struct nacct_probe_prog {
 	char event[24];   /* the tracepoint it stands for: "tcp_retransmit_skb" */
-	char section[48]; /* what is attached: "kprobe/__tcp_retransmit_skb"; "" none */
+	char section[48]; /* what is attached: "kprobe/tcp_retransmit_skb"; "" none */
 	char why[72];     /* why this one: "--probes kprobe", "no tracepoint in this kernel" */
 	__u32 kind;       /* enum nacct_probe_kind */
 	__u32 has_twin;   /* a kprobe twin exists in the object */

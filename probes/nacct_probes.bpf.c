@@ -929,19 +929,19 @@ int BPF_PROG(nacct_rst_tx, const struct sock *sk, const struct sk_buff *skb)
 
 /*
  * The retransmit twin counts what the tracepoint counts: a retransmit
- * that was sent.  Its function is the tracepoint's, __tcp_retransmit_skb():
- * tcp_retransmit_skb() calls it, and so does the tail loss probe
- * (tcp_send_loss_probe()) directly; it returns 0 where the tracepoint
- * fires.  An attempt can fail before anything is sent (-EBUSY: the
- * original still in a host queue, as under load; -ENOMEM, -EAGAIN), and
- * TcpRetransSegs counts none of those (6.1 guest: counting at entry gave
- * 38 against its 36).  The entry keeps (sk, skb) on the thread's stack of
- * calls, the return takes them back and counts on success, with the
- * segments the skb has then (the call may have split it).  A stack: a
- * softirq on the way out of the transmit can retransmit for another
- * socket on the same thread.  The thread: the interrupted one's id in a
- * softirq; the idle threads, which share id 0, are told apart by CPU (a
- * softirq does not migrate).
+ * that was sent, tcp_retransmit_skb() returning 0.  An attempt can fail
+ * before anything is sent (-EBUSY: the original still in a host queue, as
+ * under load; -ENOMEM, -EAGAIN), and TcpRetransSegs counts none of those
+ * (6.1 guest: counting at entry gave 38 against its 36).  The entry keeps
+ * (sk, skb) on the thread's stack of calls, the return takes them back
+ * and counts on success, with the segments the skb has then (the call
+ * may have split it).  A stack: a softirq on the way out of the transmit
+ * can retransmit for another socket on the same thread.  The thread: the
+ * interrupted one's id in a softirq; the idle threads, which share id 0,
+ * are told apart by CPU (a softirq does not migrate).
+ * Not seen: the tail loss probe, which calls __tcp_retransmit_skb() (the
+ * tracepoint's function) directly.  That function is no hook: Debian's
+ * 6.1 inlines it into both callers (a kprobe on its symbol never ran).
  */
 #define NACCT_RTX_DEPTH 4
 struct nacct_rtx_calls {
@@ -972,7 +972,7 @@ static __always_inline __u64 rtx_thread(void)
 	return id ? id : 0xffffffff00000000ULL | bpf_get_smp_processor_id();
 }
 
-SEC("?kprobe/__tcp_retransmit_skb")
+SEC("?kprobe/tcp_retransmit_skb")
 int BPF_KPROBE(nacct_retrans_kp, struct sock *sk, struct sk_buff *skb)
 {
 	__u64 id = rtx_thread();
@@ -996,7 +996,7 @@ int BPF_KPROBE(nacct_retrans_kp, struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-SEC("?kretprobe/__tcp_retransmit_skb")
+SEC("?kretprobe/tcp_retransmit_skb")
 int BPF_KRETPROBE(nacct_retrans_ret_kp, int ret)
 {
 	__u64 id = rtx_thread();
