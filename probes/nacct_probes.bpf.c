@@ -940,8 +940,8 @@ int BPF_PROG(nacct_rst_tx, const struct sock *sk, const struct sk_buff *skb)
  * interrupted one's id in a softirq; the idle threads, which share id 0,
  * are told apart by CPU (a softirq does not migrate).
  * Not seen: the tail loss probe, which calls __tcp_retransmit_skb() (the
- * tracepoint's function) directly.  That function is no hook: Debian's
- * 6.1 inlines it into both callers (a kprobe on its symbol never ran).
+ * tracepoint's function) directly.  That function is no hook: on Debian's
+ * 6.1 a kprobe on its symbol never ran (the calls inlined, or a clone's).
  */
 #define NACCT_RTX_DEPTH 4
 struct nacct_rtx_calls {

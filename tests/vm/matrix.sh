@@ -79,6 +79,7 @@ readme_section() {
 		echo
 	done
 	printf '| time |'; for k in "${kernels[@]}"; do printf ' %s s |' "$(cat "$LOGS/$k.time" 2>/dev/null || echo '?')"; done; echo
+	printf '| build |'; for k in "${kernels[@]}"; do printf ' %s |' "$(cat "$LOGS/$k.build" 2>/dev/null || echo '?')"; done; echo
 	echo
 	echo "Skips and failures, with their reasons:"
 	echo
