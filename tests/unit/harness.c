@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "../../lib/attach.h"
+#include "../../maps/maps.h"
 #include "nacct_xdp.skel.h"
 #include "nacct_tc.skel.h"
 #include "harness.h"
@@ -86,24 +86,6 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void rm_dir(const char *dir)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 int ut_load(struct ut *u, const struct ut_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
@@ -120,7 +102,7 @@ int ut_load(struct ut *u, const struct ut_opts *o)
 	u->ncpu = libbpf_num_possible_cpus();
 	mkdir("/sys/fs/bpf", 0755);
 	snprintf(u->dir, sizeof(u->dir), "/sys/fs/bpf/nacct-unit-%d-%d", getpid(), dir_seq++);
-	rm_dir(u->dir);
+	nacct_rm_pin_dir(u->dir);
 	if (mkdir(u->dir, 0700)) {
 		err = -errno;
 		fprintf(stderr, "mkdir %s: %s\n", u->dir, strerror(errno));
@@ -210,7 +192,7 @@ void ut_unload(struct ut *u)
 	u->tc = NULL;
 	u->xdp = NULL;
 	if (u->dir[0])
-		rm_dir(u->dir);
+		nacct_rm_pin_dir(u->dir);
 	u->dir[0] = '\0';
 }
 

@@ -20,9 +20,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include "nacct_probes.skel.h"
+#include "../../maps/maps.h"
 #include "harness.h"
 #include "keys.h"
 #include "pkt.h"
@@ -1451,10 +1451,8 @@ static void probes_every_program_verifies(void)
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct nacct_probes *skel;
 	struct bpf_program *prog;
-	char dir[64], path[64 + 256], names[512] = "";
-	struct dirent *de;
+	char dir[64], names[512] = "";
 	int err, n = 0;
-	DIR *d;
 
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/nacct-unit-twins-%d", getpid());
 	if (mkdir(dir, 0700) && errno != EEXIST) {
@@ -1480,17 +1478,7 @@ static void probes_every_program_verifies(void)
 		 strerror(-err));
 	nacct_probes__destroy(skel);
 out:
-	/* the maps the object pinned by name */
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
+	nacct_rm_pin_dir(dir); /* the maps the object pinned by name */
 }
 
 int main(int argc, char **argv)
