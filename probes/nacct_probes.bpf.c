@@ -976,15 +976,14 @@ SEC("?kprobe/tcp_retransmit_skb")
 int BPF_KPROBE(nacct_retrans_kp, struct sock *sk, struct sk_buff *skb)
 {
 	__u64 id = rtx_thread();
-	struct nacct_rtx_calls *c = bpf_map_lookup_elem(&nacct_rtx_calls, &id), nc = {};
+	struct nacct_rtx_calls *c = bpf_map_lookup_elem(&nacct_rtx_calls, &id), none = {};
 	__u32 d;
 
-	if (!c) {
-		nc.depth = 1;
-		nc.sk[0] = (__u64)(unsigned long)sk;
-		nc.skb[0] = (__u64)(unsigned long)skb;
-		bpf_map_update_elem(&nacct_rtx_calls, &id, &nc, BPF_ANY);
-		return 0;
+	if (!c) { /* the thread's first: an empty stack */
+		bpf_map_update_elem(&nacct_rtx_calls, &id, &none, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&nacct_rtx_calls, &id);
+		if (!c)
+			return 0;
 	}
 	d = c->depth;
 	/* full: calls whose return the kretprobe missed (its instances ran out) */
