@@ -82,8 +82,10 @@ queues_virtio() {
 	qn() { nsenter --net=/run/netns/"$QA" "$NACCT" queues "$QIA" --json |
 		jq -r --argjson nq "$nq" '(.rx[] | select(.queue < $nq) | "rx \(.queue) \(.packets) \(.bytes)"), (.tx[] | select(.queue < $nq) | "tx \(.queue) \(.packets) \(.bytes)")'; }
 	tot() { nsenter --net=/run/netns/"$QA" "$NACCT" status "$QIA" --json | jq -r '.totals | "\(.rx_packets) \(.rx_bytes) \(.tx_packets) \(.tx_bytes)"'; }
+	# a device's qdiscs with their statistics (NS DEV), as JSON
+	qjs() { tc -n "$1" -s -j qdisc show dev "$2"; }
 	# packets a device's qdiscs dropped (the queues', summed)
-	qdrops() { tc -n "$1" -s -j qdisc show dev "$2" | jq '[.[] | select(.parent != null) | .drops] | add // 0'; }
+	qdrops() { qjs "$1" "$2" | jq '[.[] | select(.parent != null) | .drops] | add // 0'; }
 	s0=$(tot); q0=$(qn)
 	d0a=$(qdrops "$QA" "$QIA"); d0b=$(qdrops "$QB" "$QIB")
 	n=0 na=0 nb=0
@@ -102,13 +104,13 @@ queues_virtio() {
 	drained() { # (a tc that fails is not "empty")
 		local ns q
 		for ns in "$QA:$QIA" "$QB:$QIB"; do
-			q=$(tc -n "${ns%%:*}" -s -j qdisc show dev "${ns#*:}" | jq '[.[] | .backlog + .qlen] | add') &&
+			q=$(qjs "${ns%%:*}" "${ns#*:}" | jq '[.[] | .backlog + .qlen] | add') &&
 				[ "$q" = 0 ] || return 1
 		done
 		return 0
 	}
 	# for a failure's report: each qdisc's sent/dropped/requeues/backlog, the link's counters
-	qd() { tc -n "$1" -s -j qdisc show dev "$2" | jq -c '[.[] | {kind, parent, bytes, packets, drops, requeues, backlog, qlen}]'; }
+	qd() { qjs "$1" "$2" | jq -c '[.[] | {kind, parent, bytes, packets, drops, requeues, backlog, qlen}]'; }
 	lk() { ip -n "$1" -s -j link show "$2" | jq -c '.[0].stats64 | {rx: .rx | {packets, dropped, errors, over_errors}, tx: .tx | {packets, dropped, errors, carrier_errors}}'; }
 	kp=
 	for i in $(seq 30); do
@@ -117,7 +119,7 @@ queues_virtio() {
 		[ "$k1" = "$kp" ] && drained && break
 		kp=$k1
 	done
-	drained || { nok queues-virtio "the qdiscs still hold packets after 30 s: $(tc -n "$QA" -s qdisc show dev "$QIA" | grep backlog | sort | uniq -c | tr '\n' ';')"; return; }
+	drained || { nok queues-virtio "the qdiscs still hold packets after 30 s: A's $(qd "$QA" "$QIA"); B's $(qd "$QB" "$QIB")"; return; }
 	s1=$(tot); q1=$(qn)
 	dra=$(( $(qdrops "$QA" "$QIA") - d0a )); drb=$(( $(qdrops "$QB" "$QIB") - d0b ))
 	# per queue: "d q packets bytes" deltas

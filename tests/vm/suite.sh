@@ -1104,8 +1104,19 @@ fi
 # links are the twins' (tcp_set_state's with its SYN_RECV and LISTEN
 # companions, tcp_retransmit_skb's with its return) and bpftool's run_cnt
 # of each twin's program is above 0.
+# a row of the events tests (CAP LABEL OUTPUT): their summary line decides
+events_row() {
+	local sum
+	sum=$(tail -n 1 <<<"$3")
+	case $sum in
+	"0 passed, 0 failed"*) skip "$1" "no events test" ;;
+	*" 0 failed"*) ok "$1" "$2: $sum" ;;
+	*) nok "$1" "$sum" "$(failed_checks <<<"$3")" ;;
+	esac
+}
+
 side_events_kprobe() {
-	local out sum sj bad l id rc links runs srv
+	local sj bad l id rc links runs srv
 	if [ ! -r /sys/bus/event_source/devices/kprobe/type ]; then
 		skip side-events-kprobe "kernel without kprobes"
 		skip kprobe-twins-run "kernel without kprobes"
@@ -1117,13 +1128,8 @@ side_events_kprobe() {
 		return
 	fi
 	# NACCT_VM_EVENTS_PATTERN: a subset (a row rechecked alone)
-	out=$(NACCT_TEST_PROBES=kprobe "$ROOT/tests/run.sh" "${NACCT_VM_EVENTS_PATTERN:-events}" 2>&1)
-	sum=$(tail -n 1 <<<"$out")
-	case $sum in
-	"0 passed, 0 failed"*) skip side-events-kprobe "no events test" ;;
-	*" 0 failed"*) ok side-events-kprobe "NACCT_TEST_PROBES=kprobe tests/run.sh events: $sum" ;;
-	*) nok side-events-kprobe "$sum" "$(failed_checks <<<"$out")" ;;
-	esac
+	events_row side-events-kprobe "NACCT_TEST_PROBES=kprobe tests/run.sh events" \
+		"$(NACCT_TEST_PROBES=kprobe "$ROOT/tests/run.sh" "${NACCT_VM_EVENTS_PATTERN:-events}" 2>&1)"
 	command -v nft >/dev/null || { skip kprobe-twins-run "no nft"; return; }
 	sysctl -qw kernel.bpf_stats_enabled=1
 	ina "$NACCT" attach --probes kprobe "$IFA" >"$TMP/kt.out" 2>&1 ||
@@ -1178,13 +1184,7 @@ if [ "${NACCT_VM_CORE:-1}" = 1 ]; then
 	*) nok core-tests "$sum" "$(failed_checks <<<"$out")" \
 		"last lines: $(grep -v '^    ok ' <<<"$out" | tail -n 12)" ;;
 	esac
-	out=$("$ROOT/tests/run.sh" events 2>&1)
-	sum=$(tail -n 1 <<<"$out")
-	case $sum in
-	"0 passed, 0 failed"*) skip side-events "no events test" ;;
-	*" 0 failed"*) ok side-events "tests/run.sh events: $sum" ;;
-	*) nok side-events "$sum" "$(failed_checks <<<"$out")" ;;
-	esac
+	events_row side-events "tests/run.sh events" "$("$ROOT/tests/run.sh" events 2>&1)"
 	side_events_kprobe
 else
 	skip core-tests "NACCT_VM_CORE=0"
