@@ -581,9 +581,14 @@ int nacct_probes_ensure(int mode, char *why, size_t len)
 			int rtx = pc[i].kp_prog == skel->progs.nacct_retrans_kp;
 
 			bpf_program__set_autoload(pc[i].kp_prog, true);
-			/* a retransmit counts where the call returns 0 */
-			if (rtx)
+			/* the retransmits counted as TcpRetransSegs counts them:
+			 * the growth of total_retrans across the call, and
+			 * across the tail loss probe's */
+			if (rtx) {
 				bpf_program__set_autoload(skel->progs.nacct_retrans_ret_kp, true);
+				bpf_program__set_autoload(skel->progs.nacct_tlp_kp, true);
+				bpf_program__set_autoload(skel->progs.nacct_tlp_ret_kp, true);
+			}
 			/* the changes tcp_set_state() does not make: SYN_RECV, LISTEN */
 			if (state) {
 				bpf_program__set_autoload(skel->progs.nacct_synrecv_kp, true);
@@ -594,10 +599,10 @@ int nacct_probes_ensure(int mode, char *why, size_t len)
 				   mode == NACCT_PROBES_KPROBE
 					   ? (state ? "--probes kprobe; and inet_csk_clone_lock, "
 						      "inet_csk_listen_start"
-					      : rtx ? "--probes kprobe; counted where it returns 0"
+					      : rtx ? "--probes kprobe; and tcp_send_loss_probe"
 						    : "--probes kprobe")
 				   : state ? "no tracepoint; and inet_csk_clone_lock, inet_csk_listen_start"
-				   : rtx   ? "no tracepoint; counted where it returns 0"
+				   : rtx   ? "no tracepoint; and tcp_send_loss_probe"
 					   : "no tracepoint in this kernel");
 		} else {
 			choice_add(&choice, pc[i].tp, "", NACCT_PK_OFF, twin,

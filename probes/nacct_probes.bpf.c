@@ -538,24 +538,19 @@ int BPF_PROG(nacct_drop, struct sk_buff *skb, void *location)
 
 /* ---- retransmits: tcp:tcp_retransmit_skb -------------------------------- */
 
-static __always_inline void count_retrans(const struct sock *sk, const struct sk_buff *skb)
+/* @segs segments of @sk retransmitted: TcpRetransSegs counts segments */
+static __always_inline void count_retrans(const struct sock *sk, __u32 segs)
 {
 	struct nacct_probe_stats *st = pstats();
 	struct nacct_probe_event ev, *e;
 	struct nacct_side_key k;
 	struct nacct_tcp_val *v;
-	struct tcp_skb_cb *cb;
 	struct sk_ends s;
-	__u32 segs, readers;
+	__u32 readers;
 	int side;
 
-	if (!sk || sk_read_ends(sk, &s))
+	if (!sk || !segs || sk_read_ends(sk, &s))
 		return;
-	/* TcpRetransSegs counts segments: a TSO skb stands for several */
-	cb = (struct tcp_skb_cb *)((const char *)skb + bpf_core_field_offset(skb->cb));
-	segs = BPF_CORE_READ(cb, tcp_gso_segs);
-	if (!segs)
-		segs = 1;
 	if (st)
 		st->retrans += segs;
 	v = tcp_rec(sk, &s, &side, &k);
@@ -576,6 +571,9 @@ static __always_inline void count_retrans(const struct sock *sk, const struct sk
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(nacct_retrans, const struct sock *sk, const struct sk_buff *skb)
 {
+	struct tcp_skb_cb *cb;
+	__u32 segs;
+
 	/*
 	 * Newer kernels (with an err argument) fire for failed attempts too;
 	 * those were never sent and are not in TcpRetransSegs.
@@ -586,7 +584,10 @@ int BPF_PROG(nacct_retrans, const struct sock *sk, const struct sk_buff *skb)
 		if (err)
 			return 0;
 	}
-	count_retrans(sk, skb);
+	/* a TSO skb stands for several segments */
+	cb = (struct tcp_skb_cb *)((const char *)skb + bpf_core_field_offset(skb->cb));
+	segs = BPF_CORE_READ(cb, tcp_gso_segs);
+	count_retrans(sk, segs ? segs : 1);
 	return 0;
 }
 
@@ -928,27 +929,30 @@ int BPF_PROG(nacct_rst_tx, const struct sock *sk, const struct sk_buff *skb)
 /* ---- kprobe fallbacks: loaded only where the tracepoint is missing ------- */
 
 /*
- * The retransmit twin counts what the tracepoint counts: a retransmit
- * that was sent, tcp_retransmit_skb() returning 0.  An attempt can fail
- * before anything is sent (-EBUSY: the original still in a host queue, as
- * under load; -ENOMEM, -EAGAIN), and TcpRetransSegs counts none of those
- * (6.1 guest: counting at entry gave 38 against its 36).  The entry keeps
- * (sk, skb) on the thread's stack of calls, the return takes them back
- * and counts on success, with the segments the skb has then (the call
- * may have split it).  A stack: a softirq on the way out of the transmit
- * can retransmit for another socket on the same thread.  The thread: the
- * interrupted one's id in a softirq; the idle threads, which share id 0,
- * are told apart by CPU (a softirq does not migrate).
- * Not seen: the tail loss probe, which calls __tcp_retransmit_skb() (the
- * tracepoint's function) directly.  That function is no hook: on Debian's
- * 6.1 a kprobe on its symbol never ran (the calls inlined, or a clone's).
+ * The retransmit twin counts what TcpRetransSegs counts: the growth of
+ * the socket's tcp_sock.total_retrans, which __tcp_retransmit_skb() (the
+ * tracepoint's function) raises by the segments it hands to the transmit,
+ * beside the counter.  That function is no hook (on Debian's 6.1 a kprobe
+ * on its symbol never ran: its calls inlined, or a clone's), so the twin
+ * watches both of its callers: tcp_retransmit_skb() (the retransmit
+ * queue, the RTO) and tcp_send_loss_probe() (the tail loss probe).  An
+ * attempt that fails before the transmit (-EBUSY: the original still in a
+ * host queue, as under load; -ENOMEM, -EAGAIN) raises nothing (6.1 guest:
+ * counting every entry of tcp_retransmit_skb gave 38 against its 36; not
+ * seeing the probe, 0 against 1).
+ * The entry keeps (sk, total_retrans) on the thread's stack of calls, the
+ * return takes them back and counts the difference.  A stack: a softirq
+ * on the way out of the transmit can retransmit for another socket on the
+ * same thread.  The thread: the interrupted one's id in a softirq; the
+ * idle threads, which share id 0, are told apart by CPU (a softirq does
+ * not migrate).  The caller holds the socket's lock across the call.
  */
 #define NACCT_RTX_DEPTH 4
 struct nacct_rtx_calls {
 	__u32 depth;
 	__u32 pad;
 	__u64 sk[NACCT_RTX_DEPTH];
-	__u64 skb[NACCT_RTX_DEPTH];
+	__u32 total[NACCT_RTX_DEPTH];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -972,8 +976,12 @@ static __always_inline __u64 rtx_thread(void)
 	return id ? id : 0xffffffff00000000ULL | bpf_get_smp_processor_id();
 }
 
-SEC("?kprobe/tcp_retransmit_skb")
-int BPF_KPROBE(nacct_retrans_kp, struct sock *sk, struct sk_buff *skb)
+static __always_inline __u32 rtx_total(const struct sock *sk)
+{
+	return BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
+}
+
+static __always_inline void rtx_enter(const struct sock *sk)
 {
 	__u64 id = rtx_thread();
 	struct nacct_rtx_calls *c = bpf_map_lookup_elem(&nacct_rtx_calls, &id), none = {};
@@ -983,33 +991,59 @@ int BPF_KPROBE(nacct_retrans_kp, struct sock *sk, struct sk_buff *skb)
 		bpf_map_update_elem(&nacct_rtx_calls, &id, &none, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&nacct_rtx_calls, &id);
 		if (!c)
-			return 0;
+			return;
 	}
 	d = c->depth;
 	/* full: calls whose return the kretprobe missed (its instances ran out) */
 	if (d >= NACCT_RTX_DEPTH)
 		d = 0;
 	c->sk[rtx_slot(d)] = (__u64)(unsigned long)sk;
-	c->skb[rtx_slot(d)] = (__u64)(unsigned long)skb;
+	c->total[rtx_slot(d)] = sk ? rtx_total(sk) : 0;
 	c->depth = d + 1;
+}
+
+static __always_inline void rtx_return(void)
+{
+	__u64 id = rtx_thread();
+	struct nacct_rtx_calls *c = bpf_map_lookup_elem(&nacct_rtx_calls, &id);
+	const struct sock *sk;
+	__u32 d;
+
+	if (!c || !c->depth || c->depth > NACCT_RTX_DEPTH)
+		return;
+	d = c->depth - 1;
+	c->depth = d;
+	d = rtx_slot(d);
+	sk = (const struct sock *)(unsigned long)c->sk[d];
+	if (sk)
+		count_retrans(sk, rtx_total(sk) - c->total[d]);
+}
+
+SEC("?kprobe/tcp_retransmit_skb")
+int BPF_KPROBE(nacct_retrans_kp, struct sock *sk)
+{
+	rtx_enter(sk);
 	return 0;
 }
 
 SEC("?kretprobe/tcp_retransmit_skb")
-int BPF_KRETPROBE(nacct_retrans_ret_kp, int ret)
+int BPF_KRETPROBE(nacct_retrans_ret_kp)
 {
-	__u64 id = rtx_thread();
-	struct nacct_rtx_calls *c = bpf_map_lookup_elem(&nacct_rtx_calls, &id);
-	__u32 d;
+	rtx_return();
+	return 0;
+}
 
-	if (!c || !c->depth || c->depth > NACCT_RTX_DEPTH)
-		return 0;
-	d = c->depth - 1;
-	c->depth = d;
-	d = rtx_slot(d);
-	if (!ret)
-		count_retrans((const struct sock *)(unsigned long)c->sk[d],
-			      (const struct sk_buff *)(unsigned long)c->skb[d]);
+SEC("?kprobe/tcp_send_loss_probe")
+int BPF_KPROBE(nacct_tlp_kp, struct sock *sk)
+{
+	rtx_enter(sk);
+	return 0;
+}
+
+SEC("?kretprobe/tcp_send_loss_probe")
+int BPF_KRETPROBE(nacct_tlp_ret_kp)
+{
+	rtx_return();
 	return 0;
 }
 

@@ -202,4 +202,45 @@ filt_check() { # NAME FILE JQ-PREDICATE
 filt_check "-p PID = unfiltered lines of that pid" pid "$STATES and .pid==$SRV"
 filt_check "-L LPORT = unfiltered lines with that local port" lport "$STATES and .sport==$PORT"
 filt_check "-D RPORT = unfiltered lines with that remote port" rport ".event==\"retrans\" and .dport==$PORT"
+
+# ---- a tail loss probe, on purpose -------------------------------------------
+# A sends one data segment and then nothing; B's nft drops it once.  No
+# later segment can reveal the loss, so A's probe timer sends it again
+# (tcp_send_loss_probe(), which calls the retransmit's inner function
+# directly: the kprobe twin of the tracepoint watches it apart).
+# Witnesses: A's TcpRetransSegs and TCPLossProbes, the rule's counter.
+TPORT=$((PORT + 2))
+loss_probes() { ip netns exec "$1" nstat -saz TcpExtTCPLossProbes | awk '$1 == "TcpExtTCPLossProbes" {print $2}'; }
+in_b nft add rule inet nt in tcp dport "$TPORT" 'tcp flags & psh == psh' numgen inc mod 2 == 0 counter drop ||
+	t_fail "tail loss probe: the nft rule" "cannot add it"
+nsenter --net=/run/netns/"$NS_B" "$XFER" server 198.18.0.2 "$TPORT" >"$T_TMP/tsrv" &
+TSRV=$!
+t_cleanup_add "kill $TSRV"
+for _ in $(seq 50); do grep -q ready "$T_TMP/tsrv" && break; sleep 0.1; done
+a0=$(retrans_segs "$NS_A")
+p0=$(loss_probes "$NS_A")
+# the client keeps its socket open until B has the byte (acknowledged:
+# nothing left unacknowledged in A's socket), at most 20 s
+in_a bash -c 'exec 3<>/dev/tcp/198.18.0.2/'"$TPORT"' || exit 1; printf x >&3
+	for _ in $(seq 200); do
+		ss -tinH "( dport = :'"$TPORT"' )" | grep -q "unacked:" || exit 0; sleep 0.1
+	done; exit 1' || t_fail "tail loss probe: the byte acknowledged within 20 s" "$(in_a ss -tinH "( dport = :$TPORT )")"
+wait $TSRV
+t_check "tail loss probe: B received the byte" "received 1" "$(tail -1 "$T_TMP/tsrv")"
+# over at both ends: no retransmit after the counters are read
+for _ in $(seq 300); do
+	[ -z "$(in_b ss -tanH "( sport = :$TPORT )")" ] &&
+		[ -z "$(in_a ss -tanH "( dport = :$TPORT )" | grep -v TIME-WAIT)" ] && break
+	sleep 0.1
+done
+a1=$(retrans_segs "$NS_A")
+p1=$(loss_probes "$NS_A")
+tdrop=$(in_b nft -j list ruleset | jq -r --argjson p "$TPORT" '.nftables[] | select(.rule) | .rule |
+	select(any(.expr[]; .match?.right? == $p)) | .expr[] | select(.counter) | .counter.packets')
+t_log "tail loss probe: nft dropped $tdrop, A's TCPLossProbes +$((p1 - p0)), TcpRetransSegs +$((a1 - a0))"
+t_check "tail loss probe: nft dropped the segment once; A sent a loss probe" "1 1" \
+	"$tdrop $([ $((p1 - p0)) -ge 1 ] && echo 1 || echo $((p1 - p0)))"
+tfl=$(nacct_a flows "$IF_A" --json | jq -c "select(.proto==\"tcp\" and .dport==$TPORT)")
+t_check "tail loss probe: flow retransmits at A = TcpRetransSegs of A" "$((a1 - a0))" \
+	"$(jq -r .retransmits <<<"$tfl")"
 exit $T_FAILED

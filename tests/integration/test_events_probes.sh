@@ -128,7 +128,7 @@ if [ $kp_avail = 1 ]; then
 	t_check "status --json: mode kprobe; every event with a twin on its kprobe, the others on tracepoints" \
 		"kprobe 0" "$(jq -r '.side_programs | "\(.mode) \([.programs[] | select((.has_twin and .kind != "kprobe") or (.has_twin | not) and .kind != "tracepoint")] | length)"' <<<"$sj")"
 	links=$(ls "$PROBES" | grep -c '^link_nacct_.*_kp$')
-	t_check "the pinned links are the twins' (10: retrans entry/return, state + synrecv + listen entry/return, rtt, rst_rx, rst_tx, accept)" 10 "$links"
+	t_check "the pinned links are the twins' (12: retrans and tail loss probe entry/return, state + synrecv + listen entry/return, rtt, rst_rx, rst_tx, accept)" 12 "$links"
 	in_b "$NACCT" detach "$IF_B" >/dev/null
 fi
 exit $T_FAILED

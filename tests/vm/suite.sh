@@ -1100,10 +1100,11 @@ fi
 # test_events_probes checks there that status shows every event with a twin
 # on its kprobe.  kprobe-twins-run: a set loaded so, with run counting on,
 # and traffic that passes every twin (a listen and an accepted transfer, a
-# SYN that B's nft drops once, a connect refused with a RST): the 10 pinned
-# links are the twins' (tcp_set_state's with its SYN_RECV and LISTEN
-# companions, tcp_retransmit_skb's with its return) and bpftool's run_cnt
-# of each twin's program is above 0.
+# SYN that B's nft drops once, a lone data segment that B's nft drops once
+# (A's tail loss probe sends it again), a connect refused with a RST): the
+# 12 pinned links are the twins' (tcp_set_state's with its SYN_RECV and
+# LISTEN companions, tcp_retransmit_skb's and tcp_send_loss_probe's entries
+# and returns) and bpftool's run_cnt of each twin's program is above 0.
 # a row of the events tests (CAP LABEL OUTPUT): their summary line decides
 events_row() {
 	local sum
@@ -1147,6 +1148,14 @@ side_events_kprobe() {
 		inb nft add chain inet nacctkt in '{ type filter hook input priority 0; }' &&
 		inb nft add rule inet nacctkt in tcp dport 20872 numgen inc mod 2 == 0 drop
 	ina timeout 5 bash -c 'exec 3<>/dev/tcp/198.18.1.2/20872' 2>/dev/null
+	# ... a tail loss probe: B's nft drops A's one data segment to 20873
+	# once; nothing follows it, so A's probe timer sends it again
+	inb "$ROOT/.output/tcpxfer" server 198.18.1.2 20873 >"$TMP/kt.tlp" &
+	srv=$!
+	for _ in $(seq 50); do grep -q ready "$TMP/kt.tlp" && break; sleep 0.1; done
+	inb nft add rule inet nacctkt in tcp dport 20873 'tcp flags & psh == psh' numgen inc mod 2 == 0 drop
+	ina timeout 5 bash -c 'exec 3<>/dev/tcp/198.18.1.2/20873; printf x >&3; sleep 2' 2>/dev/null
+	wait $srv
 	inb nft delete table inet nacctkt
 	# ... and resets both ways (a connect to a closed port of A, from B)
 	inb timeout 2 bash -c 'exec 3<>/dev/tcp/198.18.1.1/9' 2>/dev/null
@@ -1160,7 +1169,7 @@ side_events_kprobe() {
 	done
 	ina "$NACCT" detach "$IFA" >/dev/null
 	sysctl -qw kernel.bpf_stats_enabled=0
-	if [ "$(jq -r '.side_programs.mode' <<<"$sj")" = kprobe ] && [ "$(grep -c . <<<"$links")" = 10 ] &&
+	if [ "$(jq -r '.side_programs.mode' <<<"$sj")" = kprobe ] && [ "$(grep -c . <<<"$links")" = 12 ] &&
 		[ -z "$(jq -r '.side_programs.programs[] | select(.has_twin and .kind != "kprobe") | .event' <<<"$sj")" ] &&
 		[ -z "$bad" ]; then
 		ok kprobe-twins-run "status: every event with a twin on its kprobe ($(jq -r '[.side_programs.programs[] | select(.kind == "kprobe") | .section] | join(", ")' <<<"$sj")); bpftool run_cnt:$runs"
