@@ -294,10 +294,18 @@ static int ksym_range(const char *name, struct nacct_site_range *r)
 }
 
 /*
- * Functions whose NOT_SPECIFIED frees are processed packets, not drops
- * (the measurement and the rule: count_drop() in probes/nacct_probes.bpf.c).
+ * Functions whose frees are no drops: tcp_rcv_state_process's
+ * NOT_SPECIFIED ones are packets it processed, skb_release_data's are the
+ * frag_list members of a packet being freed (the measurements and the
+ * rule: count_drop() in probes/nacct_probes.bpf.c).
  */
-static const char *const consumed_funcs[] = { "tcp_rcv_state_process" };
+static const struct {
+	const char *name;
+	enum nacct_site_kind kind;
+} consumed_funcs[] = {
+	{ "tcp_rcv_state_process", NACCT_SITE_PROCESSED },
+	{ "skb_release_data", NACCT_SITE_MEMBERS },
+};
 
 static void fill_consumed(int fd)
 {
@@ -307,11 +315,13 @@ static void fill_consumed(int fd)
 	for (i = 0; i < sizeof(consumed_funcs) / sizeof(consumed_funcs[0]); i++) {
 		if (slot >= NACCT_CONSUMED_SITES)
 			break;
-		if (ksym_range(consumed_funcs[i], &r)) {
-			pr_info("probes: %s not in /proc/kallsyms: its NOT_SPECIFIED frees count as "
-				"drops\n", consumed_funcs[i]);
+		memset(&r, 0, sizeof(r));
+		if (ksym_range(consumed_funcs[i].name, &r)) {
+			pr_info("probes: %s not in /proc/kallsyms: its frees count as drops\n",
+				consumed_funcs[i].name);
 			continue;
 		}
+		r.kind = consumed_funcs[i].kind;
 		if (bpf_map_update_elem(fd, &slot, &r, BPF_ANY))
 			pr_warn("probes: cannot set the consumed-free sites: %s\n", strerror(errno));
 		slot++;

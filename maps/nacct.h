@@ -585,15 +585,21 @@ struct nacct_ev_reader {
 };
 
 /*
- * NOT_SPECIFIED frees that are no drops (see probes/nacct_probes.bpf.c):
- * call-site ranges [start, end) in nacct_drop_consumed, filled from
- * /proc/kallsyms at attach; kernel addresses never leave the kernel and
- * nacct.  Per-site counts of every drop: nacct_drop_sites.
+ * Frees that are no drops (see probes/nacct_probes.bpf.c): call-site
+ * ranges [start, end) in nacct_drop_consumed, filled from /proc/kallsyms
+ * at attach; kernel addresses never leave the kernel and nacct.  Per-site
+ * counts of every drop: nacct_drop_sites.
  */
 #define NACCT_CONSUMED_SITES 4
+enum nacct_site_kind {
+	NACCT_SITE_PROCESSED = 1, /* its NOT_SPECIFIED frees: packets it processed */
+	NACCT_SITE_MEMBERS = 2,   /* every free: members of an skb being freed */
+};
 struct nacct_site_range {
 	__u64 start;
 	__u64 end;
+	__u32 kind; /* enum nacct_site_kind */
+	__u32 pad;
 };
 struct nacct_site_key {
 	__u64 location;
@@ -633,8 +639,11 @@ struct nacct_side_drop_val {
  * header kinds, UDP-Lite ports): a set of 4 keys some drops differently;
  * 6: 48-byte flow keys (the tunnel word, 0 in side records);
  * 7: accept events at accept() return with the accepting process, listen
- * events with the backlog (same event size, new meaning) */
-#define NACCT_PROBES_ABI 7
+ * events with the backlog (same event size, new meaning);
+ * 8: a frag_list member's free is no drop (its skb's free is the one),
+ * the site ranges carry their kind; the retransmit twin also watches
+ * tcp_send_loss_probe */
+#define NACCT_PROBES_ABI 8
 struct nacct_probe_meta {
 	__u32 abi;        /* NACCT_PROBES_ABI */
 	__u32 event_size; /* sizeof(struct nacct_probe_event) */

@@ -401,13 +401,25 @@ static __always_inline int skb_flow_key(const struct sk_buff *skb, struct nacct_
  * drops sets a TCP_* reason first.  veth's native XDP path frees the
  * original skb with consume_skb() (SKB_CONSUMED) here.
  *
- * The rule: SKB_CONSUMED is never a drop; NOT_SPECIFIED is a drop unless
- * its call site lies in a function of nacct_drop_consumed (user space
- * fills the ranges from /proc/kallsyms at attach: tcp_rcv_state_process),
- * where it is counted in frees_consumed instead.  Every other reason is a
- * drop, with its call site counted in nacct_drop_sites.
+ * The second kind of free that is no drop: the members of an skb being
+ * freed.  skb_release_data() frees a GRO packet's frag_list (the segments
+ * chained behind its head once its frags were full) one kfree_skb() each,
+ * after the packet's own free, which is the one to count: a drop, or a
+ * consume.  Before 6.2 those member frees have no reason (5.10 guest: a
+ * clean transfer's GRO packet, consumed by the reader, showed one "drop"
+ * at skb_release_data now and then); since, they take the packet's.
+ * Counted apart they would also make one dropped packet several (nft and
+ * the device counters count it once).
+ *
+ * The rule: SKB_CONSUMED is never a drop; a free whose call site lies in a
+ * function of nacct_drop_consumed (user space fills the ranges from
+ * /proc/kallsyms at attach) is none if the function's kind is
+ * NACCT_SITE_MEMBERS (skb_release_data), or if it is NACCT_SITE_PROCESSED
+ * (tcp_rcv_state_process) and the free is NOT_SPECIFIED; those are counted
+ * in frees_consumed instead.  Every other free is a drop, with its call
+ * site counted in nacct_drop_sites.
  */
-static __always_inline int consumed_site(__u64 location)
+static __always_inline __u32 consumed_site(__u64 location)
 {
 	__u32 i;
 
@@ -419,7 +431,7 @@ static __always_inline int consumed_site(__u64 location)
 		struct nacct_site_range *r = bpf_map_lookup_elem(&nacct_drop_consumed, &key);
 
 		if (r && location >= r->start && location < r->end)
-			return 1;
+			return r->kind;
 	}
 	return 0;
 }
@@ -435,16 +447,18 @@ static __always_inline void count_drop(const struct sk_buff *skb, __u64 location
 	struct nacct_tcp_val *v;
 	struct net_device *dev;
 	__u64 *cnt, one = 1;
-	__u32 slot, readers, netns = 0, ifindex = 0;
+	__u32 slot, readers, netns = 0, ifindex = 0, site;
 
 	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
 		return;
+	site = consumed_site(location);
 	/* before 5.17 no free has a reason: each is what NOT_SPECIFIED is now */
-	if ((!bpf_core_type_exists(enum skb_drop_reason) ||
-	     (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) &&
-	      reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED))) &&
-	    consumed_site(location)) {
+	if (site == NACCT_SITE_MEMBERS ||
+	    (site == NACCT_SITE_PROCESSED &&
+	     (!bpf_core_type_exists(enum skb_drop_reason) ||
+	      (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) &&
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED))))) {
 		if (st)
 			st->frees_consumed++;
 		return;

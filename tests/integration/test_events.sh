@@ -33,7 +33,7 @@ if command -v tcpstates >/dev/null && command -v tcplife >/dev/null; then
 	t_cleanup_add "kill $W1 $W2"
 	have_w=1
 fi
-t_events_start "$NS_B" --states --life --json
+t_events_start "$NS_B" --states --life --drops --json
 sleep 0.5 # the witnesses ready
 
 nsenter --net=/run/netns/"$NS_B" "$XFER" server 198.18.0.2 "$PORT" >"$T_TMP/srv" &
@@ -114,6 +114,10 @@ t_check "flow side fields" "tcpxfer CLOSE" "$(jq -r '"\(.comm) \(.state)"' <<<"$
 # a clean transfer has no drops: the pure ACKs that tcp_rcv_state_process()
 # frees with NOT_SPECIFIED in FIN_WAIT1/2 and LAST_ACK were processed, not dropped
 t_check "clean transfer: no phantom drops" "0 {}" "$(jq -c -j '.drops, " ", .drop_reasons' <<<"$fl")"
+# (on a failure, what the kernel freed: the lines right after it)
+t_log "drop events of the transfer: $(ev ".event==\"drop\" and (.sport==$PORT or .dport==$PORT)" |
+	jq -c 'del(.time)' | paste -sd' ')"
+t_log "flow at B: $(jq -c '{packets, rx_packets, tx_packets, tcp_flags, retransmits, state}' <<<"$fl")"
 # side records are per netns: B holds the server socket's, A the client's
 # (the connect latency is the client's)
 t_check "flow at B: server socket only" "0 true" "$(jq -r '"\(.connect_latency_us) \(.srtt_us > 0)"' <<<"$fl")"
