@@ -213,7 +213,8 @@ TPORT=$((PORT + 2))
 loss_probes() { ip netns exec "$1" nstat -saz TcpExtTCPLossProbes | awk '$1 == "TcpExtTCPLossProbes" {print $2}'; }
 in_b nft add rule inet nt in tcp dport "$TPORT" 'tcp flags & psh == psh' numgen inc mod 2 == 0 counter drop ||
 	t_fail "tail loss probe: the nft rule" "cannot add it"
-nsenter --net=/run/netns/"$NS_B" "$XFER" server 198.18.0.2 "$TPORT" >"$T_TMP/tsrv" &
+# (a bounded server: a client that never connects must not hang the test)
+timeout 30 nsenter --net=/run/netns/"$NS_B" "$XFER" server 198.18.0.2 "$TPORT" >"$T_TMP/tsrv" &
 TSRV=$!
 t_cleanup_add "kill $TSRV"
 for _ in $(seq 50); do grep -q ready "$T_TMP/tsrv" && break; sleep 0.1; done

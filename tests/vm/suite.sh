@@ -1150,7 +1150,7 @@ side_events_kprobe() {
 	ina timeout 5 bash -c 'exec 3<>/dev/tcp/198.18.1.2/20872' 2>/dev/null
 	# ... a tail loss probe: B's nft drops A's one data segment to 20873
 	# once; nothing follows it, so A's probe timer sends it again
-	inb "$ROOT/.output/tcpxfer" server 198.18.1.2 20873 >"$TMP/kt.tlp" &
+	inb timeout 20 "$ROOT/.output/tcpxfer" server 198.18.1.2 20873 >"$TMP/kt.tlp" &
 	srv=$!
 	for _ in $(seq 50); do grep -q ready "$TMP/kt.tlp" && break; sleep 0.1; done
 	inb nft add rule inet nacctkt in tcp dport 20873 'tcp flags & psh == psh' numgen inc mod 2 == 0 drop
