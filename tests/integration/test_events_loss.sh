@@ -51,11 +51,18 @@ in_b nft add table inet nt &&
 	in_b nft add rule inet nt in meta l4proto udp udp dport "$UPORT" counter drop ||
 	{ t_fail nft "cannot add the nft rules"; exit 1; }
 
-retrans_segs() { ip netns exec "$1" nstat -saz TcpRetransSegs | awk '$1 == "TcpRetransSegs" {print $2}'; }
-nft_count() { # nft_count PROTO: packets counted by the rule on that protocol
-	in_b nft -j list ruleset | jq -r --arg p "$1" '.nftables[] | select(.rule) | .rule |
-		select(any(.expr[]; .match?.left.payload?.protocol == $p)) |
+nstat_of() { ip netns exec "$1" nstat -saz "$2" | awk -v c="$2" '$1 == c {print $2}'; } # NS COUNTER
+retrans_segs() { nstat_of "$1" TcpRetransSegs; }
+nft_count() { # nft_count DPORT: packets counted by the rule on that destination port
+	in_b nft -j list ruleset | jq -r --argjson p "$1" '.nftables[] | select(.rule) | .rule |
+		select(any(.expr[]; .match?.left.payload?.field == "dport" and .match.right == $p)) |
 		.expr[] | select(.counter) | .counter.packets'
+}
+# the connection to DPORT is over at both ends: B's socket gone, A's in
+# TIME-WAIT or gone (neither sends nor changes state again)
+conn_over() {
+	[ -z "$(in_b ss -tanH "( sport = :$1 )")" ] &&
+		[ -z "$(in_a ss -tanH "( dport = :$1 )" | grep -v TIME-WAIT)" ]
 }
 # wait until a reader holds a slot (its ring and mask are in place)
 wait_reader() {
@@ -94,16 +101,11 @@ wait $CLI
 wait $SRV
 in_a "$UDPSEND" 198.18.0.2 "$UPORT" "$UCOUNT" 100 >/dev/null
 # B retransmits its FIN while A's ACKs are dropped: wait until the
-# connection is over at both ends (B's socket gone, A's in TIME-WAIT or
-# gone: neither sends nor changes state again) before any reader stops;
-# under TCG a few backed-off retransmits take seconds
+# connection is over at both ends before any reader stops; under TCG a few
+# backed-off retransmits take seconds
 quiet=0
 for _ in $(seq 300); do
-	if [ -z "$(in_b ss -tanH "( sport = :$PORT )")" ] &&
-		[ -z "$(in_a ss -tanH "( dport = :$PORT )" | grep -v TIME-WAIT)" ]; then
-		quiet=1
-		break
-	fi
+	conn_over "$PORT" && { quiet=1; break; }
 	sleep 0.1
 done
 [ $quiet = 1 ] || t_fail "the connection is over before the readers stop" \
@@ -116,8 +118,8 @@ done
 
 t_check "transfer through 10% loss" "received $BYTES" "$(tail -1 "$T_TMP/srv")"
 kernel_rt=$(((a1 - a0) + (b1 - b0)))
-nft_tcp=$(nft_count tcp)
-nft_udp=$(nft_count udp)
+nft_tcp=$(nft_count "$PORT")
+nft_udp=$(nft_count "$UPORT")
 t_log "kernel: TcpRetransSegs A +$((a1 - a0)) B +$((b1 - b0)); nft dropped tcp $nft_tcp, udp $nft_udp"
 if [ "$kernel_rt" -gt 0 ] && [ "${nft_tcp:-0}" -gt 0 ]; then
 	t_ok "the loss caused retransmits ($kernel_rt segments, $nft_tcp packets dropped)"
@@ -210,7 +212,6 @@ filt_check "-D RPORT = unfiltered lines with that remote port" rport ".event==\"
 # directly: the kprobe twin of the tracepoint watches it apart).
 # Witnesses: A's TcpRetransSegs and TCPLossProbes, the rule's counter.
 TPORT=$((PORT + 2))
-loss_probes() { ip netns exec "$1" nstat -saz TcpExtTCPLossProbes | awk '$1 == "TcpExtTCPLossProbes" {print $2}'; }
 in_b nft add rule inet nt in tcp dport "$TPORT" 'tcp flags & psh == psh' numgen inc mod 2 == 0 counter drop ||
 	t_fail "tail loss probe: the nft rule" "cannot add it"
 # (a bounded server: a client that never connects must not hang the test)
@@ -219,7 +220,7 @@ TSRV=$!
 t_cleanup_add "kill $TSRV"
 for _ in $(seq 50); do grep -q ready "$T_TMP/tsrv" && break; sleep 0.1; done
 a0=$(retrans_segs "$NS_A")
-p0=$(loss_probes "$NS_A")
+p0=$(nstat_of "$NS_A" TcpExtTCPLossProbes)
 # the client keeps its socket open until B has the byte (acknowledged:
 # nothing left unacknowledged in A's socket), at most 20 s
 in_a bash -c 'exec 3<>/dev/tcp/198.18.0.2/'"$TPORT"' || exit 1; printf x >&3
@@ -230,14 +231,12 @@ wait $TSRV
 t_check "tail loss probe: B received the byte" "received 1" "$(tail -1 "$T_TMP/tsrv")"
 # over at both ends: no retransmit after the counters are read
 for _ in $(seq 300); do
-	[ -z "$(in_b ss -tanH "( sport = :$TPORT )")" ] &&
-		[ -z "$(in_a ss -tanH "( dport = :$TPORT )" | grep -v TIME-WAIT)" ] && break
+	conn_over "$TPORT" && break
 	sleep 0.1
 done
 a1=$(retrans_segs "$NS_A")
-p1=$(loss_probes "$NS_A")
-tdrop=$(in_b nft -j list ruleset | jq -r --argjson p "$TPORT" '.nftables[] | select(.rule) | .rule |
-	select(any(.expr[]; .match?.right? == $p)) | .expr[] | select(.counter) | .counter.packets')
+p1=$(nstat_of "$NS_A" TcpExtTCPLossProbes)
+tdrop=$(nft_count "$TPORT")
 t_log "tail loss probe: nft dropped $tdrop, A's TCPLossProbes +$((p1 - p0)), TcpRetransSegs +$((a1 - a0))"
 t_check "tail loss probe: nft dropped the segment once; A sent a loss probe" "1 1" \
 	"$tdrop $([ $((p1 - p0)) -ge 1 ] && echo 1 || echo $((p1 - p0)))"
